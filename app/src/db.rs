@@ -1,0 +1,325 @@
+//! Browser storage for datasets: IndexedDB when the browser gives it, memory when it does not.
+//!
+//! Bars are stored columnar — one `Float64Array` per column — so a million-row dataset is a
+//! handful of structured-clone copies, not a million JSON rows. A dataset's metadata and its
+//! columns are written in one read-write transaction over both stores: if anything fails (quota,
+//! a closed tab), IndexedDB rolls the whole transaction back and no half-written dataset remains.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use idb::{Database, Factory, KeyPath, ObjectStoreParams, Query, TransactionMode, TransactionResult};
+use js_sys::Array;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::JsValue;
+
+use engine::data::{Series, Summary};
+
+use crate::columns;
+use crate::protocol::SeriesLayout;
+
+pub const DB_NAME: &str = "btb-workbench";
+/// Current schema. Each version's step lives in [`migrate`]; never edit a released step.
+pub const DB_VERSION: u32 = 2;
+
+const DATASETS: &str = "datasets";
+const COLUMNS: &str = "columns";
+const SETTINGS: &str = "settings";
+
+/// One stored dataset's description; its bars live in the `columns` store.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetMeta {
+    pub id: String,
+    pub name: String,
+    /// Milliseconds since the epoch when it was stored.
+    pub created: f64,
+    pub sha: String,
+    pub summary: Summary,
+    pub layout: Vec<SeriesLayout>,
+}
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum StoreError {
+    #[error("browser storage is full (quota exceeded): \"{0}\" was not saved. Delete a dataset or free disk space and try again; nothing stored before was changed")]
+    QuotaExceeded(String),
+    #[error("no stored dataset with id {0}")]
+    NotFound(String),
+    #[error("the bars of this file are already stored as \"{0}\"")]
+    Duplicate(String),
+    #[error("browser storage failed: {0}")]
+    Failed(String),
+}
+
+fn failed(e: impl std::fmt::Display) -> StoreError {
+    let text = e.to_string();
+    StoreError::Failed(text)
+}
+
+fn classify(e: impl std::fmt::Display, name: &str) -> StoreError {
+    let text = e.to_string();
+    if text.contains("QuotaExceeded") || text.contains("quota") {
+        StoreError::QuotaExceeded(name.to_string())
+    } else {
+        StoreError::Failed(text)
+    }
+}
+
+/// What the app keeps its data in; `Memory` is the fallback for private windows and browsers
+/// without IndexedDB, and says so in the page's banner.
+#[derive(Clone)]
+pub enum Store {
+    Indexed(Rc<Database>),
+    Memory(Rc<RefCell<MemoryStore>>),
+}
+
+#[derive(Default)]
+pub struct MemoryStore {
+    datasets: BTreeMap<String, DatasetMeta>,
+    columns: BTreeMap<String, Vec<JsValue>>,
+    settings: BTreeMap<String, String>,
+}
+
+/// Schema steps, applied in order from the stored version to [`DB_VERSION`].
+fn migrate(db: &Database, old_version: u32) -> Result<(), idb::Error> {
+    if old_version < 1 {
+        let mut params = ObjectStoreParams::new();
+        params.key_path(Some(KeyPath::new_single("id")));
+        db.create_object_store(DATASETS, params)?;
+        db.create_object_store(COLUMNS, ObjectStoreParams::new())?;
+    }
+    if old_version < 2 {
+        // v2: small key/value settings (e.g. whether the demo was already offered once, so a
+        // user who deletes it does not get it back on every reload).
+        db.create_object_store(SETTINGS, ObjectStoreParams::new())?;
+    }
+    Ok(())
+}
+
+fn column_key(id: &str, index: usize) -> JsValue {
+    JsValue::from(format!("{id}/{index}"))
+}
+
+impl Store {
+    /// Opens IndexedDB, migrating it; falls back to memory with the reason when it cannot.
+    pub async fn open() -> (Store, Option<String>) {
+        Store::open_named(DB_NAME).await
+    }
+
+    /// [`Store::open`] on a database of another name (tests use throwaway ones).
+    pub async fn open_named(name: &str) -> (Store, Option<String>) {
+        match open_indexed(name).await {
+            Ok(db) => (Store::Indexed(Rc::new(db)), None),
+            Err(why) => (
+                Store::memory(),
+                Some(format!(
+                    "IndexedDB is unavailable ({why}); datasets are kept in memory only and will be gone when this tab closes. A private window often causes this."
+                )),
+            ),
+        }
+    }
+
+    pub fn memory() -> Store {
+        Store::Memory(Rc::new(RefCell::new(MemoryStore::default())))
+    }
+
+    pub fn is_persistent(&self) -> bool {
+        matches!(self, Store::Indexed(_))
+    }
+
+    pub async fn list(&self) -> Result<Vec<DatasetMeta>, StoreError> {
+        let mut out = match self {
+            Store::Memory(m) => m.borrow().datasets.values().cloned().collect(),
+            Store::Indexed(db) => {
+                let tx = db.transaction(&[DATASETS], TransactionMode::ReadOnly).map_err(failed)?;
+                let store = tx.object_store(DATASETS).map_err(failed)?;
+                let values = store.get_all(None, None).map_err(failed)?.await.map_err(failed)?;
+                let mut out = Vec::with_capacity(values.len());
+                for v in values {
+                    // A record this version cannot read is skipped, not fatal: the rest of the
+                    // user's data stays usable.
+                    if let Ok(meta) = serde_wasm_bindgen::from_value::<DatasetMeta>(v) {
+                        out.push(meta);
+                    }
+                }
+                out
+            }
+        };
+        out.sort_by(|a: &DatasetMeta, b: &DatasetMeta| a.created.total_cmp(&b.created));
+        Ok(out)
+    }
+
+    /// Stores a dataset atomically. `arrays` holds each series' typed arrays in layout order.
+    pub async fn put(&self, meta: &DatasetMeta, arrays: Vec<Vec<JsValue>>) -> Result<(), StoreError> {
+        if let Some(existing) = self.list().await?.into_iter().find(|m| m.sha == meta.sha) {
+            return Err(StoreError::Duplicate(existing.name));
+        }
+        match self {
+            Store::Memory(m) => {
+                let mut m = m.borrow_mut();
+                for (i, cols) in arrays.into_iter().enumerate() {
+                    m.columns.insert(format!("{}/{i}", meta.id), cols);
+                }
+                m.datasets.insert(meta.id.clone(), meta.clone());
+                Ok(())
+            }
+            Store::Indexed(db) => {
+                let name = meta.name.as_str();
+                let tx = db
+                    .transaction(&[DATASETS, COLUMNS], TransactionMode::ReadWrite)
+                    .map_err(|e| classify(e, name))?;
+                let cols = tx.object_store(COLUMNS).map_err(failed)?;
+                for (i, series) in arrays.into_iter().enumerate() {
+                    let value: Array = series.into_iter().collect();
+                    // Not awaited one by one: the requests queue inside the transaction and the
+                    // commit below reports the first failure for all of them.
+                    let _ = cols.put(&value, Some(&column_key(&meta.id, i))).map_err(|e| classify(e, name))?;
+                }
+                let datasets = tx.object_store(DATASETS).map_err(failed)?;
+                let value = serde_wasm_bindgen::to_value(meta).map_err(failed)?;
+                let _ = datasets.put(&value, None).map_err(|e| classify(e, name))?;
+                finish(tx, name).await
+            }
+        }
+    }
+
+    pub async fn rename(&self, id: &str, name: &str) -> Result<(), StoreError> {
+        let mut meta = self
+            .list()
+            .await?
+            .into_iter()
+            .find(|m| m.id == id)
+            .ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        meta.name = name.to_string();
+        match self {
+            Store::Memory(m) => {
+                m.borrow_mut().datasets.insert(id.to_string(), meta);
+                Ok(())
+            }
+            Store::Indexed(db) => {
+                let tx = db.transaction(&[DATASETS], TransactionMode::ReadWrite).map_err(failed)?;
+                let store = tx.object_store(DATASETS).map_err(failed)?;
+                let value = serde_wasm_bindgen::to_value(&meta).map_err(failed)?;
+                let _ = store.put(&value, None).map_err(|e| classify(e, name))?;
+                finish(tx, name).await
+            }
+        }
+    }
+
+    pub async fn delete(&self, meta: &DatasetMeta) -> Result<(), StoreError> {
+        match self {
+            Store::Memory(m) => {
+                let mut m = m.borrow_mut();
+                m.datasets.remove(&meta.id);
+                for i in 0..meta.layout.len() {
+                    m.columns.remove(&format!("{}/{i}", meta.id));
+                }
+                Ok(())
+            }
+            Store::Indexed(db) => {
+                let tx = db
+                    .transaction(&[DATASETS, COLUMNS], TransactionMode::ReadWrite)
+                    .map_err(failed)?;
+                let cols = tx.object_store(COLUMNS).map_err(failed)?;
+                for i in 0..meta.layout.len() {
+                    let _ = cols.delete(Query::from(column_key(&meta.id, i))).map_err(failed)?;
+                }
+                let datasets = tx.object_store(DATASETS).map_err(failed)?;
+                let _ = datasets.delete(Query::from(JsValue::from(meta.id.as_str()))).map_err(failed)?;
+                finish(tx, &meta.name).await
+            }
+        }
+    }
+
+    /// One ticker's bars, read back into engine types for charting and later pipeline steps.
+    pub async fn series(&self, meta: &DatasetMeta, index: usize) -> Result<Series, StoreError> {
+        let layout = meta
+            .layout
+            .get(index)
+            .ok_or_else(|| StoreError::NotFound(format!("{} series {index}", meta.id)))?;
+        let arrays: Vec<JsValue> = match self {
+            Store::Memory(m) => m
+                .borrow()
+                .columns
+                .get(&format!("{}/{index}", meta.id))
+                .cloned()
+                .ok_or_else(|| StoreError::NotFound(meta.id.clone()))?,
+            Store::Indexed(db) => {
+                let tx = db.transaction(&[COLUMNS], TransactionMode::ReadOnly).map_err(failed)?;
+                let store = tx.object_store(COLUMNS).map_err(failed)?;
+                let value = store
+                    .get(Query::from(column_key(&meta.id, index)))
+                    .map_err(failed)?
+                    .await
+                    .map_err(failed)?
+                    .ok_or_else(|| StoreError::NotFound(meta.id.clone()))?;
+                Array::from(&value).iter().collect()
+            }
+        };
+        columns::from_arrays(layout, &arrays).map_err(failed)
+    }
+
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        match self {
+            Store::Memory(m) => Ok(m.borrow().settings.get(key).cloned()),
+            Store::Indexed(db) => {
+                let tx = db.transaction(&[SETTINGS], TransactionMode::ReadOnly).map_err(failed)?;
+                let store = tx.object_store(SETTINGS).map_err(failed)?;
+                let value = store.get(Query::from(JsValue::from(key))).map_err(failed)?.await.map_err(failed)?;
+                Ok(value.and_then(|v| v.as_string()))
+            }
+        }
+    }
+
+    pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        match self {
+            Store::Memory(m) => {
+                m.borrow_mut().settings.insert(key.to_string(), value.to_string());
+                Ok(())
+            }
+            Store::Indexed(db) => {
+                let tx = db.transaction(&[SETTINGS], TransactionMode::ReadWrite).map_err(failed)?;
+                let store = tx.object_store(SETTINGS).map_err(failed)?;
+                let _ = store.put(&JsValue::from(value), Some(&JsValue::from(key))).map_err(failed)?;
+                finish(tx, key).await
+            }
+        }
+    }
+}
+
+async fn finish(tx: idb::Transaction, name: &str) -> Result<(), StoreError> {
+    let committed = tx.commit().map_err(|e| classify(e, name))?.await.map_err(|e| classify(e, name))?;
+    match committed {
+        TransactionResult::Committed => Ok(()),
+        TransactionResult::Aborted => Err(StoreError::Failed(format!(
+            "the write of \"{name}\" was rolled back; nothing stored before was changed"
+        ))),
+    }
+}
+
+/// Opens (and migrates) the named database; public so tests can use a throwaway name.
+pub async fn open_indexed(name: &str) -> Result<Database, String> {
+    let factory = Factory::new().map_err(|e| e.to_string())?;
+    let mut request = factory.open(name, Some(DB_VERSION)).map_err(|e| e.to_string())?;
+    request.on_upgrade_needed(|event| {
+        let old = event.old_version().unwrap_or(0);
+        if let Ok(db) = idb::DatabaseEvent::database(&event) {
+            if let Err(e) = migrate(&db, old) {
+                web_sys::console::error_1(&format!("IndexedDB migration from v{old} failed: {e}").into());
+            }
+        }
+    });
+    request.await.map_err(|e| e.to_string())
+}
+
+/// Asks the browser not to evict our data under storage pressure; returns whether it agreed.
+pub async fn request_persistence() -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    let storage = window.navigator().storage();
+    let Ok(promise) = storage.persist() else { return false };
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}

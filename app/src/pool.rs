@@ -1,0 +1,125 @@
+//! The page's handle on its engine workers.
+//!
+//! Each worker is the app's own wasm module started by `worker.js`; it answers one request at a
+//! time, so a request owns the worker until its final response. More workers (for sweeps) are
+//! added by spawning more of these; they share nothing.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use futures::channel::mpsc::{unbounded, UnboundedReceiver};
+use futures::StreamExt;
+use js_sys::{Array, ArrayBuffer, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
+
+use engine::data::{LoadOptions, Summary};
+
+use crate::protocol::{self, Request, Response, SeriesLayout};
+
+pub struct EngineWorker {
+    worker: Worker,
+    inbox: RefCell<UnboundedReceiver<(Response, Array)>>,
+    _onmessage: Closure<dyn FnMut(MessageEvent)>,
+    _onerror: Closure<dyn FnMut(ErrorEvent)>,
+}
+
+/// A parsed file as it arrives from a worker: bars still in the transferred typed arrays.
+pub struct Loaded {
+    pub summary: Summary,
+    pub sha: String,
+    pub layout: Vec<SeriesLayout>,
+    /// Per series, its columns in `SeriesLayout::columns` order.
+    pub arrays: Vec<Vec<JsValue>>,
+}
+
+impl Drop for EngineWorker {
+    fn drop(&mut self) {
+        self.worker.terminate();
+    }
+}
+
+impl EngineWorker {
+    /// Starts a worker and waits until its wasm is ready.
+    pub async fn spawn() -> Result<Rc<EngineWorker>, String> {
+        let options = WorkerOptions::new();
+        options.set_type(WorkerType::Module);
+        // Relative to the page, so the app works under any sub-path of a static host.
+        let worker = Worker::new_with_options("./worker.js", &options)
+            .map_err(|e| format!("cannot start a web worker: {e:?}"))?;
+        let (tx, rx) = unbounded();
+        let tx_err = tx.clone();
+        let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            let data = ev.data();
+            let text = Reflect::get(&data, &"msg".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+            let buffers: Array = Reflect::get(&data, &"buffers".into())
+                .ok()
+                .and_then(|v| v.dyn_into().ok())
+                .unwrap_or_default();
+            let msg = protocol::decode::<Response>(&text)
+                .unwrap_or_else(|e| Response::Failed { message: e.to_string() });
+            let _ = tx.unbounded_send((msg, buffers));
+        });
+        let onerror = Closure::<dyn FnMut(ErrorEvent)>::new(move |ev: ErrorEvent| {
+            let message = format!("the engine worker failed: {}", ev.message());
+            let _ = tx_err.unbounded_send((Response::Failed { message }, Array::new()));
+        });
+        worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+        worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+        let this = EngineWorker {
+            worker,
+            inbox: RefCell::new(rx),
+            _onmessage: onmessage,
+            _onerror: onerror,
+        };
+        match this.next().await {
+            Some((Response::Ready, _)) => Ok(Rc::new(this)),
+            Some((Response::Failed { message }, _)) => Err(message),
+            other => Err(format!("the engine worker did not start ({:?})", other.map(|o| o.0))),
+        }
+    }
+
+    async fn next(&self) -> Option<(Response, Array)> {
+        // Holding the borrow across the await is safe: one request owns a worker at a time.
+        #[allow(clippy::await_holding_refcell_ref)]
+        let item = self.inbox.borrow_mut().next().await;
+        item
+    }
+
+    fn send(&self, req: &Request, buffers: Array) -> Result<(), String> {
+        let obj = Object::new();
+        let _ = Reflect::set(&obj, &"msg".into(), &protocol::encode(req).into());
+        let _ = Reflect::set(&obj, &"buffers".into(), &buffers);
+        self.worker
+            .post_message_with_transfer(&obj, &buffers)
+            .map_err(|e| format!("cannot reach the engine worker: {e:?}"))
+    }
+
+    /// Parses a file in the worker; `progress` sees fractions in 0..=1.
+    pub async fn load(
+        &self,
+        name: &str,
+        bytes: ArrayBuffer,
+        options: LoadOptions,
+        progress: impl Fn(f64),
+    ) -> Result<Loaded, String> {
+        let buffers = Array::of1(&bytes);
+        self.send(&Request::Load { name: name.to_string(), options }, buffers)?;
+        loop {
+            match self.next().await {
+                Some((Response::Progress { fraction }, _)) => progress(fraction),
+                Some((Response::Loaded { summary, sha, layout }, buffers)) => {
+                    let mut all = buffers.iter();
+                    let arrays = layout
+                        .iter()
+                        .map(|l| all.by_ref().take(l.columns().len()).collect())
+                        .collect();
+                    return Ok(Loaded { summary, sha, layout, arrays });
+                }
+                Some((Response::Failed { message }, _)) => return Err(message),
+                Some((Response::Ready, _)) => continue,
+                None => return Err("the engine worker stopped".to_string()),
+            }
+        }
+    }
+}

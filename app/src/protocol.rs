@@ -1,0 +1,91 @@
+//! The one message vocabulary between the page and its workers.
+//!
+//! Modelled on DuckDB-wasm: a versioned request/response enum travels as a small JSON header,
+//! while bulk data (file bytes, bar columns) travels beside it as transferred `ArrayBuffer`s, so a
+//! million-row dataset is moved, never copied or stringified.
+
+use serde::{Deserialize, Serialize};
+
+use engine::data::{LoadOptions, Summary};
+
+/// Bumped whenever a variant changes shape; a worker answering another version is refused.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Request {
+    /// Parse a file. Buffers: `[file bytes]`.
+    Load { name: String, options: LoadOptions },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Response {
+    /// The worker's wasm is initialised and it takes requests.
+    Ready,
+    Progress { fraction: f64 },
+    /// Buffers: per series, in order, the columns named by `SeriesLayout::columns`.
+    Loaded { summary: Summary, sha: String, layout: Vec<SeriesLayout> },
+    Failed { message: String },
+}
+
+/// Which typed arrays follow for one series, so the page can rebuild it without guessing.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SeriesLayout {
+    pub ticker: String,
+    pub rows: usize,
+    pub has_adj_close: bool,
+}
+
+impl SeriesLayout {
+    pub fn columns(&self) -> &'static [&'static str] {
+        if self.has_adj_close {
+            &["ts", "open", "high", "low", "close", "volume", "adj_close"]
+        } else {
+            &["ts", "open", "high", "low", "close", "volume"]
+        }
+    }
+}
+
+/// The envelope both directions share: `{v, msg, buffers}` as a plain JS object.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Envelope<T> {
+    pub v: u32,
+    pub msg: T,
+}
+
+pub fn encode<T: Serialize>(msg: &T) -> String {
+    serde_json::to_string(&Envelope { v: PROTOCOL_VERSION, msg }).unwrap_or_default()
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ProtocolError {
+    #[error("worker speaks protocol version {0}, the page speaks {PROTOCOL_VERSION}; reload the page")]
+    Version(u32),
+    #[error("malformed worker message: {0}")]
+    Malformed(String),
+}
+
+pub fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, ProtocolError> {
+    let env: Envelope<serde_json::Value> =
+        serde_json::from_str(text).map_err(|e| ProtocolError::Malformed(e.to_string()))?;
+    if env.v != PROTOCOL_VERSION {
+        return Err(ProtocolError::Version(env.v));
+    }
+    serde_json::from_value(env.msg).map_err(|e| ProtocolError::Malformed(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+    use super::*;
+
+    #[wasm_bindgen_test]
+    fn round_trip_and_version_check() {
+        let text = encode(&Response::Progress { fraction: 0.5 });
+        match decode::<Response>(&text) {
+            Ok(Response::Progress { fraction }) => assert_eq!(fraction, 0.5),
+            other => panic!("unexpected {other:?}"),
+        }
+        let old = text.replace("\"v\":1", "\"v\":0");
+        assert_eq!(decode::<Response>(&old).unwrap_err(), ProtocolError::Version(0));
+    }
+}

@@ -1,0 +1,101 @@
+//! Hash routing (`#/data`, `#/build`, …).
+//!
+//! A static host has no rewrite rules, and the app may live under any sub-path (`/btb/`): with
+//! the route in the fragment, every page reloads and deep-links without the server knowing.
+
+use leptos::prelude::*;
+use wasm_bindgen::prelude::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    Data,
+    Models,
+    Build,
+    Sweeps,
+    Leaderboard,
+    Train,
+    Backtest,
+    Signals,
+}
+
+impl Route {
+    pub const ALL: [Route; 8] = [
+        Route::Data,
+        Route::Models,
+        Route::Build,
+        Route::Sweeps,
+        Route::Leaderboard,
+        Route::Train,
+        Route::Backtest,
+        Route::Signals,
+    ];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Route::Data => "data",
+            Route::Models => "models",
+            Route::Build => "build",
+            Route::Sweeps => "sweeps",
+            Route::Leaderboard => "leaderboard",
+            Route::Train => "train",
+            Route::Backtest => "backtest",
+            Route::Signals => "signals",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Route::Data => "Data",
+            Route::Models => "Models",
+            Route::Build => "Build",
+            Route::Sweeps => "Sweeps",
+            Route::Leaderboard => "Leaderboard",
+            Route::Train => "Train",
+            Route::Backtest => "Backtest",
+            Route::Signals => "Signals",
+        }
+    }
+
+    pub fn href(self) -> String {
+        format!("#/{}", self.slug())
+    }
+
+    /// Unknown or empty fragments land on Data, the first step.
+    pub fn from_hash(hash: &str) -> Route {
+        let slug = hash.trim_start_matches('#').trim_start_matches('/');
+        let slug = slug.split(['/', '?']).next().unwrap_or("");
+        Route::ALL.into_iter().find(|r| r.slug() == slug).unwrap_or(Route::Data)
+    }
+}
+
+fn current_hash() -> String {
+    web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
+}
+
+/// The current route as a signal that follows `hashchange`.
+pub fn use_route() -> ReadSignal<Route> {
+    let (route, set_route) = signal(Route::from_hash(&current_hash()));
+    let on_change = Closure::<dyn FnMut()>::new(move || set_route.set(Route::from_hash(&current_hash())));
+    if let Some(w) = web_sys::window() {
+        w.set_onhashchange(Some(on_change.as_ref().unchecked_ref()));
+    }
+    on_change.forget();
+    route
+}
+
+#[cfg(test)]
+mod tests {
+    use wasm_bindgen_test::wasm_bindgen_test;
+    use super::*;
+
+    #[wasm_bindgen_test]
+    fn parses_fragments() {
+        assert_eq!(Route::from_hash("#/sweeps"), Route::Sweeps);
+        assert_eq!(Route::from_hash("#/leaderboard?model=x"), Route::Leaderboard);
+        assert_eq!(Route::from_hash(""), Route::Data);
+        assert_eq!(Route::from_hash("#/nope"), Route::Data);
+        for r in Route::ALL {
+            assert_eq!(Route::from_hash(&r.href()), r);
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! The worker side: decode a request, run the engine, stream progress, reply.
+//!
+//! `public/worker.js` loads this same wasm module in a dedicated worker and calls
+//! [`worker_entry`]; the page never runs engine work on its own thread.
+
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
+
+use crate::columns;
+use crate::protocol::{self, Request, Response};
+
+/// `payload` holds the typed arrays the page reads; `transfer` their buffers, moved not copied.
+fn post_with(scope: &DedicatedWorkerGlobalScope, msg: &Response, payload: &Array, transfer: &Array) {
+    let obj = Object::new();
+    let _ = Reflect::set(&obj, &"msg".into(), &protocol::encode(msg).into());
+    let _ = Reflect::set(&obj, &"buffers".into(), payload);
+    let _ = scope.post_message_with_transfer(&obj, transfer);
+}
+
+fn post(scope: &DedicatedWorkerGlobalScope, msg: &Response) {
+    post_with(scope, msg, &Array::new(), &Array::new());
+}
+
+fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) {
+    match req {
+        Request::Load { name, options } => {
+            let bytes = buffers
+                .get(0)
+                .dyn_into::<js_sys::ArrayBuffer>()
+                .map(|b| Uint8Array::new(&b).to_vec())
+                .unwrap_or_default();
+            let mut last = -1.0;
+            let mut progress = |f: f64| {
+                if f - last >= 0.01 || f >= 1.0 {
+                    last = f;
+                    post(scope, &Response::Progress { fraction: f });
+                }
+            };
+            match engine::data::load(&name, &bytes, &options, &mut progress) {
+                Ok(dataset) => {
+                    let layout: Vec<_> = dataset.series.iter().map(columns::layout).collect();
+                    let arrays: Vec<_> = dataset.series.iter().flat_map(columns::to_arrays).collect();
+                    let transfer = columns::transfer_list(&arrays);
+                    let payload: Array = arrays.iter().collect();
+                    let resp = Response::Loaded { summary: dataset.summary(), sha: dataset.sha(), layout };
+                    post_with(scope, &resp, &payload, &transfer);
+                }
+                Err(e) => post(scope, &Response::Failed { message: e.to_string() }),
+            }
+        }
+    }
+}
+
+#[wasm_bindgen]
+pub fn worker_entry() {
+    console_error_panic_hook::set_once();
+    let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let inner = scope.clone();
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        let data = ev.data();
+        let text = Reflect::get(&data, &"msg".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+        let buffers: Array = Reflect::get(&data, &"buffers".into())
+            .ok()
+            .and_then(|v| v.dyn_into().ok())
+            .unwrap_or_default();
+        match protocol::decode::<Request>(&text) {
+            Ok(req) => handle(&inner, req, buffers),
+            Err(e) => post(&inner, &Response::Failed { message: e.to_string() }),
+        }
+    });
+    scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    onmessage.forget();
+    post(&scope, &Response::Ready);
+}

@@ -1,0 +1,260 @@
+//! `btb`: the command line face of the BTB Workbench engine.
+//!
+//! ```text
+//! btb inspect FILE [--ticker T] [--tz ZONE] [--json]
+//! btb [--store DIR] data add FILE [--ticker T] [--tz ZONE] [--name N] [--json]
+//! btb [--store DIR] data list [--json]
+//! btb [--store DIR] data show ID [--json]
+//! btb [--store DIR] data rm ID
+//! ```
+//!
+//! Errors go to stderr as one line and exit with status 1; nothing is printed on stdout then.
+
+mod store;
+
+use clap::{Args, Parser, Subcommand};
+use engine::data::{load, Dataset, IngestError, LoadOptions, Summary};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use store::{Added, Meta, Store, StoreError};
+
+#[derive(Parser)]
+#[command(name = "btb", version, about = "BTB Workbench: research trading strategies on your own bars")]
+struct Cli {
+    /// Store directory (datasets, later models and runs).
+    #[arg(long, global = true, default_value = ".btb", value_name = "DIR")]
+    store: PathBuf,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Read a CSV/Parquet file (optionally gzip-compressed) and print its summary and quality report.
+    Inspect {
+        file: PathBuf,
+        #[command(flatten)]
+        read: ReadArgs,
+        /// Print JSON: {"rows", "tickers": [...], "issues": [...], ...}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Datasets in the store.
+    #[command(subcommand)]
+    Data(DataCmd),
+}
+
+#[derive(Args)]
+struct ReadArgs {
+    /// Ticker for a single-ticker file (default: the file name), or the one ticker to keep from a long file.
+    #[arg(long)]
+    ticker: Option<String>,
+    /// IANA time zone that naive timestamps are in (default UTC).
+    #[arg(long, value_name = "ZONE")]
+    tz: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum DataCmd {
+    /// Load a file and store it.
+    Add {
+        file: PathBuf,
+        #[command(flatten)]
+        read: ReadArgs,
+        /// Display name (default: the file name).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List stored datasets.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read a stored dataset back, verify its hash and print its summary.
+    Show {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a stored dataset.
+    Rm { id: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error("{0}")]
+    Ingest(#[from] IngestError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{path}: {source}")]
+    Read { path: String, source: std::io::Error },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let msg = e.to_string().replace(['\n', '\r'], " ");
+            eprintln!("{msg}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Returns everything to print on stdout, so that nothing is printed when a step fails.
+fn run(cli: Cli) -> Result<String, CliError> {
+    let store = Store::new(&cli.store);
+    match cli.cmd {
+        Cmd::Inspect { file, read, json } => {
+            let ds = read_file(&file, &read)?;
+            let summary = ds.summary();
+            Ok(if json { to_json(&summary) } else { human_summary(&summary) })
+        }
+        Cmd::Data(DataCmd::Add { file, read, name, json }) => {
+            let ds = read_file(&file, &read)?;
+            let name = name.unwrap_or_else(|| ds.name.clone());
+            let (meta, existing) = match store.add(&ds, &name, &file.display().to_string())? {
+                Added::New(m) => (m, false),
+                Added::Existing(m) => (m, true),
+            };
+            Ok(if json {
+                to_json(&json!({
+                    "id": meta.id, "name": meta.name, "sha": meta.sha, "rows": meta.rows,
+                    "tickers": meta.tickers, "created": meta.created, "existing": existing,
+                }))
+            } else {
+                format!(
+                    "{} {} ({} rows, {}) as {}\n",
+                    if existing { "already stored:" } else { "stored" },
+                    meta.name,
+                    meta.rows,
+                    meta.tickers.join(", "),
+                    meta.id
+                )
+            })
+        }
+        Cmd::Data(DataCmd::List { json }) => {
+            let all = store.list()?;
+            Ok(if json {
+                let v: Vec<_> = all.iter().map(list_entry).collect();
+                to_json(&v)
+            } else {
+                human_list(&all)
+            })
+        }
+        Cmd::Data(DataCmd::Show { id, json }) => {
+            let id = store.resolve(&id)?;
+            let (meta, ds): (Meta, Dataset) = store.load(&id)?;
+            let summary = ds.summary();
+            Ok(if json {
+                let mut v = list_entry(&meta);
+                v["summary"] = serde_json::to_value(&summary).unwrap_or_default();
+                v["verified"] = json!(true);
+                to_json(&v)
+            } else {
+                format!("{} ({}), sha {} verified\n{}", meta.name, meta.id, meta.sha, human_summary(&summary))
+            })
+        }
+        Cmd::Data(DataCmd::Rm { id }) => {
+            let id = store.resolve(&id)?;
+            let meta = store.remove(&id)?;
+            Ok(format!("removed {} ({})\n", meta.id, meta.name))
+        }
+    }
+}
+
+fn list_entry(m: &Meta) -> serde_json::Value {
+    json!({
+        "id": m.id, "name": m.name, "sha": m.sha, "rows": m.rows, "tickers": m.tickers,
+        "tz": m.tz, "created": m.created, "source": m.source,
+    })
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".to_string());
+    s.push('\n');
+    s
+}
+
+fn read_file(path: &Path, read: &ReadArgs) -> Result<Dataset, CliError> {
+    let bytes = std::fs::read(path).map_err(|source| CliError::Read { path: path.display().to_string(), source })?;
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| path.display().to_string());
+    let opts = LoadOptions { ticker: read.ticker.clone(), tz: read.tz.clone() };
+    Ok(load(&name, &bytes, &opts, &mut |_| {})?)
+}
+
+/// Columns padded to their widest cell.
+fn table(rows: &[Vec<String>]) -> String {
+    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> =
+        (0..n).map(|i| rows.iter().filter_map(|r| r.get(i)).map(|c| c.chars().count()).max().unwrap_or(0)).collect();
+    let mut out = String::new();
+    for r in rows {
+        let line: Vec<String> = r
+            .iter()
+            .enumerate()
+            .map(|(i, c)| if i + 1 == r.len() { c.clone() } else { format!("{c:<w$}", w = widths[i]) })
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+const MAX_ISSUE_LINES: usize = 30;
+
+fn human_summary(s: &Summary) -> String {
+    let mut out = format!("{}: {} rows, {} tickers, tz {}\n\n", s.name, s.rows, s.tickers.len(), s.tz);
+    let mut rows = vec![["ticker", "rows", "start", "end", "cadence", "adj close"].map(String::from).to_vec()];
+    for t in &s.tickers {
+        rows.push(vec![
+            t.ticker.clone(),
+            t.rows.to_string(),
+            t.start.clone(),
+            t.end.clone(),
+            t.cadence.to_string(),
+            if t.has_adj_close { "yes" } else { "no" }.to_string(),
+        ]);
+    }
+    out.push_str(&table(&rows));
+    let total: usize = s.issue_counts.iter().map(|c| c.count).sum();
+    if total == 0 {
+        out.push_str("\nno quality issues\n");
+        return out;
+    }
+    out.push_str(&format!("\n{total} quality issues:"));
+    let counts: Vec<String> = s.issue_counts.iter().map(|c| format!(" {} {} {}", c.ticker, c.kind, c.count)).collect();
+    out.push_str(&counts.join(","));
+    out.push_str("\n\n");
+    let mut rows = vec![["ticker", "row", "kind", "message"].map(String::from).to_vec()];
+    for i in s.issues.iter().take(MAX_ISSUE_LINES) {
+        rows.push(vec![i.ticker.clone(), i.row.to_string(), i.kind.to_string(), i.message.clone()]);
+    }
+    out.push_str(&table(&rows));
+    if s.issues.len() > MAX_ISSUE_LINES || total > s.issues.len() {
+        out.push_str(&format!("… {} more (see --json)\n", total - s.issues.len().min(MAX_ISSUE_LINES)));
+    }
+    out
+}
+
+fn human_list(all: &[Meta]) -> String {
+    if all.is_empty() {
+        return "no datasets\n".to_string();
+    }
+    let mut rows = vec![["id", "name", "rows", "tickers", "tz", "created"].map(String::from).to_vec()];
+    for m in all {
+        let mut tickers = m.tickers.iter().take(6).cloned().collect::<Vec<_>>().join(",");
+        if m.tickers.len() > 6 {
+            tickers.push_str(&format!(",… ({})", m.tickers.len()));
+        }
+        rows.push(vec![m.id.clone(), m.name.clone(), m.rows.to_string(), tickers, m.tz.clone(), m.created.clone()]);
+    }
+    table(&rows)
+}

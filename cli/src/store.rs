@@ -1,0 +1,255 @@
+//! The store directory: the command line twin of the page's IndexedDB.
+//!
+//! ```text
+//! <store>/datasets/<id>/meta.json          Meta: id, name, source, tz, sha, created, summary, layout
+//! <store>/datasets/<id>/columns/ts.i64le   i64 little-endian, every series concatenated
+//! <store>/datasets/<id>/columns/<c>.f64le  f64 little-endian; c = open high low close volume adj_close
+//! ```
+//!
+//! `<id>` is the first 16 hex digits of the dataset's SHA-256 (content addressed: adding the same
+//! bars with the same zone again finds the stored copy). A dataset is written into
+//! `datasets/.tmp-…` and renamed into place, so a failure never leaves a half-written dataset.
+//! Removal renames to `datasets/.rm-…` before deleting.
+
+use engine::data::{
+    f64s_to_le, i64s_to_le, le_to_f64s, le_to_i64s, ColumnSet, Dataset, SeriesLayout, Summary, COLUMN_NAMES,
+};
+use serde::{Deserialize, Serialize};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+pub const FORMAT: &str = "btb-dataset-v1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path}: damaged store entry ({detail})")]
+    Damaged { path: String, detail: String },
+    #[error("no dataset \"{0}\" in the store")]
+    NotFound(String),
+    #[error("\"{0}\" matches more than one dataset; give more of the id")]
+    Ambiguous(String),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io { path: path.display().to_string(), source }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnFile {
+    pub name: String,
+    pub file: String,
+    /// `i64le` or `f64le`.
+    pub dtype: String,
+    pub len: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    pub format: String,
+    pub id: String,
+    pub name: String,
+    /// The file the dataset was read from, as given.
+    pub source: String,
+    pub tz: String,
+    pub sha: String,
+    /// RFC 3339 UTC.
+    pub created: String,
+    pub rows: usize,
+    pub tickers: Vec<String>,
+    pub layout: Vec<SeriesLayout>,
+    pub columns: Vec<ColumnFile>,
+    pub summary: Summary,
+}
+
+pub struct Store {
+    root: PathBuf,
+}
+
+/// Whether `add` wrote a new entry or found the same content already stored.
+pub enum Added {
+    New(Meta),
+    Existing(Meta),
+}
+
+impl Store {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Store { root: root.into() }
+    }
+
+    fn datasets(&self) -> PathBuf {
+        self.root.join("datasets")
+    }
+
+    pub fn add(&self, ds: &Dataset, name: &str, source: &str) -> Result<Added, StoreError> {
+        let sha = ds.sha();
+        let id = sha[..16].to_string();
+        let dir = self.datasets();
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let target = dir.join(&id);
+        if target.join("meta.json").is_file() {
+            return Ok(Added::Existing(self.meta(&id)?));
+        }
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        let tmp = dir.join(format!(".tmp-{id}-{}-{stamp}", std::process::id()));
+        let result = (|| {
+            let cols_dir = tmp.join("columns");
+            fs::create_dir_all(&cols_dir).map_err(io(&cols_dir))?;
+            let cols = ds.to_columns();
+            let mut files = Vec::new();
+            let mut write = |name: &str, dtype: &str, len: usize, bytes: Vec<u8>| -> Result<(), StoreError> {
+                let file = format!("columns/{name}.{dtype}");
+                let p = tmp.join(&file);
+                fs::write(&p, bytes).map_err(io(&p))?;
+                files.push(ColumnFile { name: name.to_string(), file, dtype: dtype.to_string(), len });
+                Ok(())
+            };
+            write("ts", "i64le", cols.ts.len(), i64s_to_le(&cols.ts))?;
+            for (name, col) in cols.f64_columns() {
+                write(name, "f64le", col.len(), f64s_to_le(col))?;
+            }
+            let summary = ds.summary();
+            let meta = Meta {
+                format: FORMAT.to_string(),
+                id: id.clone(),
+                name: name.to_string(),
+                source: source.to_string(),
+                tz: ds.tz.clone(),
+                sha: sha.clone(),
+                created: engine::data::time::format_utc(stamp),
+                rows: ds.rows(),
+                tickers: ds.series.iter().map(|s| s.ticker.clone()).collect(),
+                layout: cols.layout.clone(),
+                columns: files,
+                summary,
+            };
+            let p = tmp.join("meta.json");
+            let json = serde_json::to_vec_pretty(&meta).unwrap_or_default();
+            fs::write(&p, json).map_err(io(&p))?;
+            Ok(meta)
+        })();
+        let meta = match result {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&tmp);
+                return Err(e);
+            }
+        };
+        if let Err(e) = fs::rename(&tmp, &target) {
+            let _ = fs::remove_dir_all(&tmp);
+            if target.join("meta.json").is_file() {
+                return Ok(Added::Existing(self.meta(&id)?));
+            }
+            return Err(StoreError::Io { path: target.display().to_string(), source: e });
+        }
+        Ok(Added::New(meta))
+    }
+
+    /// Every stored dataset, oldest first.
+    pub fn list(&self) -> Result<Vec<Meta>, StoreError> {
+        let dir = self.datasets();
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(StoreError::Io { path: dir.display().to_string(), source: e }),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(io(&dir))?;
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') || !entry.path().is_dir() {
+                continue;
+            }
+            out.push(self.meta(&name)?);
+        }
+        out.sort_by(|a, b| (&a.created, &a.id).cmp(&(&b.created, &b.id)));
+        Ok(out)
+    }
+
+    /// The full id for an id or an unambiguous prefix of one.
+    pub fn resolve(&self, id: &str) -> Result<String, StoreError> {
+        let valid = !id.is_empty() && id.chars().all(|c| c.is_ascii_hexdigit());
+        if !valid {
+            return Err(StoreError::NotFound(id.to_string()));
+        }
+        let ids: Vec<String> = self.list()?.into_iter().map(|m| m.id).filter(|m| m.starts_with(id)).collect();
+        match ids.len() {
+            0 => Err(StoreError::NotFound(id.to_string())),
+            1 => Ok(ids.into_iter().next().unwrap_or_default()),
+            _ => Err(StoreError::Ambiguous(id.to_string())),
+        }
+    }
+
+    pub fn meta(&self, id: &str) -> Result<Meta, StoreError> {
+        let p = self.datasets().join(id).join("meta.json");
+        let bytes = fs::read(&p).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                StoreError::NotFound(id.to_string())
+            } else {
+                StoreError::Io { path: p.display().to_string(), source: e }
+            }
+        })?;
+        serde_json::from_slice(&bytes)
+            .map_err(|e| StoreError::Damaged { path: p.display().to_string(), detail: e.to_string() })
+    }
+
+    /// Read a dataset back from its columns and check its hash.
+    pub fn load(&self, id: &str) -> Result<(Meta, Dataset), StoreError> {
+        let meta = self.meta(id)?;
+        let dir = self.datasets().join(id);
+        let damaged = |detail: String| StoreError::Damaged { path: dir.display().to_string(), detail };
+        let mut cols = ColumnSet {
+            layout: meta.layout.clone(),
+            ts: Vec::new(),
+            open: Vec::new(),
+            high: Vec::new(),
+            low: Vec::new(),
+            close: Vec::new(),
+            volume: Vec::new(),
+            adj_close: Vec::new(),
+        };
+        for name in COLUMN_NAMES {
+            let cf = meta
+                .columns
+                .iter()
+                .find(|c| c.name == name)
+                .ok_or_else(|| damaged(format!("column {name} is not listed")))?;
+            if cf.file.contains("..") || cf.file.starts_with('/') {
+                return Err(damaged(format!("bad column path {}", cf.file)));
+            }
+            let p = dir.join(&cf.file);
+            let bytes = fs::read(&p).map_err(io(&p))?;
+            if name == "ts" {
+                cols.ts = le_to_i64s(&bytes).ok_or_else(|| damaged(format!("{} has a partial value", cf.file)))?;
+            } else if let Some(col) = cols.f64_column_mut(name) {
+                *col = le_to_f64s(&bytes).ok_or_else(|| damaged(format!("{} has a partial value", cf.file)))?;
+            }
+        }
+        let ds = Dataset::from_columns(
+            &meta.name,
+            &meta.tz,
+            &cols,
+            meta.summary.issues.clone(),
+            meta.summary.issue_counts.clone(),
+        )
+        .ok_or_else(|| damaged("columns do not match the layout".to_string()))?;
+        if ds.sha() != meta.sha {
+            return Err(damaged("content does not match its sha".to_string()));
+        }
+        Ok((meta, ds))
+    }
+
+    pub fn remove(&self, id: &str) -> Result<Meta, StoreError> {
+        let meta = self.meta(id)?;
+        let dir = self.datasets();
+        let from = dir.join(id);
+        let to = dir.join(format!(".rm-{id}-{}", std::process::id()));
+        fs::rename(&from, &to).map_err(io(&from))?;
+        fs::remove_dir_all(&to).map_err(io(&to))?;
+        Ok(meta)
+    }
+}

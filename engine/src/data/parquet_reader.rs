@@ -1,0 +1,426 @@
+//! Parquet bars (pyarrow, pandas, polars, DuckDB, Spark …) through arrow-rs.
+//!
+//! Columns are matched by name as in CSV (see [`super::columns`]); pandas' `__index_level_0__`
+//! counts as a time column, and if no column has a time-like name the first column with a
+//! timestamp or date type is used. Accepted types:
+//! - time: `Timestamp(s|ms|us|ns, zone)` (an instant), `Timestamp(unit, None)` (wall-clock time,
+//!   read in the dataset's zone), `Date32`/`Date64` (midnight in the dataset's zone), integers
+//!   (epoch by magnitude or `YYYYMMDD`, as in CSV), floats (epoch by magnitude), strings;
+//! - prices and volume: any integer or float type, `Decimal128`, or numeric strings;
+//! - ticker: `Utf8`, `LargeUtf8`, `Utf8View`, or a dictionary of those.
+//!
+//! Nulls are errors in time, price and ticker columns; a null volume reads as 0.
+//! Row numbers in errors and issues are 1-based data rows.
+
+use super::columns::{map_columns, Mapping, TimeSource};
+use super::csv_reader::parse_f64;
+use super::error::{quote_cell, Pos};
+use super::time::{epoch_to_ms, int_to_ms, local_to_ms, parse_timestamp};
+use super::{Grouper, IngestError, Progress};
+use arrow_array::cast::AsArray;
+use arrow_array::types::*;
+use arrow_array::{Array, ArrayRef, RecordBatch};
+use arrow_schema::{DataType, TimeUnit};
+use chrono::DateTime;
+use chrono_tz::Tz;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ProjectionMask;
+
+const TIME_TYPES: &str = "a timestamp, date, integer epoch or text column";
+const NUMBER_TYPES: &str = "an integer, float, decimal or numeric text column";
+const TEXT_TYPES: &str = "a text column";
+
+fn is_time_type(dt: &DataType) -> bool {
+    matches!(dt, DataType::Timestamp(_, _) | DataType::Date32 | DataType::Date64)
+}
+
+pub(crate) fn read(
+    file: &str,
+    bytes: &[u8],
+    tz: Tz,
+    grouper: &mut Grouper,
+    progress: &mut Progress<'_>,
+) -> Result<(), IngestError> {
+    // arrow-rs is hardened against malformed files but not proven panic-free; natively a panic
+    // becomes an ordinary error (on wasm32 panics abort, and the worker reports the failure).
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_inner(file, bytes, tz, grouper, progress)
+    }));
+    match result {
+        Ok(r) => r,
+        Err(_) => Err(IngestError::Parquet {
+            file: file.to_string(),
+            detail: "the Parquet reader failed on malformed data".to_string(),
+        }),
+    }
+}
+
+fn pq_err(file: &str) -> impl Fn(parquet::errors::ParquetError) -> IngestError + '_ {
+    move |e| IngestError::Parquet { file: file.to_string(), detail: e.to_string() }
+}
+
+fn read_inner(
+    file: &str,
+    bytes: &[u8],
+    tz: Tz,
+    grouper: &mut Grouper,
+    progress: &mut Progress<'_>,
+) -> Result<(), IngestError> {
+    let data = bytes::Bytes::copy_from_slice(bytes);
+    let builder = ParquetRecordBatchReaderBuilder::try_new(data).map_err(pq_err(file))?;
+    let schema = builder.schema().clone();
+    let total_rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
+    let headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let m: Mapping = map_columns(file, &headers, &|i| {
+        schema.fields().get(i).is_some_and(|f| is_time_type(f.data_type()))
+    })?;
+    let used = m.used();
+    // Type checks up front, so the error names the column rather than a row.
+    let unsupported = |i: usize, expected: &str| IngestError::UnsupportedType {
+        file: file.to_string(),
+        column: headers[i].clone(),
+        found: format!("{}", schema.field(i).data_type()),
+        expected: expected.to_string(),
+    };
+    let time_cols = match m.time {
+        TimeSource::One(i) => vec![i],
+        TimeSource::DateAndTime(a, b) => vec![a, b],
+    };
+    for &i in &time_cols {
+        let dt = schema.field(i).data_type();
+        let ok = match m.time {
+            TimeSource::One(_) => is_time_type(dt) || is_int(dt) || is_float(dt) || is_text(dt),
+            TimeSource::DateAndTime(..) => is_text(dt),
+        };
+        if !ok {
+            return Err(unsupported(i, TIME_TYPES));
+        }
+    }
+    for i in [m.open, m.high, m.low, m.close, m.volume].into_iter().chain(m.adj_close) {
+        let dt = schema.field(i).data_type();
+        if !(is_int(dt) || is_float(dt) || is_text(dt) || matches!(dt, DataType::Decimal128(_, _))) {
+            return Err(unsupported(i, NUMBER_TYPES));
+        }
+    }
+    if let Some(i) = m.ticker {
+        if !is_text(schema.field(i).data_type()) {
+            return Err(unsupported(i, TEXT_TYPES));
+        }
+    }
+    let mask = ProjectionMask::roots(builder.parquet_schema(), used.iter().copied());
+    let reader = builder.with_projection(mask).with_batch_size(65_536).build().map_err(pq_err(file))?;
+    let mut offset: u64 = 0;
+    for batch in reader {
+        let batch: RecordBatch = batch.map_err(|e| IngestError::Parquet {
+            file: file.to_string(),
+            detail: format!("at row {}: {e}", offset + 1),
+        })?;
+        let col = |i: usize| -> Result<&ArrayRef, IngestError> {
+            batch.column_by_name(&headers[i]).ok_or_else(|| IngestError::Parquet {
+                file: file.to_string(),
+                detail: format!("column \"{}\" is missing from a row group", headers[i]),
+            })
+        };
+        let ctx = Ctx { file, headers: &headers, offset };
+        let ts = match m.time {
+            TimeSource::One(i) => times(&ctx, i, col(i)?.as_ref(), tz)?,
+            TimeSource::DateAndTime(d, t) => {
+                let (dc, tc) = (text_col(col(d)?.as_ref()), text_col(col(t)?.as_ref()));
+                let (Some(dc), Some(tc)) = (dc, tc) else {
+                    return Err(unsupported(d, TEXT_TYPES));
+                };
+                let mut out = Vec::with_capacity(batch.num_rows());
+                for r in 0..batch.num_rows() {
+                    let s = format!("{} {}", dc.get(r).unwrap_or(""), tc.get(r).unwrap_or(""));
+                    out.push(parse_timestamp(&s, tz).map_err(|e| ctx.bad(d, r, e.expected(), quote_cell(&s)))?);
+                }
+                out
+            }
+        };
+        let open = numbers(&ctx, m.open, col(m.open)?.as_ref(), false)?;
+        let high = numbers(&ctx, m.high, col(m.high)?.as_ref(), false)?;
+        let low = numbers(&ctx, m.low, col(m.low)?.as_ref(), false)?;
+        let close = numbers(&ctx, m.close, col(m.close)?.as_ref(), false)?;
+        let volume = numbers(&ctx, m.volume, col(m.volume)?.as_ref(), true)?;
+        let adj = match m.adj_close {
+            Some(i) => Some(numbers(&ctx, i, col(i)?.as_ref(), false)?),
+            None => None,
+        };
+        let tick = match m.ticker {
+            Some(i) => Some((i, text_col(col(i)?.as_ref()).ok_or_else(|| unsupported(i, TEXT_TYPES))?)),
+            None => None,
+        };
+        for r in 0..batch.num_rows() {
+            let ticker = match &tick {
+                Some((i, tc)) => match tc.get(r).map(str::trim) {
+                    Some(t) if !t.is_empty() => Some(t),
+                    Some(t) => return Err(ctx.bad(*i, r, "a ticker symbol", quote_cell(t))),
+                    None => return Err(ctx.bad(*i, r, "a ticker symbol", "null".into())),
+                },
+                None => None,
+            };
+            grouper.push(
+                ticker,
+                offset + r as u64 + 1,
+                ts[r],
+                [open[r], high[r], low[r], close[r], volume[r]],
+                adj.as_ref().map(|a| a[r]),
+            );
+        }
+        offset += batch.num_rows() as u64;
+        if total_rows > 0 {
+            progress.set(offset as f64 / total_rows as f64);
+        }
+    }
+    if offset == 0 {
+        return Err(IngestError::NoRows { file: file.to_string() });
+    }
+    Ok(())
+}
+
+struct Ctx<'a> {
+    file: &'a str,
+    headers: &'a [String],
+    offset: u64,
+}
+
+impl Ctx<'_> {
+    fn bad(&self, col: usize, r: usize, expected: &str, found: String) -> IngestError {
+        IngestError::BadValue {
+            file: self.file.to_string(),
+            pos: Pos::Row(self.offset + r as u64 + 1),
+            column: self.headers.get(col).cloned().unwrap_or_default(),
+            expected: expected.to_string(),
+            found,
+        }
+    }
+}
+
+fn is_int(dt: &DataType) -> bool {
+    matches!(
+        dt,
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64
+            | DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64
+    )
+}
+
+fn is_float(dt: &DataType) -> bool {
+    matches!(dt, DataType::Float32 | DataType::Float64)
+}
+
+fn is_text(dt: &DataType) -> bool {
+    match dt {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        DataType::Dictionary(_, v) => matches!(**v, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View),
+        _ => false,
+    }
+}
+
+/// A text column of any of arrow's string layouts.
+enum TextCol<'a> {
+    Utf8(&'a arrow_array::StringArray),
+    Large(&'a arrow_array::LargeStringArray),
+    View(&'a arrow_array::StringViewArray),
+    Dict { keys: Vec<usize>, array: &'a dyn Array, values: Box<TextCol<'a>> },
+}
+
+fn text_col(a: &dyn Array) -> Option<TextCol<'_>> {
+    if let Some(s) = a.as_string_opt::<i32>() {
+        return Some(TextCol::Utf8(s));
+    }
+    if let Some(s) = a.as_string_opt::<i64>() {
+        return Some(TextCol::Large(s));
+    }
+    if let Some(s) = a.as_string_view_opt() {
+        return Some(TextCol::View(s));
+    }
+    let d = a.as_any_dictionary_opt()?;
+    let values = text_col(d.values().as_ref())?;
+    let keys = if d.values().is_empty() { vec![usize::MAX; a.len()] } else { d.normalized_keys() };
+    Some(TextCol::Dict { keys, array: a, values: Box::new(values) })
+}
+
+impl TextCol<'_> {
+    fn get(&self, i: usize) -> Option<&str> {
+        match self {
+            TextCol::Utf8(s) => (i < s.len() && s.is_valid(i)).then(|| s.value(i)),
+            TextCol::Large(s) => (i < s.len() && s.is_valid(i)).then(|| s.value(i)),
+            TextCol::View(s) => (i < s.len() && s.is_valid(i)).then(|| s.value(i)),
+            TextCol::Dict { keys, array, values } => {
+                if i >= array.len() || array.is_null(i) {
+                    return None;
+                }
+                values.get(*keys.get(i)?)
+            }
+        }
+    }
+}
+
+macro_rules! prim_f64 {
+    ($a:expr, $t:ty) => {
+        $a.as_primitive_opt::<$t>().map(|p| p.iter().map(|v| v.map(|x| x as f64)).collect::<Vec<Option<f64>>>())
+    };
+}
+
+macro_rules! prim_i64 {
+    ($a:expr, $t:ty) => {
+        $a.as_primitive_opt::<$t>().map(|p| p.iter().map(|v| v.map(|x| x as i64)).collect::<Vec<Option<i64>>>())
+    };
+}
+
+fn as_f64s(a: &dyn Array) -> Option<Vec<Option<f64>>> {
+    match a.data_type() {
+        DataType::Float64 => prim_f64!(a, Float64Type),
+        DataType::Float32 => prim_f64!(a, Float32Type),
+        DataType::Int8 => prim_f64!(a, Int8Type),
+        DataType::Int16 => prim_f64!(a, Int16Type),
+        DataType::Int32 => prim_f64!(a, Int32Type),
+        DataType::Int64 => prim_f64!(a, Int64Type),
+        DataType::UInt8 => prim_f64!(a, UInt8Type),
+        DataType::UInt16 => prim_f64!(a, UInt16Type),
+        DataType::UInt32 => prim_f64!(a, UInt32Type),
+        DataType::UInt64 => prim_f64!(a, UInt64Type),
+        DataType::Decimal128(_, scale) => {
+            let div = 10f64.powi(*scale as i32);
+            a.as_primitive_opt::<Decimal128Type>()
+                .map(|p| p.iter().map(|v| v.map(|x| x as f64 / div)).collect())
+        }
+        _ => None,
+    }
+}
+
+fn as_i64s(a: &dyn Array) -> Option<Vec<Option<i64>>> {
+    match a.data_type() {
+        DataType::Int8 => prim_i64!(a, Int8Type),
+        DataType::Int16 => prim_i64!(a, Int16Type),
+        DataType::Int32 => prim_i64!(a, Int32Type),
+        DataType::Int64 => prim_i64!(a, Int64Type),
+        DataType::UInt8 => prim_i64!(a, UInt8Type),
+        DataType::UInt16 => prim_i64!(a, UInt16Type),
+        DataType::UInt32 => prim_i64!(a, UInt32Type),
+        DataType::UInt64 => a
+            .as_primitive_opt::<UInt64Type>()
+            .map(|p| p.iter().map(|v| v.map(|x| i64::try_from(x).unwrap_or(i64::MAX))).collect()),
+        DataType::Date64 => prim_i64!(a, Date64Type),
+        DataType::Date32 => prim_i64!(a, Date32Type),
+        DataType::Timestamp(TimeUnit::Second, _) => prim_i64!(a, TimestampSecondType),
+        DataType::Timestamp(TimeUnit::Millisecond, _) => prim_i64!(a, TimestampMillisecondType),
+        DataType::Timestamp(TimeUnit::Microsecond, _) => prim_i64!(a, TimestampMicrosecondType),
+        DataType::Timestamp(TimeUnit::Nanosecond, _) => prim_i64!(a, TimestampNanosecondType),
+        _ => None,
+    }
+}
+
+fn numbers(ctx: &Ctx<'_>, ci: usize, a: &dyn Array, is_volume: bool) -> Result<Vec<f64>, IngestError> {
+    let vals: Vec<Option<f64>> = match as_f64s(a) {
+        Some(v) => v,
+        None => {
+            let t = text_col(a).ok_or_else(|| IngestError::UnsupportedType {
+                file: ctx.file.to_string(),
+                column: ctx.headers.get(ci).cloned().unwrap_or_default(),
+                found: a.data_type().to_string(),
+                expected: NUMBER_TYPES.to_string(),
+            })?;
+            let mut out = Vec::with_capacity(a.len());
+            for r in 0..a.len() {
+                match t.get(r) {
+                    None => out.push(None),
+                    Some(s) if is_volume && s.trim().is_empty() => out.push(None),
+                    Some(s) => match parse_f64(s, false) {
+                        Some(v) => out.push(Some(v)),
+                        None => return Err(ctx.bad(ci, r, "a number", quote_cell(s))),
+                    },
+                }
+            }
+            out
+        }
+    };
+    let mut out = Vec::with_capacity(vals.len());
+    for (r, v) in vals.into_iter().enumerate() {
+        match v {
+            Some(x) if x.is_finite() && (!is_volume || x >= 0.0) => out.push(x),
+            Some(x) if is_volume && x.is_finite() => {
+                return Err(ctx.bad(ci, r, "a non-negative finite volume", x.to_string()))
+            }
+            Some(x) => return Err(ctx.bad(ci, r, "a finite number", x.to_string())),
+            None if is_volume => out.push(0.0),
+            None => return Err(ctx.bad(ci, r, "a number", "null".into())),
+        }
+    }
+    Ok(out)
+}
+
+fn naive_ms_to_ms(ms: i64, tz: Tz) -> Option<i64> {
+    if tz == Tz::UTC {
+        return Some(ms);
+    }
+    let naive = DateTime::from_timestamp_millis(ms)?.naive_utc();
+    Some(local_to_ms(naive, tz))
+}
+
+fn times(ctx: &Ctx<'_>, ci: usize, a: &dyn Array, tz: Tz) -> Result<Vec<i64>, IngestError> {
+    let dt = a.data_type().clone();
+    let range_err = |r: usize, v: i64| ctx.bad(ci, r, "a timestamp between years 1 and 9999", v.to_string());
+    if is_text(&dt) {
+        let t = text_col(a).ok_or_else(|| ctx.bad(ci, 0, TIME_TYPES, dt.to_string()))?;
+        let mut out = Vec::with_capacity(a.len());
+        let mut last: Option<(&str, i64)> = None;
+        for r in 0..a.len() {
+            let s = t.get(r).ok_or_else(|| ctx.bad(ci, r, "a date or timestamp", "null".into()))?;
+            let v = match last {
+                Some((ls, lv)) if ls == s => lv,
+                _ => parse_timestamp(s, tz).map_err(|e| ctx.bad(ci, r, e.expected(), quote_cell(s)))?,
+            };
+            last = Some((s, v));
+            out.push(v);
+        }
+        return Ok(out);
+    }
+    if is_float(&dt) {
+        let vals = as_f64s(a).unwrap_or_default();
+        let mut out = Vec::with_capacity(vals.len());
+        for (r, v) in vals.into_iter().enumerate() {
+            let x = v.ok_or_else(|| ctx.bad(ci, r, "a date or timestamp", "null".into()))?;
+            if !x.is_finite() || x.abs() > 9.2e18 {
+                return Err(ctx.bad(ci, r, "an epoch timestamp", x.to_string()));
+            }
+            // Fractional epoch seconds keep their milliseconds; larger units by magnitude.
+            let ms = if x.abs() < 1e11 { (x * 1000.0).round() as i64 } else { epoch_to_ms(x.round() as i64) };
+            out.push(ms);
+        }
+        return Ok(out);
+    }
+    let vals = as_i64s(a).ok_or_else(|| IngestError::UnsupportedType {
+        file: ctx.file.to_string(),
+        column: ctx.headers.get(ci).cloned().unwrap_or_default(),
+        found: dt.to_string(),
+        expected: TIME_TYPES.to_string(),
+    })?;
+    let mut out = Vec::with_capacity(vals.len());
+    for (r, v) in vals.into_iter().enumerate() {
+        let v = v.ok_or_else(|| ctx.bad(ci, r, "a date or timestamp", "null".into()))?;
+        let ms = match &dt {
+            DataType::Timestamp(unit, zone) => {
+                let ms = match unit {
+                    TimeUnit::Second => v.checked_mul(1000),
+                    TimeUnit::Millisecond => Some(v),
+                    TimeUnit::Microsecond => Some(v.div_euclid(1000)),
+                    TimeUnit::Nanosecond => Some(v.div_euclid(1_000_000)),
+                };
+                let ms = ms.ok_or_else(|| range_err(r, v))?;
+                if zone.is_some() {
+                    ms
+                } else {
+                    naive_ms_to_ms(ms, tz).ok_or_else(|| range_err(r, v))?
+                }
+            }
+            DataType::Date32 => {
+                naive_ms_to_ms(v.saturating_mul(86_400_000), tz).ok_or_else(|| range_err(r, v))?
+            }
+            DataType::Date64 => naive_ms_to_ms(v, tz).ok_or_else(|| range_err(r, v))?,
+            _ => int_to_ms(v, tz).map_err(|e| ctx.bad(ci, r, e.expected(), v.to_string()))?,
+        };
+        out.push(ms);
+    }
+    Ok(out)
+}

@@ -1,0 +1,54 @@
+// Shared set-up for end-to-end tests: Debian's Chromium through playwright-core (never a
+// downloaded browser), a fresh profile per launch, and the built dist/ served under /btb/.
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { serve } from './server.mjs';
+
+export const ROOT = new URL('../..', import.meta.url).pathname;
+export const FIXTURES = join(ROOT, 'tests/fixtures');
+export const SHOTS = join(ROOT, 'test-results/screenshots');
+mkdirSync(SHOTS, { recursive: true });
+
+const ARGS = ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
+
+export async function startServer() {
+  const server = await serve(join(ROOT, 'dist'));
+  const base = `http://127.0.0.1:${server.address().port}/btb/`;
+  return { server, base };
+}
+
+/** A browser with its own fresh profile; `init` scripts run before the page's own. */
+export async function launch({ init } = {}) {
+  const profile = mkdtempSync(join(tmpdir(), 'btb-e2e-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true,
+    args: ARGS,
+    viewport: { width: 1400, height: 900 },
+  });
+  if (init) await context.addInitScript(init);
+  const page = context.pages()[0] ?? (await context.newPage());
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  return { context, page, errors };
+}
+
+export async function shot(page, name) {
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Number of distinct colours drawn on the chart canvas: a blank canvas has one or two. */
+export async function chartColours(page) {
+  return page.evaluate(() => {
+    const c = document.querySelector('canvas.chart');
+    if (!c || !c.width) return 0;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set();
+    for (let i = 0; i < d.length; i += 4 * 7) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+    return seen.size;
+  });
+}
