@@ -15,7 +15,7 @@ use web_sys::CanvasRenderingContext2d;
 
 use engine::data::Series;
 
-use crate::format;
+use crate::format::{self, Clock};
 
 /// The visible bar range, `[start, end)` as fractional bar indices so zooming is continuous.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -101,6 +101,7 @@ fn draw(
     win: Window,
     hover: Option<f64>,
     focus: Option<usize>,
+    clock: Clock,
 ) {
     let t = theme();
     ctx.set_fill_style_str(&t.bg);
@@ -157,7 +158,7 @@ fn draw(
         ctx.move_to(x, 0.0);
         ctx.line_to(x, h - AXIS_H);
         ctx.stroke();
-        let _ = ctx.fill_text(&format::utc(s.ts[i]), x + 3.0, h - 7.0);
+        let _ = ctx.fill_text(&clock.label(s.ts[i]), x + 3.0, h - 7.0);
         i += every;
     }
 
@@ -237,7 +238,7 @@ fn draw(
         let text = format!(
             "{}  {}  O {}  H {}  L {}  C {}  V {}",
             s.ticker,
-            format::utc(s.ts[i]),
+            clock.label(s.ts[i]),
             format::price(s.open[i]),
             format::price(s.high[i]),
             format::price(s.low[i]),
@@ -256,6 +257,7 @@ fn draw(
 pub fn CandleChart(
     #[prop(into)] series: Signal<Option<Arc<Series>>>,
     #[prop(into)] focus: Signal<Option<usize>>,
+    #[prop(into)] clock: Signal<Clock>,
 ) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let win = Rc::new(Cell::new(Window::full(0)));
@@ -286,7 +288,7 @@ pub fn CandleChart(
             };
             let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
             if let Some(s) = data.borrow().as_ref() {
-                draw(&ctx, cw, ch, s, win.get(), hover.get(), focus_now.get());
+                draw(&ctx, cw, ch, s, win.get(), hover.get(), focus_now.get(), clock.get_untracked());
             }
         })
     };
@@ -297,6 +299,7 @@ pub fn CandleChart(
         Effect::new(move |_| {
             let s = series.get();
             let f = focus.get();
+            clock.track();
             let n = s.as_ref().map(|s| s.ts.len()).unwrap_or(0);
             let same = data.borrow().as_ref().map(|d| Arc::ptr_eq(d, s.as_ref().unwrap_or(d))).unwrap_or(false) && s.is_some();
             *data.borrow_mut() = s;

@@ -168,17 +168,16 @@ impl Store {
                 let tx = db
                     .transaction(&[DATASETS, COLUMNS], TransactionMode::ReadWrite)
                     .map_err(|e| classify(e, name))?;
-                let cols = tx.object_store(COLUMNS).map_err(failed)?;
-                for (i, series) in arrays.into_iter().enumerate() {
-                    let value: Array = series.into_iter().collect();
-                    // Not awaited one by one: the requests queue inside the transaction and the
-                    // commit below reports the first failure for all of them.
-                    let _ = cols.put(&value, Some(&column_key(&meta.id, i))).map_err(|e| classify(e, name))?;
+                match queue_dataset(&tx, meta, arrays) {
+                    Ok(()) => finish(tx, name).await,
+                    Err(e) => {
+                        // A request that throws synchronously (e.g. a value that cannot be
+                        // cloned) does not abort the transaction by itself: the records queued
+                        // before it would commit. Abort explicitly so nothing of this dataset stays.
+                        let _ = tx.abort();
+                        Err(e)
+                    }
                 }
-                let datasets = tx.object_store(DATASETS).map_err(failed)?;
-                let value = serde_wasm_bindgen::to_value(meta).map_err(failed)?;
-                let _ = datasets.put(&value, None).map_err(|e| classify(e, name))?;
-                finish(tx, name).await
             }
         }
     }
@@ -285,6 +284,22 @@ impl Store {
             }
         }
     }
+}
+
+/// Queues every record of one dataset inside `tx`; the commit reports asynchronous failures.
+fn queue_dataset(tx: &idb::Transaction, meta: &DatasetMeta, arrays: Vec<Vec<JsValue>>) -> Result<(), StoreError> {
+    let name = meta.name.as_str();
+    let cols = tx.object_store(COLUMNS).map_err(failed)?;
+    for (i, series) in arrays.into_iter().enumerate() {
+        let value: Array = series.into_iter().collect();
+        // Not awaited one by one: the requests queue inside the transaction and the commit
+        // reports the first failure for all of them.
+        let _ = cols.put(&value, Some(&column_key(&meta.id, i))).map_err(|e| classify(e, name))?;
+    }
+    let datasets = tx.object_store(DATASETS).map_err(failed)?;
+    let value = serde_wasm_bindgen::to_value(meta).map_err(failed)?;
+    let _ = datasets.put(&value, None).map_err(|e| classify(e, name))?;
+    Ok(())
 }
 
 async fn finish(tx: idb::Transaction, name: &str) -> Result<(), StoreError> {

@@ -1,6 +1,7 @@
 //! Display formatting only: how the engine's numbers and times are written on screen.
 
-use js_sys::Date;
+use engine::data::time::{ms_to_local, parse_tz};
+use engine::data::Cadence;
 
 /// `1234567` → `1,234,567`.
 pub fn thousands(n: usize) -> String {
@@ -15,13 +16,31 @@ pub fn thousands(n: usize) -> String {
     out
 }
 
-/// An epoch-ms timestamp in UTC: the date alone when it is midnight, else date and minutes.
-pub fn utc(ts: i64) -> String {
-    let iso: String = Date::new(&(ts as f64).into()).to_iso_string().into();
-    if iso.get(11..19) == Some("00:00:00") {
-        iso[..10].to_string()
-    } else {
-        format!("{} {}", &iso[..10], &iso[11..16])
+/// How a dataset's timestamps are written: in its own zone, dates alone for daily and slower
+/// bars, minutes for intraday ones.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Clock {
+    tz: chrono_tz::Tz,
+    intraday: bool,
+}
+
+impl Default for Clock {
+    fn default() -> Clock {
+        Clock { tz: chrono_tz::UTC, intraday: true }
+    }
+}
+
+impl Clock {
+    pub fn new(tz: &str, cadence: Cadence) -> Clock {
+        Clock { tz: parse_tz(tz).unwrap_or(chrono_tz::UTC), intraday: cadence.is_intraday() }
+    }
+
+    pub fn label(&self, ms: i64) -> String {
+        match ms_to_local(ms, self.tz) {
+            Some(t) if self.intraday => t.format("%Y-%m-%d %H:%M").to_string(),
+            Some(t) => t.format("%Y-%m-%d").to_string(),
+            None => ms.to_string(),
+        }
     }
 }
 
@@ -49,6 +68,14 @@ pub fn compact(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use wasm_bindgen_test::wasm_bindgen_test;
+    #[wasm_bindgen_test]
+    fn clock_uses_the_dataset_zone() {
+        let ny = super::Clock::new("America/New_York", engine::data::Cadence::FiveMinute);
+        assert_eq!(ny.label(1_704_205_800_000), "2024-01-02 09:30");
+        let daily = super::Clock::new("UTC", engine::data::Cadence::Daily);
+        assert_eq!(daily.label(1_704_153_600_000), "2024-01-02");
+    }
+
     #[wasm_bindgen_test]
     fn thousands_groups() {
         assert_eq!(super::thousands(0), "0");

@@ -60,7 +60,12 @@ pub async fn import(ctx: Ctx, name: String, bytes: ArrayBuffer, options: LoadOpt
             .load(&name, bytes, options, move |fraction| {
                 ctx.progress.set(Some(ImportProgress { name: progress_name.clone(), fraction }))
             })
-            .await?;
+            .await
+            .inspect_err(|_| {
+                if w.is_dead() {
+                    ctx.worker.set_value(None);
+                }
+            })?;
         let created = Date::now();
         let meta = DatasetMeta {
             id: format!("ds-{}", &loaded.sha[..loaded.sha.len().min(16)]),

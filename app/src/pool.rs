@@ -19,6 +19,9 @@ use crate::protocol::{self, Request, Response, SeriesLayout};
 
 pub struct EngineWorker {
     worker: Worker,
+    /// Set when the worker raised an uncaught error (a panic ends a wasm instance): it must be
+    /// replaced, not reused.
+    dead: Rc<std::cell::Cell<bool>>,
     inbox: RefCell<UnboundedReceiver<(Response, Array)>>,
     _onmessage: Closure<dyn FnMut(MessageEvent)>,
     _onerror: Closure<dyn FnMut(ErrorEvent)>,
@@ -60,7 +63,10 @@ impl EngineWorker {
                 .unwrap_or_else(|e| Response::Failed { message: e.to_string() });
             let _ = tx.unbounded_send((msg, buffers));
         });
+        let dead = Rc::new(std::cell::Cell::new(false));
+        let dead_flag = dead.clone();
         let onerror = Closure::<dyn FnMut(ErrorEvent)>::new(move |ev: ErrorEvent| {
+            dead_flag.set(true);
             let message = format!("the engine worker failed: {}", ev.message());
             let _ = tx_err.unbounded_send((Response::Failed { message }, Array::new()));
         });
@@ -68,6 +74,7 @@ impl EngineWorker {
         worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
         let this = EngineWorker {
             worker,
+            dead,
             inbox: RefCell::new(rx),
             _onmessage: onmessage,
             _onerror: onerror,
@@ -77,6 +84,10 @@ impl EngineWorker {
             Some((Response::Failed { message }, _)) => Err(message),
             other => Err(format!("the engine worker did not start ({:?})", other.map(|o| o.0))),
         }
+    }
+
+    pub fn is_dead(&self) -> bool {
+        self.dead.get()
     }
 
     async fn next(&self) -> Option<(Response, Array)> {

@@ -37,6 +37,7 @@ fn meta(id: &str, sha: &str, rows: usize) -> DatasetMeta {
                 has_adj_close: false,
             }],
             issues: vec![],
+            issue_counts: vec![],
         },
         layout: vec![SeriesLayout { ticker: "AAA".into(), rows, has_adj_close: false }],
     }

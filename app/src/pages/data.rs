@@ -12,7 +12,7 @@ use engine::data::{LoadOptions, QualityIssue, Series};
 use crate::app::{use_ctx, Ctx};
 use crate::chart::CandleChart;
 use crate::db::DatasetMeta;
-use crate::format;
+use crate::format::{self, Clock};
 use crate::ingest;
 
 /// Time zones offered for naive timestamps; the engine accepts any IANA name.
@@ -289,6 +289,15 @@ fn DatasetView() -> impl IntoView {
         Some(s)
     });
 
+    let clock = Signal::derive(move || {
+        meta.get()
+            .and_then(|m| {
+                let t = m.summary.tickers.get(ticker_idx.get())?;
+                Some(Clock::new(&m.summary.tz, t.cadence))
+            })
+            .unwrap_or_default()
+    });
+
     move || match meta.get() {
         None => view! {
             <div class="panel empty">
@@ -304,7 +313,7 @@ fn DatasetView() -> impl IntoView {
                     .and_then(|m| m.summary.tickers.get(ticker_idx.get()).map(|t| t.has_adj_close))
                     .unwrap_or(false)
             };
-            let issues = m.summary.issues.clone();
+            let counts = m.summary.issue_counts.clone();
             view! {
                 <div class="panel">
                     <div class="panel-head">
@@ -318,7 +327,7 @@ fn DatasetView() -> impl IntoView {
                         <thead><tr><th>"Ticker"</th><th class="num">"Rows"</th><th>"Start"</th><th>"End"</th><th>"Cadence"</th><th class="num">"Issues"</th></tr></thead>
                         <tbody>
                             {tickers.into_iter().enumerate().map(|(i, t)| {
-                                let count = issues.iter().filter(|q| q.ticker == t.ticker).count();
+                                let count: usize = counts.iter().filter(|c| c.ticker == t.ticker).map(|c| c.count).sum();
                                 view! {
                                     <tr class:selected=move || ticker_idx.get() == i
                                         on:click=move |_| { focus.set(None); ticker_idx.set(i); }
@@ -327,7 +336,7 @@ fn DatasetView() -> impl IntoView {
                                         <td class="num">{format::thousands(t.rows)}</td>
                                         <td>{t.start.clone()}</td>
                                         <td>{t.end.clone()}</td>
-                                        <td>{format!("{:?}", t.cadence).to_lowercase()}</td>
+                                        <td>{t.cadence.as_str()}</td>
                                         <td class="num">{count}</td>
                                     </tr>
                                 }
@@ -342,9 +351,9 @@ fn DatasetView() -> impl IntoView {
                                 on:change=move |ev| adjusted.set(event_target_checked(&ev))/>" Adjusted prices (Adj Close)"</label>
                         </Show>
                     </div>
-                    <CandleChart series=series focus=focus/>
+                    <CandleChart series=series focus=focus clock=clock/>
                 </div>
-                <QualityReport meta=m ticker_idx=ticker_idx focus=focus/>
+                <QualityReport meta=m ticker_idx=ticker_idx focus=focus clock=clock/>
             }
             .into_any()
         }
@@ -352,16 +361,22 @@ fn DatasetView() -> impl IntoView {
 }
 
 #[component]
-fn QualityReport(meta: DatasetMeta, ticker_idx: RwSignal<usize>, focus: RwSignal<Option<usize>>) -> impl IntoView {
+fn QualityReport(
+    meta: DatasetMeta,
+    ticker_idx: RwSignal<usize>,
+    focus: RwSignal<Option<usize>>,
+    clock: Signal<Clock>,
+) -> impl IntoView {
     let only_ticker = RwSignal::new(true);
     let tickers: Vec<String> = meta.summary.tickers.iter().map(|t| t.ticker.clone()).collect();
     let issues = Arc::new(meta.summary.issues.clone());
+    // Counts come from the engine's totals: the detailed list is capped per kind and ticker.
     let mut counts: Vec<(String, usize)> = Vec::new();
-    for q in issues.iter() {
-        let k = q.kind.as_str().to_string();
+    for c in &meta.summary.issue_counts {
+        let k = c.kind.as_str().to_string();
         match counts.iter_mut().find(|(name, _)| *name == k) {
-            Some((_, c)) => *c += 1,
-            None => counts.push((k, 1)),
+            Some((_, n)) => *n += c.count,
+            None => counts.push((k, c.count)),
         }
     }
     let shown = {
@@ -376,7 +391,7 @@ fn QualityReport(meta: DatasetMeta, ticker_idx: RwSignal<usize>, focus: RwSignal
                 .collect()
         }
     };
-    let total = issues.len();
+    let total: usize = counts.iter().map(|(_, n)| n).sum();
     view! {
         <div class="panel" data-testid="quality">
             <div class="panel-head">
@@ -404,7 +419,7 @@ fn QualityReport(meta: DatasetMeta, ticker_idx: RwSignal<usize>, focus: RwSignal
                                     <td><span class="chip">{q.kind.as_str()}</span></td>
                                     <td>{q.ticker.clone()}</td>
                                     <td class="num">{q.row}</td>
-                                    <td>{format::utc(q.ts)}</td>
+                                    <td>{clock.get_untracked().label(q.ts)}</td>
                                     <td>{q.message.clone()}</td>
                                     <td><button class="link small" data-testid="show-bar" on:click=move |_| {
                                         ticker_idx.set(t_idx);

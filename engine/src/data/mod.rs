@@ -763,6 +763,16 @@ mod tests {
     }
 
     #[test]
+    fn separate_date_and_time_columns() {
+        let s = "Date;Time;Open;High;Low;Close;Volume\n02.01.2024;09:30;1;2;0,5;1,5;10\n02.01.2024;09:31;1;2;0,5;1,5;\n";
+        let d = load_str("eu.csv", s, &LoadOptions { ticker: None, tz: Some("Europe/Berlin".into()) }).unwrap();
+        assert_eq!(d.series[0].ts, vec![1_704_184_200_000, 1_704_184_260_000]); // 08:30Z, 08:31Z
+        assert_eq!(d.series[0].low, vec![0.5, 0.5]);
+        assert_eq!(d.series[0].volume, vec![10.0, 0.0]);
+        assert_eq!(d.summary().tickers[0].start, "2024-01-02T09:30:00+01:00");
+    }
+
+    #[test]
     fn gzip_and_bom_and_crlf() {
         use std::io::Write;
         let crlf = format!("\u{feff}{}", CSV.replace('\n', "\r\n"));

@@ -424,3 +424,99 @@ fn times(ctx: &Ctx<'_>, ci: usize, a: &dyn Array, tz: Tz) -> Result<Vec<i64>, In
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{load, LoadOptions, Pos};
+    use super::*;
+    use arrow_array::{
+        BooleanArray, Decimal128Array, Float32Array, Float64Array, Int64Array, StringArray, StringViewArray,
+        TimestampNanosecondArray,
+    };
+    use parquet::arrow::ArrowWriter;
+    use std::sync::Arc;
+
+    fn write(cols: Vec<(&str, ArrayRef)>) -> Vec<u8> {
+        let batch = RecordBatch::try_from_iter(cols).unwrap();
+        let mut out = Vec::new();
+        let mut w = ArrowWriter::try_new(&mut out, batch.schema(), None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        out
+    }
+
+    const T0: i64 = 1_704_153_600_000; // 2024-01-02
+
+    #[test]
+    fn string_view_ticker_tz_ns_float32_decimal() {
+        let ts: Vec<i64> = (0..4).map(|d| (T0 + d * 86_400_000) * 1_000_000).collect();
+        let bytes = write(vec![
+            ("Symbol", Arc::new(StringViewArray::from(vec!["A", "B", "A", "B"])) as ArrayRef),
+            ("ts", Arc::new(TimestampNanosecondArray::from(ts).with_timezone("UTC"))),
+            ("o", Arc::new(Float32Array::from(vec![1.5f32, 2.0, 1.5, 2.0]))),
+            ("h", Arc::new(Float64Array::from(vec![2.0, 3.0, 2.0, 3.0]))),
+            ("l", Arc::new(Int64Array::from(vec![1, 1, 1, 1]))),
+            ("c", Arc::new(StringArray::from(vec!["1.75", "2.5", "1.75", "2.5"]))),
+            (
+                "Volume",
+                Arc::new(
+                    Decimal128Array::from(vec![Some(12345), None, Some(1), Some(2)])
+                        .with_precision_and_scale(10, 2)
+                        .unwrap(),
+                ),
+            ),
+        ]);
+        let d = load("x.parquet", &bytes, &LoadOptions { ticker: None, tz: Some("Asia/Tokyo".into()) }, &mut |_| {}).unwrap();
+        assert_eq!(d.series.len(), 2);
+        assert_eq!(d.series[0].ticker, "A");
+        assert_eq!(d.series[0].ts, vec![T0, T0 + 2 * 86_400_000]);
+        assert_eq!(d.series[0].open, vec![1.5, 1.5]);
+        assert_eq!(d.series[0].close, vec![1.75, 1.75]);
+        assert_eq!(d.series[0].volume, vec![123.45, 0.01]);
+        assert_eq!(d.series[1].volume, vec![0.0, 0.02]);
+    }
+
+    #[test]
+    fn null_price_unsupported_type_missing_column() {
+        let ts = || Arc::new(TimestampNanosecondArray::from(vec![0, 86_400_000_000_000])) as ArrayRef;
+        let num = || Arc::new(Float64Array::from(vec![1.0, 1.0])) as ArrayRef;
+        let bytes = write(vec![
+            ("date", ts()),
+            ("open", num()),
+            ("high", num()),
+            ("low", num()),
+            ("close", Arc::new(Float64Array::from(vec![Some(1.0), None])) as ArrayRef),
+            ("volume", num()),
+        ]);
+        let e = load("n.parquet", &bytes, &LoadOptions::default(), &mut |_| {}).unwrap_err();
+        assert!(matches!(e, IngestError::BadValue { pos: Pos::Row(2), .. }), "{e:?}");
+        assert_eq!(e.to_string(), r#"n.parquet row 2, column "close": expected a number, found null"#);
+
+        let bytes = write(vec![
+            ("date", ts()),
+            ("open", num()),
+            ("high", num()),
+            ("low", num()),
+            ("close", Arc::new(BooleanArray::from(vec![true, false])) as ArrayRef),
+            ("volume", num()),
+        ]);
+        let e = load("b.parquet", &bytes, &LoadOptions::default(), &mut |_| {}).unwrap_err();
+        assert!(matches!(e, IngestError::UnsupportedType { .. }), "{e:?}");
+        assert!(e.to_string().contains("column \"close\": unsupported column type Boolean"), "{e}");
+
+        let bytes = write(vec![("date", ts()), ("open", num())]);
+        let e = load("m.parquet", &bytes, &LoadOptions::default(), &mut |_| {}).unwrap_err();
+        assert!(matches!(e, IngestError::MissingColumn { .. }), "{e:?}");
+
+        let bytes = write(vec![
+            ("date", Arc::new(StringArray::from(vec!["2024-01-02", "2024-13-02"])) as ArrayRef),
+            ("open", num()),
+            ("high", num()),
+            ("low", num()),
+            ("close", num()),
+            ("volume", num()),
+        ]);
+        let e = load("s.parquet", &bytes, &LoadOptions::default(), &mut |_| {}).unwrap_err();
+        assert_eq!(e.to_string(), r#"s.parquet row 2, column "date": expected a real calendar date and time, found "2024-13-02""#);
+    }
+}
