@@ -9,6 +9,8 @@ Inputs
   * A synthetic series (deterministic LCG, written to `synthetic.csv.gz` with the outputs) that
     has flat stretches (constant OHLC), zero-range bars, zero-volume bars, gaps and a monotone
     run, to exercise the zero-division and epsilon branches of the indicators.
+  * Two small degenerate series for edge parameters (`edge_level`: a 1e6 level moving by cents;
+    `edge_zero`: prices through zero and below), inputs stored alongside.
 
 Outputs (all gzip'd CSV, floats written with `repr` = shortest round-trip, empty = NaN)
   * `<dataset>.csv.gz`  one column per indicator output, named like the engine registry names
@@ -90,7 +92,7 @@ def compute(spec, o, h, l, c, v):
     if name == "stddev":
         return single(talib.STDDEV(c, timeperiod=i(0), nbdev=f(1)), [i(0), f(1)])
     if name == "ppo":
-        return single(talib.PPO(c, fastperiod=i(0), slowperiod=i(1), matype=0), [i(0), i(1)])
+        return single(talib.PPO(c, fastperiod=i(0), slowperiod=i(1), matype=1), [i(0), i(1)])
     if name == "aroonosc":
         return single(talib.AROONOSC(h, l, timeperiod=i(0)), [i(0)])
     if name == "ultosc":
@@ -197,6 +199,40 @@ def synthetic(n=900, seed=20240601):
     return o, h, l, c, v
 
 
+# Edge parameters (periods of 1 and 2, swapped MACD/PPO periods, unsorted ULTOSC periods, ...)
+# run on two small degenerate series.
+EDGE = [
+    "plus_di:1", "minus_di:1", "plus_di:2", "minus_di:3", "dx:2", "dx:3", "adx:2", "atr:1", "atr:2",
+    "natr:1", "sma:1", "ema:1", "ema:2", "wma:1", "wma:2", "dema:1", "dema:2", "tema:1", "tema:2",
+    "kama:1", "kama:2", "stoch:1:1:1", "stoch:3:1:1", "stoch:2:5:1", "stochrsi:2:1:1", "stochrsi:3:2:7",
+    "macd:2:3:1", "macd:12:12:9", "macd:3:2:2", "ppo:2:3", "ppo:26:12", "ultosc:1:2:3",
+    "ultosc:28:14:7", "ultosc:5:5:5", "aroon:2", "aroonosc:2", "bbands:2:1", "bbands:3:0.5:3",
+    "bbands:30:2", "stddev:2:1", "stddev:3:2.5", "stddev:50:1", "linearreg_slope:2",
+    "linearreg_slope:40", "cci:2", "cci:3", "cmo:2", "willr:2", "mfi:2", "mfi:3", "roc:1", "mom:1",
+    "adosc:2:2", "adosc:10:3", "rsi:3", "trange", "obv", "ad",
+]
+
+
+def edge_series(n=400, seed=5):
+    """(1) a level of 1e6 moving by cents, with flat runs, zero ranges and zero volume;
+    (2) a walk through zero and negative prices, with a run of exact zeros."""
+    rng = np.random.default_rng(seed)
+    c = 1e6 + np.cumsum(np.where(rng.random(n) < 0.3, 0.0, rng.normal(0, 0.01, n)))
+    c = np.round(c, 2)
+    o = np.roll(c, 1); o[0] = c[0]
+    h = np.maximum(o, c) + np.where(rng.random(n) < 0.5, 0.0, 0.01)
+    l = np.minimum(o, c) - np.where(rng.random(n) < 0.5, 0.0, 0.01)
+    v = np.where(rng.random(n) < 0.2, 0.0, np.floor(rng.random(n) * 1e4))
+    level = (o, h, l, c, v)
+    c = np.round(np.cumsum(rng.normal(0, 1, n)), 1)
+    c[100:140] = 0.0
+    o = np.roll(c, 1); o[0] = c[0]
+    h = np.maximum(o, c) + np.round(rng.random(n), 1)
+    l = np.minimum(o, c) - np.round(rng.random(n), 1)
+    v = np.floor(rng.random(n) * 1e3)
+    return level, (o, h, l, c, v)
+
+
 def write(dataset, specs, o, h, l, c, v, with_inputs):
     cols = []
     if with_inputs:
@@ -226,6 +262,9 @@ def main():
         o, h, l, c, v = (b[k].to_numpy(dtype=float) for k in ("Open", "High", "Low", "Close", "Volume"))
         write(ticker.lower(), specs, o, h, l, c, v, with_inputs=False)
     write("synthetic", FULL, *synthetic(), with_inputs=True)
+    level, through_zero = edge_series()
+    write("edge_level", EDGE, *level, with_inputs=True)
+    write("edge_zero", EDGE, *through_zero, with_inputs=True)
     with open(os.path.join(HERE, "VERSIONS.txt"), "w") as fh:
         fh.write(f"python-ta-lib {talib.__version__}\n")
         fh.write(f"ta-lib C {talib.__ta_version__.decode() if isinstance(talib.__ta_version__, bytes) else talib.__ta_version__}\n")
