@@ -37,6 +37,9 @@ pub struct DatasetMeta {
     pub sha: String,
     pub summary: Summary,
     pub layout: Vec<SeriesLayout>,
+    /// How long parsing took in the worker, in milliseconds (0 for records stored before v2).
+    #[serde(default)]
+    pub parse_ms: f64,
 }
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]

@@ -74,6 +74,7 @@ pub async fn import(ctx: Ctx, name: String, bytes: ArrayBuffer, options: LoadOpt
             sha: loaded.sha,
             summary: loaded.summary,
             layout: loaded.layout,
+            parse_ms: loaded.parse_ms,
         };
         store.put(&meta, loaded.arrays).await.map_err(|e| e.to_string())?;
         Ok::<_, String>(meta)

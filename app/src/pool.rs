@@ -32,6 +32,7 @@ pub struct Loaded {
     pub summary: Summary,
     pub sha: String,
     pub layout: Vec<SeriesLayout>,
+    pub parse_ms: f64,
     /// Per series, its columns in `SeriesLayout::columns` order.
     pub arrays: Vec<Vec<JsValue>>,
 }
@@ -119,13 +120,13 @@ impl EngineWorker {
         loop {
             match self.next().await {
                 Some((Response::Progress { fraction }, _)) => progress(fraction),
-                Some((Response::Loaded { summary, sha, layout }, buffers)) => {
+                Some((Response::Loaded { summary, sha, layout, parse_ms }, buffers)) => {
                     let mut all = buffers.iter();
                     let arrays = layout
                         .iter()
                         .map(|l| all.by_ref().take(l.columns().len()).collect())
                         .collect();
-                    return Ok(Loaded { summary, sha, layout, arrays });
+                    return Ok(Loaded { summary, sha, layout, parse_ms, arrays });
                 }
                 Some((Response::Failed { message }, _)) => return Err(message),
                 Some((Response::Ready, _)) => continue,

@@ -23,7 +23,8 @@ pub enum Response {
     Ready,
     Progress { fraction: f64 },
     /// Buffers: per series, in order, the columns named by `SeriesLayout::columns`.
-    Loaded { summary: Summary, sha: String, layout: Vec<SeriesLayout> },
+    /// `parse_ms`: wall time of the engine's load in the worker, shown to the user.
+    Loaded { summary: Summary, sha: String, layout: Vec<SeriesLayout>, parse_ms: f64 },
     Failed { message: String },
 }
 

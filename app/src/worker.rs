@@ -37,13 +37,15 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) {
                     post(scope, &Response::Progress { fraction: f });
                 }
             };
+            let started = js_sys::Date::now();
             match engine::data::load(&name, &bytes, &options, &mut progress) {
                 Ok(dataset) => {
                     let layout: Vec<_> = dataset.series.iter().map(columns::layout).collect();
                     let arrays: Vec<_> = dataset.series.iter().flat_map(columns::to_arrays).collect();
                     let transfer = columns::transfer_list(&arrays);
                     let payload: Array = arrays.iter().collect();
-                    let resp = Response::Loaded { summary: dataset.summary(), sha: dataset.sha(), layout };
+                    let parse_ms = js_sys::Date::now() - started;
+                    let resp = Response::Loaded { summary: dataset.summary(), sha: dataset.sha(), layout, parse_ms };
                     post_with(scope, &resp, &payload, &transfer);
                 }
                 Err(e) => post(scope, &Response::Failed { message: e.to_string() }),

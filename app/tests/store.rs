@@ -40,6 +40,7 @@ fn meta(id: &str, sha: &str, rows: usize) -> DatasetMeta {
             issue_counts: vec![],
         },
         layout: vec![SeriesLayout { ticker: "AAA".into(), rows, has_adj_close: false }],
+        parse_ms: 1.0,
     }
 }
 

@@ -124,6 +124,14 @@ fn main() {
     let gz = gz.finish().expect("gzip");
     let snappy = to_parquet(&b, Compression::SNAPPY);
     let zstd = to_parquet(&b, Compression::ZSTD(ZstdLevel::default()));
+    // The browser benchmark (tests/bench/ingest.mjs) uploads these same bytes through the page.
+    if let Ok(dir) = std::env::var("BTB_BENCH_OUT") {
+        std::fs::create_dir_all(&dir).expect("create BTB_BENCH_OUT");
+        for (name, bytes) in [("bars.csv", &csv), ("bars_snappy.parquet", &snappy), ("bars_zstd.parquet", &zstd)] {
+            std::fs::write(std::path::Path::new(&dir).join(name), bytes).expect("write bench file");
+        }
+        println!("wrote bars.csv, bars_snappy.parquet, bars_zstd.parquet to {dir}");
+    }
     println!("ingest: {rows} rows, {TICKERS} tickers (best of 3)");
     let s1 = bench("csv", "bars.csv", &csv, rows);
     let s2 = bench("csv.gz", "bars.csv.gz", &gz, rows);

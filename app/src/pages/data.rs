@@ -53,10 +53,11 @@ pub fn DataPage() -> impl IntoView {
                     Ok(meta) => {
                         ctx.error.set(None);
                         notice.try_set(Some(format!(
-                            "Stored \"{}\": {} rows, {} ticker(s).",
+                            "Stored \"{}\": {} rows, {} ticker(s), parsed in {:.2} s.",
                             meta.name,
                             format::thousands(meta.summary.rows),
-                            meta.summary.tickers.len()
+                            meta.summary.tickers.len(),
+                            meta.parse_ms / 1000.0
                         )));
                         ctx.selected.set(Some(meta.id));
                     }
