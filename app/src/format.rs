@@ -45,6 +45,8 @@ impl Clock {
 }
 
 pub fn price(x: f64) -> String {
+    // Adding 0.0 turns -0.0 into 0.0, so an axis never reads "-0.00".
+    let x = x + 0.0;
     if x.abs() >= 1000.0 {
         format!("{x:.1}")
     } else {

@@ -3,7 +3,7 @@
 // in-memory fallback when IndexedDB is unavailable.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, launch, shot, chartColours, FIXTURES } from './browser.mjs';
 
@@ -63,6 +63,19 @@ test('demo on first open, uploads, reload, rename, delete, bad input', async () 
       assert.ok((await chartColours(page)) > 4, `${f} is charted`);
       assert.equal(await page.locator('[data-testid=quality]').count(), 1, `${f} has a quality report`);
     }
+    // Drag and drop takes the same path as the picker.
+    const bytes = readFileSync(join(FIXTURES, 'tab.tsv')).toString('base64');
+    await page.evaluate((b64) => {
+      const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([data], 'dropped.tsv'));
+      const zone = document.querySelector('[data-testid=dropzone]');
+      zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, bytes);
+    await page.waitForSelector('[data-testid=dataset][data-name="dropped.tsv"]', { timeout: 30_000 });
+    await waitIdle(page);
+    files.push('dropped.tsv');
     await shot(page, 'data-uploads');
     const stored = await names(page);
     assert.equal(stored.length, 1 + files.length);

@@ -15,8 +15,10 @@ use crate::db::DatasetMeta;
 use crate::format::{self, Clock};
 use crate::ingest;
 
-/// Time zones offered for naive timestamps; the engine accepts any IANA name.
-const ZONES: [&str; 8] = [
+/// Time zones offered; the engine accepts any IANA name. The empty value lets the file decide
+/// (a zone-aware Parquet column), else UTC.
+const ZONES: [&str; 9] = [
+    "",
     "UTC",
     "America/New_York",
     "America/Chicago",
@@ -36,7 +38,7 @@ fn files_of(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
 pub fn DataPage() -> impl IntoView {
     let ctx = use_ctx();
     let ticker = RwSignal::new(String::new());
-    let tz = RwSignal::new("UTC".to_string());
+    let tz = RwSignal::new(String::new());
     let dragging = RwSignal::new(false);
     let notice = RwSignal::new(None::<String>);
 
@@ -47,7 +49,7 @@ pub fn DataPage() -> impl IntoView {
                 let t = ticker.try_get_untracked().unwrap_or_default();
                 let options = LoadOptions {
                     ticker: (!t.trim().is_empty()).then(|| t.trim().to_string()),
-                    tz: tz.try_get_untracked(),
+                    tz: tz.try_get_untracked().filter(|z| !z.is_empty()),
                 };
                 match ingest::import_file(ctx, file, options).await {
                     Ok(meta) => {
@@ -105,9 +107,12 @@ pub fn DataPage() -> impl IntoView {
                             <input type="text" placeholder="from file name" prop:value=move || ticker.get()
                                 on:input=move |ev| ticker.set(event_target_value(&ev))/>
                         </label>
-                        <label>"Time zone of naive timestamps"
+                        <label>"Time zone (sessions, naive timestamps)"
                             <select on:change=move |ev| tz.set(event_target_value(&ev)) data-testid="tz">
-                                {ZONES.iter().map(|z| view! { <option value=*z selected=move || tz.get() == *z>{*z}</option> }).collect_view()}
+                                {ZONES.iter().map(|z| {
+                                    let label = if z.is_empty() { "From the file, else UTC" } else { z };
+                                    view! { <option value=*z selected=move || tz.get() == *z>{label}</option> }
+                                }).collect_view()}
                             </select>
                         </label>
                     </div>

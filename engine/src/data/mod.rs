@@ -79,7 +79,8 @@ pub struct TickerSummary {
 pub struct LoadOptions {
     /// Ticker for single-ticker files; defaults to the file name's stem, upper-cased.
     pub ticker: Option<String>,
-    /// IANA zone for naive timestamps; defaults to UTC.
+    /// IANA zone for naive timestamps and for reading sessions; defaults to the zone a
+    /// zone-aware Parquet timestamp column names, else UTC.
     pub tz: Option<String>,
 }
 
@@ -107,7 +108,19 @@ pub fn load(
     progress: &mut dyn FnMut(f64),
 ) -> Result<Dataset, IngestError> {
     let file = name.rsplit(['/', '\\']).next().unwrap_or(name).to_string();
-    let tz_name = opts.tz.as_deref().map(str::trim).filter(|s| !s.is_empty()).unwrap_or("UTC");
+    // The zone: the one asked for, else the one a zone-aware Parquet timestamp names, else UTC.
+    let from_file = match opts.tz.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(_) => None,
+        None if bytes.starts_with(b"PAR1") => parquet_reader::file_zone(bytes),
+        None => None,
+    };
+    let tz_name = opts
+        .tz
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .or(from_file.as_deref())
+        .unwrap_or("UTC");
     let tz = time::parse_tz(tz_name)
         .ok_or_else(|| IngestError::UnknownTimeZone { file: file.clone(), tz: tz_name.to_string() })?;
     let mut prog = Progress::new(progress);

@@ -55,6 +55,20 @@ pub(crate) fn read(
     }
 }
 
+/// The IANA zone of the file's first zone-aware timestamp column, if it names one: pyarrow and
+/// pandas write `America/New_York`-style zones into the Arrow schema. Offsets ("+05:00") are not
+/// zones and give `None`. Reads the footer only; any failure is `None` (the full read reports it).
+pub(crate) fn file_zone(bytes: &[u8]) -> Option<String> {
+    let result = std::panic::catch_unwind(|| {
+        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::copy_from_slice(bytes)).ok()?;
+        builder.schema().fields().iter().find_map(|f| match f.data_type() {
+            DataType::Timestamp(_, Some(zone)) => super::time::parse_tz(zone).map(|tz| tz.name().to_string()),
+            _ => None,
+        })
+    });
+    result.ok().flatten()
+}
+
 fn pq_err(file: &str) -> impl Fn(parquet::errors::ParquetError) -> IngestError + '_ {
     move |e| IngestError::Parquet { file: file.to_string(), detail: e.to_string() }
 }
@@ -446,6 +460,18 @@ mod tests {
     }
 
     const T0: i64 = 1_704_153_600_000; // 2024-01-02
+
+    #[test]
+    fn zone_comes_from_the_file_unless_given() {
+        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/pyarrow_snappy_us_tz.parquet")).unwrap();
+        assert_eq!(file_zone(&bytes).as_deref(), Some("America/New_York"));
+        let d = load("a.parquet", &bytes, &LoadOptions::default(), &mut |_| {}).unwrap();
+        assert_eq!(d.tz, "America/New_York");
+        let utc = load("a.parquet", &bytes, &LoadOptions { ticker: None, tz: Some("UTC".into()) }, &mut |_| {}).unwrap();
+        assert_eq!(utc.tz, "UTC");
+        assert_eq!(d.series[0].ts, utc.series[0].ts, "zone-aware instants do not depend on the zone");
+        assert_eq!(file_zone(b"PAR1 not really PAR1"), None);
+    }
 
     #[test]
     fn string_view_ticker_tz_ns_float32_decimal() {
