@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use crate::db::{self, DatasetMeta, Store};
+use crate::db::{self, DatasetMeta, ModelRecord, Store};
 use crate::ingest::{self, ImportProgress};
 use crate::pages;
 use crate::pool::EngineWorker;
@@ -25,6 +25,9 @@ pub struct Ctx {
     pub persisted: RwSignal<Option<bool>>,
     /// True once storage is open and the dataset list has been read.
     pub ready: RwSignal<bool>,
+    pub models: RwSignal<Vec<ModelRecord>>,
+    /// The model the Build page works on.
+    pub current_model: RwSignal<Option<String>>,
 }
 
 impl Ctx {
@@ -39,6 +42,8 @@ impl Ctx {
             storage_warning: RwSignal::new(None),
             persisted: RwSignal::new(None),
             ready: RwSignal::new(false),
+            models: RwSignal::new(Vec::new()),
+            current_model: RwSignal::new(None),
         }
     }
 }
@@ -53,6 +58,7 @@ async fn boot(ctx: Ctx) {
     ctx.store.set_value(Some(store));
     ctx.storage_warning.set(warning);
     ingest::refresh(ctx).await;
+    pages::models::refresh_models(ctx).await;
     if ctx.selected.get_untracked().is_none() {
         ctx.selected.set(ctx.datasets.get_untracked().first().map(|m| m.id.clone()));
     }
@@ -99,6 +105,8 @@ pub fn App() -> impl IntoView {
         <main>
             {move || match route.get() {
                 Route::Data => view! { <pages::data::DataPage/> }.into_any(),
+                Route::Models => view! { <pages::models::ModelsPage/> }.into_any(),
+                Route::Build => view! { <pages::build::BuildPage/> }.into_any(),
                 other => view! { <pages::upcoming::Upcoming route=other/> }.into_any(),
             }}
         </main>

@@ -15,17 +15,21 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::JsValue;
 
 use engine::data::{Series, Summary};
+use engine::matrix::{BuildSummary, Preview};
+use engine::model::Model;
 
 use crate::columns;
 use crate::protocol::SeriesLayout;
 
 pub const DB_NAME: &str = "btb-workbench";
 /// Current schema. Each version's step lives in [`migrate`]; never edit a released step.
-pub const DB_VERSION: u32 = 2;
+pub const DB_VERSION: u32 = 3;
 
 const DATASETS: &str = "datasets";
 const COLUMNS: &str = "columns";
 const SETTINGS: &str = "settings";
+const MODELS: &str = "models";
+const MATRICES: &str = "matrices";
 
 /// One stored dataset's description; its bars live in the `columns` store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,6 +85,33 @@ pub struct MemoryStore {
     datasets: BTreeMap<String, DatasetMeta>,
     columns: BTreeMap<String, Vec<JsValue>>,
     settings: BTreeMap<String, String>,
+    models: BTreeMap<String, ModelRecord>,
+    matrices: BTreeMap<String, (MatrixMeta, Vec<u8>)>,
+}
+
+/// A model as the app keeps it: the engine's resolved model plus the dataset it draws bars from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelRecord {
+    pub model_id: String,
+    pub model: Model,
+    pub dataset_id: String,
+    pub created: f64,
+    /// The last matrix built for this model, if any.
+    #[serde(default)]
+    pub matrix_sha: Option<String>,
+}
+
+/// What the Build page shows of a stored matrix; its columns are in the record's `bytes`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatrixMeta {
+    pub model_id: String,
+    pub summary: BuildSummary,
+    pub preview: Preview,
+    pub feature_names: Vec<String>,
+    pub created: f64,
+    /// Wall time of the build in the worker, milliseconds.
+    #[serde(default)]
+    pub build_ms: f64,
 }
 
 /// Schema steps, applied in order from the stored version to [`DB_VERSION`].
@@ -95,6 +126,14 @@ fn migrate(db: &Database, old_version: u32) -> Result<(), idb::Error> {
         // v2: small key/value settings (e.g. whether the demo was already offered once, so a
         // user who deletes it does not get it back on every reload).
         db.create_object_store(SETTINGS, ObjectStoreParams::new())?;
+    }
+    if old_version < 3 {
+        // v3: models (keyed by model_id) and built matrices (keyed by matrix_sha, so a build
+        // whose inputs are unchanged is found instead of recomputed).
+        let mut params = ObjectStoreParams::new();
+        params.key_path(Some(KeyPath::new_single("model_id")));
+        db.create_object_store(MODELS, params)?;
+        db.create_object_store(MATRICES, ObjectStoreParams::new())?;
     }
     Ok(())
 }
@@ -233,19 +272,25 @@ impl Store {
         }
     }
 
-    /// One ticker's bars, read back into engine types for charting and later pipeline steps.
+    /// One ticker's bars, read back into engine types for charting.
     pub async fn series(&self, meta: &DatasetMeta, index: usize) -> Result<Series, StoreError> {
         let layout = meta
             .layout
             .get(index)
             .ok_or_else(|| StoreError::NotFound(format!("{} series {index}", meta.id)))?;
-        let arrays: Vec<JsValue> = match self {
+        let arrays = self.series_arrays(meta, index).await?;
+        columns::from_arrays(layout, &arrays).map_err(failed)
+    }
+
+    /// One ticker's stored typed arrays as they are, to hand to a worker.
+    pub async fn series_arrays(&self, meta: &DatasetMeta, index: usize) -> Result<Vec<JsValue>, StoreError> {
+        match self {
             Store::Memory(m) => m
                 .borrow()
                 .columns
                 .get(&format!("{}/{index}", meta.id))
                 .cloned()
-                .ok_or_else(|| StoreError::NotFound(meta.id.clone()))?,
+                .ok_or_else(|| StoreError::NotFound(meta.id.clone())),
             Store::Indexed(db) => {
                 let tx = db.transaction(&[COLUMNS], TransactionMode::ReadOnly).map_err(failed)?;
                 let store = tx.object_store(COLUMNS).map_err(failed)?;
@@ -255,10 +300,9 @@ impl Store {
                     .await
                     .map_err(failed)?
                     .ok_or_else(|| StoreError::NotFound(meta.id.clone()))?;
-                Array::from(&value).iter().collect()
+                Ok(Array::from(&value).iter().collect())
             }
-        };
-        columns::from_arrays(layout, &arrays).map_err(failed)
+        }
     }
 
     pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -269,6 +313,106 @@ impl Store {
                 let store = tx.object_store(SETTINGS).map_err(failed)?;
                 let value = store.get(Query::from(JsValue::from(key))).map_err(failed)?.await.map_err(failed)?;
                 Ok(value.and_then(|v| v.as_string()))
+            }
+        }
+    }
+
+    pub async fn models(&self) -> Result<Vec<ModelRecord>, StoreError> {
+        let mut out: Vec<ModelRecord> = match self {
+            Store::Memory(m) => m.borrow().models.values().cloned().collect(),
+            Store::Indexed(db) => {
+                let tx = db.transaction(&[MODELS], TransactionMode::ReadOnly).map_err(failed)?;
+                let store = tx.object_store(MODELS).map_err(failed)?;
+                let values = store.get_all(None, None).map_err(failed)?.await.map_err(failed)?;
+                values.into_iter().filter_map(|v| serde_wasm_bindgen::from_value(v).ok()).collect()
+            }
+        };
+        out.sort_by(|a, b| a.created.total_cmp(&b.created));
+        Ok(out)
+    }
+
+    pub async fn put_model(&self, record: &ModelRecord) -> Result<(), StoreError> {
+        match self {
+            Store::Memory(m) => {
+                m.borrow_mut().models.insert(record.model_id.clone(), record.clone());
+                Ok(())
+            }
+            Store::Indexed(db) => {
+                let name = record.model_id.as_str();
+                let tx = db.transaction(&[MODELS], TransactionMode::ReadWrite).map_err(failed)?;
+                let store = tx.object_store(MODELS).map_err(failed)?;
+                let value = serde_wasm_bindgen::to_value(record).map_err(failed)?;
+                let _ = store.put(&value, None).map_err(|e| classify(e, name))?;
+                finish(tx, name).await
+            }
+        }
+    }
+
+    pub async fn delete_model(&self, model_id: &str) -> Result<(), StoreError> {
+        match self {
+            Store::Memory(m) => {
+                m.borrow_mut().models.remove(model_id);
+                Ok(())
+            }
+            Store::Indexed(db) => {
+                let tx = db.transaction(&[MODELS], TransactionMode::ReadWrite).map_err(failed)?;
+                let store = tx.object_store(MODELS).map_err(failed)?;
+                let _ = store.delete(Query::from(JsValue::from(model_id))).map_err(failed)?;
+                finish(tx, model_id).await
+            }
+        }
+    }
+
+    /// Stores a built matrix under its sha and points its model at it, in one transaction.
+    pub async fn put_matrix(&self, meta: &MatrixMeta, bytes: &[u8], model: &ModelRecord) -> Result<(), StoreError> {
+        let sha = meta.summary.matrix_sha.clone();
+        let mut model = model.clone();
+        model.matrix_sha = Some(sha.clone());
+        match self {
+            Store::Memory(m) => {
+                let mut m = m.borrow_mut();
+                m.matrices.insert(sha, (meta.clone(), bytes.to_vec()));
+                m.models.insert(model.model_id.clone(), model);
+                Ok(())
+            }
+            Store::Indexed(db) => {
+                let name = meta.model_id.as_str();
+                let tx = db.transaction(&[MATRICES, MODELS], TransactionMode::ReadWrite).map_err(failed)?;
+                let queued = (|| {
+                    let record = js_sys::Object::new();
+                    let meta_js = serde_wasm_bindgen::to_value(meta).map_err(failed)?;
+                    js_sys::Reflect::set(&record, &"meta".into(), &meta_js).map_err(|e| failed(format!("{e:?}")))?;
+                    let data = js_sys::Uint8Array::from(bytes);
+                    js_sys::Reflect::set(&record, &"bytes".into(), &data).map_err(|e| failed(format!("{e:?}")))?;
+                    let matrices = tx.object_store(MATRICES).map_err(failed)?;
+                    let _ = matrices.put(&record, Some(&JsValue::from(sha.as_str()))).map_err(|e| classify(e, name))?;
+                    let models = tx.object_store(MODELS).map_err(failed)?;
+                    let value = serde_wasm_bindgen::to_value(&model).map_err(failed)?;
+                    let _ = models.put(&value, None).map_err(|e| classify(e, name))?;
+                    Ok::<_, StoreError>(())
+                })();
+                match queued {
+                    Ok(()) => finish(tx, name).await,
+                    Err(e) => {
+                        let _ = tx.abort();
+                        Err(e)
+                    }
+                }
+            }
+        }
+    }
+
+    /// A stored matrix's description, if one with this sha exists.
+    pub async fn matrix_meta(&self, sha: &str) -> Result<Option<MatrixMeta>, StoreError> {
+        match self {
+            Store::Memory(m) => Ok(m.borrow().matrices.get(sha).map(|(meta, _)| meta.clone())),
+            Store::Indexed(db) => {
+                let tx = db.transaction(&[MATRICES], TransactionMode::ReadOnly).map_err(failed)?;
+                let store = tx.object_store(MATRICES).map_err(failed)?;
+                let value = store.get(Query::from(JsValue::from(sha))).map_err(failed)?.await.map_err(failed)?;
+                let Some(value) = value else { return Ok(None) };
+                let meta = js_sys::Reflect::get(&value, &"meta".into()).map_err(|e| failed(format!("{e:?}")))?;
+                Ok(serde_wasm_bindgen::from_value(meta).ok())
             }
         }
     }

@@ -54,6 +54,21 @@ pub fn price(x: f64) -> String {
     }
 }
 
+/// Four significant digits, for tables of feature values of any scale.
+pub fn sig(x: f64) -> String {
+    let x = x + 0.0;
+    if !x.is_finite() {
+        return if x.is_nan() { "NaN".into() } else { format!("{x}") };
+    }
+    let a = x.abs();
+    if a != 0.0 && !(1e-3..1e6).contains(&a) {
+        format!("{x:.3e}")
+    } else {
+        let decimals = if a == 0.0 { 0 } else { (3 - a.log10().floor() as i32).clamp(0, 6) as usize };
+        format!("{x:.decimals$}")
+    }
+}
+
 pub fn compact(x: f64) -> String {
     let a = x.abs();
     if a >= 1e9 {

@@ -28,7 +28,7 @@ pub struct ImportProgress {
     pub fraction: f64,
 }
 
-async fn worker(ctx: Ctx) -> Result<Rc<EngineWorker>, String> {
+pub async fn worker(ctx: Ctx) -> Result<Rc<EngineWorker>, String> {
     if let Some(w) = ctx.worker.get_value() {
         return Ok(w);
     }

@@ -14,6 +14,8 @@ use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use engine::data::{LoadOptions, Summary};
+use engine::matrix::{BuildSpec, BuildSummary, Preview};
+use engine::model::Model;
 
 use crate::protocol::{self, Request, Response, SeriesLayout};
 
@@ -35,6 +37,15 @@ pub struct Loaded {
     pub parse_ms: f64,
     /// Per series, its columns in `SeriesLayout::columns` order.
     pub arrays: Vec<Vec<JsValue>>,
+}
+
+/// A built matrix as it arrives from a worker.
+pub struct Built {
+    pub summary: BuildSummary,
+    pub preview: Preview,
+    pub feature_names: Vec<String>,
+    pub build_ms: f64,
+    pub bytes: Vec<u8>,
 }
 
 impl Drop for EngineWorker {
@@ -98,12 +109,13 @@ impl EngineWorker {
         item
     }
 
-    fn send(&self, req: &Request, buffers: Array) -> Result<(), String> {
+    /// `payload` is what the worker reads; `transfer` the `ArrayBuffer`s moved rather than copied.
+    fn send(&self, req: &Request, payload: &Array, transfer: &Array) -> Result<(), String> {
         let obj = Object::new();
         let _ = Reflect::set(&obj, &"msg".into(), &protocol::encode(req).into());
-        let _ = Reflect::set(&obj, &"buffers".into(), &buffers);
+        let _ = Reflect::set(&obj, &"buffers".into(), payload);
         self.worker
-            .post_message_with_transfer(&obj, &buffers)
+            .post_message_with_transfer(&obj, transfer)
             .map_err(|e| format!("cannot reach the engine worker: {e:?}"))
     }
 
@@ -116,7 +128,7 @@ impl EngineWorker {
         progress: impl Fn(f64),
     ) -> Result<Loaded, String> {
         let buffers = Array::of1(&bytes);
-        self.send(&Request::Load { name: name.to_string(), options }, buffers)?;
+        self.send(&Request::Load { name: name.to_string(), options }, &buffers, &buffers)?;
         loop {
             match self.next().await {
                 Some((Response::Progress { fraction }, _)) => progress(fraction),
@@ -129,7 +141,36 @@ impl EngineWorker {
                     return Ok(Loaded { summary, sha, layout, parse_ms, arrays });
                 }
                 Some((Response::Failed { message }, _)) => return Err(message),
-                Some((Response::Ready, _)) => continue,
+                Some((Response::Ready, _)) | Some((Response::Built { .. }, _)) => continue,
+                None => return Err("the engine worker stopped".to_string()),
+            }
+        }
+    }
+
+    /// Builds a model's matrix in the worker from one ticker's stored columns.
+    pub async fn build_matrix(
+        &self,
+        model: Model,
+        spec: BuildSpec,
+        tz: String,
+        layout: SeriesLayout,
+        columns: Vec<JsValue>,
+    ) -> Result<Built, String> {
+        // Copied, not transferred: the page keeps its columns (e.g. for the chart).
+        let payload: Array = columns.into_iter().collect();
+        self.send(&Request::BuildMatrix { model, spec, tz, layout }, &payload, &Array::new())?;
+        loop {
+            match self.next().await {
+                Some((Response::Built { summary, preview, feature_names, build_ms }, buffers)) => {
+                    let bytes = buffers
+                        .get(0)
+                        .dyn_into::<js_sys::Uint8Array>()
+                        .map(|b| b.to_vec())
+                        .map_err(|_| "the worker sent no matrix".to_string())?;
+                    return Ok(Built { summary, preview, feature_names, build_ms, bytes });
+                }
+                Some((Response::Failed { message }, _)) => return Err(message),
+                Some(_) => continue,
                 None => return Err("the engine worker stopped".to_string()),
             }
         }

@@ -7,14 +7,19 @@
 use serde::{Deserialize, Serialize};
 
 use engine::data::{LoadOptions, Summary};
+use engine::matrix::{BuildSpec, BuildSummary, Preview};
+use engine::model::Model;
 
 /// Bumped whenever a variant changes shape; a worker answering another version is refused.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
     /// Parse a file. Buffers: `[file bytes]`.
     Load { name: String, options: LoadOptions },
+    /// Build a model's matrix from one ticker's bars. Buffers: the series' columns in
+    /// `layout.columns()` order.
+    BuildMatrix { model: Model, spec: BuildSpec, tz: String, layout: SeriesLayout },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -25,6 +30,8 @@ pub enum Response {
     /// Buffers: per series, in order, the columns named by `SeriesLayout::columns`.
     /// `parse_ms`: wall time of the engine's load in the worker, shown to the user.
     Loaded { summary: Summary, sha: String, layout: Vec<SeriesLayout>, parse_ms: f64 },
+    /// Buffers: `[matrix bytes]` (`Matrix::to_bytes`), to be cached under `summary.matrix_sha`.
+    Built { summary: BuildSummary, preview: Preview, feature_names: Vec<String>, build_ms: f64 },
     Failed { message: String },
 }
 
@@ -86,7 +93,7 @@ mod tests {
             Ok(Response::Progress { fraction }) => assert_eq!(fraction, 0.5),
             other => panic!("unexpected {other:?}"),
         }
-        let old = text.replace("\"v\":1", "\"v\":0");
+        let old = text.replace(&format!("\"v\":{PROTOCOL_VERSION}"), "\"v\":0");
         assert_eq!(decode::<Response>(&old).unwrap_err(), ProtocolError::Version(0));
     }
 }

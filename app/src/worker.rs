@@ -51,6 +51,30 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) {
                 Err(e) => post(scope, &Response::Failed { message: e.to_string() }),
             }
         }
+        Request::BuildMatrix { model, spec, tz, layout } => {
+            let arrays: Vec<JsValue> = buffers.iter().collect();
+            let series = match columns::from_arrays(&layout, &arrays) {
+                Ok(s) => s,
+                Err(e) => return post(scope, &Response::Failed { message: e.to_string() }),
+            };
+            let started = js_sys::Date::now();
+            match engine::matrix::build_matrix(&model, &series, &tz, &spec) {
+                Ok(matrix) => {
+                    let build_ms = js_sys::Date::now() - started;
+                    let bytes = Uint8Array::from(matrix.to_bytes().as_slice());
+                    let payload = Array::of1(&bytes);
+                    let transfer = Array::of1(&bytes.buffer());
+                    let resp = Response::Built {
+                        summary: matrix.summary(),
+                        preview: matrix.preview(5),
+                        feature_names: matrix.feature_names.clone(),
+                        build_ms,
+                    };
+                    post_with(scope, &resp, &payload, &transfer);
+                }
+                Err(e) => post(scope, &Response::Failed { message: e.to_string() }),
+            }
+        }
     }
 }
 

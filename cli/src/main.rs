@@ -6,10 +6,16 @@
 //! btb [--store DIR] data list [--json]
 //! btb [--store DIR] data show ID [--json]
 //! btb [--store DIR] data rm ID
+//! btb indicators FILE [--ticker T] --ind "rsi:14,macd:12:26:9,bbands:20:2" --csv OUT
+//! btb [--store DIR] init (--spec model.json | --pack-id P --ticker T [--model-id ID] …) [--json]
+//! btb [--store DIR] build (--spec build.json | --model-id ID [--start D] [--end D] …) [--json]
+//! btb [--store DIR] preview --model-id ID [--rows N] [--json]
+//! btb [--store DIR] matrix export --model-id ID --out FILE.{csv,parquet}
 //! ```
 //!
 //! Errors go to stderr as one line and exit with status 1; nothing is printed on stdout then.
 
+mod research;
 mod store;
 
 use clap::{Args, Parser, Subcommand};
@@ -43,16 +49,33 @@ enum Cmd {
     /// Datasets in the store.
     #[command(subcommand)]
     Data(DataCmd),
+    /// Compute indicators on a file's bars and write them as CSV.
+    Indicators(research::IndicatorsArgs),
+    /// Create a model from a pack template (body of POST /models).
+    Init(research::InitArgs),
+    /// Build a model's matrix (body of POST /build_matrix).
+    Build(research::BuildArgs),
+    /// Summary, per-feature statistics and first/last rows of a model's matrix.
+    Preview(research::PreviewArgs),
+    /// Built matrices.
+    #[command(subcommand)]
+    Matrix(MatrixCmd),
+}
+
+#[derive(Subcommand)]
+enum MatrixCmd {
+    /// Write a model's matrix as CSV or Parquet.
+    Export(research::ExportArgs),
 }
 
 #[derive(Args)]
-struct ReadArgs {
+pub(crate) struct ReadArgs {
     /// Ticker for a single-ticker file (default: the file name), or the one ticker to keep from a long file.
     #[arg(long)]
-    ticker: Option<String>,
-    /// IANA time zone that naive timestamps are in (default UTC).
+    pub ticker: Option<String>,
+    /// IANA time zone that naive timestamps are in (default: the file's, else UTC).
     #[arg(long, value_name = "ZONE")]
-    tz: Option<String>,
+    pub tz: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -84,7 +107,11 @@ enum DataCmd {
 }
 
 #[derive(Debug, thiserror::Error)]
-enum CliError {
+pub(crate) enum CliError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{path}: not a valid spec: {detail}")]
+    Spec { path: String, detail: String },
     #[error("{0}")]
     Ingest(#[from] IngestError),
     #[error("{0}")]
@@ -162,6 +189,11 @@ fn run(cli: Cli) -> Result<String, CliError> {
                 format!("{} ({}), sha {} verified\n{}", meta.name, meta.id, meta.sha, human_summary(&summary))
             })
         }
+        Cmd::Indicators(args) => research::indicators(args),
+        Cmd::Init(args) => research::init(&store, args),
+        Cmd::Build(args) => research::build(&store, args),
+        Cmd::Preview(args) => research::preview(&store, args),
+        Cmd::Matrix(MatrixCmd::Export(args)) => research::export(&store, args),
         Cmd::Data(DataCmd::Rm { id }) => {
             let id = store.resolve(&id)?;
             let meta = store.remove(&id)?;
@@ -177,13 +209,13 @@ fn list_entry(m: &Meta) -> serde_json::Value {
     })
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> String {
+pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".to_string());
     s.push('\n');
     s
 }
 
-fn read_file(path: &Path, read: &ReadArgs) -> Result<Dataset, CliError> {
+pub(crate) fn read_file(path: &Path, read: &ReadArgs) -> Result<Dataset, CliError> {
     let bytes = std::fs::read(path).map_err(|source| CliError::Read { path: path.display().to_string(), source })?;
     let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| path.display().to_string());
     let opts = LoadOptions { ticker: read.ticker.clone(), tz: read.tz.clone() };
@@ -191,7 +223,7 @@ fn read_file(path: &Path, read: &ReadArgs) -> Result<Dataset, CliError> {
 }
 
 /// Columns padded to their widest cell.
-fn table(rows: &[Vec<String>]) -> String {
+pub(crate) fn table(rows: &[Vec<String>]) -> String {
     let n = rows.iter().map(Vec::len).max().unwrap_or(0);
     let widths: Vec<usize> =
         (0..n).map(|i| rows.iter().filter_map(|r| r.get(i)).map(|c| c.chars().count()).max().unwrap_or(0)).collect();

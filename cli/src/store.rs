@@ -30,6 +30,8 @@ pub enum StoreError {
     NotFound(String),
     #[error("\"{0}\" matches more than one dataset; give more of the id")]
     Ambiguous(String),
+    #[error("no model \"{0}\" in the store; create it with `btb init`")]
+    NoModel(String),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -251,5 +253,85 @@ impl Store {
         fs::rename(&from, &to).map_err(io(&from))?;
         fs::remove_dir_all(&to).map_err(io(&to))?;
         Ok(meta)
+    }
+}
+
+/// A model as the store keeps it: the engine's resolved model and the dataset it draws from.
+/// The page keeps the same record in IndexedDB.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct ModelRecord {
+    pub model_id: String,
+    pub model: engine::model::Model,
+    pub dataset_id: String,
+    pub created: String,
+    /// The last matrix built for this model.
+    #[serde(default)]
+    pub matrix_sha: Option<String>,
+}
+
+impl Store {
+    fn models_dir(&self) -> PathBuf {
+        self.root.join("models")
+    }
+
+    fn matrices_dir(&self) -> PathBuf {
+        self.root.join("matrices")
+    }
+
+    /// Writes `bytes` to a temporary file beside `path` and renames it into place, so a reader
+    /// sees the old content or the new, never half of one.
+    fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        fs::create_dir_all(dir).map_err(io(dir))?;
+        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let tmp = dir.join(format!(".tmp-{name}-{}", std::process::id()));
+        fs::write(&tmp, bytes).map_err(io(&tmp))?;
+        fs::rename(&tmp, path).map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            StoreError::Io { path: path.display().to_string(), source: e }
+        })
+    }
+
+    pub fn put_model(&self, record: &ModelRecord) -> Result<(), StoreError> {
+        let path = self.models_dir().join(format!("{}.json", record.model_id));
+        let json = serde_json::to_vec_pretty(record).unwrap_or_default();
+        Self::write_atomic(&path, &json)
+    }
+
+    pub fn model(&self, model_id: &str) -> Result<ModelRecord, StoreError> {
+        let path = self.models_dir().join(format!("{model_id}.json"));
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(StoreError::NoModel(model_id.to_string()))
+            }
+            Err(e) => return Err(StoreError::Io { path: path.display().to_string(), source: e }),
+        };
+        serde_json::from_slice(&bytes)
+            .map_err(|e| StoreError::Damaged { path: path.display().to_string(), detail: e.to_string() })
+    }
+
+    pub fn has_model(&self, model_id: &str) -> bool {
+        self.models_dir().join(format!("{model_id}.json")).is_file()
+    }
+
+    /// Caches a matrix under its sha (content-addressed: the same inputs land on the same file).
+    pub fn put_matrix(&self, matrix: &engine::matrix::Matrix) -> Result<(), StoreError> {
+        let path = self.matrices_dir().join(format!("{}.bin", matrix.matrix_sha));
+        if path.is_file() {
+            return Ok(());
+        }
+        Self::write_atomic(&path, &matrix.to_bytes())
+    }
+
+    pub fn matrix(&self, sha: &str) -> Result<engine::matrix::Matrix, StoreError> {
+        let path = self.matrices_dir().join(format!("{sha}.bin"));
+        let bytes = fs::read(&path).map_err(io(&path))?;
+        let m = engine::matrix::Matrix::from_bytes(&bytes)
+            .map_err(|e| StoreError::Damaged { path: path.display().to_string(), detail: e.to_string() })?;
+        if m.matrix_sha != sha {
+            return Err(StoreError::Damaged { path: path.display().to_string(), detail: "sha does not match".into() });
+        }
+        Ok(m)
     }
 }

@@ -139,8 +139,12 @@ fn intraday_csv_and_tz_aware_parquet_agree() {
     let pq = ok("pyarrow_snappy_us_tz.parquet", Some("X"), ny);
     assert_eq!(pq.series, csv.series);
     assert_eq!(pq.sha(), csv.sha());
-    // An instant column does not depend on the dataset's zone; only the display does.
-    let pq_utc = ok("pyarrow_snappy_us_tz.parquet", Some("X"), None);
+    // An instant column does not depend on the dataset's zone; only the display does. Without a
+    // zone asked for, the dataset takes the one the file names.
+    let pq_default = ok("pyarrow_snappy_us_tz.parquet", Some("X"), None);
+    assert_eq!(pq_default.tz, "America/New_York");
+    assert_eq!(pq_default.series, csv.series);
+    let pq_utc = ok("pyarrow_snappy_us_tz.parquet", Some("X"), Some("UTC"));
     assert_eq!(pq_utc.series, csv.series);
     check(&pq_utc, 156, "2024-01-02T14:30:00+00:00", "2024-01-03T20:55:00+00:00", Cadence::FiveMinute);
     // Naive times read in UTC land five hours earlier.

@@ -1,2 +1,4 @@
+pub mod build;
 pub mod data;
+pub mod models;
 pub mod upcoming;

@@ -1,0 +1,359 @@
+//! Build: turn a model's dataset slice into its training matrix (seed Phase 2) — date range,
+//! indicator review and edit (custom ones too), Build Matrix in a worker, `matrix_sha`, and a
+//! preview with per-feature statistics.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use engine::matrix::{BuildSpec, FeatureStat, Preview, PreviewRow};
+use engine::model::ModelSpec;
+use engine::pack::FeatureSpec;
+
+use crate::app::{use_ctx, Ctx};
+use crate::db::{MatrixMeta, ModelRecord};
+use crate::format;
+use crate::pages::models::refresh_models;
+use crate::route::Route;
+
+/// The model's features replaced by `features`, re-resolved by the engine so names and
+/// parameters are validated exactly as on creation.
+fn with_features(record: &ModelRecord, features: Vec<FeatureSpec>) -> Result<ModelRecord, String> {
+    let m = &record.model;
+    let spec = ModelSpec {
+        pack_id: m.pack_id.clone(),
+        model_id: Some(m.model_id.clone()),
+        ticker: m.ticker.clone(),
+        asset: m.asset.clone(),
+        horizon: Some(m.horizon.clone()),
+        cadence: Some(m.cadence.clone()),
+        risk_profile: m.risk_profile,
+        template: Some(m.template.clone()),
+        indicators: Some(features),
+        custom_indicators: Vec::new(),
+    };
+    let model = spec.resolve().map_err(|e| e.to_string())?;
+    Ok(ModelRecord { model, matrix_sha: None, ..record.clone() })
+}
+
+async fn save(ctx: Ctx, record: ModelRecord) -> Result<(), String> {
+    let store = ctx.store.get_value().ok_or("storage is still opening")?;
+    store.put_model(&record).await.map_err(|e| e.to_string())?;
+    refresh_models(ctx).await;
+    Ok(())
+}
+
+async fn build(ctx: Ctx, record: ModelRecord, spec: BuildSpec) -> Result<MatrixMeta, String> {
+    let store = ctx.store.get_value().ok_or("storage is still opening")?;
+    let datasets = ctx.datasets.get_untracked();
+    let meta = datasets
+        .iter()
+        .find(|d| d.id == record.dataset_id)
+        .ok_or_else(|| format!("the dataset of {} was deleted; create the model again", record.model_id))?;
+    let index = meta
+        .layout
+        .iter()
+        .position(|l| l.ticker == record.model.ticker)
+        .ok_or_else(|| format!("{} has no ticker {}", meta.name, record.model.ticker))?;
+    let columns = store.series_arrays(meta, index).await.map_err(|e| e.to_string())?;
+    let worker = crate::ingest::worker(ctx).await?;
+    let built = worker
+        .build_matrix(record.model.clone(), spec, meta.summary.tz.clone(), meta.layout[index].clone(), columns)
+        .await?;
+    let matrix = MatrixMeta {
+        model_id: record.model_id.clone(),
+        summary: built.summary,
+        preview: built.preview,
+        feature_names: built.feature_names,
+        created: js_sys::Date::now(),
+        build_ms: built.build_ms,
+    };
+    store.put_matrix(&matrix, &built.bytes, &record).await.map_err(|e| e.to_string())?;
+    refresh_models(ctx).await;
+    Ok(matrix)
+}
+
+#[component]
+pub fn BuildPage() -> impl IntoView {
+    let ctx = use_ctx();
+    Effect::new(move |_| {
+        if ctx.current_model.get().is_none() {
+            if let Some(first) = ctx.models.get().first() {
+                ctx.current_model.set(Some(first.model_id.clone()));
+            }
+        }
+    });
+    let record = Memo::new(move |_| {
+        let id = ctx.current_model.get()?;
+        ctx.models.get().into_iter().find(|r| r.model_id == id)
+    });
+    let ticker_summary = Memo::new(move |_| {
+        let r = record.get()?;
+        let d = ctx.datasets.get().into_iter().find(|d| d.id == r.dataset_id)?;
+        d.summary.tickers.into_iter().find(|t| t.ticker == r.model.ticker)
+    });
+    let start = RwSignal::new(String::new());
+    let end = RwSignal::new(String::new());
+    let distance = RwSignal::new(String::new());
+    let custom = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let building = RwSignal::new(false);
+    let result = RwSignal::new(None::<MatrixMeta>);
+
+    // A different model: its data's full range, its label's horizon, and its last matrix if
+    // stored. Keyed on the id alone, so saving the model (a build, an edit) keeps the form.
+    let current_id = Memo::new(move |_| record.get().map(|r| r.model_id));
+    Effect::new(move |_| {
+        current_id.track();
+        let Some(r) = record.get_untracked() else { return };
+        let t = ticker_summary.get_untracked();
+        start.set(t.as_ref().map(|t| t.start.chars().take(10).collect()).unwrap_or_default());
+        end.set(t.as_ref().map(|t| t.end.chars().take(10).collect()).unwrap_or_default());
+        distance.set(r.model.label.distance_max().to_string());
+        error.set(None);
+        result.set(None);
+        if let Some(sha) = r.matrix_sha.clone() {
+            spawn_local(async move {
+                if let Some(store) = ctx.store.get_value() {
+                    if let Ok(Some(m)) = store.matrix_meta(&sha).await {
+                        result.try_set(Some(m));
+                    }
+                }
+            });
+        }
+    });
+
+    let run = move |_| {
+        let Some(r) = record.get_untracked() else { return };
+        let d = distance.get_untracked();
+        let distance_max = match d.trim() {
+            "" => None,
+            s => match s.parse::<usize>() {
+                Ok(v) if v > 0 => Some(v),
+                _ => {
+                    error.set(Some(format!("label horizon must be a whole number of bars ≥ 1, not \"{s}\"")));
+                    return;
+                }
+            },
+        };
+        let opt = |s: String| (!s.trim().is_empty()).then(|| s.trim().to_string());
+        let spec = BuildSpec {
+            model_id: r.model_id.clone(),
+            pack_id: r.model.pack_id.clone(),
+            start: opt(start.get_untracked()),
+            end: opt(end.get_untracked()),
+            ticker: Some(r.model.ticker.clone()),
+            distance_max,
+        };
+        building.set(true);
+        error.set(None);
+        spawn_local(async move {
+            match build(ctx, r, spec).await {
+                Ok(m) => {
+                    result.try_set(Some(m));
+                }
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
+            }
+            building.try_set(false);
+        });
+    };
+
+    let remove = move |index: usize| {
+        let Some(r) = record.get_untracked() else { return };
+        let mut features = r.model.features.clone();
+        if index < features.len() {
+            features.remove(index);
+        }
+        match with_features(&r, features) {
+            Ok(updated) => spawn_local(async move {
+                if let Err(e) = save(ctx, updated).await {
+                    error.try_set(Some(e));
+                }
+            }),
+            Err(e) => error.set(Some(e)),
+        }
+    };
+    let add = move |_| {
+        let Some(r) = record.get_untracked() else { return };
+        let text = custom.get_untracked();
+        let parsed = if text.trim_start().starts_with('{') {
+            serde_json::from_str::<FeatureSpec>(&text).map_err(|e| format!("not a feature: {e}"))
+        } else {
+            FeatureSpec::parse(text.trim()).map_err(|e| e.to_string())
+        };
+        let result = parsed.and_then(|f| {
+            let mut features = r.model.features.clone();
+            features.push(f);
+            with_features(&r, features)
+        });
+        match result {
+            Ok(updated) => {
+                custom.set(String::new());
+                spawn_local(async move {
+                    if let Err(e) = save(ctx, updated).await {
+                        error.try_set(Some(e));
+                    }
+                });
+            }
+            Err(e) => error.set(Some(e)),
+        }
+    };
+
+    view! {
+        <section class="page build" data-page="build">
+            <Show when=move || !ctx.models.get().is_empty()
+                fallback=|| view! { <div class="panel empty"><h2>"No model yet"</h2>
+                    <p class="muted">"Create one on the " <a href=Route::Models.href()>"Models"</a> " page first."</p></div> }>
+            <div class="columns">
+                <aside class="side">
+                    <div class="panel form">
+                        <h2>"Build matrix"</h2>
+                        <label>"Model"
+                            <select data-testid="build-model" on:change=move |ev| ctx.current_model.set(Some(event_target_value(&ev)))>
+                                {move || ctx.models.get().into_iter().map(|r| {
+                                    let id = r.model_id.clone();
+                                    let sel = ctx.current_model.get() == Some(id.clone());
+                                    view! { <option value=id.clone() selected=sel>{id.clone()}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
+                        <p class="muted small">{move || record.get().map(|r| format!("{} · {} · {} · {} risk",
+                            r.model.ticker, r.model.pack_id, r.model.cadence, r.model.risk_profile.as_str()))}</p>
+                        <label>"Start" <input type="date" data-testid="start" prop:value=move || start.get() on:input=move |ev| start.set(event_target_value(&ev))/></label>
+                        <label>"End" <input type="date" data-testid="end" prop:value=move || end.get() on:input=move |ev| end.set(event_target_value(&ev))/></label>
+                        <label>"Label horizon (bars, distance_max)"
+                            <input type="number" min="1" data-testid="distance" prop:value=move || distance.get() on:input=move |ev| distance.set(event_target_value(&ev))/></label>
+                        <button class="primary" data-testid="build-matrix" disabled=move || building.get() on:click=run>
+                            {move || if building.get() { "Building…" } else { "Build Matrix" }}
+                        </button>
+                        <Show when=move || building.get()>
+                            <div class="progress" data-testid="build-progress"><div class="bar indeterminate"><div></div></div></div>
+                        </Show>
+                        {move || error.get().map(|e| view! { <div class="error" role="alert" data-testid="build-error">{e}</div> })}
+                    </div>
+                    <div class="panel">
+                        <h2>{move || format!("Indicators ({})", record.get().map(|r| r.model.features.len()).unwrap_or(0))}</h2>
+                        <div class="add-feature">
+                            <input type="text" data-testid="custom-feature" placeholder="custom_rsi:21 or {\"name\":…,\"params\":{…}}"
+                                prop:value=move || custom.get() on:input=move |ev| custom.set(event_target_value(&ev))/>
+                            <button class="small" data-testid="add-feature" on:click=add>"Add"</button>
+                        </div>
+                        <ul class="features" data-testid="features">
+                            {move || record.get().map(|r| r.model.features.into_iter().enumerate().map(|(i, f)| {
+                                let label = f.spec_string().unwrap_or_else(|_| f.name.clone());
+                                let outputs = f.outputs().map(|o| o.join(", ")).unwrap_or_default();
+                                view! {
+                                    <li data-feature=label.clone()>
+                                        <code title=outputs>{label.clone()}</code>
+                                        <button class="ghost small" title="Remove" on:click=move |_| remove(i)>"×"</button>
+                                    </li>
+                                }
+                            }).collect_view())}
+                        </ul>
+                    </div>
+                </aside>
+                <div class="main">
+                    {move || result.get().map(|m| view! { <MatrixView meta=m/> })}
+                    <Show when=move || result.get().is_none() && !building.get()>
+                        <div class="panel empty"><p class="muted">"Build the matrix to see its sha, rows and a preview."</p></div>
+                    </Show>
+                </div>
+            </div>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn MatrixView(meta: MatrixMeta) -> impl IntoView {
+    let s = meta.summary.clone();
+    let p = meta.preview.clone();
+    let short: String = s.matrix_sha.chars().take(7).collect();
+    view! {
+        <div class="panel" data-testid="matrix">
+            <div class="panel-head">
+                <h2>"Matrix " <code data-testid="matrix-sha" data-sha=s.matrix_sha.clone() title=s.matrix_sha.clone()>{short}</code></h2>
+                <span class="muted small">{format!("built in {:.0} ms", meta.build_ms)}</span>
+            </div>
+            <div class="kpis">
+                <div><b data-testid="matrix-rows">{format::thousands(s.rows)}</b><span>"rows"</span></div>
+                <div><b data-testid="matrix-features">{s.features}</b><span>"features"</span></div>
+                <div><b>{format!("{:.1}%", p.positive_rate * 100.0)}</b><span>"label = 1"</span></div>
+                <div><b>{format::thousands(s.dropped.warmup)}</b><span>"dropped: warm-up"</span></div>
+                <div><b>{format::thousands(s.dropped.label_horizon)}</b><span>"dropped: label past data"</span></div>
+                <div><b>{format::thousands(s.dropped.session_end)}</b><span>"dropped: session end"</span></div>
+            </div>
+        </div>
+        <PreviewTable preview=p.clone()/>
+        <StatsTable stats=p.stats.clone()/>
+    }
+}
+
+#[component]
+fn PreviewTable(preview: Preview) -> impl IntoView {
+    // The first columns only: the full matrix is a download, not a page.
+    const SHOWN: usize = 12;
+    let names: Vec<String> = preview.feature_names.iter().take(SHOWN).cloned().collect();
+    let row = |r: PreviewRow| {
+        view! {
+            <tr>
+                <td>{r.ts.clone()}</td>
+                <td class="num">{r.label}</td>
+                {r.values.iter().take(SHOWN).map(|v| view! { <td class="num">{format::sig(*v)}</td> }).collect_view()}
+            </tr>
+        }
+    };
+    view! {
+        <div class="panel scroll-x">
+            <h2>"Preview " <span class="muted small">{format!("first and last rows, {} of {} columns", names.len(), preview.feature_names.len())}</span></h2>
+            <table class="grid preview" data-testid="preview">
+                <thead><tr><th>"time"</th><th class="num">"label"</th>{names.iter().map(|n| view! { <th class="num">{n.clone()}</th> }).collect_view()}</tr></thead>
+                <tbody>
+                    {preview.head.into_iter().map(row).collect_view()}
+                    <tr class="ellipsis"><td colspan=(names.len() + 2).to_string()>"⋮"</td></tr>
+                    {preview.tail.into_iter().map(row).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}
+
+/// An inline SVG histogram: bar heights are the engine's bin counts scaled to the box.
+fn sparkline(bins: &[u32]) -> impl IntoView {
+    let max = bins.iter().copied().max().unwrap_or(0).max(1) as f64;
+    let w = 3.0;
+    let bars = bins
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            let h = (c as f64 / max * 18.0).max(if c > 0 { 1.0 } else { 0.0 });
+            view! { <rect x=(i as f64 * w).to_string() y=(20.0 - h).to_string() width=(w - 0.5).to_string() height=h.to_string()/> }
+        })
+        .collect_view();
+    view! { <svg class="spark" width=(bins.len() as f64 * w).to_string() height="20" viewBox=format!("0 0 {} 20", bins.len() as f64 * w)>{bars}</svg> }
+}
+
+#[component]
+fn StatsTable(stats: Vec<FeatureStat>) -> impl IntoView {
+    view! {
+        <div class="panel">
+            <h2>"Features " <span class="muted small">"min / max / mean / NaN and distribution over the built rows"</span></h2>
+            <table class="grid stats" data-testid="stats">
+                <thead><tr><th>"feature"</th><th class="num">"min"</th><th class="num">"max"</th><th class="num">"mean"</th><th class="num">"NaN"</th><th>"histogram"</th></tr></thead>
+                <tbody>
+                    {stats.into_iter().map(|f| view! {
+                        <tr>
+                            <td><code>{f.name.clone()}</code></td>
+                            <td class="num">{format::sig(f.min)}</td>
+                            <td class="num">{format::sig(f.max)}</td>
+                            <td class="num">{format::sig(f.mean)}</td>
+                            <td class="num">{f.nan_count}</td>
+                            <td>{sparkline(&f.histogram)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+    }
+}

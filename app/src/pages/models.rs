@@ -1,0 +1,235 @@
+//! Models: create the research unit from a pack template (seed Phase 1) and list what exists.
+//! Every default (model id, features, label) is filled by the engine's `ModelSpec::resolve`.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use engine::model::ModelSpec;
+use engine::pack::packs;
+use engine::risk::RiskProfile;
+
+use crate::app::{use_ctx, Ctx};
+use crate::db::ModelRecord;
+use crate::route::Route;
+
+const PROFILES: [RiskProfile; 3] = [RiskProfile::Conservative, RiskProfile::Balanced, RiskProfile::Aggressive];
+
+pub async fn refresh_models(ctx: Ctx) {
+    let Some(store) = ctx.store.get_value() else { return };
+    match store.models().await {
+        Ok(list) => ctx.models.set(list),
+        Err(e) => ctx.error.set(Some(e.to_string())),
+    }
+}
+
+#[component]
+pub fn ModelsPage() -> impl IntoView {
+    let ctx = use_ctx();
+    let all_packs = packs();
+    let pack_id = RwSignal::new(all_packs.first().map(|p| p.id.clone()).unwrap_or_default());
+    let template = RwSignal::new(String::new());
+    let dataset_id = RwSignal::new(None::<String>);
+    let ticker = RwSignal::new(String::new());
+    let risk = RwSignal::new(RiskProfile::Balanced);
+    let model_id = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+
+    // Default the dataset to the selected one (the demo on first open) and the ticker to its first.
+    Effect::new(move |_| {
+        if dataset_id.get().is_none() {
+            // Set only a real pick: setting None again would re-run this effect forever.
+            if let Some(pick) = ctx.selected.get().or_else(|| ctx.datasets.get().first().map(|m| m.id.clone())) {
+                dataset_id.set(Some(pick));
+            }
+        }
+    });
+    let dataset = Memo::new(move |_| {
+        let id = dataset_id.get()?;
+        ctx.datasets.get().into_iter().find(|m| m.id == id)
+    });
+    Effect::new(move |_| {
+        if let Some(m) = dataset.get() {
+            if !m.summary.tickers.iter().any(|t| t.ticker == ticker.get_untracked()) {
+                ticker.set(m.summary.tickers.first().map(|t| t.ticker.clone()).unwrap_or_default());
+            }
+        }
+    });
+
+    let pack = {
+        let all_packs = all_packs.clone();
+        Memo::new(move |_| all_packs.iter().find(|p| p.id == pack_id.get()).cloned())
+    };
+    // The spec as the form stands; the engine resolves it (and names the model) on every change.
+    let spec = move || {
+        let mut s = ModelSpec::new(&pack_id.get(), &ticker.get());
+        s.risk_profile = risk.get();
+        // The model's cadence is the data's, not the pack's default.
+        let t = ticker.get();
+        if let Some(c) = dataset.get().and_then(|m| m.summary.tickers.into_iter().find(|x| x.ticker == t)) {
+            s.cadence = Some(c.cadence.as_str().to_string());
+        }
+        let t = template.get();
+        s.template = (!t.is_empty()).then_some(t);
+        let id = model_id.get();
+        s.model_id = (!id.trim().is_empty()).then(|| id.trim().to_string());
+        s
+    };
+    let resolved = Memo::new(move |_| spec().resolve().map_err(|e| e.to_string()));
+
+    let create = move |_| {
+        let (Ok(model), Some(ds)) = (resolved.get_untracked(), dataset_id.get_untracked()) else {
+            error.set(Some(match resolved.get_untracked() {
+                Err(e) => e,
+                Ok(_) => "choose a dataset first (Data page)".to_string(),
+            }));
+            return;
+        };
+        spawn_local(async move {
+            let Some(store) = ctx.store.get_value() else { return };
+            if ctx.models.get_untracked().iter().any(|m| m.model_id == model.model_id) {
+                error.set(Some(format!("a model named {} exists already; choose another model id", model.model_id)));
+                return;
+            }
+            let record = ModelRecord {
+                model_id: model.model_id.clone(),
+                model,
+                dataset_id: ds,
+                created: js_sys::Date::now(),
+                matrix_sha: None,
+            };
+            match store.put_model(&record).await {
+                Ok(()) => {
+                    error.set(None);
+                    model_id.set(String::new());
+                    ctx.current_model.set(Some(record.model_id.clone()));
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+            refresh_models(ctx).await;
+        });
+    };
+
+    view! {
+        <section class="page models" data-page="models">
+            <div class="columns">
+                <aside class="side">
+                    <div class="panel form">
+                        <h2>"Create model"</h2>
+                        <label>"Pack"
+                            <select data-testid="pack" on:change=move |ev| { pack_id.set(event_target_value(&ev)); template.set(String::new()); }>
+                                {all_packs.iter().map(|p| {
+                                    let id = p.id.clone();
+                                    let id2 = id.clone();
+                                    view! { <option value=id selected=move || pack_id.get() == id2>{p.name.clone()}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
+                        <p class="muted small">{move || pack.get().map(|p| p.description)}</p>
+                        <label>"Template"
+                            <select data-testid="template" on:change=move |ev| template.set(event_target_value(&ev))>
+                                {move || pack.get().map(|p| p.templates.into_iter().map(|t| view! {
+                                    <option value=t.id.clone()>{format!("{} — {} features", t.name, t.features.len())}</option>
+                                }).collect_view())}
+                            </select>
+                        </label>
+                        <label>"Dataset"
+                            <select data-testid="model-dataset" on:change=move |ev| dataset_id.set(Some(event_target_value(&ev)))>
+                                {move || ctx.datasets.get().into_iter().map(|m| {
+                                    let id = m.id.clone();
+                                    let sel = dataset_id.get() == Some(id.clone());
+                                    view! { <option value=id selected=sel>{m.name.clone()}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
+                        <label>"Ticker"
+                            <select data-testid="ticker" on:change=move |ev| ticker.set(event_target_value(&ev))>
+                                {move || dataset.get().map(|m| m.summary.tickers.into_iter().map(|t| {
+                                    let name = t.ticker.clone();
+                                    let sel = ticker.get() == name;
+                                    view! { <option value=name.clone() selected=sel>{format!("{} · {} · {} rows", name, t.cadence.as_str(), t.rows)}</option> }
+                                }).collect_view())}
+                            </select>
+                        </label>
+                        <label>"Risk profile"
+                            <select data-testid="risk" on:change=move |ev| {
+                                if let Ok(r) = event_target_value(&ev).parse::<RiskProfile>() { risk.set(r) }
+                            }>
+                                {PROFILES.iter().map(|r| {
+                                    let r = *r;
+                                    let p = r.params();
+                                    view! { <option value=r.as_str() selected=move || risk.get() == r>
+                                        {format!("{} — size {:.0}%, budget {}, min Sharpe {}, max DD {:.0}%",
+                                            r.as_str(), p.position_size * 100.0, p.sweep_budget, p.min_sharpe, p.max_drawdown * 100.0)}
+                                    </option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
+                        <label>"Model id"
+                            <input type="text" data-testid="model-id"
+                                placeholder=move || resolved.get().map(|m| m.model_id).unwrap_or_default()
+                                prop:value=move || model_id.get()
+                                on:input=move |ev| model_id.set(event_target_value(&ev))/>
+                        </label>
+                        <button class="primary" data-testid="create-model" on:click=create>"Create"</button>
+                        {move || error.get().map(|e| view! { <div class="error" role="alert" data-testid="model-error">{e}</div> })}
+                        {move || resolved.get().err().map(|e| view! { <div class="muted small">{e}</div> })}
+                    </div>
+                </aside>
+                <div class="main">
+                    <div class="panel">
+                        <h2>"Models"</h2>
+                        <Show when=move || !ctx.models.get().is_empty()
+                            fallback=|| view! { <p class="muted small">"No models yet: create one from a pack template."</p> }>
+                            <table class="grid" data-testid="models">
+                                <thead><tr><th>"Model"</th><th>"Pack"</th><th>"Template"</th><th>"Ticker"</th><th>"Cadence"</th>
+                                    <th>"Horizon"</th><th>"Risk"</th><th class="num">"Features"</th><th>"Matrix"</th><th></th></tr></thead>
+                                <tbody>
+                                    <For each=move || ctx.models.get() key=|r| (r.model_id.clone(), r.matrix_sha.clone()) let:r>
+                                        <ModelRow record=r/>
+                                    </For>
+                                </tbody>
+                            </table>
+                        </Show>
+                    </div>
+                </div>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn ModelRow(record: ModelRecord) -> impl IntoView {
+    let ctx = use_ctx();
+    let m = record.model.clone();
+    let id = record.model_id.clone();
+    let id_build = id.clone();
+    let id_del = id.clone();
+    view! {
+        <tr data-model=id.clone()>
+            <td><strong>{id.clone()}</strong></td>
+            <td>{m.pack_id.clone()}</td>
+            <td>{m.template.clone()}</td>
+            <td>{m.ticker.clone()}</td>
+            <td>{m.cadence.clone()}</td>
+            <td>{m.horizon.clone()}</td>
+            <td>{m.risk_profile.as_str()}</td>
+            <td class="num">{m.features.len()}</td>
+            <td><code>{record.matrix_sha.as_deref().map(|s| s.chars().take(7).collect::<String>()).unwrap_or_else(|| "—".into())}</code></td>
+            <td class="actions">
+                <a class="button small" href=Route::Build.href() data-testid="open-build"
+                    on:click=move |_| ctx.current_model.set(Some(id_build.clone()))>"Build →"</a>
+                <button class="ghost small" on:click=move |_| {
+                    let id = id_del.clone();
+                    spawn_local(async move {
+                        if let Some(store) = ctx.store.get_value() {
+                            if let Err(e) = store.delete_model(&id).await {
+                                ctx.error.set(Some(e.to_string()));
+                            }
+                        }
+                        refresh_models(ctx).await;
+                    });
+                }>"Delete"</button>
+            </td>
+        </tr>
+    }
+}

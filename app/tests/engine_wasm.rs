@@ -1,0 +1,45 @@
+//! The engine compiled to wasm gives the very bytes it gives natively: the same pinned strings
+//! as the native tests (`engine/src/lineage.rs`, `engine/src/risk.rs`,
+//! `engine/tests/matrix.rs`), here computed inside the browser.
+
+#![cfg(target_arch = "wasm32")]
+
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const DEMO: &[u8] = include_bytes!("../../public/demo/stocks-daily-2000-2013.csv.gz");
+
+#[wasm_bindgen_test]
+fn lineage_and_risk_hashes_match_native() {
+    let custom = serde_json::json!({"name": "custom_rsi", "params": {"period": 21.0}});
+    assert_eq!(
+        engine::lineage::sha_of(&custom),
+        "8e7d568bd56d92484458014b2dfd6f3b8deec75cfc87862916eb74073d099ad4"
+    );
+    assert_eq!(
+        engine::risk::RiskProfile::Balanced.risk_sha(),
+        "85425bb79eab4a3f3fdbc6b6d0413ab46237852b37827c6e43eae6578645b84e"
+    );
+}
+
+#[wasm_bindgen_test]
+fn demo_dataset_and_matrix_match_native() {
+    let ds = engine::data::load("stocks-daily-2000-2013.csv.gz", DEMO, &Default::default(), &mut |_| {}).unwrap();
+    assert_eq!(ds.rows(), 12_154);
+    let series = ds.series.iter().find(|s| s.ticker == "AAPL").unwrap();
+    let model = engine::model::ModelSpec::new("swingsigma", "AAPL").resolve().unwrap();
+    let spec = engine::matrix::BuildSpec {
+        start: Some("2005-01-01".into()),
+        end: Some("2012-12-31".into()),
+        distance_max: Some(7),
+        ..Default::default()
+    };
+    let m = engine::matrix::build_matrix(&model, series, &ds.tz, &spec).unwrap();
+    assert_eq!(m.matrix_sha, "29a353d29409cca21afb389f85670a233e4e5e0c387bbb5db6462e5d9c1a3c43");
+    // Every feature value and label, bit for bit.
+    assert_eq!(
+        engine::lineage::sha256_hex(&m.to_bytes()),
+        "bc60b9372ca956ed4d728dc8475f3ad278801fb7b61384352bcc5e870b0b9405"
+    );
+}
