@@ -299,7 +299,7 @@ pub fn CandleChart(
         Effect::new(move |_| {
             let s = series.get();
             let f = focus.get();
-            clock.track();
+            let _ = clock.get();
             let n = s.as_ref().map(|s| s.ts.len()).unwrap_or(0);
             let same = data.borrow().as_ref().map(|d| Arc::ptr_eq(d, s.as_ref().unwrap_or(d))).unwrap_or(false) && s.is_some();
             *data.borrow_mut() = s;

@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
 """Time TA-Lib on the same 1M synthetic bars as `engine/benches/indicators.rs`.
 
-    cargo bench -p engine --bench indicators     # writes target/indicator-bench.json
+    python tests/golden/bench_talib.py --json target/talib_bench.json
+    cargo bench -p engine --bench indicators     # prints ours, TA-Lib (from that JSON), ratio
+
+    cargo bench -p engine --bench indicators     # also writes target/indicator-bench.json
     python tests/golden/bench_talib.py            # prints TA-Lib times and ours/TA-Lib ratios
 
 The bars come from the same 64-bit LCG and the same float operations as the Rust bench, so the
-arrays are identical (the close checksum printed by both must agree).
+arrays are identical (the close checksum printed by both must agree). Each call is timed as one
+TA-Lib call on numpy arrays (what a Python user pays), best of `--runs` (default 15). On a noisy
+machine run both sides in the same session, e.g. both under `taskset -c 1`.
 """
 
+import argparse
 import json
 import os
 import time
@@ -16,7 +22,7 @@ import numpy as np
 import talib
 
 N = 1_000_000
-RUNS = 7
+RUNS = 15
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -42,8 +48,15 @@ def bars():
 
 
 def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--json", metavar="PATH", help="write TA-Lib seconds per spec to PATH "
+                    "(read by engine/benches/indicators.rs from target/talib_bench.json)")
+    ap.add_argument("--runs", type=int, default=RUNS, help=f"best of this many runs (default {RUNS})")
+    args = ap.parse_args()
+    runs = max(1, args.runs)
     o, h, l, c, v = bars()
-    print(f"{N} bars, close checksum {c.sum():.6f}, best of {RUNS} runs (talib {talib.__version__})")
+    checksum = round(float(c.sum()), 6)
+    print(f"{N} bars, close checksum {c.sum():.6f}, best of {runs} runs (talib {talib.__version__})")
     calls = {
         "sma:30": lambda: talib.SMA(c, 30),
         "ema:30": lambda: talib.EMA(c, 30),
@@ -82,7 +95,7 @@ def main():
 
     def best(f):
         t_best = float("inf")
-        for _ in range(RUNS):
+        for _ in range(runs):
             t0 = time.perf_counter()
             f()
             t_best = min(t_best, time.perf_counter() - t0)
@@ -97,19 +110,28 @@ def main():
         if abs(data["checksum"] - round(c.sum(), 6)) > 1e-3:
             print(f"WARNING: checksum differs from the Rust bench ({data['checksum']})")
     total = 0.0
+    seconds = {}
     print(f"{'indicator':<20} {'talib ms':>10} {'ours ms':>10} {'ours/talib':>11}")
     for spec, f in calls.items():
         t = best(f)
+        seconds[spec] = t
         total += t
         o_ = ours.get(spec)
         ratio = f"{o_ / t:11.2f}" if o_ else ""
         ours_ms = f"{o_ * 1e3:10.3f}" if o_ else ""
         print(f"{spec:<20} {t * 1e3:10.3f} {ours_ms:>10} {ratio}")
     t_all = best(lambda: [f() for f in calls.values()])
+    seconds["__all__"] = t_all
     o_all = ours.get("__all__")
     print(f"{'whole set':<20} {t_all * 1e3:10.3f} {o_all * 1e3 if o_all else float('nan'):10.3f} "
           f"{(o_all / t_all) if o_all else float('nan'):11.2f}")
     print(f"(sum of per-indicator bests: talib {total * 1e3:.3f} ms)")
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"bars": N, "checksum": checksum, "runs": runs, "talib": talib.__version__,
+                       "seconds": seconds}, fh, indent=1)
+            fh.write("\n")
+        print(f"wrote {args.json}")
 
 
 if __name__ == "__main__":

@@ -103,7 +103,9 @@ pub fn BuildPage() -> impl IntoView {
     // stored. Keyed on the id alone, so saving the model (a build, an edit) keeps the form.
     let current_id = Memo::new(move |_| record.get().map(|r| r.model_id));
     Effect::new(move |_| {
-        current_id.track();
+        if current_id.get().is_none() {
+            return;
+        }
         let Some(r) = record.get_untracked() else { return };
         let t = ticker_summary.get_untracked();
         start.set(t.as_ref().map(|t| t.start.chars().take(10).collect()).unwrap_or_default());

@@ -265,7 +265,7 @@ fn DatasetView() -> impl IntoView {
     let adjusted = RwSignal::new(false);
     let focus = RwSignal::new(None::<usize>);
     Effect::new(move |_| {
-        meta.track();
+        let _ = meta.get();
         ticker_idx.set(0);
         focus.set(None);
     });

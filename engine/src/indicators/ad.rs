@@ -1,6 +1,6 @@
 //! Chaikin accumulation/distribution line and oscillator (TA-Lib `AD`, `ADOSC`).
 
-use super::{check_lengths, check_period, first_valid, nan_vec, IndicatorError};
+use super::{alloc_col, check_lengths, check_period, first_valid, nan_vec, IndicatorError};
 
 #[inline(always)]
 fn clv_volume(h: f64, l: f64, c: f64, v: f64) -> Option<f64> {
@@ -49,14 +49,14 @@ pub fn adosc(
     check_period("adosc", "fast_period", fast, 2)?;
     check_period("adosc", "slow_period", slow, 2)?;
     let n = check_lengths("adosc", &[high, low, close, volume])?;
-    let mut out = nan_vec(n);
     let b = first_valid(&[high, low, close, volume]);
     let (h, l, c, v) = (&high[b..], &low[b..], &close[b..], &volume[b..]);
-    let o = &mut out[b..];
     let lookback = fast.max(slow) - 1;
     if h.len() <= lookback {
-        return Ok(out);
+        return Ok(nan_vec(n));
     }
+    let mut out = alloc_col(n);
+    out.resize(b + lookback, f64::NAN);
     super::fma_dispatch(
         #[inline(always)]
         || {
@@ -77,7 +77,7 @@ pub fn adosc(
                 fast_ema = fast_ema.mul_add(one_minus_fast_k, fast_k * acc);
                 slow_ema = slow_ema.mul_add(one_minus_slow_k, slow_k * acc);
                 if t >= lookback {
-                    o[t] = fast_ema - slow_ema;
+                    out.push(fast_ema - slow_ema);
                 }
             }
         },

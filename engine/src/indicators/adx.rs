@@ -4,7 +4,8 @@
 //! of the first `period − 1` one-bar values, then `s − s/period + today`.
 
 use super::{
-    check_lengths, check_period, first_valid, is_zero, nan_vec, true_range, IndicatorError,
+    alloc_col, check_lengths, check_period, first_valid, is_zero, nan_vec, simd_dispatch,
+    true_range, IndicatorError,
 };
 
 /// One bar's directional movement: (+DM, −DM).
@@ -190,13 +191,13 @@ fn di(
     plus: bool,
 ) -> Result<Vec<f64>, IndicatorError> {
     let (n, b) = inputs(name, high, low, close)?;
-    let mut out = nan_vec(n);
     let (h, l, c) = (&high[b..], &low[b..], &close[b..]);
-    let o = &mut out[b..];
     if h.len() <= period {
-        return Ok(out);
+        return Ok(nan_vec(n));
     }
     if period == 1 {
+        let mut out = nan_vec(n);
+        let o = &mut out[b..];
         for t in 1..h.len() {
             let (p, m) = dm(h[t], h[t - 1], l[t], l[t - 1]);
             let v = if plus { p } else { m };
@@ -205,23 +206,51 @@ fn di(
         }
         return Ok(out);
     }
-    let mut w = Wilder {
-        p: period as f64,
-        plus: 0.0,
-        minus: 0.0,
-        tr: 0.0,
-    };
+    // Only the chain asked for (TA-Lib's PLUS_DI/MINUS_DI smooth just their DM and the TR), a
+    // block of bars at a time with the state in locals, then the divisions vectorised.
+    let pf = period as f64;
+    let (mut dm_s, mut tr_s) = (0.0, 0.0);
     for t in 1..period {
-        w.seed(h, l, c, t);
+        let (p, m) = dm(h[t], h[t - 1], l[t], l[t - 1]);
+        dm_s += if plus { p } else { m };
+        tr_s += true_range(h[t], l[t], c[t - 1]);
     }
-    for t in period..h.len() {
-        w.step(h, l, c, t);
-        let dm = if plus { w.plus } else { w.minus };
-        o[t] = if w.tr != 0.0 {
-            100.0 * (dm / w.tr)
-        } else {
-            0.0
-        };
-    }
+    let mut out = alloc_col(n);
+    out.resize(b + period, f64::NAN);
+    simd_dispatch(
+        #[inline(always)]
+        || {
+            const RUN: usize = 256;
+            let (mut dm_s, mut tr_s) = (dm_s, tr_s);
+            let (mut bd, mut bt) = ([0.0; RUN], [0.0; RUN]);
+            let mut t0 = period;
+            while t0 < h.len() {
+                let len = RUN.min(h.len() - t0);
+                let bars = h[t0..t0 + len]
+                    .iter()
+                    .zip(&h[t0 - 1..])
+                    .zip(l[t0..t0 + len].iter().zip(&l[t0 - 1..]))
+                    .zip(&c[t0 - 1..]);
+                for ((((&ht, &hy), (&lt, &ly)), &cy), (od, ot)) in
+                    bars.zip(bd.iter_mut().zip(bt.iter_mut()))
+                {
+                    let (p, m) = dm(ht, hy, lt, ly);
+                    dm_s -= dm_s / pf;
+                    dm_s += if plus { p } else { m };
+                    tr_s = tr_s - tr_s / pf + true_range(ht, lt, cy);
+                    *od = dm_s;
+                    *ot = tr_s;
+                }
+                out.extend(bd[..len].iter().zip(&bt[..len]).map(|(&dm, &tr)| {
+                    if tr != 0.0 {
+                        100.0 * (dm / tr)
+                    } else {
+                        0.0
+                    }
+                }));
+                t0 += len;
+            }
+        },
+    );
     Ok(out)
 }

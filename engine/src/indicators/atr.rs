@@ -1,6 +1,8 @@
 //! Average true range and normalized ATR (TA-Lib `ATR`, `NATR`), Wilder smoothing.
 
-use super::{check_lengths, check_period, first_valid, nan_vec, true_range, IndicatorError};
+use super::{
+    alloc_col, check_lengths, check_period, first_valid, nan_vec, true_range, IndicatorError,
+};
 
 /// Wilder-smoothed true range: the first value is the mean of the first `period` true ranges
 /// (bars 1..=period), then `atr·(period−1)/period + tr·(1 − (period−1)/period)` as one fused
@@ -14,8 +16,12 @@ pub fn atr(
 ) -> Result<Vec<f64>, IndicatorError> {
     check_period("atr", "period", period, 1)?;
     let n = check_lengths("atr", &[high, low, close])?;
-    let mut out = nan_vec(n);
     let b = first_valid(&[high, low, close]);
+    if n - b <= period {
+        return Ok(nan_vec(n));
+    }
+    let mut out = alloc_col(n);
+    out.resize(b + period, f64::NAN);
     super::fma_dispatch(
         #[inline(always)]
         || {
@@ -24,7 +30,7 @@ pub fn atr(
                 &low[b..],
                 &close[b..],
                 period,
-                &mut out[b..],
+                &mut out,
                 |atr, _| atr,
             )
         },
@@ -44,8 +50,12 @@ pub fn natr(
 ) -> Result<Vec<f64>, IndicatorError> {
     check_period("natr", "period", period, 1)?;
     let n = check_lengths("natr", &[high, low, close])?;
-    let mut out = nan_vec(n);
     let b = first_valid(&[high, low, close]);
+    if n - b <= period {
+        return Ok(nan_vec(n));
+    }
+    let mut out = alloc_col(n);
+    out.resize(b + period, f64::NAN);
     super::fma_dispatch(
         #[inline(always)]
         || {
@@ -54,7 +64,7 @@ pub fn natr(
                 &low[b..],
                 &close[b..],
                 period,
-                &mut out[b..],
+                &mut out,
                 |atr, c| {
                     if c != 0.0 {
                         atr / c * 100.0
@@ -74,17 +84,15 @@ fn atr_core(
     l: &[f64],
     c: &[f64],
     period: usize,
-    o: &mut [f64],
+    o: &mut Vec<f64>,
     emit: impl Fn(f64, f64) -> f64,
 ) {
+    // Appends the values of bars `period..h.len()` (requires `h.len() > period`).
     let n = h.len();
-    if n <= period {
-        return;
-    }
     if period == 1 {
         // TA-Lib hands period 1 to TRANGE for both ATR and NATR.
         for t in 1..n {
-            o[t] = true_range(h[t], l[t], c[t - 1]);
+            o.push(true_range(h[t], l[t], c[t - 1]));
         }
         return;
     }
@@ -95,10 +103,10 @@ fn atr_core(
         sum += true_range(h[t], l[t], c[t - 1]);
     }
     let mut prev = sum / period as f64;
-    o[period] = emit(prev, c[period]);
+    o.push(emit(prev, c[period]));
     for t in period + 1..n {
         let tr = true_range(h[t], l[t], c[t - 1]);
         prev = prev.mul_add(a, tr * bw);
-        o[t] = emit(prev, c[t]);
+        o.push(emit(prev, c[t]));
     }
 }

@@ -1,6 +1,6 @@
 //! Moving average convergence/divergence (TA-Lib `MACD`).
 
-use super::{check_lengths, check_period, first_valid, nan_vec, IndicatorError};
+use super::{alloc_col, check_lengths, check_period, first_valid, nan_vec, IndicatorError};
 
 /// MACD line, signal line and histogram.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,7 +26,6 @@ pub fn macd(
     check_period("macd", "slow_period", slow, 2)?;
     check_period("macd", "signal_period", signal, 1)?;
     let n = check_lengths("macd", &[close])?;
-    let (mut m_out, mut s_out, mut h_out) = (nan_vec(n), nan_vec(n), nan_vec(n));
     let b = first_valid(&[close]);
     let x = &close[b..];
     let (fast, slow) = if slow < fast {
@@ -37,13 +36,16 @@ pub fn macd(
     let lookback = slow - 1 + signal - 1;
     if x.len() <= lookback {
         return Ok(Macd {
-            macd: m_out,
-            signal: s_out,
-            hist: h_out,
+            macd: nan_vec(n),
+            signal: nan_vec(n),
+            hist: nan_vec(n),
         });
     }
-    let (mo, so, ho) = (&mut m_out[b..], &mut s_out[b..], &mut h_out[b..]);
-    super::fma_dispatch(
+    let (mut m_out, mut s_out, mut h_out) = (alloc_col(n), alloc_col(n), alloc_col(n));
+    for col in [&mut m_out, &mut s_out, &mut h_out] {
+        col.resize(b + lookback, f64::NAN);
+    }
+    super::simd_dispatch(
         #[inline(always)]
         || {
             let fast_k = 2.0 / (fast as f64 + 1.0);
@@ -71,18 +73,26 @@ pub fn macd(
                 sig += macd_value;
             }
             sig /= signal as f64;
-            mo[lookback] = macd_value;
-            so[lookback] = sig;
-            ho[lookback] = macd_value - sig;
-            for t in lookback + 1..x.len() {
-                let v = x[t];
-                prev_fast = (v - prev_fast).mul_add(fast_k, prev_fast);
-                prev_slow = (v - prev_slow).mul_add(slow_k, prev_slow);
-                macd_value = prev_fast - prev_slow;
-                sig = (macd_value - sig).mul_add(signal_k, sig);
-                mo[t] = macd_value;
-                so[t] = sig;
-                ho[t] = macd_value - sig;
+            m_out.push(macd_value);
+            s_out.push(sig);
+            h_out.push(macd_value - sig);
+            // The three EMA chains run together a block at a time, their state in locals, through
+            // small stack buffers; the histogram is a vectorised difference of the two.
+            const RUN: usize = 256;
+            let (mut bm, mut bs) = ([0.0; RUN], [0.0; RUN]);
+            for block in x[lookback + 1..].chunks(RUN) {
+                let (bm, bs) = (&mut bm[..block.len()], &mut bs[..block.len()]);
+                for ((&v, m), s) in block.iter().zip(bm.iter_mut()).zip(bs.iter_mut()) {
+                    prev_fast = (v - prev_fast).mul_add(fast_k, prev_fast);
+                    prev_slow = (v - prev_slow).mul_add(slow_k, prev_slow);
+                    let macd_value = prev_fast - prev_slow;
+                    sig = (macd_value - sig).mul_add(signal_k, sig);
+                    *m = macd_value;
+                    *s = sig;
+                }
+                m_out.extend_from_slice(bm);
+                s_out.extend_from_slice(bs);
+                h_out.extend(bm.iter().zip(bs.iter()).map(|(&m, &s)| m - s));
             }
         },
     );

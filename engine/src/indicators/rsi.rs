@@ -1,6 +1,6 @@
 //! Relative strength index (TA-Lib `RSI`), Wilder smoothing.
 
-use super::{check_lengths, check_period, first_valid, nan_vec, IndicatorError};
+use super::{check_lengths, check_period, col_from, first_valid, nan_vec, IndicatorError};
 
 /// Wilder's RSI. Average gain and loss start as the mean of the first `period` changes, then
 /// `avg = (avg·(period−1) + change)·(1/period)`; `RSI = 100·gain/(gain+loss)`, 0 when both are 0.
@@ -9,17 +9,17 @@ use super::{check_lengths, check_period, first_valid, nan_vec, IndicatorError};
 pub fn rsi(close: &[f64], period: usize) -> Result<Vec<f64>, IndicatorError> {
     check_period("rsi", "period", period, 2)?;
     let n = check_lengths("rsi", &[close])?;
-    let mut out = nan_vec(n);
     let b = first_valid(&[close]);
-    rsi_into(&close[b..], period, &mut out[b..]);
-    Ok(out)
+    let x = &close[b..];
+    if x.len() <= period {
+        return Ok(nan_vec(n));
+    }
+    Ok(col_from(n, b + period, rsi_values(x, period)))
 }
 
-pub(crate) fn rsi_into(x: &[f64], period: usize, out: &mut [f64]) {
-    let n = x.len();
-    if n <= period {
-        return;
-    }
+/// The RSI of `x` for bars `period..x.len()` (requires `x.len() > period`).
+#[inline(always)]
+pub(crate) fn rsi_values(x: &[f64], period: usize) -> impl Iterator<Item = f64> + '_ {
     let inv = 1.0 / period as f64;
     let pm1 = (period - 1) as f64;
     let mut gain = 0.0;
@@ -34,16 +34,16 @@ pub(crate) fn rsi_into(x: &[f64], period: usize, out: &mut [f64]) {
     }
     gain *= inv;
     loss *= inv;
-    out[period] = value(gain, loss);
-    for t in period + 1..n {
-        let v = x[t];
-        let d = v - prev;
-        prev = v;
-        let g = if 0.0 < d { d } else { 0.0 };
-        gain = (gain * pm1 + g) * inv;
-        loss = ((g - d) + loss * pm1) * inv;
-        out[t] = value(gain, loss);
-    }
+    let first = value(gain, loss);
+    std::iter::once(first).chain(x[period + 1..].iter().zip(&x[period..]).map(
+        move |(&v, &prev)| {
+            let d = v - prev;
+            let g = if 0.0 < d { d } else { 0.0 };
+            gain = (gain * pm1 + g) * inv;
+            loss = ((g - d) + loss * pm1) * inv;
+            value(gain, loss)
+        },
+    ))
 }
 
 #[inline(always)]
