@@ -4,6 +4,7 @@
 //! (`worker.rs`) that loads this same wasm module.
 
 pub mod app;
+pub mod bench;
 pub mod chart;
 pub mod columns;
 pub mod db;

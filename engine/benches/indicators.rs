@@ -25,78 +25,13 @@ use engine::indicators::{Indicator, Ohlcv};
 const N: usize = 1_000_000;
 const RUNS: usize = 15;
 
-/// The benchmark specs (TA-Lib defaults, spelled out so both sides agree).
-const SPECS: &[&str] = &[
-    "sma:30",
-    "ema:30",
-    "wma:30",
-    "dema:30",
-    "tema:30",
-    "kama:30",
-    "rsi:14",
-    "stoch:5:3:3",
-    "stochrsi:14:5:3",
-    "macd:12:26:9",
-    "ppo:12:26",
-    "roc:10",
-    "mom:10",
-    "cci:14",
-    "cmo:14",
-    "willr:14",
-    "mfi:14",
-    "adx:14",
-    "plus_di:14",
-    "minus_di:14",
-    "dx:14",
-    "aroon:14",
-    "aroonosc:14",
-    "ultosc:7:14:28",
-    "bbands:20:2",
-    "atr:14",
-    "natr:14",
-    "trange",
-    "obv",
-    "ad",
-    "adosc:3:10",
-    "stddev:5:1",
-    "linearreg_slope:14",
-];
+use engine::synth::{lcg_bars, BENCH_SPECS as SPECS};
 
-struct Lcg(u64);
 
-impl Lcg {
-    fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 11) as f64) / 9007199254740992.0
-    }
-}
 
 fn bars() -> [Vec<f64>; 5] {
-    let mut rng = Lcg(12345);
-    let (mut o, mut h, mut l, mut c, mut v) = (
-        Vec::with_capacity(N),
-        Vec::with_capacity(N),
-        Vec::with_capacity(N),
-        Vec::with_capacity(N),
-        Vec::with_capacity(N),
-    );
-    let mut px = 100.0f64;
-    for _ in 0..N {
-        let open = px;
-        px *= 1.0 + (rng.next() - 0.5) * 0.04;
-        let hi = open.max(px) * (1.0 + rng.next() * 0.01);
-        let lo = open.min(px) * (1.0 - rng.next() * 0.01);
-        let vol = (rng.next() * 1e6).floor() + 1.0;
-        o.push(open);
-        h.push(hi);
-        l.push(lo);
-        c.push(px);
-        v.push(vol);
-    }
-    [o, h, l, c, v]
+    let s = lcg_bars(N);
+    [s.open, s.high, s.low, s.close, s.volume]
 }
 
 fn best_of<F: FnMut()>(runs: usize, mut f: F) -> f64 {
@@ -217,4 +152,25 @@ fn main() {
             println!("wrote {}", path.display());
         }
     }
+    // The full swingsigma matrix (every feature of the default template, label and policy
+    // columns) on the same bars: the Build phase's cost beyond the indicators alone.
+    if filters.is_empty() {
+        let series = lcg_bars(N);
+        let model = engine::model::ModelSpec::new("swingsigma", "SYN").resolve().expect("swingsigma resolves");
+        let spec = engine::matrix::BuildSpec::default();
+        let mut rows = 0;
+        let secs = best_of(3, || {
+            let m = engine::matrix::build_matrix(&model, &series, "UTC", &spec).expect("matrix builds");
+            rows = m.rows();
+            black_box(&m);
+        });
+        println!(
+            "{:<20} {:>10.3} ms  ({} rows × {} feature specs, best of 3)",
+            "swingsigma matrix",
+            secs * 1e3,
+            rows,
+            model.features.len()
+        );
+    }
+
 }

@@ -6,3 +6,4 @@ pub mod matrix;
 pub mod model;
 pub mod pack;
 pub mod risk;
+pub mod synth;
