@@ -141,7 +141,28 @@ impl EngineWorker {
                     return Ok(Loaded { summary, sha, layout, parse_ms, arrays });
                 }
                 Some((Response::Failed { message }, _)) => return Err(message),
-                Some((Response::Ready, _)) | Some((Response::Built { .. }, _)) => continue,
+                Some((Response::Ready, _)) | Some((Response::Built { .. }, _)) | Some((Response::Sha { .. }, _)) => continue,
+                None => return Err("the engine worker stopped".to_string()),
+            }
+        }
+    }
+
+    /// The sha a build with these inputs would give (the cache key), computed in the worker.
+    pub async fn matrix_sha(
+        &self,
+        model: Model,
+        spec: BuildSpec,
+        tz: String,
+        layout: SeriesLayout,
+        columns: Vec<JsValue>,
+    ) -> Result<String, String> {
+        let payload: Array = columns.into_iter().collect();
+        self.send(&Request::MatrixSha { model, spec, tz, layout }, &payload, &Array::new())?;
+        loop {
+            match self.next().await {
+                Some((Response::Sha { matrix_sha }, _)) => return Ok(matrix_sha),
+                Some((Response::Failed { message }, _)) => return Err(message),
+                Some(_) => continue,
                 None => return Err("the engine worker stopped".to_string()),
             }
         }

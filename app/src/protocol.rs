@@ -20,6 +20,9 @@ pub enum Request {
     /// Build a model's matrix from one ticker's bars. Buffers: the series' columns in
     /// `layout.columns()` order.
     BuildMatrix { model: Model, spec: BuildSpec, tz: String, layout: SeriesLayout },
+    /// The `matrix_sha` a `BuildMatrix` with these inputs would give, to look up the cache
+    /// first. Buffers as for `BuildMatrix`.
+    MatrixSha { model: Model, spec: BuildSpec, tz: String, layout: SeriesLayout },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -32,6 +35,7 @@ pub enum Response {
     Loaded { summary: Summary, sha: String, layout: Vec<SeriesLayout>, parse_ms: f64 },
     /// Buffers: `[matrix bytes]` (`Matrix::to_bytes`), to be cached under `summary.matrix_sha`.
     Built { summary: BuildSummary, preview: Preview, feature_names: Vec<String>, build_ms: f64 },
+    Sha { matrix_sha: String },
     Failed { message: String },
 }
 

@@ -51,6 +51,16 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) {
                 Err(e) => post(scope, &Response::Failed { message: e.to_string() }),
             }
         }
+        Request::MatrixSha { model, spec, tz, layout } => {
+            let arrays: Vec<JsValue> = buffers.iter().collect();
+            let resp = columns::from_arrays(&layout, &arrays)
+                .map_err(|e| e.to_string())
+                .and_then(|series| engine::matrix::matrix_sha(&model, &series, &tz, &spec).map_err(|e| e.to_string()));
+            match resp {
+                Ok(matrix_sha) => post(scope, &Response::Sha { matrix_sha }),
+                Err(message) => post(scope, &Response::Failed { message }),
+            }
+        }
         Request::BuildMatrix { model, spec, tz, layout } => {
             let arrays: Vec<JsValue> = buffers.iter().collect();
             let series = match columns::from_arrays(&layout, &arrays) {

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use engine::data::{time, Dataset};
 use engine::indicators::{Indicator, Ohlcv};
-use engine::matrix::{build_matrix, BuildSpec, Matrix};
+use engine::matrix::{build_matrix, matrix_sha, BuildSpec, Matrix};
 use engine::model::ModelSpec;
 use engine::risk::RiskProfile;
 
@@ -293,16 +293,27 @@ pub fn build(store: &Store, args: BuildArgs) -> Result<String, CliError> {
         .iter()
         .find(|s| s.ticker == record.model.ticker)
         .ok_or_else(|| CliError::Usage(format!("dataset {} has no ticker {}", record.dataset_id, record.model.ticker)))?;
-    let matrix = build_matrix(&record.model, series, &ds.tz, &spec).map_err(|e| CliError::Usage(e.to_string()))?;
-    store.put_matrix(&matrix)?;
+    // Cached by sha: the same inputs reuse the stored matrix instead of rebuilding it.
+    let sha = matrix_sha(&record.model, series, &ds.tz, &spec).map_err(|e| CliError::Usage(e.to_string()))?;
+    let (matrix, cached) = match store.matrix(&sha) {
+        Ok(m) => (m, true),
+        Err(_) => {
+            let m = build_matrix(&record.model, series, &ds.tz, &spec).map_err(|e| CliError::Usage(e.to_string()))?;
+            store.put_matrix(&m)?;
+            (m, false)
+        }
+    };
     record.matrix_sha = Some(matrix.matrix_sha.clone());
     store.put_model(&record)?;
     let summary = matrix.summary();
     Ok(if args.json {
-        to_json(&summary)
+        let mut v = serde_json::to_value(&summary).unwrap_or_default();
+        v["cached"] = json!(cached);
+        to_json(&v)
     } else {
         format!(
-            "matrix {} ({}): {} rows × {} features, dropped {} warm-up, {} past the data, {} at session ends\n",
+            "{}matrix {} ({}): {} rows × {} features, dropped {} warm-up, {} past the data, {} at session ends\n",
+            if cached { "cached " } else { "" },
             engine::lineage::short(&summary.matrix_sha),
             summary.matrix_sha,
             summary.rows,

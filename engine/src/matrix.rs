@@ -305,13 +305,24 @@ fn date_only(ts: &[i64], tz: chrono_tz::Tz) -> bool {
         })
 }
 
-/// Build the matrix of `model` on `series` (one ticker's bars, in the dataset's zone `tz`).
-pub fn build_matrix(
+/// A build request checked and its slice cut: everything `matrix_sha` depends on, before any
+/// feature is computed, so a cached matrix can be found without building it.
+struct Prepared {
+    zone: chrono_tz::Tz,
+    feats: Vec<FeatureSpec>,
+    label_spec: LabelSpec,
+    distance_max: usize,
+    fmt_all: bool,
+    sl: Series,
+    matrix_sha: String,
+}
+
+fn prepare(
     model: &Model,
     series: &Series,
     tz: &str,
     spec: &BuildSpec,
-) -> Result<Matrix, BuildError> {
+) -> Result<Prepared, BuildError> {
     let zone = tz_of(tz)?;
     let tz_name = zone.name();
     // Requests must be about this model and ticker.
@@ -400,6 +411,49 @@ pub fn build_matrix(
     }
     let sl = slice(series, a, b);
     let n = sl.len();
+    let sha_input = ShaInput {
+        code_version: FEATURE_CODE_VERSION,
+        data: ShaData {
+            bars: n,
+            sha256: data_sha(&sl),
+            ticker: &sl.ticker,
+            tz: tz_name,
+        },
+        features: &feats,
+        label: &label_spec,
+        start: start.as_ref().map(|s| s.0.as_str()),
+        end: end.as_ref().map(|e| e.0.as_str()),
+        distance_max,
+    };
+    let matrix_sha = sha_of(&sha_input);
+    Ok(Prepared {
+        zone,
+        feats,
+        label_spec,
+        distance_max,
+        fmt_all,
+        sl,
+        matrix_sha,
+    })
+}
+
+/// The `matrix_sha` that [`build_matrix`] would return for these inputs, without computing a
+/// feature: the key under which the app and the CLI cache built matrices.
+pub fn matrix_sha(model: &Model, series: &Series, tz: &str, spec: &BuildSpec) -> Result<String, BuildError> {
+    Ok(prepare(model, series, tz, spec)?.matrix_sha)
+}
+
+/// Build the matrix of `model` on `series` (one ticker's bars, in the dataset's zone `tz`).
+pub fn build_matrix(
+    model: &Model,
+    series: &Series,
+    tz: &str,
+    spec: &BuildSpec,
+) -> Result<Matrix, BuildError> {
+    let Prepared { zone, feats, label_spec, distance_max, fmt_all, sl, matrix_sha } = prepare(model, series, tz, spec)?;
+    let tz_name = zone.name();
+    let fmt = |t: i64| format_ms(t, zone, fmt_all);
+    let n = sl.len();
 
     // Features, policy columns, labels.
     let frame = compute_features(&feats, &sl, tz_name)?;
@@ -446,21 +500,6 @@ pub fn build_matrix(
         });
     }
 
-    let sha_input = ShaInput {
-        code_version: FEATURE_CODE_VERSION,
-        data: ShaData {
-            bars: n,
-            sha256: data_sha(&sl),
-            ticker: &sl.ticker,
-            tz: tz_name,
-        },
-        features: &feats,
-        label: &label_spec,
-        start: start.as_ref().map(|s| s.0.as_str()),
-        end: end.as_ref().map(|e| e.0.as_str()),
-        distance_max,
-    };
-    let matrix_sha = sha_of(&sha_input);
 
     let pick = |col: &[f64]| keep.iter().map(|&t| col[t]).collect::<Vec<f64>>();
     let next_open: Vec<f64> = keep
@@ -903,6 +942,18 @@ mod tests {
             build_matrix(&m2, &s, "UTC", &spec).unwrap().matrix_sha,
             a.matrix_sha
         );
+    }
+
+    #[test]
+    fn sha_alone_equals_the_built_sha() {
+        let m = small_model();
+        let s = daily(100);
+        for spec in [
+            BuildSpec::default(),
+            BuildSpec { start: Some("2020-01-10".into()), distance_max: Some(3), ..Default::default() },
+        ] {
+            assert_eq!(matrix_sha(&m, &s, "UTC", &spec).unwrap(), build_matrix(&m, &s, "UTC", &spec).unwrap().matrix_sha);
+        }
     }
 
     /// The documented `matrix_sha` definition, recomputed by hand; the fixed string lets a wasm

@@ -59,6 +59,11 @@ test('create aapl_swing_daily, build its matrix, same sha as the CLI', async () 
     assert.equal(await page.inputValue('[data-testid=start]'), '2005-01-01', 'the form keeps its range after a build');
     await shot(page, 'page-build-matrix');
 
+    // The same inputs again come from the cache, with the same sha.
+    await page.click('[data-testid=build-matrix]');
+    await page.waitForSelector('[data-testid=matrix-origin]:has-text("from the cache")');
+    assert.equal(await page.locator('[data-testid=matrix-sha]').getAttribute('data-sha'), sha);
+
     const cli = cliSha('2005-01-01', '2012-12-31', 7);
     assert.equal(sha, cli.matrix_sha, 'the page and `btb build` agree on matrix_sha');
     assert.equal(rows, cli.rows);

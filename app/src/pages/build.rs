@@ -42,7 +42,8 @@ async fn save(ctx: Ctx, record: ModelRecord) -> Result<(), String> {
     Ok(())
 }
 
-async fn build(ctx: Ctx, record: ModelRecord, spec: BuildSpec) -> Result<MatrixMeta, String> {
+/// Builds (or finds in the cache by sha) the record's matrix; `true` when it came from the cache.
+async fn build(ctx: Ctx, record: ModelRecord, spec: BuildSpec) -> Result<(MatrixMeta, bool), String> {
     let store = ctx.store.get_value().ok_or("storage is still opening")?;
     let datasets = ctx.datasets.get_untracked();
     let meta = datasets
@@ -56,6 +57,20 @@ async fn build(ctx: Ctx, record: ModelRecord, spec: BuildSpec) -> Result<MatrixM
         .ok_or_else(|| format!("{} has no ticker {}", meta.name, record.model.ticker))?;
     let columns = store.series_arrays(meta, index).await.map_err(|e| e.to_string())?;
     let worker = crate::ingest::worker(ctx).await?;
+    let tz = meta.summary.tz.clone();
+    let layout = meta.layout[index].clone();
+    let sha = worker
+        .matrix_sha(record.model.clone(), spec.clone(), tz, layout, columns.clone())
+        .await?;
+    if let Some(cached) = store.matrix_meta(&sha).await.map_err(|e| e.to_string())? {
+        if record.matrix_sha.as_deref() != Some(sha.as_str()) {
+            let mut updated = record.clone();
+            updated.matrix_sha = Some(sha);
+            store.put_model(&updated).await.map_err(|e| e.to_string())?;
+            refresh_models(ctx).await;
+        }
+        return Ok((cached, true));
+    }
     let built = worker
         .build_matrix(record.model.clone(), spec, meta.summary.tz.clone(), meta.layout[index].clone(), columns)
         .await?;
@@ -69,7 +84,7 @@ async fn build(ctx: Ctx, record: ModelRecord, spec: BuildSpec) -> Result<MatrixM
     };
     store.put_matrix(&matrix, &built.bytes, &record).await.map_err(|e| e.to_string())?;
     refresh_models(ctx).await;
-    Ok(matrix)
+    Ok((matrix, false))
 }
 
 #[component]
@@ -98,6 +113,7 @@ pub fn BuildPage() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let building = RwSignal::new(false);
     let result = RwSignal::new(None::<MatrixMeta>);
+    let from_cache = RwSignal::new(false);
 
     // A different model: its data's full range, its label's horizon, and its last matrix if
     // stored. Keyed on the id alone, so saving the model (a build, an edit) keeps the form.
@@ -150,7 +166,8 @@ pub fn BuildPage() -> impl IntoView {
         error.set(None);
         spawn_local(async move {
             match build(ctx, r, spec).await {
-                Ok(m) => {
+                Ok((m, cached)) => {
+                    from_cache.try_set(cached);
                     result.try_set(Some(m));
                 }
                 Err(e) => {
@@ -256,7 +273,7 @@ pub fn BuildPage() -> impl IntoView {
                     </div>
                 </aside>
                 <div class="main">
-                    {move || result.get().map(|m| view! { <MatrixView meta=m/> })}
+                    {move || result.get().map(|m| view! { <MatrixView meta=m cached=from_cache.get()/> })}
                     <Show when=move || result.get().is_none() && !building.get()>
                         <div class="panel empty"><p class="muted">"Build the matrix to see its sha, rows and a preview."</p></div>
                     </Show>
@@ -268,7 +285,7 @@ pub fn BuildPage() -> impl IntoView {
 }
 
 #[component]
-fn MatrixView(meta: MatrixMeta) -> impl IntoView {
+fn MatrixView(meta: MatrixMeta, cached: bool) -> impl IntoView {
     let s = meta.summary.clone();
     let p = meta.preview.clone();
     let short: String = s.matrix_sha.chars().take(7).collect();
@@ -276,7 +293,11 @@ fn MatrixView(meta: MatrixMeta) -> impl IntoView {
         <div class="panel" data-testid="matrix">
             <div class="panel-head">
                 <h2>"Matrix " <code data-testid="matrix-sha" data-sha=s.matrix_sha.clone() title=s.matrix_sha.clone()>{short}</code></h2>
-                <span class="muted small">{format!("built in {:.0} ms", meta.build_ms)}</span>
+                <span class="muted small" data-testid="matrix-origin">{if cached {
+                    format!("from the cache (same inputs, built earlier in {:.0} ms)", meta.build_ms)
+                } else {
+                    format!("built in {:.0} ms", meta.build_ms)
+                }}</span>
             </div>
             <div class="kpis">
                 <div><b data-testid="matrix-rows">{format::thousands(s.rows)}</b><span>"rows"</span></div>
