@@ -119,6 +119,30 @@ impl EngineWorker {
             .map_err(|e| format!("cannot reach the engine worker: {e:?}"))
     }
 
+    /// Sends one request and waits for its answer: `answer` maps each message to `Some(result)`
+    /// when it ends the request; progress and stray messages map to `None`. A `Failed` message
+    /// or a stopped worker ends it with that error.
+    async fn call<T>(
+        &self,
+        req: &Request,
+        payload: &Array,
+        transfer: &Array,
+        mut answer: impl FnMut(Response, Array) -> Option<Result<T, String>>,
+    ) -> Result<T, String> {
+        self.send(req, payload, transfer)?;
+        loop {
+            match self.next().await {
+                Some((Response::Failed { message }, _)) => return Err(message),
+                Some((msg, buffers)) => {
+                    if let Some(result) = answer(msg, buffers) {
+                        return result;
+                    }
+                }
+                None => return Err("the engine worker stopped".to_string()),
+            }
+        }
+    }
+
     /// Parses a file in the worker; `progress` sees fractions in 0..=1.
     pub async fn load(
         &self,
@@ -128,23 +152,20 @@ impl EngineWorker {
         progress: impl Fn(f64),
     ) -> Result<Loaded, String> {
         let buffers = Array::of1(&bytes);
-        self.send(&Request::Load { name: name.to_string(), options }, &buffers, &buffers)?;
-        loop {
-            match self.next().await {
-                Some((Response::Progress { fraction }, _)) => progress(fraction),
-                Some((Response::Loaded { summary, sha, layout, parse_ms }, buffers)) => {
-                    let mut all = buffers.iter();
-                    let arrays = layout
-                        .iter()
-                        .map(|l| all.by_ref().take(l.columns().len()).collect())
-                        .collect();
-                    return Ok(Loaded { summary, sha, layout, parse_ms, arrays });
-                }
-                Some((Response::Failed { message }, _)) => return Err(message),
-                Some((Response::Ready, _)) | Some((Response::Built { .. }, _)) | Some((Response::Sha { .. }, _)) => continue,
-                None => return Err("the engine worker stopped".to_string()),
+        let req = Request::Load { name: name.to_string(), options };
+        self.call(&req, &buffers, &buffers, |msg, buffers| match msg {
+            Response::Progress { fraction } => {
+                progress(fraction);
+                None
             }
-        }
+            Response::Loaded { summary, sha, layout, parse_ms } => {
+                let mut all = buffers.iter();
+                let arrays = layout.iter().map(|l| all.by_ref().take(l.columns().len()).collect()).collect();
+                Some(Ok(Loaded { summary, sha, layout, parse_ms, arrays }))
+            }
+            _ => None,
+        })
+        .await
     }
 
     /// The sha a build with these inputs would give (the cache key), computed in the worker.
@@ -157,15 +178,12 @@ impl EngineWorker {
         columns: Vec<JsValue>,
     ) -> Result<String, String> {
         let payload: Array = columns.into_iter().collect();
-        self.send(&Request::MatrixSha { model, spec, tz, layout }, &payload, &Array::new())?;
-        loop {
-            match self.next().await {
-                Some((Response::Sha { matrix_sha }, _)) => return Ok(matrix_sha),
-                Some((Response::Failed { message }, _)) => return Err(message),
-                Some(_) => continue,
-                None => return Err("the engine worker stopped".to_string()),
-            }
-        }
+        let req = Request::MatrixSha { model, spec, tz, layout };
+        self.call(&req, &payload, &Array::new(), |msg, _| match msg {
+            Response::Sha { matrix_sha } => Some(Ok(matrix_sha)),
+            _ => None,
+        })
+        .await
     }
 
     /// Builds a model's matrix in the worker from one ticker's stored columns.
@@ -179,21 +197,17 @@ impl EngineWorker {
     ) -> Result<Built, String> {
         // Copied, not transferred: the page keeps its columns (e.g. for the chart).
         let payload: Array = columns.into_iter().collect();
-        self.send(&Request::BuildMatrix { model, spec, tz, layout }, &payload, &Array::new())?;
-        loop {
-            match self.next().await {
-                Some((Response::Built { summary, preview, feature_names, build_ms }, buffers)) => {
-                    let bytes = buffers
-                        .get(0)
-                        .dyn_into::<js_sys::Uint8Array>()
-                        .map(|b| b.to_vec())
-                        .map_err(|_| "the worker sent no matrix".to_string())?;
-                    return Ok(Built { summary, preview, feature_names, build_ms, bytes });
-                }
-                Some((Response::Failed { message }, _)) => return Err(message),
-                Some(_) => continue,
-                None => return Err("the engine worker stopped".to_string()),
-            }
-        }
+        let req = Request::BuildMatrix { model, spec, tz, layout };
+        self.call(&req, &payload, &Array::new(), |msg, buffers| match msg {
+            Response::Built { summary, preview, feature_names, build_ms } => Some(
+                buffers
+                    .get(0)
+                    .dyn_into::<js_sys::Uint8Array>()
+                    .map(|b| Built { summary, preview, feature_names, build_ms, bytes: b.to_vec() })
+                    .map_err(|_| "the worker sent no matrix".to_string()),
+            ),
+            _ => None,
+        })
+        .await
     }
 }

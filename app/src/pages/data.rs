@@ -402,7 +402,7 @@ fn QualityReport(
         <div class="panel" data-testid="quality">
             <div class="panel-head">
                 <h2>"Data quality"</h2>
-                <span class="small muted">{format::thousands(total)} " issue(s)"</span>
+                <span class="small muted">{format::thousands(total)} " issue(s) in the dataset"</span>
                 <label class="small"><input type="checkbox" prop:checked=move || only_ticker.get()
                     on:change=move |ev| only_ticker.set(event_target_checked(&ev))/>" this ticker only"</label>
             </div>
