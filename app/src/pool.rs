@@ -194,11 +194,16 @@ impl EngineWorker {
         tz: String,
         layout: SeriesLayout,
         columns: Vec<JsValue>,
+        progress: impl Fn(f64),
     ) -> Result<Built, String> {
         // Copied, not transferred: the page keeps its columns (e.g. for the chart).
         let payload: Array = columns.into_iter().collect();
         let req = Request::BuildMatrix { model, spec, tz, layout };
         self.call(&req, &payload, &Array::new(), |msg, buffers| match msg {
+            Response::Progress { fraction } => {
+                progress(fraction);
+                None
+            }
             Response::Built { summary, preview, feature_names, build_ms } => Some(
                 buffers
                     .get(0)

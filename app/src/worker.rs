@@ -68,7 +68,14 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) {
                 Err(e) => return post(scope, &Response::Failed { message: e.to_string() }),
             };
             let started = js_sys::Date::now();
-            match engine::matrix::build_matrix(&model, &series, &tz, &spec) {
+            let mut last = -1.0;
+            let mut progress = |f: f64| {
+                if f - last >= 0.02 || f >= 1.0 {
+                    last = f;
+                    post(scope, &Response::Progress { fraction: f });
+                }
+            };
+            match engine::matrix::build_matrix_with_progress(&model, &series, &tz, &spec, &mut progress) {
                 Ok(matrix) => {
                     let build_ms = js_sys::Date::now() - started;
                     let bytes = Uint8Array::from(matrix.to_bytes().as_slice());

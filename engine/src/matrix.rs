@@ -37,7 +37,7 @@ use crate::features::{self, Clock};
 use crate::lineage::{sha256_hex, sha_of};
 use crate::model::Model;
 use crate::pack::{
-    check_series, compute_features, tz_of, FeatureError, FeatureSpec, LabelGap, LabelSpec,
+    check_series, compute_features_with_progress, tz_of, FeatureError, FeatureSpec, LabelGap, LabelSpec,
 };
 
 /// Version of the feature code; part of `matrix_sha`. Bump it whenever a feature, label or the
@@ -450,13 +450,27 @@ pub fn build_matrix(
     tz: &str,
     spec: &BuildSpec,
 ) -> Result<Matrix, BuildError> {
+    build_matrix_with_progress(model, series, tz, spec, &mut |_| {})
+}
+
+/// [`build_matrix`], calling `progress` with the fraction done (features are most of the work)
+/// so the page can show a progress bar for a long build.
+pub fn build_matrix_with_progress(
+    model: &Model,
+    series: &Series,
+    tz: &str,
+    spec: &BuildSpec,
+    progress: &mut dyn FnMut(f64),
+) -> Result<Matrix, BuildError> {
     let Prepared { zone, feats, label_spec, distance_max, fmt_all, sl, matrix_sha } = prepare(model, series, tz, spec)?;
     let tz_name = zone.name();
     let fmt = |t: i64| format_ms(t, zone, fmt_all);
     let n = sl.len();
 
     // Features, policy columns, labels.
-    let frame = compute_features(&feats, &sl, tz_name)?;
+    let frame = compute_features_with_progress(&feats, &sl, tz_name, &mut |done, total| {
+        progress(0.95 * done as f64 / total.max(1) as f64)
+    })?;
     let clock = Clock::new(&sl.ts, zone);
     let hour = features::hour(&clock);
     let momentum = features::momentum_score_total(&sl.close);
@@ -508,6 +522,7 @@ pub fn build_matrix(
         .collect();
     let first = keep[0];
     let last = keep[keep.len() - 1];
+    progress(1.0);
     Ok(Matrix {
         matrix_sha,
         ticker: sl.ticker.clone(),

@@ -730,15 +730,27 @@ pub fn compute_features(
     series: &Series,
     tz: &str,
 ) -> Result<FeatureFrame, FeatureError> {
+    compute_features_with_progress(specs, series, tz, &mut |_, _| {})
+}
+
+/// [`compute_features`], calling `progress(done, total)` after each spec so a worker can show
+/// how far a long build has come.
+pub fn compute_features_with_progress(
+    specs: &[FeatureSpec],
+    series: &Series,
+    tz: &str,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<FeatureFrame, FeatureError> {
     let ctx = Ctx::new(series, tz_of(tz)?)?;
     let mut frame = FeatureFrame {
         names: Vec::new(),
         columns: Vec::new(),
     };
-    for spec in specs {
+    for (i, spec) in specs.iter().enumerate() {
         let (_, r) = spec.resolve()?;
         frame.names.extend(outputs_of(&r));
         frame.columns.extend(compute_resolved(&r, &ctx)?);
+        progress(i + 1, specs.len());
     }
     Ok(frame)
 }

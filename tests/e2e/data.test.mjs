@@ -166,3 +166,34 @@ test('without IndexedDB the page says so and keeps working in memory', async () 
     await context.close();
   }
 });
+
+test('a full disk (quota exceeded) is explained and stored data is kept', async () => {
+  // Chromium cannot be made to run out of quota on demand, so IndexedDB's put throws the
+  // browser's own QuotaExceededError once the test flips a switch.
+  const { context, page } = await launch({
+    init: () => {
+      const put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function (...args) {
+        if (window.__quota) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+        return put.apply(this, args);
+      };
+    },
+  });
+  try {
+    await page.goto(srv.base);
+    await page.waitForSelector('[data-testid=dataset][data-name^="Demo"]', { timeout: 60_000 });
+    const before = await names(page);
+    await page.evaluate(() => { window.__quota = true; });
+    await page.setInputFiles('[data-testid=file-input]', join(FIXTURES, 'semicolon.csv'));
+    const msg = await page.locator('[data-testid=error]').innerText({ timeout: 30_000 });
+    assert.match(msg, /storage is full \(quota exceeded\).*semicolon\.csv/);
+    await waitIdle(page);
+    assert.deepEqual(await names(page), before);
+    await page.evaluate(() => { window.__quota = false; });
+    await page.reload();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=dataset]').length === n, before.length);
+    assert.deepEqual(await names(page), before, 'nothing half-written, nothing lost');
+  } finally {
+    await context.close();
+  }
+});

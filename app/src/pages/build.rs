@@ -43,7 +43,12 @@ async fn save(ctx: Ctx, record: ModelRecord) -> Result<(), String> {
 }
 
 /// Builds (or finds in the cache by sha) the record's matrix; `true` when it came from the cache.
-async fn build(ctx: Ctx, record: ModelRecord, spec: BuildSpec) -> Result<(MatrixMeta, bool), String> {
+async fn build(
+    ctx: Ctx,
+    record: ModelRecord,
+    spec: BuildSpec,
+    progress: RwSignal<f64>,
+) -> Result<(MatrixMeta, bool), String> {
     let store = ctx.store.get_value().ok_or("storage is still opening")?;
     let datasets = ctx.datasets.get_untracked();
     let meta = datasets
@@ -72,7 +77,9 @@ async fn build(ctx: Ctx, record: ModelRecord, spec: BuildSpec) -> Result<(Matrix
         return Ok((cached, true));
     }
     let built = worker
-        .build_matrix(record.model.clone(), spec, meta.summary.tz.clone(), meta.layout[index].clone(), columns)
+        .build_matrix(record.model.clone(), spec, meta.summary.tz.clone(), meta.layout[index].clone(), columns, move |f| {
+            progress.try_set(f);
+        })
         .await?;
     let matrix = MatrixMeta {
         model_id: record.model_id.clone(),
@@ -114,6 +121,7 @@ pub fn BuildPage() -> impl IntoView {
     let building = RwSignal::new(false);
     let result = RwSignal::new(None::<MatrixMeta>);
     let from_cache = RwSignal::new(false);
+    let progress = RwSignal::new(0.0f64);
 
     // A different model: its data's full range, its label's horizon, and its last matrix if
     // stored. Keyed on the id alone, so saving the model (a build, an edit) keeps the form.
@@ -163,9 +171,10 @@ pub fn BuildPage() -> impl IntoView {
             distance_max,
         };
         building.set(true);
+        progress.set(0.0);
         error.set(None);
         spawn_local(async move {
-            match build(ctx, r, spec).await {
+            match build(ctx, r, spec, progress).await {
                 Ok((m, cached)) => {
                     from_cache.try_set(cached);
                     result.try_set(Some(m));
@@ -247,7 +256,10 @@ pub fn BuildPage() -> impl IntoView {
                             {move || if building.get() { "Building…" } else { "Build Matrix" }}
                         </button>
                         <Show when=move || building.get()>
-                            <div class="progress" data-testid="build-progress"><div class="bar indeterminate"><div></div></div></div>
+                            <div class="progress" data-testid="build-progress">
+                                <div class="small">{move || format!("Computing features — {:.0}%", progress.get() * 100.0)}</div>
+                                <div class="bar"><div style:width=move || format!("{:.1}%", progress.get() * 100.0)></div></div>
+                            </div>
                         </Show>
                         {move || error.get().map(|e| view! { <div class="error" role="alert" data-testid="build-error">{e}</div> })}
                     </div>
