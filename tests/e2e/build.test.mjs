@@ -88,6 +88,16 @@ test('create aapl_swing_daily, build its matrix, same sha as the CLI', async () 
     await page.waitForSelector('[data-page=build]');
     const after = await page.locator('[data-testid=matrix-sha]').getAttribute('data-sha', { timeout: 30_000 });
     assert.equal(after, sha2);
+    // Delete the model (with a confirmation step); it stays deleted after a reload.
+    await page.click('nav a[data-route=models]');
+    const row = page.locator('[data-testid=models] tr[data-model=aapl_swing_daily]');
+    await row.locator('[data-testid=delete-model]').click();
+    await row.locator('[data-testid=delete-model-confirm]').click();
+    await page.waitForSelector('[data-testid=models] tr[data-model=aapl_swing_daily]', { state: 'detached' });
+    await page.reload();
+    await page.waitForSelector('[data-page=models]');
+    await page.waitForTimeout(500);
+    assert.equal(await page.locator('[data-testid=models] tr[data-model=aapl_swing_daily]').count(), 0);
     assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), [], 'no page errors');
   } finally {
     await context.close();

@@ -204,6 +204,7 @@ fn ModelRow(record: ModelRecord) -> impl IntoView {
     let id = record.model_id.clone();
     let id_build = id.clone();
     let id_del = id.clone();
+    let confirming = RwSignal::new(false);
     view! {
         <tr data-model=id.clone()>
             <td><strong>{id.clone()}</strong></td>
@@ -218,17 +219,26 @@ fn ModelRow(record: ModelRecord) -> impl IntoView {
             <td class="actions">
                 <a class="button small" href=Route::Build.href() data-testid="open-build"
                     on:click=move |_| ctx.current_model.set(Some(id_build.clone()))>"Build →"</a>
-                <button class="ghost small" on:click=move |_| {
-                    let id = id_del.clone();
-                    spawn_local(async move {
-                        if let Some(store) = ctx.store.get_value() {
-                            if let Err(e) = store.delete_model(&id).await {
-                                ctx.error.set(Some(e.to_string()));
-                            }
+<Show
+                    when=move || confirming.get()
+                    fallback=move || view! { <button class="ghost small" data-testid="delete-model" on:click=move |_| confirming.set(true)>"Delete"</button> }
+                >
+                    <button class="danger small" data-testid="delete-model-confirm" on:click={
+                        let id_del = id_del.clone();
+                        move |_| {
+                            let id = id_del.clone();
+                            spawn_local(async move {
+                                if let Some(store) = ctx.store.get_value() {
+                                    if let Err(e) = store.delete_model(&id).await {
+                                        ctx.error.set(Some(e.to_string()));
+                                    }
+                                }
+                                refresh_models(ctx).await;
+                            });
                         }
-                        refresh_models(ctx).await;
-                    });
-                }>"Delete"</button>
+                    }>"Confirm delete"</button>
+                    <button class="ghost small" on:click=move |_| confirming.set(false)>"Keep"</button>
+                </Show>
             </td>
         </tr>
     }
