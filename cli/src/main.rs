@@ -11,12 +11,15 @@
 //! btb [--store DIR] build (--spec build.json | --model-id ID [--start D] [--end D] …) [--json]
 //! btb [--store DIR] preview --model-id ID [--rows N] [--json]
 //! btb [--store DIR] matrix export --model-id ID --out FILE.{csv,parquet}
+//! btb train --matrix FILE.{csv,parquet} --label COL [--trees N] [--leaves N] [--lr X] … --out model.json [--json]
+//! btb predict --model model.json --matrix FILE.{csv,parquet} --out preds.csv
 //! ```
 //!
 //! Errors go to stderr as one line and exit with status 1; nothing is printed on stdout then.
 
 mod research;
 mod store;
+mod train;
 
 use clap::{Args, Parser, Subcommand};
 use engine::data::{load, Dataset, IngestError, LoadOptions, Summary};
@@ -60,6 +63,10 @@ enum Cmd {
     /// Built matrices.
     #[command(subcommand)]
     Matrix(MatrixCmd),
+    /// Train a gradient-boosted tree classifier on a matrix file and write the model.
+    Train(train::TrainArgs),
+    /// Write a model's probabilities for every row of a matrix file.
+    Predict(train::PredictArgs),
 }
 
 #[derive(Subcommand)]
@@ -194,6 +201,8 @@ fn run(cli: Cli) -> Result<String, CliError> {
         Cmd::Build(args) => research::build(&store, args),
         Cmd::Preview(args) => research::preview(&store, args),
         Cmd::Matrix(MatrixCmd::Export(args)) => research::export(&store, args),
+        Cmd::Train(args) => train::train(args),
+        Cmd::Predict(args) => train::predict(args),
         Cmd::Data(DataCmd::Rm { id }) => {
             let id = store.resolve(&id)?;
             let meta = store.remove(&id)?;

@@ -1,9 +1,16 @@
 pub mod data;
 pub mod indicators;
 pub mod features;
+pub mod gbt;
 pub mod lineage;
 pub mod matrix;
 pub mod model;
 pub mod pack;
 pub mod risk;
 pub mod synth;
+pub mod backtest;
+pub mod cv;
+pub mod gate;
+pub mod metrics;
+pub mod policy;
+pub mod sweep;

@@ -1,0 +1,413 @@
+//! `btb train` and `btb predict`: the gradient-boosted tree trainer on a matrix file.
+//!
+//! ```text
+//! btb train --matrix FILE.{csv,parquet} --label COL [--trees N] [--leaves N] [--lr X] [--max-bin N]
+//!           [--max-depth N] [--min-data-in-leaf N] [--seed S] [--valid-fraction F]
+//!           [--early-stopping N] [--calibration sigmoid|isotonic|none] --out model.json [--json]
+//! btb predict --model model.json --matrix FILE.{csv,parquet} --out preds.csv
+//! ```
+//!
+//! Columns: every numeric column other than the label is a feature, except a column named
+//! `timestamp` (or `ts`, `date`, `time`) and text columns (any non-empty cell that is not a
+//! number), which are skipped and listed. Empty cells, `NaN`, `NA` and `null` are missing values.
+//! The validation set is the last `--valid-fraction` of the rows in file order (time order, no
+//! shuffling); early stopping watches it and the calibrator is fitted on its predictions.
+//! Rows whose label is missing are left out of training.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::Args;
+use serde_json::json;
+
+use engine::gbt::{auc, logloss, train as gbt_train, Booster, Calibrator, ColumnMatrix, TrainParams};
+
+use crate::{to_json, CliError};
+
+#[derive(Args)]
+pub struct TrainArgs {
+    /// Matrix file: CSV or Parquet with a header.
+    #[arg(long, value_name = "FILE")]
+    pub matrix: PathBuf,
+    /// The 0/1 label column.
+    #[arg(long, default_value = "label")]
+    pub label: String,
+    #[arg(long, default_value_t = 100)]
+    pub trees: usize,
+    #[arg(long, default_value_t = 31)]
+    pub leaves: usize,
+    #[arg(long, default_value_t = 0.1)]
+    pub lr: f64,
+    #[arg(long, default_value_t = 255)]
+    pub max_bin: usize,
+    /// ≤ 0: no limit.
+    #[arg(long, default_value_t = -1, allow_hyphen_values = true)]
+    pub max_depth: i32,
+    #[arg(long, default_value_t = 20)]
+    pub min_data_in_leaf: usize,
+    #[arg(long, default_value_t = 0.0)]
+    pub lambda_l2: f64,
+    #[arg(long, default_value_t = 1.0)]
+    pub bagging_fraction: f64,
+    #[arg(long, default_value_t = 0)]
+    pub bagging_freq: usize,
+    #[arg(long, default_value_t = 1.0)]
+    pub feature_fraction: f64,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Last fraction of rows (file order) held out for validation; 0 = none.
+    #[arg(long, default_value_t = 0.2)]
+    pub valid_fraction: f64,
+    /// Stop after this many trees without validation improvement (0 = never).
+    #[arg(long, default_value_t = 0)]
+    pub early_stopping: usize,
+    /// Calibrator fitted on the validation predictions.
+    #[arg(long, default_value = "sigmoid", value_parser = ["sigmoid", "isotonic", "none"])]
+    pub calibration: String,
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct PredictArgs {
+    #[arg(long, value_name = "FILE")]
+    pub model: PathBuf,
+    #[arg(long, value_name = "FILE")]
+    pub matrix: PathBuf,
+    /// Output CSV: the input rows with a last column `probability` (CSV input: its lines as they
+    /// are; Parquet input: its numeric columns).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Numeric columns of a matrix file.
+struct Table {
+    names: Vec<String>,
+    columns: Vec<Vec<f64>>,
+    skipped: Vec<String>,
+    /// CSV input: header and row lines, for echoing.
+    lines: Option<Vec<String>>,
+}
+
+const TIME_COLUMNS: [&str; 4] = ["timestamp", "ts", "date", "time"];
+
+fn read_err(path: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
+    move |source| CliError::Read { path: path.display().to_string(), source }
+}
+
+fn read_table(path: &Path) -> Result<Table, CliError> {
+    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "csv" => read_csv(path),
+        "parquet" => read_parquet(path),
+        other => Err(CliError::Usage(format!("{}: expected a .csv or .parquet file, not .{other}", path.display()))),
+    }
+}
+
+/// Splits one CSV line (RFC 4180 quotes).
+fn split_csv(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+fn parse_cell(s: &str) -> Option<f64> {
+    let t = s.trim();
+    if t.is_empty() || t.eq_ignore_ascii_case("nan") || t.eq_ignore_ascii_case("na") || t.eq_ignore_ascii_case("null") {
+        return Some(f64::NAN);
+    }
+    t.parse::<f64>().ok()
+}
+
+fn read_csv(path: &Path) -> Result<Table, CliError> {
+    let text = std::fs::read_to_string(path).map_err(read_err(path))?;
+    let lines: Vec<String> = text.lines().map(|l| l.trim_end_matches('\r').to_string()).filter(|l| !l.is_empty()).collect();
+    let Some(header) = lines.first() else {
+        return Err(CliError::Usage(format!("{}: empty file", path.display())));
+    };
+    let names = split_csv(header);
+    let mut columns: Vec<Vec<f64>> = vec![Vec::with_capacity(lines.len()); names.len()];
+    let mut numeric = vec![true; names.len()];
+    for (i, line) in lines.iter().enumerate().skip(1) {
+        let cells = split_csv(line);
+        if cells.len() != names.len() {
+            return Err(CliError::Usage(format!(
+                "{}: line {} has {} cells, the header {}",
+                path.display(),
+                i + 1,
+                cells.len(),
+                names.len()
+            )));
+        }
+        for (j, c) in cells.iter().enumerate() {
+            let v = if numeric[j] { parse_cell(c) } else { None };
+            if v.is_none() {
+                numeric[j] = false;
+            }
+            columns[j].push(v.unwrap_or(f64::NAN));
+        }
+    }
+    let mut t = Table { names: Vec::new(), columns: Vec::new(), skipped: Vec::new(), lines: None };
+    for ((n, c), num) in names.into_iter().zip(columns).zip(numeric) {
+        if num && !TIME_COLUMNS.contains(&n.to_ascii_lowercase().as_str()) {
+            t.names.push(n);
+            t.columns.push(c);
+        } else {
+            t.skipped.push(n);
+        }
+    }
+    t.lines = Some(lines);
+    Ok(t)
+}
+
+fn read_parquet(path: &Path) -> Result<Table, CliError> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::*;
+    use arrow_array::Array;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+    let fail = |e: String| CliError::Usage(format!("{}: cannot read Parquet: {e}", path.display()));
+    let file = std::fs::File::open(path).map_err(read_err(path))?;
+    let reader =
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| fail(e.to_string()))?.build().map_err(|e| fail(e.to_string()))?;
+    let mut t = Table { names: Vec::new(), columns: Vec::new(), skipped: Vec::new(), lines: None };
+    let mut first = true;
+    let mut keep: Vec<bool> = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| fail(e.to_string()))?;
+        let schema = batch.schema();
+        let mut k = 0;
+        for (j, field) in schema.fields().iter().enumerate() {
+            let a = batch.column(j);
+            let n = a.len();
+            macro_rules! prim {
+                ($($t:ty),*) => {{
+                    let mut v: Option<Vec<f64>> = None;
+                    $(
+                        if v.is_none() {
+                            if let Some(p) = a.as_primitive_opt::<$t>() {
+                                v = Some((0..n).map(|i| if p.is_null(i) { f64::NAN } else { p.value(i) as f64 }).collect());
+                            }
+                        }
+                    )*
+                    v
+                }};
+            }
+            let mut vals =
+                prim!(Float64Type, Float32Type, Int64Type, Int32Type, Int16Type, Int8Type, UInt64Type, UInt32Type, UInt16Type, UInt8Type);
+            if vals.is_none() {
+                if let Some(b) = a.as_boolean_opt() {
+                    vals = Some((0..n).map(|i| if b.is_null(i) { f64::NAN } else { b.value(i) as u8 as f64 }).collect());
+                }
+            }
+            let name = field.name().clone();
+            let usable = vals.is_some() && !TIME_COLUMNS.contains(&name.to_ascii_lowercase().as_str());
+            if first {
+                keep.push(usable);
+                if usable {
+                    t.names.push(name);
+                    t.columns.push(Vec::new());
+                } else {
+                    t.skipped.push(name);
+                }
+            }
+            if keep.get(j).copied().unwrap_or(false) {
+                if let (Some(v), Some(col)) = (vals, t.columns.get_mut(k)) {
+                    col.extend(v);
+                }
+                k += 1;
+            }
+        }
+        first = false;
+    }
+    Ok(t)
+}
+
+fn gbt_err(e: engine::gbt::GbtError) -> CliError {
+    CliError::Usage(e.to_string())
+}
+
+pub fn train(args: TrainArgs) -> Result<String, CliError> {
+    let t = read_table(&args.matrix)?;
+    let li = t
+        .names
+        .iter()
+        .position(|n| *n == args.label)
+        .ok_or_else(|| CliError::Usage(format!("{}: no numeric column {:?} for the label", args.matrix.display(), args.label)))?;
+    if !(0.0..1.0).contains(&args.valid_fraction) {
+        return Err(CliError::Usage(format!("--valid-fraction must be in [0, 1), not {}", args.valid_fraction)));
+    }
+    let labelled: Vec<usize> = (0..t.columns[li].len()).filter(|&i| !t.columns[li][i].is_nan()).collect();
+    let dropped = t.columns[li].len() - labelled.len();
+    let y: Vec<f64> = labelled.iter().map(|&i| t.columns[li][i]).collect();
+    let names: Vec<String> = t.names.iter().enumerate().filter(|(j, _)| *j != li).map(|(_, n)| n.clone()).collect();
+    let cols: Vec<Vec<f64>> =
+        t.columns.iter().enumerate().filter(|(j, _)| *j != li).map(|(_, c)| labelled.iter().map(|&i| c[i]).collect()).collect();
+    if names.is_empty() {
+        return Err(CliError::Usage(format!("{}: no feature columns besides the label", args.matrix.display())));
+    }
+    let n = y.len();
+    let n_valid = (n as f64 * args.valid_fraction).round() as usize;
+    let n_train = n - n_valid;
+    if n_train == 0 {
+        return Err(CliError::Usage("no training rows left".into()));
+    }
+    let (tr, va): (Vec<Vec<f64>>, Vec<Vec<f64>>) = cols.iter().map(|c| (c[..n_train].to_vec(), c[n_train..].to_vec())).unzip();
+    let params = TrainParams {
+        num_trees: args.trees,
+        learning_rate: args.lr,
+        max_leaves: args.leaves,
+        max_depth: args.max_depth,
+        max_bin: args.max_bin,
+        min_data_in_leaf: args.min_data_in_leaf,
+        lambda_l2: args.lambda_l2,
+        bagging_fraction: args.bagging_fraction,
+        bagging_freq: args.bagging_freq,
+        feature_fraction: args.feature_fraction,
+        seed: args.seed,
+        early_stopping_rounds: args.early_stopping,
+        ..Default::default()
+    };
+    let x = ColumnMatrix::new(&names, &tr).map_err(gbt_err)?;
+    let xv = ColumnMatrix::new(&names, &va).map_err(gbt_err)?;
+    let (ytr, yva) = y.split_at(n_train);
+    let valid = (n_valid > 0).then_some((&xv, yva));
+    let start = Instant::now();
+    let mut booster = gbt_train(&x, ytr, valid, &params, &mut |_| {}).map_err(gbt_err)?;
+    let train_seconds = start.elapsed().as_secs_f64();
+
+    let mut valid_auc = None;
+    let mut valid_logloss_cal = None;
+    if n_valid > 0 {
+        let pv = booster.predict_proba_uncalibrated(&xv).map_err(gbt_err)?;
+        valid_auc = Some(auc(&pv, yva));
+        booster.calibration = match args.calibration.as_str() {
+            "sigmoid" => Some(Calibrator::fit_sigmoid(&pv, yva).map_err(gbt_err)?),
+            "isotonic" => Some(Calibrator::fit_isotonic(&pv, yva).map_err(gbt_err)?),
+            _ => None,
+        };
+        if let Some(c) = &booster.calibration {
+            let pc: Vec<f64> = pv.iter().map(|&p| c.apply(p)).collect();
+            valid_logloss_cal = Some(logloss(&pc, yva));
+        }
+    } else if args.calibration != "none" {
+        return Err(CliError::Usage("--calibration needs a validation set (--valid-fraction > 0)".into()));
+    }
+    let text = booster.to_model_json().map_err(gbt_err)?;
+    std::fs::write(&args.out, &text).map_err(read_err(&args.out))?;
+    let sha = booster.model_sha();
+    let kept = booster.best_iteration;
+    let train_loss = booster.train_loss.get(kept.max(1) - 1).copied();
+    let valid_loss = booster.valid_loss.get(kept.max(1) - 1).copied();
+    let num = |v: Option<f64>| v.filter(|x| x.is_finite());
+    if args.json {
+        let imp = booster.importance();
+        return Ok(to_json(&json!({
+            "model": args.out.display().to_string(),
+            "model_sha": sha,
+            "rows_train": n_train, "rows_valid": n_valid, "rows_unlabelled": dropped,
+            "features": names.len(), "skipped_columns": t.skipped,
+            "trees_built": booster.train_loss.len(), "best_iteration": kept,
+            "train_logloss": num(train_loss), "valid_logloss": num(valid_loss), "valid_auc": num(valid_auc),
+            "valid_logloss_calibrated": num(valid_logloss_cal),
+            "calibration": args.calibration, "train_seconds": train_seconds,
+            "importance": imp,
+        })));
+    }
+    let f = |v: Option<f64>| v.filter(|x| x.is_finite()).map_or("-".to_string(), |x| format!("{x:.5}"));
+    let mut out = String::new();
+    if !t.skipped.is_empty() {
+        out.push_str(&format!("skipped non-feature columns: {}\n", t.skipped.join(", ")));
+    }
+    if dropped > 0 {
+        out.push_str(&format!("left out {dropped} rows without a label\n"));
+    }
+    out.push_str(&format!(
+        "trained {} trees (best iteration {}) on {} rows × {} features in {:.3} s; {} validation rows\n\
+         train logloss {}  valid logloss {}  valid AUC {}  calibrated ({}) valid logloss {}\n\
+         wrote {} (model_sha {})\n",
+        booster.train_loss.len(),
+        kept,
+        n_train,
+        names.len(),
+        train_seconds,
+        n_valid,
+        f(train_loss),
+        f(valid_loss),
+        f(valid_auc),
+        args.calibration,
+        f(valid_logloss_cal),
+        args.out.display(),
+        sha
+    ));
+    Ok(out)
+}
+
+pub fn predict(args: PredictArgs) -> Result<String, CliError> {
+    let text = std::fs::read_to_string(&args.model).map_err(read_err(&args.model))?;
+    let booster = Booster::from_model_json(&text).map_err(|e| CliError::Usage(format!("{}: {e}", args.model.display())))?;
+    let t = read_table(&args.matrix)?;
+    let mut cols = Vec::with_capacity(booster.feature_names.len());
+    for name in &booster.feature_names {
+        let j = t
+            .names
+            .iter()
+            .position(|n| n == name)
+            .ok_or_else(|| CliError::Usage(format!("{}: no numeric column {name:?} that the model needs", args.matrix.display())))?;
+        cols.push(t.columns[j].clone());
+    }
+    let x = ColumnMatrix::new(&booster.feature_names, &cols).map_err(gbt_err)?;
+    let probs = booster.predict_proba(&x).map_err(gbt_err)?;
+    let mut out = String::with_capacity(probs.len() * 32);
+    match &t.lines {
+        Some(lines) => {
+            for (i, line) in lines.iter().enumerate() {
+                out.push_str(line);
+                out.push(',');
+                if i == 0 {
+                    out.push_str("probability");
+                } else {
+                    out.push_str(&probs[i - 1].to_string());
+                }
+                out.push('\n');
+            }
+        }
+        None => {
+            out.push_str(&t.names.join(","));
+            out.push_str(",probability\n");
+            for (i, p) in probs.iter().enumerate() {
+                for c in &t.columns {
+                    if !c[i].is_nan() {
+                        out.push_str(&c[i].to_string());
+                    }
+                    out.push(',');
+                }
+                out.push_str(&p.to_string());
+                out.push('\n');
+            }
+        }
+    }
+    std::fs::write(&args.out, out).map_err(read_err(&args.out))?;
+    if args.json {
+        return Ok(to_json(&json!({"rows": probs.len(), "out": args.out.display().to_string(), "model_sha": booster.model_sha()})));
+    }
+    Ok(format!("wrote {} probabilities to {} (model {})\n", probs.len(), args.out.display(), engine::lineage::short(&booster.model_sha())))
+}

@@ -1,0 +1,192 @@
+//! The gate: pass/fail with reasons, from a run's metrics and the risk profile.
+//!
+//! | reason | fails when |
+//! |---|---|
+//! | `min_trades_not_met` | `trades < min_trades` (override, else the profile's, 30) |
+//! | `poor_sharpe` | not `sharpe > min_sharpe` (override, else the profile's) |
+//! | `excessive_drawdown` | `|max_dd| ≥` the profile's `max_drawdown` |
+//! | `negative_return` | not `return > 0` (a zero return fails too: the seed asks for positive returns) |
+//! | `insufficient_data` | the caller says so (too few rows for the requested folds, …) |
+//!
+//! Reasons are listed in that order. `pass` is derived: true exactly when there is no reason.
+
+use serde::{Deserialize, Serialize};
+use std::cmp::Ordering;
+
+use crate::metrics::Metrics;
+use crate::risk::RiskParams;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GateReason {
+    MinTradesNotMet,
+    PoorSharpe,
+    ExcessiveDrawdown,
+    NegativeReturn,
+    InsufficientData,
+}
+
+/// Per-run overrides of the profile's thresholds (the sweep body's `min_trades`, `min_sharpe`).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct GateOverrides {
+    #[serde(default)]
+    pub min_trades: Option<usize>,
+    #[serde(default)]
+    pub min_sharpe: Option<f64>,
+}
+
+/// Serialises as `{"pass": bool, "reasons": [...]}`; `pass` is always recomputed from the
+/// reasons (a stored `pass` is ignored when reading).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Gate {
+    reasons: Vec<GateReason>,
+}
+
+impl Gate {
+    pub fn from_reasons(mut reasons: Vec<GateReason>) -> Self {
+        reasons.sort_unstable();
+        reasons.dedup();
+        Gate { reasons }
+    }
+
+    pub fn pass(&self) -> bool {
+        self.reasons.is_empty()
+    }
+
+    pub fn reasons(&self) -> &[GateReason] {
+        &self.reasons
+    }
+}
+
+#[derive(Serialize)]
+struct GateOut<'a> {
+    pass: bool,
+    reasons: &'a [GateReason],
+}
+
+#[derive(Deserialize)]
+struct GateIn {
+    #[serde(default)]
+    reasons: Vec<GateReason>,
+}
+
+impl Serialize for Gate {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        GateOut {
+            pass: self.pass(),
+            reasons: &self.reasons,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Gate {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Gate::from_reasons(GateIn::deserialize(d)?.reasons))
+    }
+}
+
+/// The verdict for `metrics` under `risk` (with `overrides`); `data_ok = false` adds
+/// `insufficient_data`.
+pub fn gate(metrics: &Metrics, risk: &RiskParams, overrides: GateOverrides, data_ok: bool) -> Gate {
+    let mut reasons = Vec::new();
+    let min_trades = overrides.min_trades.unwrap_or(risk.min_trades);
+    let min_sharpe = overrides.min_sharpe.unwrap_or(risk.min_sharpe);
+    if metrics.trades < min_trades {
+        reasons.push(GateReason::MinTradesNotMet);
+    }
+    // comparisons written so that NaN fails
+    if metrics.sharpe.partial_cmp(&min_sharpe) != Some(Ordering::Greater) {
+        reasons.push(GateReason::PoorSharpe);
+    }
+    if metrics.max_dd.abs().partial_cmp(&risk.max_drawdown) != Some(Ordering::Less) {
+        reasons.push(GateReason::ExcessiveDrawdown);
+    }
+    if metrics.total_return.partial_cmp(&0.0) != Some(Ordering::Greater) {
+        reasons.push(GateReason::NegativeReturn);
+    }
+    if !data_ok {
+        reasons.push(GateReason::InsufficientData);
+    }
+    Gate { reasons }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::risk::RiskProfile;
+
+    fn good() -> Metrics {
+        Metrics {
+            sharpe: 1.85,
+            total_return: 0.24,
+            trades: 87,
+            max_dd: -0.08,
+            ..Metrics::default()
+        }
+    }
+
+    #[test]
+    fn passes_and_serialises() {
+        let g = gate(
+            &good(),
+            &RiskProfile::Balanced.params(),
+            GateOverrides::default(),
+            true,
+        );
+        assert!(g.pass());
+        assert_eq!(
+            serde_json::to_string(&g).unwrap(),
+            r#"{"pass":true,"reasons":[]}"#
+        );
+    }
+
+    #[test]
+    fn every_reason() {
+        let m = Metrics {
+            sharpe: 0.6,
+            total_return: 0.0,
+            trades: 29,
+            max_dd: -0.20,
+            ..Metrics::default()
+        };
+        let g = gate(
+            &m,
+            &RiskProfile::Balanced.params(),
+            GateOverrides::default(),
+            false,
+        );
+        assert!(!g.pass());
+        assert_eq!(
+            serde_json::to_string(&g).unwrap(),
+            r#"{"pass":false,"reasons":["min_trades_not_met","poor_sharpe","excessive_drawdown","negative_return","insufficient_data"]}"#
+        );
+        // overrides loosen the trade count and Sharpe bar; aggressive allows a 20% drawdown
+        let o = GateOverrides {
+            min_trades: Some(20),
+            min_sharpe: Some(0.5),
+        };
+        let g = gate(&m, &RiskProfile::Aggressive.params(), o, true);
+        assert_eq!(g.reasons(), &[GateReason::NegativeReturn]);
+        let nan = Metrics {
+            sharpe: f64::NAN,
+            ..good()
+        };
+        let g = gate(
+            &nan,
+            &RiskProfile::Balanced.params(),
+            GateOverrides::default(),
+            true,
+        );
+        assert_eq!(g.reasons(), &[GateReason::PoorSharpe]);
+    }
+
+    #[test]
+    fn pass_is_derived_on_read() {
+        let g: Gate = serde_json::from_str(r#"{"pass":true,"reasons":["poor_sharpe"]}"#).unwrap();
+        assert!(!g.pass());
+        let g: Gate = serde_json::from_str(r#"{"pass":false,"reasons":[]}"#).unwrap();
+        assert!(g.pass());
+        assert!(serde_json::from_str::<Gate>(r#"{"reasons":["bogus"]}"#).is_err());
+    }
+}

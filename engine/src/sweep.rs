@@ -1,0 +1,312 @@
+//! Sweep expansion: the seed's `POST /backtest_sweep` body into the list of configs to run.
+//!
+//! Every ladder in `thresholds_variants` and every fraction in `top_pct_variants` is crossed with
+//! every `allowed_hours_variants` entry (none given → one config each, without hours). Values are
+//! normalised (`"0.6, 0.65"` → `"0.60,0.65"`, hours sorted, `"14,13"` → `"13,14"`), configs are
+//! deduplicated by `config_sha` (first occurrence kept, order otherwise preserved), and the
+//! count must not exceed the risk profile's `sweep_budget`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::cv::CvKind;
+use crate::gate::GateOverrides;
+use crate::lineage::sha_of;
+use crate::policy::{fmt_level, parse_hours, parse_ladder, Policy, PolicyError, PolicyKind};
+use crate::risk::RiskParams;
+
+/// The sweep request (unknown fields are ignored).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct SweepBody {
+    #[serde(default)]
+    pub model_id: Option<String>,
+    #[serde(default)]
+    pub pack_id: Option<String>,
+    #[serde(default)]
+    pub thresholds_variants: Vec<String>,
+    #[serde(default)]
+    pub allowed_hours_variants: Vec<String>,
+    #[serde(default)]
+    pub top_pct_variants: Vec<f64>,
+    #[serde(default)]
+    pub splits: Option<usize>,
+    #[serde(default)]
+    pub cv: Option<CvKind>,
+    #[serde(default)]
+    pub tag: Option<String>,
+    #[serde(default)]
+    pub min_trades: Option<usize>,
+    #[serde(default)]
+    pub min_sharpe: Option<f64>,
+}
+
+impl SweepBody {
+    pub fn gate_overrides(&self) -> GateOverrides {
+        GateOverrides {
+            min_trades: self.min_trades,
+            min_sharpe: self.min_sharpe,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConfigKind {
+    Thr,
+    TopPct,
+}
+
+/// One sweep variant, shaped like the seed's leaderboard `config`:
+/// `{"kind":"thr","value":"0.60,0.65,0.70","allowed_hours":"13,14,15"}` (`allowed_hours` left out
+/// when unrestricted). `config_sha` is `sha_of` this object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Config {
+    pub kind: ConfigKind,
+    pub value: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_hours: Option<String>,
+}
+
+impl Config {
+    pub fn config_sha(&self) -> String {
+        sha_of(self)
+    }
+
+    /// `base` (exits, costs, momentum gate, shorts) with this config's rule and hours.
+    pub fn to_policy(&self, base: &Policy) -> Result<Policy, PolicyError> {
+        let kind = match self.kind {
+            ConfigKind::Thr => PolicyKind::Thr {
+                ladder: parse_ladder(&self.value)?,
+            },
+            ConfigKind::TopPct => PolicyKind::TopPct {
+                fraction: self
+                    .value
+                    .trim()
+                    .parse()
+                    .map_err(|_| PolicyError::BadNumber(self.value.clone()))?,
+            },
+        };
+        let allowed_hours = match &self.allowed_hours {
+            Some(h) => Some(parse_hours(h)?),
+            None => None,
+        };
+        let p = Policy {
+            kind,
+            allowed_hours,
+            ..base.clone()
+        };
+        p.validate()?;
+        Ok(p)
+    }
+}
+
+/// A config with its hash, in expansion order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SweepConfig {
+    pub config_sha: String,
+    pub config: Config,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SweepError {
+    #[error("thresholds variant `{variant}`: {source}")]
+    Thresholds {
+        variant: String,
+        source: PolicyError,
+    },
+    #[error("allowed hours variant `{variant}`: {source}")]
+    Hours {
+        variant: String,
+        source: PolicyError,
+    },
+    #[error("top_pct variant {0} is outside (0, 1)")]
+    TopPct(f64),
+    #[error("the sweep has no variants: give thresholds_variants or top_pct_variants")]
+    Empty,
+    #[error(
+        "the sweep expands to {count} configs, over the risk profile's budget of {budget}; drop some variants or pick a profile with a larger budget"
+    )]
+    OverBudget { count: usize, budget: usize },
+}
+
+fn join(v: impl IntoIterator<Item = String>) -> String {
+    v.into_iter().collect::<Vec<_>>().join(",")
+}
+
+/// Expand `body` into configs (see the module docs); errors on a malformed variant, an empty
+/// sweep, or more configs than `risk.sweep_budget`.
+pub fn expand(body: &SweepBody, risk: &RiskParams) -> Result<Vec<SweepConfig>, SweepError> {
+    let mut rules: Vec<(ConfigKind, String)> = Vec::new();
+    for v in &body.thresholds_variants {
+        let ladder = parse_ladder(v).map_err(|source| SweepError::Thresholds {
+            variant: v.clone(),
+            source,
+        })?;
+        rules.push((ConfigKind::Thr, join(ladder.into_iter().map(fmt_level))));
+    }
+    for &f in &body.top_pct_variants {
+        if !(f > 0.0 && f < 1.0) {
+            return Err(SweepError::TopPct(f));
+        }
+        rules.push((ConfigKind::TopPct, fmt_level(f)));
+    }
+    if rules.is_empty() {
+        return Err(SweepError::Empty);
+    }
+    let mut hours: Vec<Option<String>> = Vec::new();
+    for v in &body.allowed_hours_variants {
+        let h = parse_hours(v).map_err(|source| SweepError::Hours {
+            variant: v.clone(),
+            source,
+        })?;
+        hours.push(Some(join(h.into_iter().map(|h| h.to_string()))));
+    }
+    if hours.is_empty() {
+        hours.push(None);
+    }
+    let mut out: Vec<SweepConfig> = Vec::with_capacity(rules.len() * hours.len());
+    let mut seen = std::collections::BTreeSet::new();
+    for (kind, value) in &rules {
+        for h in &hours {
+            let config = Config {
+                kind: *kind,
+                value: value.clone(),
+                allowed_hours: h.clone(),
+            };
+            let config_sha = config.config_sha();
+            if seen.insert(config_sha.clone()) {
+                out.push(SweepConfig { config_sha, config });
+            }
+        }
+    }
+    if out.len() > risk.sweep_budget {
+        return Err(SweepError::OverBudget {
+            count: out.len(),
+            budget: risk.sweep_budget,
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::risk::RiskProfile;
+
+    const SEED: &str = r#"{
+      "model_id": "spy_swing_daily",
+      "pack_id": "swingsigma",
+      "thresholds_variants": ["0.50,0.55,0.60", "0.55,0.60,0.65", "0.60,0.65,0.70"],
+      "allowed_hours_variants": ["13,14", "13,14,15"],
+      "top_pct_variants": [0.10, 0.15],
+      "splits": 5,
+      "tag": "initial_sweep",
+      "min_trades": 30,
+      "min_sharpe": 0.5
+    }"#;
+
+    #[test]
+    fn seed_body_expands_to_ten() {
+        let body: SweepBody = serde_json::from_str(SEED).unwrap();
+        let c = expand(&body, &RiskProfile::Balanced.params()).unwrap();
+        assert_eq!(c.len(), 10);
+        assert_eq!(
+            serde_json::to_string(&c[5].config).unwrap(),
+            r#"{"kind":"thr","value":"0.60,0.65,0.70","allowed_hours":"13,14,15"}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&c[9].config).unwrap(),
+            r#"{"kind":"top_pct","value":"0.15","allowed_hours":"13,14,15"}"#
+        );
+        assert_eq!(body.gate_overrides().min_sharpe, Some(0.5));
+        let p = c[5].config.to_policy(&Policy::thr(vec![0.5])).unwrap();
+        assert_eq!(
+            p.kind,
+            PolicyKind::Thr {
+                ladder: vec![0.6, 0.65, 0.7]
+            }
+        );
+        assert_eq!(p.allowed_hours, Some(vec![13, 14, 15]));
+        let q = c[6].config.to_policy(&Policy::thr(vec![0.5])).unwrap();
+        assert_eq!(q.kind, PolicyKind::TopPct { fraction: 0.1 });
+    }
+
+    #[test]
+    fn no_hours_and_dedupe() {
+        let body = SweepBody {
+            thresholds_variants: vec!["0.6,0.65".into(), "0.60, 0.65".into(), "0.7".into()],
+            top_pct_variants: vec![0.1, 0.10],
+            ..SweepBody::default()
+        };
+        let c = expand(&body, &RiskProfile::Conservative.params()).unwrap();
+        assert_eq!(c.len(), 3);
+        assert_eq!(
+            serde_json::to_string(&c[0].config).unwrap(),
+            r#"{"kind":"thr","value":"0.60,0.65"}"#
+        );
+        let hours = SweepBody {
+            thresholds_variants: vec!["0.6".into()],
+            allowed_hours_variants: vec!["14,13".into(), "13,14".into()],
+            ..SweepBody::default()
+        };
+        assert_eq!(
+            expand(&hours, &RiskProfile::Conservative.params())
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn budget_and_errors() {
+        let body = SweepBody {
+            thresholds_variants: (0..21)
+                .map(|i| format!("{}", 0.5 + i as f64 / 100.0))
+                .collect(),
+            ..SweepBody::default()
+        };
+        let e = expand(&body, &RiskProfile::Conservative.params()).unwrap_err();
+        assert_eq!(
+            e,
+            SweepError::OverBudget {
+                count: 21,
+                budget: 20
+            }
+        );
+        assert!(e.to_string().contains("21 configs") && e.to_string().contains("budget of 20"));
+        assert_eq!(
+            expand(&body, &RiskProfile::Balanced.params())
+                .unwrap()
+                .len(),
+            21
+        );
+        let bad = SweepBody {
+            thresholds_variants: vec!["0.7,0.6".into()],
+            ..SweepBody::default()
+        };
+        assert!(matches!(
+            expand(&bad, &RiskProfile::Balanced.params()),
+            Err(SweepError::Thresholds { .. })
+        ));
+        assert_eq!(
+            expand(&SweepBody::default(), &RiskProfile::Balanced.params()),
+            Err(SweepError::Empty)
+        );
+        let bad = SweepBody {
+            top_pct_variants: vec![1.5],
+            ..SweepBody::default()
+        };
+        assert_eq!(
+            expand(&bad, &RiskProfile::Balanced.params()),
+            Err(SweepError::TopPct(1.5))
+        );
+        let bad = SweepBody {
+            top_pct_variants: vec![0.1],
+            allowed_hours_variants: vec!["25".into()],
+            ..SweepBody::default()
+        };
+        assert!(matches!(
+            expand(&bad, &RiskProfile::Balanced.params()),
+            Err(SweepError::Hours { .. })
+        ));
+    }
+}
