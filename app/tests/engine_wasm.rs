@@ -43,3 +43,11 @@ fn demo_dataset_and_matrix_match_native() {
         "bc60b9372ca956ed4d728dc8475f3ad278801fb7b61384352bcc5e870b0b9405"
     );
 }
+
+#[wasm_bindgen_test]
+fn demo_model_training_matches_native() {
+    assert_eq!(
+        engine::gbt::demo_check_model_sha(DEMO).unwrap(),
+        "00ae760d64cd8db5f1582902597f317fe1e33e78e04edef9444eba44ec04d90e"
+    );
+}

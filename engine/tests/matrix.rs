@@ -395,3 +395,15 @@ fn demo_aapl_matrix_is_pinned() {
 
 const DEMO_AAPL_MATRIX_SHA: &str = "29a353d29409cca21afb389f85670a233e4e5e0c387bbb5db6462e5d9c1a3c43";
 const DEMO_AAPL_BYTES_SHA: &str = "bc60b9372ca956ed4d728dc8475f3ad278801fb7b61384352bcc5e870b0b9405";
+
+/// A model trained on the demo's AAPL matrix with bagging and column sampling, pinned by its
+/// `model_sha`; `app/tests/engine_wasm.rs` trains the same model in the browser and asserts the
+/// same string, so training is bit-for-bit identical natively and in wasm.
+#[test]
+fn demo_aapl_model_is_pinned() {
+    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/demo/stocks-daily-2000-2013.csv.gz")).unwrap();
+    let sha = engine::gbt::demo_check_model_sha(&bytes).unwrap();
+    assert_eq!(sha, DEMO_AAPL_MODEL_SHA);
+}
+
+const DEMO_AAPL_MODEL_SHA: &str = "00ae760d64cd8db5f1582902597f317fe1e33e78e04edef9444eba44ec04d90e";
