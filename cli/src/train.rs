@@ -20,7 +20,8 @@ use std::time::Instant;
 use clap::Args;
 use serde_json::json;
 
-use engine::gbt::{auc, logloss, train as gbt_train, Booster, Calibrator, ColumnMatrix, TrainParams};
+use engine::gbt::fit::{fit, CalibrationKind, FitOptions};
+use engine::gbt::{Booster, ColumnMatrix, TrainParams};
 
 use crate::{to_json, CliError};
 
@@ -264,13 +265,7 @@ pub fn train(args: TrainArgs) -> Result<String, CliError> {
     if names.is_empty() {
         return Err(CliError::Usage(format!("{}: no feature columns besides the label", args.matrix.display())));
     }
-    let n = y.len();
-    let n_valid = (n as f64 * args.valid_fraction).round() as usize;
-    let n_train = n - n_valid;
-    if n_train == 0 {
-        return Err(CliError::Usage("no training rows left".into()));
-    }
-    let (tr, va): (Vec<Vec<f64>>, Vec<Vec<f64>>) = cols.iter().map(|c| (c[..n_train].to_vec(), c[n_train..].to_vec())).unzip();
+    let calibration: CalibrationKind = args.calibration.parse().map_err(gbt_err)?;
     let params = TrainParams {
         num_trees: args.trees,
         learning_rate: args.lr,
@@ -286,31 +281,12 @@ pub fn train(args: TrainArgs) -> Result<String, CliError> {
         early_stopping_rounds: args.early_stopping,
         ..Default::default()
     };
-    let x = ColumnMatrix::new(&names, &tr).map_err(gbt_err)?;
-    let xv = ColumnMatrix::new(&names, &va).map_err(gbt_err)?;
-    let (ytr, yva) = y.split_at(n_train);
-    let valid = (n_valid > 0).then_some((&xv, yva));
+    let opts = FitOptions { params, valid_fraction: args.valid_fraction, calibration };
     let start = Instant::now();
-    let mut booster = gbt_train(&x, ytr, valid, &params, &mut |_| {}).map_err(gbt_err)?;
+    let (booster, report) = fit(&names, &cols, &y, &opts, &mut |_| {}).map_err(gbt_err)?;
     let train_seconds = start.elapsed().as_secs_f64();
-
-    let mut valid_auc = None;
-    let mut valid_logloss_cal = None;
-    if n_valid > 0 {
-        let pv = booster.predict_proba_uncalibrated(&xv).map_err(gbt_err)?;
-        valid_auc = Some(auc(&pv, yva));
-        booster.calibration = match args.calibration.as_str() {
-            "sigmoid" => Some(Calibrator::fit_sigmoid(&pv, yva).map_err(gbt_err)?),
-            "isotonic" => Some(Calibrator::fit_isotonic(&pv, yva).map_err(gbt_err)?),
-            _ => None,
-        };
-        if let Some(c) = &booster.calibration {
-            let pc: Vec<f64> = pv.iter().map(|&p| c.apply(p)).collect();
-            valid_logloss_cal = Some(logloss(&pc, yva));
-        }
-    } else if args.calibration != "none" {
-        return Err(CliError::Usage("--calibration needs a validation set (--valid-fraction > 0)".into()));
-    }
+    let (n_train, n_valid) = (report.rows_train, report.rows_valid);
+    let (valid_auc, valid_logloss_cal) = (report.valid_auc, report.valid_logloss_calibrated);
     let text = booster.to_model_json().map_err(gbt_err)?;
     std::fs::write(&args.out, &text).map_err(read_err(&args.out))?;
     let sha = booster.model_sha();

@@ -21,6 +21,7 @@ pub mod booster;
 pub mod calibration;
 pub mod histogram;
 pub mod metrics;
+pub mod fit;
 pub mod model_file;
 mod shap;
 pub mod tree;

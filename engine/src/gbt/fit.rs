@@ -1,0 +1,153 @@
+//! One training run as the Train page and `btb train` both do it: hold out the last fraction of
+//! rows (time order, never shuffled), boost with early stopping on it, fit the calibrator on its
+//! predictions, and report what the page draws (loss curves, importance, reliability).
+
+use serde::{Deserialize, Serialize};
+
+use super::{auc, brier, logloss, reliability, train, Booster, Calibrator, ColumnMatrix, FeatureImportance, GbtError, ReliabilityBin, TrainParams, TreeProgress};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CalibrationKind {
+    #[default]
+    Sigmoid,
+    Isotonic,
+    None,
+}
+
+impl std::str::FromStr for CalibrationKind {
+    type Err = GbtError;
+    fn from_str(s: &str) -> Result<Self, GbtError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "sigmoid" | "platt" => Ok(CalibrationKind::Sigmoid),
+            "isotonic" => Ok(CalibrationKind::Isotonic),
+            "none" => Ok(CalibrationKind::None),
+            other => Err(GbtError::Calibration(format!("unknown calibration `{other}`; expected sigmoid, isotonic or none"))),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FitOptions {
+    pub params: TrainParams,
+    /// Last fraction of rows held out for validation, early stopping and calibration; 0 = none.
+    pub valid_fraction: f64,
+    pub calibration: CalibrationKind,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions { params: TrainParams::default(), valid_fraction: 0.2, calibration: CalibrationKind::Sigmoid }
+    }
+}
+
+/// What a training run produced, for display and for the record kept beside the model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FitReport {
+    pub model_sha: String,
+    pub trees: usize,
+    pub best_iteration: usize,
+    pub rows_train: usize,
+    pub rows_valid: usize,
+    /// Logloss after each tree.
+    pub train_loss: Vec<f64>,
+    pub valid_loss: Vec<f64>,
+    pub valid_auc: Option<f64>,
+    pub valid_logloss_calibrated: Option<f64>,
+    /// Brier score of the calibrated validation probabilities.
+    pub valid_brier: Option<f64>,
+    /// Reliability curve of the calibrated validation probabilities (10 bins, empty ones left out).
+    pub reliability: Vec<ReliabilityBin>,
+    pub importance: Vec<FeatureImportance>,
+    pub calibration: CalibrationKind,
+}
+
+/// Trains on labelled rows (`y` in {0, 1}, one value per row of `columns`).
+pub fn fit(
+    names: &[String],
+    columns: &[Vec<f64>],
+    y: &[f64],
+    opts: &FitOptions,
+    progress: &mut dyn FnMut(TreeProgress),
+) -> Result<(Booster, FitReport), GbtError> {
+    if !(0.0..1.0).contains(&opts.valid_fraction) {
+        return Err(GbtError::Param(format!("valid_fraction must be in [0, 1), not {}", opts.valid_fraction)));
+    }
+    let n = y.len();
+    let n_valid = (n as f64 * opts.valid_fraction).round() as usize;
+    let n_train = n.saturating_sub(n_valid);
+    if n_train == 0 {
+        return Err(GbtError::Empty);
+    }
+    if n_valid == 0 && opts.calibration != CalibrationKind::None {
+        return Err(GbtError::Calibration("calibration needs a validation set (valid_fraction > 0)".into()));
+    }
+    let (tr, va): (Vec<Vec<f64>>, Vec<Vec<f64>>) =
+        columns.iter().map(|c| (c[..n_train.min(c.len())].to_vec(), c[n_train.min(c.len())..].to_vec())).unzip();
+    let x = ColumnMatrix::new(names, &tr)?;
+    let xv = ColumnMatrix::new(names, &va)?;
+    let (ytr, yva) = y.split_at(n_train);
+    let valid = (n_valid > 0).then_some((&xv, yva));
+    let mut booster = train(&x, ytr, valid, &opts.params, progress)?;
+
+    let (mut valid_auc, mut valid_logloss_calibrated, mut valid_brier, mut curve) = (None, None, None, Vec::new());
+    if n_valid > 0 {
+        let pv = booster.predict_proba_uncalibrated(&xv)?;
+        valid_auc = Some(auc(&pv, yva));
+        booster.calibration = match opts.calibration {
+            CalibrationKind::Sigmoid => Some(Calibrator::fit_sigmoid(&pv, yva)?),
+            CalibrationKind::Isotonic => Some(Calibrator::fit_isotonic(&pv, yva)?),
+            CalibrationKind::None => None,
+        };
+        let pc: Vec<f64> = match &booster.calibration {
+            Some(c) => pv.iter().map(|&p| c.apply(p)).collect(),
+            None => pv,
+        };
+        valid_logloss_calibrated = Some(logloss(&pc, yva));
+        valid_brier = Some(brier(&pc, yva));
+        curve = reliability(&pc, yva, 10);
+    }
+    let report = FitReport {
+        model_sha: booster.model_sha(),
+        trees: booster.trees.len(),
+        best_iteration: booster.best_iteration,
+        rows_train: n_train,
+        rows_valid: n_valid,
+        train_loss: booster.train_loss.clone(),
+        valid_loss: booster.valid_loss.clone(),
+        valid_auc,
+        valid_logloss_calibrated,
+        valid_brier,
+        reliability: curve,
+        importance: booster.importance(),
+        calibration: opts.calibration,
+    };
+    Ok((booster, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn holds_out_the_last_rows_and_calibrates() {
+        let n = 600;
+        let names = vec!["a".to_string(), "b".to_string()];
+        let a: Vec<f64> = (0..n).map(|i| ((i * 37) % 101) as f64 / 101.0).collect();
+        let b: Vec<f64> = (0..n).map(|i| ((i * 53) % 97) as f64 / 97.0).collect();
+        let y: Vec<f64> = a.iter().zip(&b).map(|(a, b)| if a + 0.3 * b > 0.6 { 1.0 } else { 0.0 }).collect();
+        let opts = FitOptions { params: TrainParams { num_trees: 20, min_data_in_leaf: 5, ..Default::default() }, ..Default::default() };
+        let mut seen = 0;
+        let (booster, report) = fit(&names, &[a, b], &y, &opts, &mut |_| seen += 1).unwrap();
+        assert_eq!(seen, 20);
+        assert_eq!((report.rows_train, report.rows_valid), (480, 120));
+        assert_eq!(report.train_loss.len(), 20);
+        assert_eq!(report.valid_loss.len(), 20);
+        assert!(report.valid_auc.unwrap() > 0.9);
+        assert!(booster.calibration.is_some());
+        assert_eq!(report.model_sha, booster.model_sha());
+        assert!(!report.reliability.is_empty());
+        let none = FitOptions { valid_fraction: 0.0, ..opts.clone() };
+        assert!(fit(&names, &[vec![0.0; 10], vec![0.0; 10]], &[0.0; 10], &none, &mut |_| {}).is_err());
+    }
+}
