@@ -107,6 +107,7 @@ pub fn App() -> impl IntoView {
                 Route::Data => view! { <pages::data::DataPage/> }.into_any(),
                 Route::Models => view! { <pages::models::ModelsPage/> }.into_any(),
                 Route::Build => view! { <pages::build::BuildPage/> }.into_any(),
+                Route::Train => view! { <pages::train::TrainPage/> }.into_any(),
                 other => view! { <pages::upcoming::Upcoming route=other/> }.into_any(),
             }}
         </main>

@@ -12,9 +12,10 @@ use std::rc::Rc;
 use idb::{Database, Factory, KeyPath, ObjectStoreParams, Query, TransactionMode, TransactionResult};
 use js_sys::Array;
 use serde::{Deserialize, Serialize};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use engine::data::{Series, Summary};
+use engine::gbt::fit::{FitOptions, FitReport};
 use engine::matrix::{BuildSummary, Preview};
 use engine::model::Model;
 
@@ -23,13 +24,14 @@ use crate::protocol::SeriesLayout;
 
 pub const DB_NAME: &str = "btb-workbench";
 /// Current schema. Each version's step lives in [`migrate`]; never edit a released step.
-pub const DB_VERSION: u32 = 3;
+pub const DB_VERSION: u32 = 4;
 
 const DATASETS: &str = "datasets";
 const COLUMNS: &str = "columns";
 const SETTINGS: &str = "settings";
 const MODELS: &str = "models";
 const MATRICES: &str = "matrices";
+const TRAINED: &str = "trained";
 
 /// One stored dataset's description; its bars live in the `columns` store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,6 +89,21 @@ pub struct MemoryStore {
     settings: BTreeMap<String, String>,
     models: BTreeMap<String, ModelRecord>,
     matrices: BTreeMap<String, (MatrixMeta, Vec<u8>)>,
+    trained: BTreeMap<String, TrainedRecord>,
+}
+
+/// A trained model: the engine's report, the versioned model file, and what it was trained on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainedRecord {
+    pub model_sha: String,
+    pub model_id: String,
+    pub matrix_sha: String,
+    pub created: f64,
+    pub train_ms: f64,
+    pub options: FitOptions,
+    pub report: FitReport,
+    /// The model file (`Booster::to_model_json`), reloadable bit-identically.
+    pub model_json: String,
 }
 
 /// A model as the app keeps it: the engine's resolved model plus the dataset it draws bars from.
@@ -134,6 +151,12 @@ fn migrate(db: &Database, old_version: u32) -> Result<(), idb::Error> {
         params.key_path(Some(KeyPath::new_single("model_id")));
         db.create_object_store(MODELS, params)?;
         db.create_object_store(MATRICES, ObjectStoreParams::new())?;
+    }
+    if old_version < 4 {
+        // v4: trained models, keyed by model_sha (the model file is part of the record).
+        let mut params = ObjectStoreParams::new();
+        params.key_path(Some(KeyPath::new_single("model_sha")));
+        db.create_object_store(TRAINED, params)?;
     }
     Ok(())
 }
@@ -415,6 +438,53 @@ impl Store {
                 Ok(serde_wasm_bindgen::from_value(meta).ok())
             }
         }
+    }
+
+    /// A stored matrix's bytes (`Matrix::to_bytes`), to hand to a worker.
+    pub async fn matrix_bytes(&self, sha: &str) -> Result<Option<js_sys::Uint8Array>, StoreError> {
+        match self {
+            Store::Memory(m) => Ok(m.borrow().matrices.get(sha).map(|(_, b)| js_sys::Uint8Array::from(b.as_slice()))),
+            Store::Indexed(db) => {
+                let tx = db.transaction(&[MATRICES], TransactionMode::ReadOnly).map_err(failed)?;
+                let store = tx.object_store(MATRICES).map_err(failed)?;
+                let value = store.get(Query::from(JsValue::from(sha))).map_err(failed)?.await.map_err(failed)?;
+                let Some(value) = value else { return Ok(None) };
+                let bytes = js_sys::Reflect::get(&value, &"bytes".into()).map_err(|e| failed(format!("{e:?}")))?;
+                Ok(bytes.dyn_into::<js_sys::Uint8Array>().ok())
+            }
+        }
+    }
+
+    pub async fn put_trained(&self, record: &TrainedRecord) -> Result<(), StoreError> {
+        match self {
+            Store::Memory(m) => {
+                m.borrow_mut().trained.insert(record.model_sha.clone(), record.clone());
+                Ok(())
+            }
+            Store::Indexed(db) => {
+                let name = record.model_id.as_str();
+                let tx = db.transaction(&[TRAINED], TransactionMode::ReadWrite).map_err(failed)?;
+                let store = tx.object_store(TRAINED).map_err(failed)?;
+                let value = serde_wasm_bindgen::to_value(record).map_err(failed)?;
+                let _ = store.put(&value, None).map_err(|e| classify(e, name))?;
+                finish(tx, name).await
+            }
+        }
+    }
+
+    /// Trained models, newest first.
+    pub async fn trained(&self) -> Result<Vec<TrainedRecord>, StoreError> {
+        let mut out: Vec<TrainedRecord> = match self {
+            Store::Memory(m) => m.borrow().trained.values().cloned().collect(),
+            Store::Indexed(db) => {
+                let tx = db.transaction(&[TRAINED], TransactionMode::ReadOnly).map_err(failed)?;
+                let store = tx.object_store(TRAINED).map_err(failed)?;
+                let values = store.get_all(None, None).map_err(failed)?.await.map_err(failed)?;
+                values.into_iter().filter_map(|v| serde_wasm_bindgen::from_value(v).ok()).collect()
+            }
+        };
+        out.sort_by(|a, b| b.created.total_cmp(&a.created));
+        Ok(out)
     }
 
     pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {

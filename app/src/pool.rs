@@ -15,6 +15,7 @@ use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
 
 use engine::data::{LoadOptions, Summary};
 use engine::matrix::{BuildSpec, BuildSummary, Preview};
+use engine::gbt::fit::{FitOptions, FitReport};
 use engine::model::Model;
 
 use crate::protocol::{self, Request, Response, SeriesLayout};
@@ -211,6 +212,25 @@ impl EngineWorker {
                     .map(|b| Built { summary, preview, feature_names, build_ms, bytes: b.to_vec() })
                     .map_err(|_| "the worker sent no matrix".to_string()),
             ),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Trains on a stored matrix in the worker; `on_tree(tree, train_loss, valid_loss)` after each tree.
+    pub async fn train(
+        &self,
+        options: FitOptions,
+        matrix_bytes: js_sys::Uint8Array,
+        on_tree: impl Fn(usize, f64, Option<f64>),
+    ) -> Result<(FitReport, String, f64), String> {
+        let payload = Array::of1(&matrix_bytes);
+        self.call(&Request::Train { options }, &payload, &Array::new(), |msg, _| match msg {
+            Response::TreeDone { tree, train_loss, valid_loss } => {
+                on_tree(tree, train_loss, valid_loss);
+                None
+            }
+            Response::Trained { report, model_json, train_ms } => Some(Ok((report, model_json, train_ms))),
             _ => None,
         })
         .await

@@ -8,10 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use engine::data::{LoadOptions, Summary};
 use engine::matrix::{BuildSpec, BuildSummary, Preview};
+use engine::gbt::fit::{FitOptions, FitReport};
 use engine::model::Model;
 
 /// Bumped whenever a variant changes shape; a worker answering another version is refused.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
@@ -23,6 +24,8 @@ pub enum Request {
     /// The `matrix_sha` a `BuildMatrix` with these inputs would give, to look up the cache
     /// first. Buffers as for `BuildMatrix`.
     MatrixSha { model: Model, spec: BuildSpec, tz: String, layout: SeriesLayout },
+    /// Train a model on a stored matrix. Buffers: `[matrix bytes]` (`Matrix::to_bytes`).
+    Train { options: FitOptions },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -36,6 +39,9 @@ pub enum Response {
     /// Buffers: `[matrix bytes]` (`Matrix::to_bytes`), to be cached under `summary.matrix_sha`.
     Built { summary: BuildSummary, preview: Preview, feature_names: Vec<String>, build_ms: f64 },
     Sha { matrix_sha: String },
+    /// After each tree: its losses (valid is `None` without a validation set).
+    TreeDone { tree: usize, train_loss: f64, valid_loss: Option<f64> },
+    Trained { report: FitReport, model_json: String, train_ms: f64 },
     Failed { message: String },
 }
 

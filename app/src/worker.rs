@@ -61,6 +61,26 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) {
                 Err(message) => post(scope, &Response::Failed { message }),
             }
         }
+        Request::Train { options } => {
+            let bytes = buffers.get(0).dyn_into::<Uint8Array>().map(|b| b.to_vec()).unwrap_or_default();
+            let started = js_sys::Date::now();
+            let result = engine::matrix::Matrix::from_bytes(&bytes).map_err(|e| e.to_string()).and_then(|m| {
+                let mut progress = |p: engine::gbt::TreeProgress| {
+                    post(scope, &Response::TreeDone { tree: p.tree, train_loss: p.train_loss, valid_loss: p.valid_loss })
+                };
+                let (booster, report) = engine::gbt::fit::fit(&m.feature_names, &m.features, &m.label, &options, &mut progress)
+                    .map_err(|e| e.to_string())?;
+                let model_json = booster.to_model_json().map_err(|e| e.to_string())?;
+                Ok((report, model_json))
+            });
+            match result {
+                Ok((report, model_json)) => {
+                    let train_ms = js_sys::Date::now() - started;
+                    post(scope, &Response::Trained { report, model_json, train_ms })
+                }
+                Err(message) => post(scope, &Response::Failed { message }),
+            }
+        }
         Request::BuildMatrix { model, spec, tz, layout } => {
             let arrays: Vec<JsValue> = buffers.iter().collect();
             let series = match columns::from_arrays(&layout, &arrays) {

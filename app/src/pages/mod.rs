@@ -1,4 +1,5 @@
 pub mod build;
 pub mod data;
 pub mod models;
+pub mod train;
 pub mod upcoming;

@@ -1,0 +1,62 @@
+// Train as a user meets it: a model with a built matrix, Start Training, per-tree progress from
+// the worker, loss curves, importance and reliability; the trained model survives a reload.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, shot } from './browser.mjs';
+
+let srv;
+before(async () => { srv = await startServer(); });
+after(() => srv.server.close());
+
+test('train aapl_swing_daily with calibration and see its curves', async () => {
+  const { context, page, errors } = await launch();
+  try {
+    await page.goto(srv.base + '#/train');
+    await page.waitForSelector('[data-page=train]');
+    // No model yet: the page says what to do first.
+    await page.waitForSelector('text=Nothing to train yet');
+    await page.click('nav a[data-route=models]');
+    await page.waitForSelector('[data-testid=ticker] option[value=AAPL]', { state: 'attached', timeout: 60_000 });
+    await page.selectOption('[data-testid=ticker]', 'AAPL');
+    await page.click('[data-testid=create-model]');
+    await page.click('[data-testid=models] tr[data-model=aapl_swing_daily] [data-testid=open-build]');
+    await page.click('[data-testid=build-matrix]');
+    await page.waitForSelector('[data-testid=matrix-sha]', { timeout: 60_000 });
+
+    await page.click('nav a[data-route=train]');
+    await page.waitForSelector('[data-testid=start-training]');
+    await page.fill('[data-testid=trees]', '60');
+    await page.fill('[data-testid=early-stopping]', '0');
+    await page.selectOption('[data-testid=calibration]', 'isotonic');
+    await page.click('[data-testid=start-training]');
+    const sha = await page.locator('[data-testid=model-sha]').getAttribute('data-sha', { timeout: 120_000 });
+    assert.match(sha, /^[0-9a-f]{64}$/);
+    assert.equal(await page.locator('[data-testid=trees-built]').innerText(), '60');
+    const auc = Number(await page.locator('[data-testid=valid-auc]').innerText());
+    assert.ok(auc > 0.3 && auc < 1, `validation AUC ${auc}`);
+    assert.equal(await page.locator('[data-testid=loss-chart] polyline.train').count(), 1);
+    const points = (await page.locator('[data-testid=loss-chart] polyline.train').getAttribute('points')).trim().split(' ');
+    assert.equal(points.length, 60, 'one point per tree');
+    assert.ok((await page.locator('[data-testid=reliability-chart] circle').count()) >= 3);
+    assert.equal(await page.locator('[data-testid=importance] tbody tr').count(), 20);
+    await shot(page, 'page-train');
+
+    // A bad setting is explained, not crashed on.
+    await page.fill('[data-testid=lr]', 'fast');
+    await page.click('[data-testid=start-training]');
+    assert.match(await page.locator('[data-testid=train-error]').innerText(), /learning rate/);
+
+    // Same settings, same seed → the same model, bit for bit.
+    await page.fill('[data-testid=lr]', '0.1');
+    await page.click('[data-testid=start-training]');
+    await page.waitForSelector('[data-testid=start-training]:not([disabled])', { timeout: 120_000 });
+    assert.equal(await page.locator('[data-testid=model-sha]').getAttribute('data-sha'), sha);
+
+    await page.reload();
+    await page.waitForSelector(`[data-testid=trained] li[data-sha="${sha}"]`, { timeout: 30_000 });
+    assert.equal(await page.locator('[data-testid=model-sha]').getAttribute('data-sha', { timeout: 30_000 }), sha);
+    assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), [], 'no page errors');
+  } finally {
+    await context.close();
+  }
+});
