@@ -402,8 +402,10 @@ const DEMO_AAPL_BYTES_SHA: &str = "bc60b9372ca956ed4d728dc8475f3ad278801fb7b6138
 #[test]
 fn demo_aapl_model_is_pinned() {
     let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/demo/stocks-daily-2000-2013.csv.gz")).unwrap();
-    let sha = engine::gbt::demo_check_model_sha(&bytes).unwrap();
+    let (sha, preds) = engine::gbt::demo_check_model_sha(&bytes).unwrap();
     assert_eq!(sha, DEMO_AAPL_MODEL_SHA);
+    assert_eq!(preds, DEMO_AAPL_PREDICTIONS_SHA);
 }
 
+const DEMO_AAPL_PREDICTIONS_SHA: &str = "28f6428dabb97d9f30bac8947f741fb63fe46b90d1e2bb626dddfc801822ac38";
 const DEMO_AAPL_MODEL_SHA: &str = "00ae760d64cd8db5f1582902597f317fe1e33e78e04edef9444eba44ec04d90e";
