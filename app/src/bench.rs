@@ -82,6 +82,8 @@ pub fn bench_gbt(x: Vec<f64>, n_features: usize, y: Vec<f64>, trees: usize) -> S
         },
         valid_fraction: 0.0,
         calibration: engine::gbt::fit::CalibrationKind::None,
+        calibration_folds: 0,
+        purge: 0,
     };
     let t = now_ms();
     let fitted = engine::gbt::fit::fit(&names, &columns, &y, &opts, &mut |_| {});

@@ -61,10 +61,14 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) {
                 Err(message) => post(scope, &Response::Failed { message }),
             }
         }
-        Request::Train { options } => {
+        Request::Train { mut options } => {
             let bytes = buffers.get(0).dyn_into::<Uint8Array>().map(|b| b.to_vec()).unwrap_or_default();
             let started = js_sys::Date::now();
             let result = engine::matrix::Matrix::from_bytes(&bytes).map_err(|e| e.to_string()).and_then(|m| {
+                // Out-of-fold folds are purged by the matrix's own label horizon.
+                if options.purge == 0 {
+                    options.purge = m.distance_max;
+                }
                 let mut progress = |p: engine::gbt::TreeProgress| {
                     post(scope, &Response::TreeDone { tree: p.tree, train_loss: p.train_loss, valid_loss: p.valid_loss })
                 };

@@ -3,7 +3,8 @@
 //! ```text
 //! btb train --matrix FILE.{csv,parquet} --label COL [--trees N] [--leaves N] [--lr X] [--max-bin N]
 //!           [--max-depth N] [--min-data-in-leaf N] [--seed S] [--valid-fraction F]
-//!           [--early-stopping N] [--calibration sigmoid|isotonic|none] --out model.json [--json]
+//!           [--early-stopping N] [--calibration sigmoid|isotonic|none]
+//!           [--calibration-folds K --purge H] --out model.json [--json]
 //! btb predict --model model.json --matrix FILE.{csv,parquet} --out preds.csv
 //! ```
 //!
@@ -62,9 +63,16 @@ pub struct TrainArgs {
     /// Stop after this many trees without validation improvement (0 = never).
     #[arg(long, default_value_t = 0)]
     pub early_stopping: usize,
-    /// Calibrator fitted on the validation predictions.
+    /// Calibrator, fitted on the validation predictions (or out-of-fold, see --calibration-folds).
     #[arg(long, default_value = "sigmoid", value_parser = ["sigmoid", "isotonic", "none"])]
     pub calibration: String,
+    /// Fit the calibrator on out-of-fold predictions of this many purged walk-forward folds over
+    /// the training rows instead of on the validation rows (0 = validation rows).
+    #[arg(long, default_value_t = 0)]
+    pub calibration_folds: usize,
+    /// Rows purged before each fold's test block (the label horizon of the matrix).
+    #[arg(long, default_value_t = 0)]
+    pub purge: usize,
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     #[arg(long)]
@@ -281,7 +289,13 @@ pub fn train(args: TrainArgs) -> Result<String, CliError> {
         early_stopping_rounds: args.early_stopping,
         ..Default::default()
     };
-    let opts = FitOptions { params, valid_fraction: args.valid_fraction, calibration };
+    let opts = FitOptions {
+        params,
+        valid_fraction: args.valid_fraction,
+        calibration,
+        calibration_folds: args.calibration_folds,
+        purge: args.purge,
+    };
     let start = Instant::now();
     let (booster, report) = fit(&names, &cols, &y, &opts, &mut |_| {}).map_err(gbt_err)?;
     let train_seconds = start.elapsed().as_secs_f64();

@@ -1,6 +1,10 @@
 //! Training throughput: 200 trees (31 leaves, 255 bins, lr 0.1) on 50k × 40 synthetic rows with
 //! ~5% missing values, as `tests/gbt/compare_lightgbm.py` runs LightGBM.
 //!
+//! Prediction throughput: `predict_proba` of the trained 200-tree model on the 50k × 40 training
+//! rows and on the 10k × 40 holdout (one thread, best of 5 passes, rows/s). The Python script
+//! times LightGBM's `Booster.predict` on the same shapes.
+//!
 //! ```text
 //! cargo bench -p engine --bench gbt
 //! ```
@@ -49,6 +53,7 @@ fn main() {
     let p = TrainParams { num_trees: 200, ..Default::default() };
     let mut best = f64::INFINITY;
     let mut sha = String::new();
+    let mut model = None;
     for _ in 0..3 {
         let t = Instant::now();
         let b = train(&x, &y[..50_000], None, &p, &mut |_| {}).expect("train");
@@ -57,6 +62,25 @@ fn main() {
         sha = b.model_sha();
         black_box(auc(&probs, &y[50_000..]));
         println!("holdout AUC {:.5}", auc(&probs, &y[50_000..]));
+        model = Some(b);
     }
     println!("gbt train 50000 x 40, 200 trees: best {best:.3} s  (model {})", &sha[..12]);
+
+    let b = model.expect("trained");
+    for (what, m) in [("train rows", &x), ("holdout", &xt)] {
+        let rows = m.rows();
+        let mut best = f64::INFINITY;
+        for _ in 0..5 {
+            let t = Instant::now();
+            let probs = b.predict_proba(black_box(m)).expect("predict");
+            best = best.min(t.elapsed().as_secs_f64());
+            black_box(probs);
+        }
+        println!(
+            "gbt predict_proba {rows} x 40 ({what}), {} trees: best {:.4} s = {:.0} rows/s",
+            b.trees.len(),
+            best,
+            rows as f64 / best
+        );
+    }
 }

@@ -52,8 +52,18 @@ test('train aapl_swing_daily with calibration and see its curves', async () => {
     await page.waitForSelector('[data-testid=start-training]:not([disabled])', { timeout: 120_000 });
     assert.equal(await page.locator('[data-testid=model-sha]').getAttribute('data-sha'), sha);
 
+    // Calibrated on out-of-fold predictions instead: same trees, another calibrator, another sha.
+    await page.selectOption('[data-testid=calibration-folds]', '4');
+    await page.click('[data-testid=start-training]');
+    await page.waitForFunction((old) => {
+      const el = document.querySelector('[data-testid=model-sha]');
+      return el && el.dataset.sha !== old;
+    }, sha, { timeout: 120_000 });
+    assert.match(await page.locator('[data-testid=calibrated-on]').innerText(), /out-of-fold, 4 folds/);
+
     await page.reload();
     await page.waitForSelector(`[data-testid=trained] li[data-sha="${sha}"]`, { timeout: 30_000 });
+    await page.locator(`[data-testid=trained] li[data-sha="${sha}"] button`).click();
     assert.equal(await page.locator('[data-testid=model-sha]').getAttribute('data-sha', { timeout: 30_000 }), sha);
     assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), [], 'no page errors');
   } finally {

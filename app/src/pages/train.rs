@@ -27,6 +27,8 @@ struct Settings {
     early_stopping: RwSignal<String>,
     valid_fraction: RwSignal<String>,
     calibration: RwSignal<CalibrationKind>,
+    /// 0 = fit the calibrator on the validation holdout; k = on k out-of-fold folds.
+    calibration_folds: RwSignal<usize>,
 }
 
 impl Settings {
@@ -45,6 +47,7 @@ impl Settings {
             early_stopping: s("20".into()),
             valid_fraction: s("0.2".into()),
             calibration: RwSignal::new(CalibrationKind::Sigmoid),
+            calibration_folds: RwSignal::new(0),
         }
     }
 
@@ -67,7 +70,13 @@ impl Settings {
             early_stopping_rounds: num("early stopping", self.early_stopping)?,
             ..TrainParams::default()
         };
-        Ok(FitOptions { params, valid_fraction: num("validation fraction", self.valid_fraction)?, calibration: self.calibration.get_untracked() })
+        Ok(FitOptions {
+            params,
+            valid_fraction: num("validation fraction", self.valid_fraction)?,
+            calibration: self.calibration.get_untracked(),
+            calibration_folds: self.calibration_folds.get_untracked(),
+            purge: 0,
+        })
     }
 }
 
@@ -237,6 +246,14 @@ pub fn TrainPage() -> impl IntoView {
                                 <option value="none">"None"</option>
                             </select>
                         </label>
+                        <label>"Calibrate on"
+                            <select data-testid="calibration-folds" on:change=move |ev| {
+                                settings.calibration_folds.set(event_target_value(&ev).parse().unwrap_or(0))
+                            }>
+                                <option value="0">"the validation rows (last)"</option>
+                                <option value="4">"out-of-fold predictions (4 purged walk-forward folds)"</option>
+                            </select>
+                        </label>
                         <button class="primary" data-testid="start-training" disabled=move || training.get() on:click=start>
                             {move || if training.get() { "Training…" } else { "Start Training" }}
                         </button>
@@ -301,7 +318,11 @@ fn TrainedView(t: TrainedRecord) -> impl IntoView {
             <div class="kpis">
                 <div><b data-testid="trees-built">{r.trees}</b><span>{format!("trees (best iteration {})", r.best_iteration)}</span></div>
                 <div><b data-testid="valid-auc">{f(r.valid_auc, 3)}</b><span>"validation AUC"</span></div>
-                <div><b>{f(r.valid_logloss_calibrated, 4)}</b><span>{format!("logloss ({:?})", r.calibration).to_lowercase()}</span></div>
+                <div><b>{f(r.valid_logloss_calibrated, 4)}</b><span data-testid="calibrated-on">{
+                    let how = format!("{:?}", r.calibration).to_lowercase();
+                    if r.calibration_folds > 0 { format!("logloss ({how}, fitted out-of-fold, {} folds)", r.calibration_folds) }
+                    else { format!("logloss ({how}, fitted on validation)") }
+                }</span></div>
                 <div><b>{f(r.valid_brier, 4)}</b><span>"Brier score"</span></div>
                 <div><b>{format::thousands(r.rows_train)}</b><span>"training rows"</span></div>
                 <div><b>{format::thousands(r.rows_valid)}</b><span>"validation rows (last)"</span></div>

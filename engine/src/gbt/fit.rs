@@ -33,12 +33,52 @@ pub struct FitOptions {
     /// Last fraction of rows held out for validation, early stopping and calibration; 0 = none.
     pub valid_fraction: f64,
     pub calibration: CalibrationKind,
+    /// When > 0, the calibrator is fitted on out-of-fold predictions of this many purged
+    /// walk-forward folds over the training rows (each fold's model sees only earlier rows), not
+    /// on the validation holdout.
+    #[serde(default)]
+    pub calibration_folds: usize,
+    /// Rows dropped from each fold's training set before its test block: the label horizon, so
+    /// no training label overlaps a tested bar.
+    #[serde(default)]
+    pub purge: usize,
 }
 
 impl Default for FitOptions {
     fn default() -> Self {
-        FitOptions { params: TrainParams::default(), valid_fraction: 0.2, calibration: CalibrationKind::Sigmoid }
+        FitOptions {
+            params: TrainParams::default(),
+            valid_fraction: 0.2,
+            calibration: CalibrationKind::Sigmoid,
+            calibration_folds: 0,
+            purge: 0,
+        }
     }
+}
+
+/// Out-of-fold probabilities (uncalibrated) and their labels over the first `n` rows, from purged
+/// walk-forward folds: the rows each fold tests, predicted by a model trained on earlier rows only.
+fn out_of_fold(
+    names: &[String],
+    columns: &[Vec<f64>],
+    y: &[f64],
+    n: usize,
+    opts: &FitOptions,
+) -> Result<(Vec<f64>, Vec<f64>), GbtError> {
+    let folds = crate::cv::splits(n, opts.calibration_folds, crate::cv::CvKind::WalkForward, opts.purge, 0)
+        .map_err(|e| GbtError::Calibration(format!("out-of-fold calibration: {e}")))?;
+    let params = TrainParams { early_stopping_rounds: 0, ..opts.params.clone() };
+    let (mut probs, mut labels) = (Vec::new(), Vec::new());
+    for fold in &folds {
+        let rows: Vec<usize> = fold.train_rows().collect();
+        let tr: Vec<Vec<f64>> = columns.iter().map(|c| rows.iter().map(|&i| c[i]).collect()).collect();
+        let ytr: Vec<f64> = rows.iter().map(|&i| y[i]).collect();
+        let te: Vec<Vec<f64>> = columns.iter().map(|c| c[fold.test.clone()].to_vec()).collect();
+        let booster = train(&ColumnMatrix::new(names, &tr)?, &ytr, None, &params, &mut |_| {})?;
+        probs.extend(booster.predict_proba_uncalibrated(&ColumnMatrix::new(names, &te)?)?);
+        labels.extend_from_slice(&y[fold.test.clone()]);
+    }
+    Ok((probs, labels))
 }
 
 /// What a training run produced, for display and for the record kept beside the model.
@@ -60,6 +100,9 @@ pub struct FitReport {
     pub reliability: Vec<ReliabilityBin>,
     pub importance: Vec<FeatureImportance>,
     pub calibration: CalibrationKind,
+    /// 0 when calibrated on the validation holdout, else the number of out-of-fold folds.
+    #[serde(default)]
+    pub calibration_folds: usize,
 }
 
 /// Trains on labelled rows (`y` in {0, 1}, one value per row of `columns`).
@@ -79,8 +122,10 @@ pub fn fit(
     if n_train == 0 {
         return Err(GbtError::Empty);
     }
-    if n_valid == 0 && opts.calibration != CalibrationKind::None {
-        return Err(GbtError::Calibration("calibration needs a validation set (valid_fraction > 0)".into()));
+    if n_valid == 0 && opts.calibration != CalibrationKind::None && opts.calibration_folds == 0 {
+        return Err(GbtError::Calibration(
+            "calibration needs a validation set (valid_fraction > 0) or out-of-fold folds (calibration_folds > 0)".into(),
+        ));
     }
     let (tr, va): (Vec<Vec<f64>>, Vec<Vec<f64>>) =
         columns.iter().map(|c| (c[..n_train.min(c.len())].to_vec(), c[n_train.min(c.len())..].to_vec())).unzip();
@@ -90,22 +135,40 @@ pub fn fit(
     let valid = (n_valid > 0).then_some((&xv, yva));
     let mut booster = train(&x, ytr, valid, &opts.params, progress)?;
 
+    // The calibrator: on out-of-fold predictions when asked, else on the validation holdout.
+    let oof = if opts.calibration_folds > 0 && opts.calibration != CalibrationKind::None {
+        Some(out_of_fold(names, columns, y, n_train, opts)?)
+    } else {
+        None
+    };
+    let pv = if n_valid > 0 { Some(booster.predict_proba_uncalibrated(&xv)?) } else { None };
+    let (fit_p, fit_y): (&[f64], &[f64]) = match (&oof, &pv) {
+        (Some((p, l)), _) => (p, l),
+        (None, Some(p)) => (p, yva),
+        (None, None) => (&[], &[]),
+    };
+    booster.calibration = match opts.calibration {
+        CalibrationKind::Sigmoid => Some(Calibrator::fit_sigmoid(fit_p, fit_y)?),
+        CalibrationKind::Isotonic => Some(Calibrator::fit_isotonic(fit_p, fit_y)?),
+        CalibrationKind::None => None,
+    };
+    // Reported on the holdout when there is one (calibrated by rows it never saw when the
+    // calibrator came from out-of-fold predictions), else on the out-of-fold predictions.
+    let (eval_p, eval_y): (Vec<f64>, &[f64]) = match (&pv, &oof) {
+        (Some(p), _) => (p.clone(), yva),
+        (None, Some((p, l))) => (p.clone(), l),
+        (None, None) => (Vec::new(), &[]),
+    };
     let (mut valid_auc, mut valid_logloss_calibrated, mut valid_brier, mut curve) = (None, None, None, Vec::new());
-    if n_valid > 0 {
-        let pv = booster.predict_proba_uncalibrated(&xv)?;
-        valid_auc = Some(auc(&pv, yva));
-        booster.calibration = match opts.calibration {
-            CalibrationKind::Sigmoid => Some(Calibrator::fit_sigmoid(&pv, yva)?),
-            CalibrationKind::Isotonic => Some(Calibrator::fit_isotonic(&pv, yva)?),
-            CalibrationKind::None => None,
-        };
+    if !eval_p.is_empty() {
+        valid_auc = Some(auc(&eval_p, eval_y));
         let pc: Vec<f64> = match &booster.calibration {
-            Some(c) => pv.iter().map(|&p| c.apply(p)).collect(),
-            None => pv,
+            Some(c) => eval_p.iter().map(|&p| c.apply(p)).collect(),
+            None => eval_p,
         };
-        valid_logloss_calibrated = Some(logloss(&pc, yva));
-        valid_brier = Some(brier(&pc, yva));
-        curve = reliability(&pc, yva, 10);
+        valid_logloss_calibrated = Some(logloss(&pc, eval_y));
+        valid_brier = Some(brier(&pc, eval_y));
+        curve = reliability(&pc, eval_y, 10);
     }
     let report = FitReport {
         model_sha: booster.model_sha(),
@@ -121,6 +184,7 @@ pub fn fit(
         reliability: curve,
         importance: booster.importance(),
         calibration: opts.calibration,
+        calibration_folds: opts.calibration_folds,
     };
     Ok((booster, report))
 }
@@ -138,7 +202,7 @@ mod tests {
         let y: Vec<f64> = a.iter().zip(&b).map(|(a, b)| if a + 0.3 * b > 0.6 { 1.0 } else { 0.0 }).collect();
         let opts = FitOptions { params: TrainParams { num_trees: 20, min_data_in_leaf: 5, ..Default::default() }, ..Default::default() };
         let mut seen = 0;
-        let (booster, report) = fit(&names, &[a, b], &y, &opts, &mut |_| seen += 1).unwrap();
+        let (booster, report) = fit(&names, &[a.clone(), b.clone()], &y, &opts, &mut |_| seen += 1).unwrap();
         assert_eq!(seen, 20);
         assert_eq!((report.rows_train, report.rows_valid), (480, 120));
         assert_eq!(report.train_loss.len(), 20);
@@ -147,6 +211,15 @@ mod tests {
         assert!(booster.calibration.is_some());
         assert_eq!(report.model_sha, booster.model_sha());
         assert!(!report.reliability.is_empty());
+        // Out-of-fold calibration: four purged walk-forward folds over the training rows.
+        let oof = FitOptions { calibration_folds: 4, purge: 3, ..opts.clone() };
+        let (b2, r2) = fit(&names, &[a.clone(), b.clone()], &y, &oof, &mut |_| {}).unwrap();
+        assert_eq!(r2.calibration_folds, 4);
+        assert_eq!(b2.trees.len(), booster.trees.len(), "the final model is the same training run");
+        assert_ne!(b2.calibration, booster.calibration, "a calibrator fitted on other predictions");
+        let oof_only = FitOptions { valid_fraction: 0.0, ..oof.clone() };
+        let (_, r3) = fit(&names, &[a.clone(), b.clone()], &y, &oof_only, &mut |_| {}).unwrap();
+        assert!(!r3.reliability.is_empty(), "reported on out-of-fold predictions without a holdout");
         let none = FitOptions { valid_fraction: 0.0, ..opts.clone() };
         assert!(fit(&names, &[vec![0.0; 10], vec![0.0; 10]], &[0.0; 10], &none, &mut |_| {}).is_err());
     }
