@@ -47,6 +47,6 @@ fn demo_dataset_and_matrix_match_native() {
 #[wasm_bindgen_test]
 fn demo_model_training_matches_native() {
     let (model_sha, predictions_sha) = engine::gbt::demo_check_model_sha(DEMO).unwrap();
-    assert_eq!(model_sha, "00ae760d64cd8db5f1582902597f317fe1e33e78e04edef9444eba44ec04d90e");
-    assert_eq!(predictions_sha, "28f6428dabb97d9f30bac8947f741fb63fe46b90d1e2bb626dddfc801822ac38");
+    assert_eq!(model_sha, "5ceb46148cd4ce12c06906df4c1ac6f2ec5309b2fa4d35ffcfbb3e307c4a8e45");
+    assert_eq!(predictions_sha, "95bfce653846e02bdcbcf24a6ddbf23ab71040b50515de2576ffcba50fb078c4");
 }

@@ -407,5 +407,5 @@ fn demo_aapl_model_is_pinned() {
     assert_eq!(preds, DEMO_AAPL_PREDICTIONS_SHA);
 }
 
-const DEMO_AAPL_PREDICTIONS_SHA: &str = "28f6428dabb97d9f30bac8947f741fb63fe46b90d1e2bb626dddfc801822ac38";
-const DEMO_AAPL_MODEL_SHA: &str = "00ae760d64cd8db5f1582902597f317fe1e33e78e04edef9444eba44ec04d90e";
+const DEMO_AAPL_PREDICTIONS_SHA: &str = "95bfce653846e02bdcbcf24a6ddbf23ab71040b50515de2576ffcba50fb078c4";
+const DEMO_AAPL_MODEL_SHA: &str = "5ceb46148cd4ce12c06906df4c1ac6f2ec5309b2fa4d35ffcfbb3e307c4a8e45";

@@ -5,7 +5,10 @@
 //! `L(left) + L(right) − L(parent)` with `L(G, H) = T(G)² / (H + λ2)`, `T` the L1
 //! soft-threshold; with monotone constraints each leaf carries output bounds and the gain is
 //! evaluated at the clamped outputs (LightGBM's "basic" method). Each split tries sending the
-//! missing-value bin left and right and keeps the better default direction.
+//! missing-value bin left and right and keeps the better default direction. As in LightGBM,
+//! thresholds are scanned from the top bin down (missing left) and then from the bottom up
+//! (missing right), equal gains go to the earlier candidate, and the row counts checked against
+//! `min_data_in_leaf` are estimated from the bins' hessians (`round(h · n / H)` per bin).
 
 use serde::{Deserialize, Serialize};
 
@@ -151,10 +154,8 @@ struct Split {
     gain: f64,
     lg: f64,
     lh: f64,
-    ln: u32,
     rg: f64,
     rh: f64,
-    rn: u32,
     lout: f64,
     rout: f64,
 }
@@ -251,7 +252,6 @@ impl Grower {
                 }
             }
             seg[nl..].copy_from_slice(&self.tmp);
-            debug_assert_eq!(nl as u32, s.ln);
 
             // Output bounds of the children (basic monotone method).
             let (mut llo, mut lhi, mut rlo, mut rhi) = (lo, hi, lo, hi);
@@ -271,8 +271,8 @@ impl Grower {
             let ri_node = li_node + 1;
             let lval = leaf_output(s.lg, s.lh, p, llo, lhi);
             let rval = leaf_output(s.rg, s.rh, p, rlo, rhi);
-            nodes.push(Node::leaf(lval * p.learning_rate, s.lh, s.ln));
-            nodes.push(Node::leaf(rval * p.learning_rate, s.rh, s.rn));
+            nodes.push(Node::leaf(lval * p.learning_rate, s.lh, nl as u32));
+            nodes.push(Node::leaf(rval * p.learning_rate, s.rh, (len - nl) as u32));
             {
                 let n = &mut nodes[node];
                 n.feature = s.feature as i32;
@@ -325,6 +325,9 @@ impl Grower {
     }
 }
 
+/// Relative gain difference below which two split candidates count as tied.
+const GAIN_TIE_EPS: f64 = 1e-10;
+
 /// The best split of a leaf over `features`, if any gains more than `min_gain_to_split`.
 fn best_split(
     data: &BinnedDataset,
@@ -355,38 +358,79 @@ fn best_split(
         let hf = &hist[data.offsets[f]..data.offsets[f] + nb];
         let m = hf[nv];
         let mono = if constrained { p.monotone_constraints.get(f).copied().unwrap_or(0) } else { 0 };
-        let dirs: &[bool] = if m.n > 0 { &[false, true] } else { &[false] };
-        let (mut ag, mut ah, mut an) = (0.0f64, 0.0f64, 0u32);
-        for (t, b) in hf[..nv].iter().enumerate() {
-            ag += b.g;
-            ah += b.h;
-            an += b.n;
-            for &miss_left in dirs {
-                let (lg, lh, ln) = if miss_left { (ag + m.g, ah + m.h, an + m.n) } else { (ag, ah, an) };
-                let rn = n - ln;
-                if ln < min_n || rn < min_n {
+        // LightGBM's scan order: first from the highest bin down with missing values on the
+        // left, then (only when the leaf has missing values) from the lowest bin up with them on
+        // the right; a candidate replaces the best only with a strictly larger gain, so among
+        // equal gains the reverse scan's highest threshold wins (and
+        // the lowest feature across features).
+        // Row counts on each side are estimated from hessians, bin by bin, as LightGBM does
+        // (its histograms hold no counts): `round(h · n / H)`; the other side is `n` minus it.
+        let cnt_factor = n as f64 / leaf.h;
+        let est = |h: f64| (h * cnt_factor + 0.5) as u32;
+        // A macro rather than a closure so that it is always inlined into both scans.
+        macro_rules! eval {
+            ($t:expr, $miss_left:expr, $lg:expr, $lh:expr, $ln:expr) => {{
+            let (t, miss_left, lg, lh, ln): (usize, bool, f64, f64, u32) = ($t, $miss_left, $lg, $lh, $ln);
+            // `continue` moves to the scan's next threshold.
+            let rn = n.saturating_sub(ln);
+            if ln < min_n || rn < min_n {
+                continue;
+            }
+            let rh = leaf.h - lh;
+            if lh < min_h || rh < min_h {
+                continue;
+            }
+            let rg = leaf.g - lg;
+            let (gain, lout, rout) = if constrained {
+                let lo = leaf_output(lg, lh, p, leaf.lo, leaf.hi);
+                let ro = leaf_output(rg, rh, p, leaf.lo, leaf.hi);
+                if (mono > 0 && lo > ro) || (mono < 0 && lo < ro) {
                     continue;
                 }
-                let rh = leaf.h - lh;
-                if lh < min_h || rh < min_h {
+                (gain_at(lg, lh, p, lo) + gain_at(rg, rh, p, ro), lo, ro)
+            } else {
+                (gain_free(lg, lh, l1, l2) + gain_free(rg, rh, l1, l2), 0.0, 0.0)
+            };
+            // Gains equal up to rounding (e.g. the same rows split by two features) are a tie,
+            // which the earlier candidate wins, as with LightGBM's exact ties.
+            if gain > best_gain + GAIN_TIE_EPS * best_gain.abs() {
+                best_gain = gain;
+                let default_left = if m.n > 0 { miss_left } else { true };
+                best = Some(Split { feature: f, bin: t as u8, default_left, gain, lg, lh, rg, rh, lout, rout });
+            }
+            }};
+        }
+        // Reverse: the right side accumulates value bins above `t`; the rest (missing included)
+        // is the left side.
+        let (mut rg_acc, mut rh_acc, mut rn_acc) = (0.0f64, 0.0f64, 0u32);
+        for t in (0..nv).rev() {
+            if t + 1 < nv {
+                let b = hf[t + 1];
+                rg_acc += b.g;
+                rh_acc += b.h;
+                rn_acc += est(b.h);
+            }
+            if rn_acc < min_n {
+                continue;
+            }
+            if n < rn_acc + min_n {
+                break;
+            }
+            eval!(t, true, leaf.g - rg_acc, leaf.h - rh_acc, n - rn_acc);
+        }
+        if m.n > 0 {
+            let (mut ag, mut ah, mut an) = (0.0f64, 0.0f64, 0u32);
+            for (t, b) in hf[..nv].iter().enumerate() {
+                ag += b.g;
+                ah += b.h;
+                an += est(b.h);
+                if an < min_n {
                     continue;
                 }
-                let rg = leaf.g - lg;
-                let (gain, lout, rout) = if constrained {
-                    let lo = leaf_output(lg, lh, p, leaf.lo, leaf.hi);
-                    let ro = leaf_output(rg, rh, p, leaf.lo, leaf.hi);
-                    if (mono > 0 && lo > ro) || (mono < 0 && lo < ro) {
-                        continue;
-                    }
-                    (gain_at(lg, lh, p, lo) + gain_at(rg, rh, p, ro), lo, ro)
-                } else {
-                    (gain_free(lg, lh, l1, l2) + gain_free(rg, rh, l1, l2), 0.0, 0.0)
-                };
-                if gain > best_gain {
-                    best_gain = gain;
-                    let default_left = if m.n > 0 { miss_left } else { ln >= rn };
-                    best = Some(Split { feature: f, bin: t as u8, default_left, gain, lg, lh, ln, rg, rh, rn, lout, rout });
+                if n < an + min_n {
+                    break;
                 }
+                eval!(t, false, ag, ah, an);
             }
         }
     }
