@@ -342,9 +342,7 @@ impl Series {
     pub fn cadence(&self) -> Cadence {
         Cadence::detect(&self.ts)
     }
-}
 
-impl Series {
     /// This series with prices scaled by `adj_close / close` per bar and volume scaled
     /// inversely, so splits and dividends no longer show as jumps; `None` without an adjusted
     /// close. Bars whose factor is not finite and positive keep raw values.
