@@ -27,26 +27,15 @@ fn lineage_and_risk_hashes_match_native() {
 fn demo_dataset_and_matrix_match_native() {
     let ds = engine::data::load("stocks-daily-2000-2013.csv.gz", DEMO, &Default::default(), &mut |_| {}).unwrap();
     assert_eq!(ds.rows(), 12_154);
-    let series = ds.series.iter().find(|s| s.ticker == "AAPL").unwrap();
-    let model = engine::model::ModelSpec::new("swingsigma", "AAPL").resolve().unwrap();
-    let spec = engine::matrix::BuildSpec {
-        start: Some("2005-01-01".into()),
-        end: Some("2012-12-31".into()),
-        distance_max: Some(7),
-        ..Default::default()
-    };
-    let m = engine::matrix::build_matrix(&model, series, &ds.tz, &spec).unwrap();
-    assert_eq!(m.matrix_sha, "29a353d29409cca21afb389f85670a233e4e5e0c387bbb5db6462e5d9c1a3c43");
+    let (matrix_sha, bytes_sha) = engine::determinism::demo_matrix_hashes(DEMO).unwrap();
+    assert_eq!(matrix_sha, "29a353d29409cca21afb389f85670a233e4e5e0c387bbb5db6462e5d9c1a3c43");
     // Every feature value and label, bit for bit.
-    assert_eq!(
-        engine::lineage::sha256_hex(&m.to_bytes()),
-        "bc60b9372ca956ed4d728dc8475f3ad278801fb7b61384352bcc5e870b0b9405"
-    );
+    assert_eq!(bytes_sha, "bc60b9372ca956ed4d728dc8475f3ad278801fb7b61384352bcc5e870b0b9405");
 }
 
 #[wasm_bindgen_test]
 fn demo_model_training_matches_native() {
-    let (model_sha, predictions_sha) = engine::gbt::demo_check_model_sha(DEMO).unwrap();
+    let (model_sha, predictions_sha) = engine::determinism::demo_model_hashes(DEMO).unwrap();
     assert_eq!(model_sha, "5ceb46148cd4ce12c06906df4c1ac6f2ec5309b2fa4d35ffcfbb3e307c4a8e45");
     assert_eq!(predictions_sha, "95bfce653846e02bdcbcf24a6ddbf23ab71040b50515de2576ffcba50fb078c4");
 }

@@ -1,4 +1,5 @@
 pub mod data;
+pub mod determinism;
 pub mod indicators;
 pub mod features;
 pub mod gbt;

@@ -379,18 +379,9 @@ fn custom_indicators_from_the_seed() {
 #[test]
 fn demo_aapl_matrix_is_pinned() {
     let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/demo/stocks-daily-2000-2013.csv.gz")).unwrap();
-    let ds = engine::data::load("stocks-daily-2000-2013.csv.gz", &bytes, &Default::default(), &mut |_| {}).unwrap();
-    let series = ds.series.iter().find(|s| s.ticker == "AAPL").unwrap();
-    let model = engine::model::ModelSpec::new("swingsigma", "AAPL").resolve().unwrap();
-    let spec = engine::matrix::BuildSpec {
-        start: Some("2005-01-01".into()),
-        end: Some("2012-12-31".into()),
-        distance_max: Some(7),
-        ..Default::default()
-    };
-    let m = engine::matrix::build_matrix(&model, series, &ds.tz, &spec).unwrap();
-    assert_eq!(m.matrix_sha, DEMO_AAPL_MATRIX_SHA);
-    assert_eq!(engine::lineage::sha256_hex(&m.to_bytes()), DEMO_AAPL_BYTES_SHA);
+    let (matrix_sha, bytes_sha) = engine::determinism::demo_matrix_hashes(&bytes).unwrap();
+    assert_eq!(matrix_sha, DEMO_AAPL_MATRIX_SHA);
+    assert_eq!(bytes_sha, DEMO_AAPL_BYTES_SHA);
 }
 
 const DEMO_AAPL_MATRIX_SHA: &str = "29a353d29409cca21afb389f85670a233e4e5e0c387bbb5db6462e5d9c1a3c43";
@@ -402,7 +393,7 @@ const DEMO_AAPL_BYTES_SHA: &str = "bc60b9372ca956ed4d728dc8475f3ad278801fb7b6138
 #[test]
 fn demo_aapl_model_is_pinned() {
     let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/demo/stocks-daily-2000-2013.csv.gz")).unwrap();
-    let (sha, preds) = engine::gbt::demo_check_model_sha(&bytes).unwrap();
+    let (sha, preds) = engine::determinism::demo_model_hashes(&bytes).unwrap();
     assert_eq!(sha, DEMO_AAPL_MODEL_SHA);
     assert_eq!(preds, DEMO_AAPL_PREDICTIONS_SHA);
 }

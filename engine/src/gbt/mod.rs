@@ -215,35 +215,3 @@ impl Rng {
 pub(crate) fn sigmoid(x: f64) -> f64 {
     1.0 / (1.0 + libm::exp(-x))
 }
-
-/// The cross-platform determinism check shared by the native and the wasm test: the demo file's
-/// AAPL `swingsigma` matrix (2005–2012, 7-bar label), 30 trees with row bagging and column
-/// sampling under seed 7: the resulting `model_sha` and the SHA-256 of its probabilities on the
-/// matrix (little-endian bytes). Any difference in a single bit of a feature, a split, a leaf or
-/// a prediction shows up as another sha.
-pub fn demo_check_model_sha(demo_csv_gz: &[u8]) -> Result<(String, String), String> {
-    let ds = crate::data::load("stocks-daily-2000-2013.csv.gz", demo_csv_gz, &Default::default(), &mut |_| {})
-        .map_err(|e| e.to_string())?;
-    let series = ds.series.iter().find(|s| s.ticker == "AAPL").ok_or("no AAPL")?;
-    let model = crate::model::ModelSpec::new("swingsigma", "AAPL").resolve().map_err(|e| e.to_string())?;
-    let spec = crate::matrix::BuildSpec {
-        start: Some("2005-01-01".into()),
-        end: Some("2012-12-31".into()),
-        distance_max: Some(7),
-        ..Default::default()
-    };
-    let m = crate::matrix::build_matrix(&model, series, &ds.tz, &spec).map_err(|e| e.to_string())?;
-    let x = ColumnMatrix::new(&m.feature_names, &m.features).map_err(|e| e.to_string())?;
-    let params = TrainParams {
-        num_trees: 30,
-        bagging_fraction: 0.8,
-        bagging_freq: 1,
-        feature_fraction: 0.7,
-        seed: 7,
-        ..Default::default()
-    };
-    let booster = train(&x, &m.label, None, &params, &mut |_| {}).map_err(|e| e.to_string())?;
-    let probs = booster.predict_proba(&x).map_err(|e| e.to_string())?;
-    let bytes: Vec<u8> = probs.iter().flat_map(|p| p.to_le_bytes()).collect();
-    Ok((booster.model_sha(), crate::lineage::sha256_hex(&bytes)))
-}

@@ -1,0 +1,49 @@
+//! The cross-target determinism check: the same computation run by a native test
+//! (`engine/tests/matrix.rs`) and by a wasm test in Chromium (`app/tests/engine_wasm.rs`), each
+//! asserting the same pinned hashes. Any difference in a single bit of a feature, a label, a
+//! split, a leaf or a probability shows up as another sha.
+
+use crate::gbt::{train, ColumnMatrix, TrainParams};
+use crate::lineage::sha256_hex;
+use crate::matrix::{build_matrix, BuildSpec, Matrix};
+use crate::model::ModelSpec;
+
+/// The demo file's AAPL `swingsigma` matrix, 2005-01-01..2012-12-31, 7-bar label.
+pub fn demo_aapl_matrix(demo_csv_gz: &[u8]) -> Result<Matrix, String> {
+    let ds = crate::data::load("stocks-daily-2000-2013.csv.gz", demo_csv_gz, &Default::default(), &mut |_| {})
+        .map_err(|e| e.to_string())?;
+    let series = ds.series.iter().find(|s| s.ticker == "AAPL").ok_or("no AAPL in the demo file")?;
+    let model = ModelSpec::new("swingsigma", "AAPL").resolve().map_err(|e| e.to_string())?;
+    let spec = BuildSpec {
+        start: Some("2005-01-01".into()),
+        end: Some("2012-12-31".into()),
+        distance_max: Some(7),
+        ..Default::default()
+    };
+    build_matrix(&model, series, &ds.tz, &spec).map_err(|e| e.to_string())
+}
+
+/// That matrix's `matrix_sha` and the SHA-256 of its bytes (every feature and label).
+pub fn demo_matrix_hashes(demo_csv_gz: &[u8]) -> Result<(String, String), String> {
+    let m = demo_aapl_matrix(demo_csv_gz)?;
+    Ok((m.matrix_sha.clone(), sha256_hex(&m.to_bytes())))
+}
+
+/// 30 trees on that matrix with row bagging and column sampling under seed 7: the `model_sha`
+/// and the SHA-256 of its probabilities on the matrix (little-endian bytes).
+pub fn demo_model_hashes(demo_csv_gz: &[u8]) -> Result<(String, String), String> {
+    let m = demo_aapl_matrix(demo_csv_gz)?;
+    let x = ColumnMatrix::new(&m.feature_names, &m.features).map_err(|e| e.to_string())?;
+    let params = TrainParams {
+        num_trees: 30,
+        bagging_fraction: 0.8,
+        bagging_freq: 1,
+        feature_fraction: 0.7,
+        seed: 7,
+        ..Default::default()
+    };
+    let booster = train(&x, &m.label, None, &params, &mut |_| {}).map_err(|e| e.to_string())?;
+    let probs = booster.predict_proba(&x).map_err(|e| e.to_string())?;
+    let bytes: Vec<u8> = probs.iter().flat_map(|p| p.to_le_bytes()).collect();
+    Ok((booster.model_sha(), sha256_hex(&bytes)))
+}
