@@ -45,6 +45,24 @@ impl Side {
     }
 }
 
+/// Why a trade ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExitReason {
+    /// The signal level on the trade's side fell to 0 (or a filter stopped a reversal).
+    Signal,
+    /// A signal on the other side: exited and reversed at the same open.
+    Reversal,
+    /// `hold_bars` bars in the trade.
+    Time,
+    Stop,
+    Target,
+    SessionEnd,
+    /// Still open on the last bar: closed at the last close for the accounting. A live
+    /// position, as far as signals are concerned.
+    EndOfData,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trade {
     pub entry_ts: i64,
@@ -60,6 +78,7 @@ pub struct Trade {
     pub bars_held: usize,
     /// Probability on the entry's decision bar.
     pub prob: f64,
+    pub exit_reason: ExitReason,
 }
 
 /// Columns for one backtest, one value per row, in time order. Optional columns may be `None`
@@ -107,6 +126,23 @@ pub struct BacktestResult {
     pub equity: Vec<f64>,
     pub trades: Vec<Trade>,
     pub metrics: Metrics,
+    /// A change of position decided on the last bar, which has no next open to fill at: the
+    /// order a live trader would place now.
+    #[serde(default)]
+    pub pending: Option<Pending>,
+}
+
+/// See [`BacktestResult::pending`].
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Pending {
+    pub row: usize,
+    pub ts: i64,
+    /// Position (signed fraction of equity) held, and the one the policy wants.
+    pub from: f64,
+    pub to: f64,
+    pub prob: f64,
+    /// Set when the change closes the position for a reason other than the signal.
+    pub exit_reason: Option<ExitReason>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -233,12 +269,14 @@ pub fn run(
     let p = prepare(policy, inputs, risk)?;
     let mut equity = Vec::with_capacity(p.n);
     let mut trades = Vec::new();
-    let in_pos = simulate(policy, &p, &mut equity, &mut trades);
+    let mut pending = None;
+    let in_pos = simulate(policy, &p, &mut equity, &mut trades, &mut pending);
     let metrics = metrics::compute(&equity, &trades, in_pos, bars_per_year);
     Ok(BacktestResult {
         equity,
         trades,
         metrics,
+        pending,
     })
 }
 
@@ -273,6 +311,7 @@ fn simulate(
     p: &Prepared<'_>,
     equity: &mut Vec<f64>,
     trades: &mut Vec<Trade>,
+    pending: &mut Option<Pending>,
 ) -> usize {
     let inp = &p.inp;
     let n = p.n;
@@ -311,6 +350,7 @@ fn simulate(
             lockout = 0;
         }
         let mut want = if lockout != 0 { 0 } else { raw };
+        let mut forced = None;
         if let Some(o) = &open {
             let s = o.side.sign();
             let sc = s as f64;
@@ -320,10 +360,18 @@ fn simulate(
             if timed || stopped || hit {
                 want = 0;
                 lockout = s;
+                forced = Some(if stopped {
+                    ExitReason::Stop
+                } else if hit {
+                    ExitReason::Target
+                } else {
+                    ExitReason::Time
+                });
             }
         }
         if policy.flat_at_session_end && inp.session_end.is_some_and(|s| s[t]) {
             want = 0;
+            forced = forced.or(Some(ExitReason::SessionEnd));
         }
         // filters: may not open or increase
         if want != 0 {
@@ -354,6 +402,20 @@ fn simulate(
         // --- execution at next_open[t] ---
         let px = next_open[t];
         if !(valid(px) && t + 1 < n) {
+            if t + 1 == n {
+                *pending = Some(Pending {
+                    row: t,
+                    ts: inp.ts[t],
+                    from: pos,
+                    to: p.size * want as f64 / p.rungs,
+                    prob: prob[t],
+                    exit_reason: if want == 0 || want.signum() != cur.signum() {
+                        forced
+                    } else {
+                        None
+                    },
+                });
+            }
             continue;
         }
         if pos != 0.0 {
@@ -365,7 +427,12 @@ fn simulate(
             // exit (possibly to reverse)
             eq *= 1.0 - p.cost * pos.abs();
             if let Some(o) = open.take() {
-                trades.push(close_trade(o, inp, t, px, eq));
+                let reason = forced.unwrap_or(if want != 0 {
+                    ExitReason::Reversal
+                } else {
+                    ExitReason::Signal
+                });
+                trades.push(close_trade(o, inp, t, px, eq, reason));
             }
             pos = 0.0;
         }
@@ -404,13 +471,20 @@ fn simulate(
         if let Some(o) = open.take() {
             let t = n - 1;
             let px = inp.close[t];
-            trades.push(close_trade(o, inp, t, px, eq));
+            trades.push(close_trade(o, inp, t, px, eq, ExitReason::EndOfData));
         }
     }
     in_pos
 }
 
-fn close_trade(o: Open, inp: &BacktestInputs<'_>, t: usize, px: f64, eq: f64) -> Trade {
+fn close_trade(
+    o: Open,
+    inp: &BacktestInputs<'_>,
+    t: usize,
+    px: f64,
+    eq: f64,
+    exit_reason: ExitReason,
+) -> Trade {
     let pnl = eq - o.eq_before;
     Trade {
         entry_ts: inp.ts[o.row],
@@ -425,6 +499,7 @@ fn close_trade(o: Open, inp: &BacktestInputs<'_>, t: usize, px: f64, eq: f64) ->
         ret: pnl / o.eq_before,
         bars_held: t - o.row,
         prob: o.prob,
+        exit_reason,
     }
 }
 
@@ -534,8 +609,23 @@ mod tests {
         assert_eq!(r.trades.len(), 1);
         let t = &r.trades[0];
         assert_eq!((t.side, t.entry_row, t.exit_row), (Side::Short, 0, 2));
+        assert_eq!(t.exit_reason, ExitReason::Time);
         assert!((t.ret - 0.1).abs() < 1e-12);
         assert!((r.equity[5] - 1.1).abs() < 1e-12);
+    }
+
+    #[test]
+    fn decision_on_the_last_bar_is_pending() {
+        let c = cols(&[100.0, 100.0, 100.0], &[0.2, 0.2, 0.7]);
+        let r = run(&Policy::thr(vec![0.6]), &inputs(&c), &full(), 252.0).unwrap();
+        assert!(r.trades.is_empty());
+        let p = r.pending.unwrap();
+        assert_eq!((p.row, p.from, p.to, p.prob), (2, 0.0, 1.0, 0.7));
+        let c = cols(&[100.0, 100.0, 100.0], &[0.7, 0.7, 0.7]);
+        assert!(run(&Policy::thr(vec![0.6]), &inputs(&c), &full(), 252.0)
+            .unwrap()
+            .pending
+            .is_none());
     }
 
     #[test]
@@ -550,6 +640,10 @@ mod tests {
             (Side::Long, Side::Short)
         );
         assert_eq!(r.trades[1].exit_row, 3);
+        assert_eq!(
+            (r.trades[0].exit_reason, r.trades[1].exit_reason),
+            (ExitReason::Reversal, ExitReason::EndOfData)
+        );
         assert_eq!(
             (r.trades[0].exit_price, r.trades[1].exit_price),
             (100.0, 100.0)
@@ -569,6 +663,7 @@ mod tests {
         let r = run(&pol, &i, &full(), 252.0).unwrap();
         assert_eq!(r.trades.len(), 1);
         assert_eq!((r.trades[0].entry_row, r.trades[0].exit_row), (1, 3));
+        assert_eq!(r.trades[0].exit_reason, ExitReason::Signal);
         // momentum gate
         pol.allowed_hours = None;
         pol.momentum_min = Some(0.0);
@@ -594,6 +689,7 @@ mod tests {
         // entered at 100 (decided 0), close 97 on bar 2 is 3 ATR down -> exit at open of 3
         assert_eq!(r.trades.len(), 1);
         assert_eq!(r.trades[0].exit_row, 2);
+        assert_eq!(r.trades[0].exit_reason, ExitReason::Stop);
         pol.atr_stop = None;
         pol.flat_at_session_end = true;
         let ends = [false, true, false, false, false];
@@ -601,6 +697,7 @@ mod tests {
         let r = run(&pol, &i, &full(), 252.0).unwrap();
         assert_eq!(r.trades.len(), 2);
         assert_eq!(r.trades[0].exit_row, 1);
+        assert_eq!(r.trades[0].exit_reason, ExitReason::SessionEnd);
         assert_eq!(r.trades[1].entry_row, 2);
     }
 

@@ -462,6 +462,27 @@ pub fn build_matrix_with_progress(
     spec: &BuildSpec,
     progress: &mut dyn FnMut(f64),
 ) -> Result<Matrix, BuildError> {
+    build(model, series, tz, spec, false, progress)
+}
+
+/// The rows a trained model can score: like [`build_matrix`], but rows whose label is not known
+/// yet (the last `distance_max` bars, the bars at session ends) are kept with a `NaN` label.
+/// Signals are read from the newest of these rows. Its `matrix_sha` is the training matrix's
+/// with a `scoring:` prefix hashed in, so the two are never confused in a cache.
+pub fn build_scoring(model: &Model, series: &Series, tz: &str, spec: &BuildSpec) -> Result<Matrix, BuildError> {
+    let mut m = build(model, series, tz, spec, true, &mut |_| {})?;
+    m.matrix_sha = crate::lineage::sha_of(&format!("scoring:{}", m.matrix_sha));
+    Ok(m)
+}
+
+fn build(
+    model: &Model,
+    series: &Series,
+    tz: &str,
+    spec: &BuildSpec,
+    keep_unlabelled: bool,
+    progress: &mut dyn FnMut(f64),
+) -> Result<Matrix, BuildError> {
     let Prepared { zone, feats, label_spec, distance_max, fmt_all, sl, matrix_sha } = prepare(model, series, tz, spec)?;
     let tz_name = zone.name();
     let fmt = |t: i64| format_ms(t, zone, fmt_all);
@@ -489,6 +510,10 @@ pub fn build_matrix_with_progress(
             Ok(v) => {
                 keep.push(t);
                 label.push(v);
+            }
+            Err(_) if keep_unlabelled => {
+                keep.push(t);
+                label.push(f64::NAN);
             }
             Err(LabelGap::PastEnd) => dropped.label_horizon += 1,
             Err(LabelGap::SessionEnd) => dropped.session_end += 1,

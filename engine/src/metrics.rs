@@ -284,6 +284,7 @@ mod tests {
             ret,
             bars_held: bars,
             prob: 0.6,
+            exit_reason: crate::backtest::ExitReason::Signal,
         };
         let trades = [t(0.02, 0.02, 2), t(-0.01, -0.01, 4), t(0.03, 0.03, 3)];
         let m = compute(&[1.0, 1.0, 1.0, 1.0, 1.0], &trades, 3, 252.0);

@@ -112,17 +112,7 @@ pub enum ModelError {
     },
 }
 
-const CADENCES: [Cadence; 9] = [
-    Cadence::Minute,
-    Cadence::FiveMinute,
-    Cadence::FifteenMinute,
-    Cadence::ThirtyMinute,
-    Cadence::Hourly,
-    Cadence::Daily,
-    Cadence::Weekly,
-    Cadence::Monthly,
-    Cadence::Irregular,
-];
+const CADENCES: [Cadence; 9] = Cadence::ALL;
 
 /// Whether `id` is a valid model id: non-empty, `[a-z0-9_]+`, at most 128 characters.
 pub fn valid_model_id(id: &str) -> bool {

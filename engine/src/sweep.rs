@@ -13,6 +13,7 @@ use crate::gate::GateOverrides;
 use crate::lineage::sha_of;
 use crate::policy::{fmt_level, parse_hours, parse_ladder, Policy, PolicyError, PolicyKind};
 use crate::risk::RiskParams;
+use crate::run::{evaluate, Run, RunContext, RunError};
 
 /// The sweep request (unknown fields are ignored).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -69,6 +70,34 @@ pub struct Config {
 impl Config {
     pub fn config_sha(&self) -> String {
         sha_of(self)
+    }
+
+    /// The same config written canonically (`"0.6, 0.65"` → `"0.60,0.65"`, hours sorted), as
+    /// [`expand`] writes it, so equal configs have equal `config_sha`.
+    pub fn normalised(&self) -> Result<Config, PolicyError> {
+        let value = match self.kind {
+            ConfigKind::Thr => join(parse_ladder(&self.value)?.into_iter().map(fmt_level)),
+            ConfigKind::TopPct => {
+                let f: f64 = self
+                    .value
+                    .trim()
+                    .parse()
+                    .map_err(|_| PolicyError::BadNumber(self.value.clone()))?;
+                if !(f > 0.0 && f < 1.0) {
+                    return Err(PolicyError::BadFraction(f));
+                }
+                fmt_level(f)
+            }
+        };
+        let allowed_hours = match &self.allowed_hours {
+            Some(h) => Some(join(parse_hours(h)?.into_iter().map(|h| h.to_string()))),
+            None => None,
+        };
+        Ok(Config {
+            kind: self.kind,
+            value,
+            allowed_hours,
+        })
     }
 
     /// `base` (exits, costs, momentum gate, shorts) with this config's rule and hours.
@@ -187,6 +216,15 @@ pub fn expand(body: &SweepBody, risk: &RiskParams) -> Result<Vec<SweepConfig>, S
     Ok(out)
 }
 
+/// Evaluate every config against the same out-of-fold probabilities (see [`crate::run`]), in
+/// expansion order. The runs keep their metrics and verdicts; equity curves are not kept.
+pub fn run(ctx: &RunContext<'_>, configs: &[SweepConfig]) -> Result<Vec<Run>, RunError> {
+    configs
+        .iter()
+        .map(|c| evaluate(ctx, c).map(|e| e.run))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,6 +256,12 @@ mod tests {
             r#"{"kind":"top_pct","value":"0.15","allowed_hours":"13,14,15"}"#
         );
         assert_eq!(body.gate_overrides().min_sharpe, Some(0.5));
+        let loose = Config {
+            kind: ConfigKind::Thr,
+            value: "0.6, 0.65,0.7".into(),
+            allowed_hours: Some("15,13,14".into()),
+        };
+        assert_eq!(loose.normalised().unwrap(), c[5].config);
         let p = c[5].config.to_policy(&Policy::thr(vec![0.5])).unwrap();
         assert_eq!(
             p.kind,

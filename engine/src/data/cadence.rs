@@ -34,6 +34,23 @@ pub const TRADING_DAYS_PER_YEAR: f64 = 252.0;
 pub const US_SESSION_MINUTES: f64 = 390.0;
 
 impl Cadence {
+    pub const ALL: [Cadence; 9] = [
+        Cadence::Minute,
+        Cadence::FiveMinute,
+        Cadence::FifteenMinute,
+        Cadence::ThirtyMinute,
+        Cadence::Hourly,
+        Cadence::Daily,
+        Cadence::Weekly,
+        Cadence::Monthly,
+        Cadence::Irregular,
+    ];
+
+    /// The cadence whose [`Cadence::as_str`] is `name`.
+    pub fn from_name(name: &str) -> Option<Cadence> {
+        Cadence::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
     /// Detect from bar open times (sorted ascending; duplicates are ignored).
     pub fn detect(ts: &[i64]) -> Cadence {
         let mut diffs: Vec<i64> = ts

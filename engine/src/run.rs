@@ -1,0 +1,236 @@
+//! A run: one policy config judged by a backtest on out-of-fold probabilities, with its metrics,
+//! gate verdict and lineage. Sweeps produce runs; the leaderboard ranks them; `btb backtest` and
+//! the Backtest page show one with its equity curve and trades.
+//!
+//! The backtest covers the rows the folds test ([`Oof::tested`]), so every decision in it comes
+//! from a model that was trained without that row (and, walk-forward, without anything after
+//! it). `top_pct` thresholds come from each fold's training rows ([`Oof::top_pct_thresholds`]).
+//!
+//! A run's `run_id` hashes everything its numbers depend on (matrix, out-of-fold key, config,
+//! policy, risk profile, gate overrides) and its tag, so running the same sweep twice gives the
+//! same ids and a store keeps one copy.
+
+use serde::{Deserialize, Serialize};
+
+use crate::backtest::{self, BacktestError, BacktestInputs, BacktestResult};
+use crate::cv::CvKind;
+use crate::data::time::{local_day, parse_tz};
+use crate::data::Cadence;
+use crate::data::cadence::estimate_bars_per_session;
+use crate::gate::{gate, Gate, GateOverrides};
+use crate::lineage::sha_of;
+use crate::matrix::Matrix;
+use crate::metrics::Metrics;
+use crate::oof::{Oof, OofSpec};
+use crate::policy::{Policy, PolicyError, PolicyKind};
+use crate::risk::RiskProfile;
+use crate::sweep::{Config, SweepConfig};
+
+/// The hashes that tie a run to its inputs (the seed's `lineage`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lineage {
+    pub matrix_sha: String,
+    pub config_sha: String,
+    pub policy_sha: String,
+    pub risk_sha: String,
+    pub risk_profile: RiskProfile,
+    /// Key of the out-of-fold probabilities (model parameters, splits, CV kind, purge).
+    pub oof_key: String,
+}
+
+/// One evaluated config, as stored and as the leaderboard ranks it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Run {
+    pub run_id: String,
+    pub model_id: String,
+    pub pack_id: String,
+    pub ticker: String,
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// When the run was made (ISO 8601 UTC), supplied by the caller.
+    pub created: String,
+    pub config: Config,
+    pub policy: Policy,
+    pub splits: usize,
+    pub cv: CvKind,
+    pub overrides: GateOverrides,
+    /// First and last bar of the backtest (the tested rows).
+    pub start: String,
+    pub end: String,
+    pub metrics: Metrics,
+    pub gate: Gate,
+    pub lineage: Lineage,
+}
+
+/// What a run is evaluated against.
+#[derive(Debug, Clone, Copy)]
+pub struct RunContext<'a> {
+    pub model_id: &'a str,
+    pub pack_id: &'a str,
+    /// The model's cadence name (`daily`, `five_minute`, …): annualisation and session ends.
+    pub cadence: &'a str,
+    pub matrix: &'a Matrix,
+    pub oof: &'a Oof,
+    pub oof_spec: &'a OofSpec,
+    /// Exits, costs, momentum gate, shorts; each config sets the rule and the hours.
+    pub base: &'a Policy,
+    pub risk_profile: RiskProfile,
+    pub overrides: GateOverrides,
+    pub tag: Option<&'a str>,
+    pub created: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RunError {
+    #[error("config {config}: {source}")]
+    Policy { config: String, source: PolicyError },
+    #[error("config {config}: {source}")]
+    Backtest { config: String, source: BacktestError },
+    #[error("the out-of-fold probabilities are for matrix {oof}, not {matrix}")]
+    WrongMatrix { oof: String, matrix: String },
+    #[error("the policy uses an ATR stop or target but the matrix has no `atr_*` column; add `atr:14` to the model's indicators")]
+    NoAtr,
+}
+
+/// A run with the backtest behind it (equity per tested bar, trades) and the timestamps those
+/// bars have.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Evaluation {
+    pub run: Run,
+    pub result: BacktestResult,
+    pub ts: Vec<i64>,
+}
+
+/// Bars per year for `cadence` on the matrix's timestamps (intraday: 252 × the median bars per
+/// local day).
+pub fn bars_per_year(cadence: &str, m: &Matrix) -> f64 {
+    let c = Cadence::from_name(cadence).unwrap_or(Cadence::Daily);
+    if c.is_intraday() {
+        let tz = parse_tz(&m.tz).unwrap_or(chrono_tz::UTC);
+        c.bars_per_year_with_session(estimate_bars_per_session(&m.ts, tz))
+    } else {
+        c.bars_per_year()
+    }
+}
+
+/// `true` on a row whose next row is on another local day (and on the last row): the last bar
+/// of its session, for `flat_at_session_end`.
+pub fn session_ends(m: &Matrix) -> Vec<bool> {
+    let tz = parse_tz(&m.tz).unwrap_or(chrono_tz::UTC);
+    let days: Vec<i64> = m.ts.iter().map(|&t| local_day(t, tz)).collect();
+    (0..days.len())
+        .map(|i| i + 1 == days.len() || days[i + 1] != days[i])
+        .collect()
+}
+
+/// The matrix's ATR column for ATR stops and targets: `atr_14` if present, else the first
+/// `atr_*` one.
+pub fn atr_column(m: &Matrix) -> Option<&[f64]> {
+    m.feature("atr_14").or_else(|| {
+        m.feature_names
+            .iter()
+            .find(|n| n.starts_with("atr_"))
+            .and_then(|n| m.feature(n))
+    })
+}
+
+/// Half a year of bars: a shorter tested period fails the gate with `insufficient_data`.
+pub fn min_tested_bars(bars_per_year: f64) -> usize {
+    (bars_per_year / 2.0).ceil() as usize
+}
+
+/// Backtest `config` on the tested rows and judge it.
+pub fn evaluate(ctx: &RunContext<'_>, config: &SweepConfig) -> Result<Evaluation, RunError> {
+    let m = ctx.matrix;
+    if ctx.oof.matrix_sha != m.matrix_sha || ctx.oof.prob.len() != m.rows() {
+        return Err(RunError::WrongMatrix {
+            oof: ctx.oof.matrix_sha.clone(),
+            matrix: m.matrix_sha.clone(),
+        });
+    }
+    let cfg_name = || serde_json::to_string(&config.config).unwrap_or_default();
+    let policy = config
+        .config
+        .to_policy(ctx.base)
+        .map_err(|source| RunError::Policy {
+            config: cfg_name(),
+            source,
+        })?;
+    let thresholds = match policy.kind {
+        PolicyKind::TopPct { fraction } => Some(ctx.oof.top_pct_thresholds(fraction)),
+        PolicyKind::Thr { .. } => None,
+    };
+    let atr = if policy.atr_stop.is_some() || policy.atr_target.is_some() {
+        Some(atr_column(m).ok_or(RunError::NoAtr)?)
+    } else {
+        None
+    };
+    let ends = policy.flat_at_session_end.then(|| session_ends(m));
+    let r = ctx.oof.tested();
+    let inputs = BacktestInputs {
+        ts: &m.ts[r.clone()],
+        close: &m.close[r.clone()],
+        next_open: &m.next_open[r.clone()],
+        hour: Some(&m.hour[r.clone()]),
+        momentum: Some(&m.momentum_score_total[r.clone()]),
+        prob: &ctx.oof.prob[r.clone()],
+        threshold: thresholds.as_deref().map(|t| &t[r.clone()]),
+        atr: atr.map(|a| &a[r.clone()]),
+        session_end: ends.as_deref().map(|e| &e[r.clone()]),
+    };
+    let risk = ctx.risk_profile.params();
+    let bpy = bars_per_year(ctx.cadence, m);
+    let result = backtest::run(&policy, &inputs, &risk, bpy).map_err(|source| {
+        RunError::Backtest {
+            config: cfg_name(),
+            source,
+        }
+    })?;
+    let data_ok = r.len() >= min_tested_bars(bpy);
+    let verdict = gate(&result.metrics, &risk, ctx.overrides, data_ok);
+    let lineage = Lineage {
+        matrix_sha: m.matrix_sha.clone(),
+        config_sha: config.config_sha.clone(),
+        policy_sha: policy.policy_sha(),
+        risk_sha: ctx.risk_profile.risk_sha(),
+        risk_profile: ctx.risk_profile,
+        oof_key: ctx.oof.key.clone(),
+    };
+    #[derive(Serialize)]
+    struct IdCanon<'a> {
+        lineage: &'a Lineage,
+        overrides: &'a GateOverrides,
+        tag: Option<&'a str>,
+        model_id: &'a str,
+    }
+    let run_id = sha_of(&IdCanon {
+        lineage: &lineage,
+        overrides: &ctx.overrides,
+        tag: ctx.tag,
+        model_id: ctx.model_id,
+    })[..16]
+        .to_string();
+    let tz = parse_tz(&m.tz).unwrap_or(chrono_tz::UTC);
+    let date_only = !Cadence::from_name(ctx.cadence).is_some_and(Cadence::is_intraday);
+    let fmt = |t: i64| crate::data::time::format_ms(t, tz, date_only);
+    let ts = inputs.ts.to_vec();
+    let run = Run {
+        run_id,
+        model_id: ctx.model_id.to_string(),
+        pack_id: ctx.pack_id.to_string(),
+        ticker: m.ticker.clone(),
+        tag: ctx.tag.map(str::to_string),
+        created: ctx.created.to_string(),
+        config: config.config.clone(),
+        policy,
+        splits: ctx.oof_spec.splits,
+        cv: ctx.oof_spec.cv,
+        overrides: ctx.overrides,
+        start: ts.first().map(|&t| fmt(t)).unwrap_or_default(),
+        end: ts.last().map(|&t| fmt(t)).unwrap_or_default(),
+        metrics: result.metrics,
+        gate: verdict,
+        lineage,
+    };
+    Ok(Evaluation { run, result, ts })
+}

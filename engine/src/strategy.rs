@@ -1,0 +1,306 @@
+//! A strategy: the final model for one config, trained on the whole matrix, and the policy it
+//! trades with; signals come from it (the seed's `POST /train` and `GET /signals`).
+//!
+//! - **Training** uses every row of the matrix. Its calibrator is fitted on out-of-fold
+//!   predictions of purged walk-forward folds over those rows (each fold's model saw only
+//!   earlier rows), so the probabilities the ladder compares with are calibrated by data the
+//!   model did not learn from.
+//! - A `top_pct` config's threshold is the `(1 − fraction)` quantile of the final model's
+//!   probabilities on its training rows, fixed at training time.
+//! - **Signals** replay the policy over the newest rows ([`crate::matrix::build_scoring`], which
+//!   keeps the bars whose label is not known yet). Entering or adding to a long is `BUY`,
+//!   reducing or leaving it is `SELL` (and the mirror image for shorts). `confidence` is the
+//!   probability of the side called: `p` for `BUY`, `1 − p` for `SELL`. The decision on the
+//!   newest bar is `NEW` (to be filled at the next open), the entry of a position still held is
+//!   `OPEN`, everything else `CLOSED`. Rows the model was trained on are in-sample: only the
+//!   newest signals, on bars past the matrix, are out of sample.
+
+use serde::{Deserialize, Serialize};
+
+use crate::backtest::{self, BacktestError, BacktestInputs, ExitReason, Side};
+use crate::data::time::{format_ms, format_utc, parse_tz};
+use crate::data::Cadence;
+use crate::gbt::fit::{fit, CalibrationKind, FitOptions, FitReport};
+use crate::gbt::{Booster, ColumnMatrix, GbtError, TrainParams, TreeProgress};
+use crate::matrix::Matrix;
+use crate::oof::sorted_quantile;
+use crate::policy::{Policy, PolicyError, PolicyKind};
+use crate::risk::RiskProfile;
+use crate::run::{atr_column, bars_per_year, session_ends};
+use crate::sweep::Config;
+
+/// Body of `POST /train`. `allowed_hours` (top level) overrides the config's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainBody {
+    pub model_id: String,
+    #[serde(default)]
+    pub pack_id: Option<String>,
+    #[serde(default)]
+    pub allowed_hours: Option<String>,
+    #[serde(default)]
+    pub calibration: Option<CalibrationKind>,
+    pub config: Config,
+    /// Out-of-fold folds for the calibrator (default 5).
+    #[serde(default)]
+    pub calibration_folds: Option<usize>,
+}
+
+impl TrainBody {
+    /// The config with the body's `allowed_hours` applied and normalised.
+    pub fn config(&self) -> Result<Config, PolicyError> {
+        let mut c = self.config.clone();
+        if let Some(h) = &self.allowed_hours {
+            c.allowed_hours = Some(h.clone());
+        }
+        c.normalised()
+    }
+}
+
+/// A trained strategy's record (the booster is kept beside it as a model file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Strategy {
+    pub model_id: String,
+    pub pack_id: String,
+    pub ticker: String,
+    pub cadence: String,
+    pub risk_profile: RiskProfile,
+    pub config: Config,
+    pub config_sha: String,
+    pub policy: Policy,
+    pub policy_sha: String,
+    pub top_pct_threshold: Option<f64>,
+    pub matrix_sha: String,
+    pub model_sha: String,
+    pub report: FitReport,
+    pub created: String,
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StrategyError {
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    #[error(transparent)]
+    Gbt(#[from] GbtError),
+    #[error(transparent)]
+    Backtest(#[from] BacktestError),
+    #[error("the policy uses an ATR stop or target but the matrix has no `atr_*` column")]
+    NoAtr,
+    #[error("the scoring rows have features {got:?}, the model was trained on {expected:?}")]
+    Features {
+        got: Vec<String>,
+        expected: Vec<String>,
+    },
+}
+
+/// Who the strategy is for, besides the matrix.
+#[derive(Debug, Clone, Copy)]
+pub struct Owner<'a> {
+    pub model_id: &'a str,
+    pub pack_id: &'a str,
+    pub cadence: &'a str,
+    pub risk_profile: RiskProfile,
+    pub created: &'a str,
+}
+
+/// Train the final model for `config` on all of `m`.
+pub fn train(
+    m: &Matrix,
+    owner: Owner<'_>,
+    config: &Config,
+    base: &Policy,
+    params: &TrainParams,
+    calibration: CalibrationKind,
+    calibration_folds: usize,
+    progress: &mut dyn FnMut(TreeProgress),
+) -> Result<(Booster, Strategy), StrategyError> {
+    let config = config.normalised()?;
+    let policy = config.to_policy(base)?;
+    let opts = FitOptions {
+        params: TrainParams {
+            early_stopping_rounds: 0,
+            ..params.clone()
+        },
+        valid_fraction: 0.0,
+        calibration,
+        calibration_folds: if calibration == CalibrationKind::None {
+            0
+        } else {
+            calibration_folds.max(1)
+        },
+        purge: m.distance_max,
+    };
+    let (booster, report) = fit(&m.feature_names, &m.features, &m.label, &opts, progress)?;
+    let top_pct_threshold = match policy.kind {
+        PolicyKind::TopPct { fraction } => {
+            let mut p = booster.predict_proba(&ColumnMatrix::new(&m.feature_names, &m.features)?)?;
+            p.sort_unstable_by(|a, b| a.total_cmp(b));
+            Some(sorted_quantile(&p, 1.0 - fraction))
+        }
+        PolicyKind::Thr { .. } => None,
+    };
+    let s = Strategy {
+        model_id: owner.model_id.to_string(),
+        pack_id: owner.pack_id.to_string(),
+        ticker: m.ticker.clone(),
+        cadence: owner.cadence.to_string(),
+        risk_profile: owner.risk_profile,
+        config_sha: config.config_sha(),
+        config,
+        policy_sha: policy.policy_sha(),
+        policy,
+        top_pct_threshold,
+        matrix_sha: m.matrix_sha.clone(),
+        model_sha: booster.model_sha(),
+        report,
+        created: owner.created.to_string(),
+    };
+    Ok((booster, s))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum SignalSide {
+    Buy,
+    Sell,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum SignalStatus {
+    New,
+    Open,
+    Closed,
+}
+
+/// One signal, with the seed's `GET /signals` fields first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Signal {
+    /// The decision bar's open time, RFC 3339 UTC.
+    pub timestamp: String,
+    pub model_id: String,
+    pub ticker: String,
+    pub side: SignalSide,
+    pub confidence: f64,
+    pub status: SignalStatus,
+    /// The decision bar in the dataset's zone (a date for daily bars).
+    pub bar: String,
+    /// Close of the decision bar (the order fills at the next open).
+    pub close: f64,
+    /// Position (signed fraction of equity) before and after.
+    pub from: f64,
+    pub to: f64,
+    /// Why a position is left, when it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_reason: Option<ExitReason>,
+}
+
+/// The model's probabilities on the scoring rows `m`.
+pub fn probabilities(booster: &Booster, m: &Matrix) -> Result<Vec<f64>, StrategyError> {
+    if m.feature_names != booster.feature_names {
+        return Err(StrategyError::Features {
+            got: m.feature_names.clone(),
+            expected: booster.feature_names.clone(),
+        });
+    }
+    Ok(booster.predict_proba(&ColumnMatrix::new(&m.feature_names, &m.features)?)?)
+}
+
+/// Signals over the scoring rows `m`, oldest first (see the module docs).
+pub fn signals(booster: &Booster, s: &Strategy, m: &Matrix) -> Result<Vec<Signal>, StrategyError> {
+    let prob = probabilities(booster, m)?;
+    let n = m.rows();
+    let threshold = s.top_pct_threshold.map(|t| vec![t; n]);
+    let atr = if s.policy.atr_stop.is_some() || s.policy.atr_target.is_some() {
+        Some(atr_column(m).ok_or(StrategyError::NoAtr)?)
+    } else {
+        None
+    };
+    let ends = s.policy.flat_at_session_end.then(|| session_ends(m));
+    let inputs = BacktestInputs {
+        ts: &m.ts,
+        close: &m.close,
+        next_open: &m.next_open,
+        hour: Some(&m.hour),
+        momentum: Some(&m.momentum_score_total),
+        prob: &prob,
+        threshold: threshold.as_deref(),
+        atr,
+        session_end: ends.as_deref(),
+    };
+    let r = backtest::run(&s.policy, &inputs, &s.risk_profile.params(), bars_per_year(&s.cadence, m))?;
+    let tz = parse_tz(&m.tz).unwrap_or(chrono_tz::UTC);
+    let date_only = !Cadence::from_name(&s.cadence).is_some_and(Cadence::is_intraday);
+    let make = |row: usize, from: f64, to: f64, status, exit_reason| {
+        let p = prob[row];
+        let side = if to > from { SignalSide::Buy } else { SignalSide::Sell };
+        Signal {
+            timestamp: format_utc(m.ts[row]),
+            model_id: s.model_id.clone(),
+            ticker: m.ticker.clone(),
+            side,
+            confidence: if side == SignalSide::Buy { p } else { 1.0 - p },
+            status,
+            bar: format_ms(m.ts[row], tz, date_only),
+            close: m.close[row],
+            from,
+            to,
+            exit_reason,
+        }
+    };
+    let mut out = Vec::with_capacity(2 * r.trades.len() + 1);
+    for t in &r.trades {
+        let sign = match t.side {
+            Side::Long => 1.0,
+            Side::Short => -1.0,
+        };
+        let held = t.exit_reason == ExitReason::EndOfData;
+        let status = if held { SignalStatus::Open } else { SignalStatus::Closed };
+        out.push(make(t.entry_row, 0.0, sign * t.size, status, None));
+        if !held {
+            out.push(make(t.exit_row, sign * t.size, 0.0, SignalStatus::Closed, Some(t.exit_reason)));
+        }
+    }
+    if let Some(p) = r.pending {
+        let reason = if p.to == 0.0 || p.to.signum() != p.from.signum() && p.from != 0.0 {
+            Some(p.exit_reason.unwrap_or(ExitReason::Signal))
+        } else {
+            None
+        };
+        out.push(make(p.row, p.from, p.to, SignalStatus::New, reason.filter(|_| p.from != 0.0)));
+    }
+    out.sort_by_key(|x| (x.timestamp.clone(), x.status == SignalStatus::New));
+    Ok(out)
+}
+
+/// The newest `limit` signals, newest first (`GET /signals?limit=N`).
+pub fn latest(mut signals: Vec<Signal>, limit: usize) -> Vec<Signal> {
+    signals.reverse();
+    signals.truncate(limit);
+    signals
+}
+
+/// Signals as CSV (the `alerts` file): a header, then one line per signal.
+pub fn to_csv(signals: &[Signal]) -> String {
+    let mut out = String::from("timestamp,bar,model_id,ticker,side,confidence,status,close,from,to,exit_reason\n");
+    for s in signals {
+        let side = match s.side {
+            SignalSide::Buy => "BUY",
+            SignalSide::Sell => "SELL",
+        };
+        let status = match s.status {
+            SignalStatus::New => "NEW",
+            SignalStatus::Open => "OPEN",
+            SignalStatus::Closed => "CLOSED",
+        };
+        let reason = s
+            .exit_reason
+            .and_then(|r| serde_json::to_value(r).ok())
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{},{},{}\n",
+            s.timestamp, s.bar, s.model_id, s.ticker, side, s.confidence, status, s.close, s.from, s.to, reason
+        ));
+    }
+    out
+}
