@@ -28,14 +28,14 @@ fn demo_dataset_and_matrix_match_native() {
     let ds = engine::data::load("stocks-daily-2000-2013.csv.gz", DEMO, &Default::default(), &mut |_| {}).unwrap();
     assert_eq!(ds.rows(), 12_154);
     let (matrix_sha, bytes_sha) = engine::determinism::demo_matrix_hashes(DEMO).unwrap();
-    assert_eq!(matrix_sha, "29a353d29409cca21afb389f85670a233e4e5e0c387bbb5db6462e5d9c1a3c43");
+    assert_eq!(matrix_sha, "e4c04711f36e455fb7d9053c066389463fdfefdb4927c6486120dc037155b3b9");
     // Every feature value and label, bit for bit.
-    assert_eq!(bytes_sha, "bc60b9372ca956ed4d728dc8475f3ad278801fb7b61384352bcc5e870b0b9405");
+    assert_eq!(bytes_sha, "2e1a17b539313bab5d4ce91c617390cfebc336615c60e74745210b8a9da2eecf");
 }
 
 #[wasm_bindgen_test]
 fn demo_model_training_matches_native() {
     let (model_sha, predictions_sha) = engine::determinism::demo_model_hashes(DEMO).unwrap();
-    assert_eq!(model_sha, "5ceb46148cd4ce12c06906df4c1ac6f2ec5309b2fa4d35ffcfbb3e307c4a8e45");
-    assert_eq!(predictions_sha, "95bfce653846e02bdcbcf24a6ddbf23ab71040b50515de2576ffcba50fb078c4");
+    assert_eq!(model_sha, "b1202025ba23f7bf3817ec77f511a261c50afa43a02de0439a509f60850f077d");
+    assert_eq!(predictions_sha, "b6f21e3ce48067abdbaaaa1e32aa40a8b9f85bd2693bc5f426b2539436012cf1");
 }

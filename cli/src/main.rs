@@ -13,10 +13,21 @@
 //! btb [--store DIR] matrix export --model-id ID --out FILE.{csv,parquet}
 //! btb train --matrix FILE.{csv,parquet} --label COL [--trees N] [--leaves N] [--lr X] … --out model.json [--json]
 //! btb predict --model model.json --matrix FILE.{csv,parquet} --out preds.csv
+//! btb [--store DIR] sweep (--spec sweep.json | --model-id ID --thresholds-variants L… …) [--json]
+//! btb [--store DIR] leaderboard [--model-id ID] [--pass-gate] [--tag T] [--limit N] [--json]
+//! btb [--store DIR] train (--spec train.json | --model-id ID --config-kind K --config-value V) [--json]
+//! btb [--store DIR] backtest (--spec backtest.json | --model-id ID --thresholds L) [--json]
+//! btb [--store DIR] signals --model-id ID [--limit N] [--json]
+//! btb [--store DIR] alerts --model-id ID --out FILE.csv
+//! btb [--store DIR] pipeline --model-id ID [--start D] [--end D] [--momentum-min X] [--json]
 //! ```
+//!
+//! `SOURCE_DATE_EPOCH` (seconds), when set, is the time stamped on new records, so the same
+//! inputs print the same JSON.
 //!
 //! Errors go to stderr as one line and exit with status 1; nothing is printed on stdout then.
 
+mod pipeline;
 mod research;
 mod store;
 mod train;
@@ -63,10 +74,23 @@ enum Cmd {
     /// Built matrices.
     #[command(subcommand)]
     Matrix(MatrixCmd),
-    /// Train a gradient-boosted tree classifier on a matrix file and write the model.
+    /// Train a gradient-boosted tree classifier: on a matrix file (--matrix), or the final model
+    /// of a stored model for one config (POST /train).
     Train(train::TrainArgs),
     /// Write a model's probabilities for every row of a matrix file.
     Predict(train::PredictArgs),
+    /// Judge every config of a sweep by a cross-validated backtest (POST /backtest_sweep).
+    Sweep(pipeline::SweepArgs),
+    /// Stored runs, filtered and ranked (GET /leaderboard).
+    Leaderboard(pipeline::LeaderboardArgs),
+    /// The cross-validated backtest of one config, with equity and trades (POST /backtest).
+    Backtest(pipeline::BacktestArgs),
+    /// The newest signals of a model's trained strategy (GET /signals).
+    Signals(pipeline::SignalsArgs),
+    /// Write a model's signals to a CSV file.
+    Alerts(pipeline::AlertsArgs),
+    /// build → train → backtest → signals in one go.
+    Pipeline(pipeline::PipelineArgs),
 }
 
 #[derive(Subcommand)]
@@ -201,7 +225,13 @@ fn run(cli: Cli) -> Result<String, CliError> {
         Cmd::Build(args) => research::build(&store, args),
         Cmd::Preview(args) => research::preview(&store, args),
         Cmd::Matrix(MatrixCmd::Export(args)) => research::export(&store, args),
-        Cmd::Train(args) => train::train(args),
+        Cmd::Train(args) => train::train(&store, args),
+        Cmd::Sweep(args) => pipeline::sweep(&store, args),
+        Cmd::Leaderboard(args) => pipeline::leaderboard(&store, args),
+        Cmd::Backtest(args) => pipeline::backtest(&store, args),
+        Cmd::Signals(args) => pipeline::signals(&store, args),
+        Cmd::Alerts(args) => pipeline::alerts(&store, args),
+        Cmd::Pipeline(args) => pipeline::pipeline(&store, args),
         Cmd::Predict(args) => train::predict(args),
         Cmd::Data(DataCmd::Rm { id }) => {
             let id = store.resolve(&id)?;

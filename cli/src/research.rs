@@ -80,6 +80,9 @@ pub struct BuildArgs {
     /// Label horizon in bars.
     #[arg(long)]
     pub distance_max: Option<usize>,
+    /// Use raw prices even when the file has an adjusted close (default: adjusted).
+    #[arg(long)]
+    pub raw_prices: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -104,7 +107,7 @@ pub struct ExportArgs {
     pub out: PathBuf,
 }
 
-fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, CliError> {
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, CliError> {
     let bytes = std::fs::read(path).map_err(|source| CliError::Read { path: path.display().to_string(), source })?;
     serde_json::from_slice(&bytes).map_err(|e| CliError::Spec { path: path.display().to_string(), detail: e.to_string() })
 }
@@ -229,6 +232,7 @@ pub fn init(store: &Store, args: InitArgs) -> Result<String, CliError> {
         dataset_id: dataset.id.clone(),
         created: time::format_utc(now_ms()),
         matrix_sha: None,
+        build_spec: None,
     };
     store.put_model(&record)?;
     Ok(if args.json {
@@ -246,7 +250,11 @@ pub fn init(store: &Store, args: InitArgs) -> Result<String, CliError> {
     })
 }
 
-fn now_ms() -> i64 {
+/// Now, or `SOURCE_DATE_EPOCH` (seconds) when set, so that two runs can print identical JSON.
+pub(crate) fn now_ms() -> i64 {
+    if let Some(s) = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.trim().parse::<i64>().ok()) {
+        return s.saturating_mul(1000);
+    }
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -263,6 +271,7 @@ pub fn build(store: &Store, args: BuildArgs) -> Result<String, CliError> {
             end: None,
             ticker: None,
             distance_max: None,
+            raw_prices: false,
         },
     };
     if let Some(v) = args.model_id {
@@ -282,6 +291,9 @@ pub fn build(store: &Store, args: BuildArgs) -> Result<String, CliError> {
     }
     if let Some(v) = args.distance_max {
         spec.distance_max = Some(v);
+    }
+    if args.raw_prices {
+        spec.raw_prices = true;
     }
     let mut record = store.model(&spec.model_id)?;
     if spec.pack_id.is_empty() {
@@ -304,6 +316,7 @@ pub fn build(store: &Store, args: BuildArgs) -> Result<String, CliError> {
         }
     };
     record.matrix_sha = Some(matrix.matrix_sha.clone());
+    record.build_spec = Some(spec.clone());
     store.put_model(&record)?;
     let summary = matrix.summary();
     Ok(if args.json {
@@ -325,7 +338,7 @@ pub fn build(store: &Store, args: BuildArgs) -> Result<String, CliError> {
     })
 }
 
-fn built_matrix(store: &Store, model_id: &str) -> Result<Matrix, CliError> {
+pub(crate) fn built_matrix(store: &Store, model_id: &str) -> Result<Matrix, CliError> {
     let record = store.model(model_id)?;
     let sha = record
         .matrix_sha

@@ -4,7 +4,17 @@
 //! <store>/datasets/<id>/meta.json          Meta: id, name, source, tz, sha, created, summary, layout
 //! <store>/datasets/<id>/columns/ts.i64le   i64 little-endian, every series concatenated
 //! <store>/datasets/<id>/columns/<c>.f64le  f64 little-endian; c = open high low close volume adj_close
+//!
+//! <store>/models/<model_id>.json          ModelRecord (the resolved model, its dataset, last build)
+//! <store>/matrices/<matrix_sha>.bin        built matrices, content addressed
+//! <store>/oof/<key>.bin                    out-of-fold probabilities (engine::oof), by key
+//! <store>/runs/<run_id>.json               one evaluated sweep config (engine::run::Run)
+//! <store>/strategies/<model_id>/strategy.json         the trained strategy for a model
+//! <store>/strategies/<model_id>/<model_sha>.model.json its booster (the model file)
 //! ```
+//!
+//! Every file is written to a temporary name and renamed into place. A strategy's model file is
+//! written before the `strategy.json` that names it, so a reader never follows a dangling name.
 //!
 //! `<id>` is the first 16 hex digits of the dataset's SHA-256 (content addressed: adding the same
 //! bars with the same zone again finds the stored copy). A dataset is written into
@@ -32,6 +42,8 @@ pub enum StoreError {
     Ambiguous(String),
     #[error("no model \"{0}\" in the store; create it with `btb init`")]
     NoModel(String),
+    #[error("model \"{0}\" has no trained strategy; train one with `btb train --model-id {0} --config-kind thr --config-value …`")]
+    NoStrategy(String),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -267,6 +279,18 @@ pub struct ModelRecord {
     /// The last matrix built for this model.
     #[serde(default)]
     pub matrix_sha: Option<String>,
+    /// The build that made it (signals rebuild the newest rows with the same settings).
+    #[serde(default)]
+    pub build_spec: Option<engine::matrix::BuildSpec>,
+}
+
+/// Reads a JSON record with every float correctly rounded (serde_json's fast path is off by
+/// an ULP on some numbers), so a stored run prints exactly as it was computed.
+fn read_record<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, StoreError> {
+    let text = fs::read_to_string(path).map_err(io(path))?;
+    let damaged = |detail: String| StoreError::Damaged { path: path.display().to_string(), detail };
+    let v = engine::gbt::model_file::parse_exact(&text).map_err(damaged)?;
+    serde_json::from_value(v).map_err(|e| damaged(e.to_string()))
 }
 
 impl Store {
@@ -333,5 +357,90 @@ impl Store {
             return Err(StoreError::Damaged { path: path.display().to_string(), detail: "sha does not match".into() });
         }
         Ok(m)
+    }
+}
+
+impl Store {
+    fn oof_path(&self, key: &str) -> PathBuf {
+        self.root.join("oof").join(format!("{key}.bin"))
+    }
+
+    /// Cached out-of-fold probabilities; `None` when absent or unreadable (they are recomputed).
+    pub fn oof(&self, key: &str) -> Option<engine::oof::Oof> {
+        let bytes = fs::read(self.oof_path(key)).ok()?;
+        engine::oof::Oof::from_bytes(&bytes).ok().filter(|o| o.key == key)
+    }
+
+    pub fn put_oof(&self, oof: &engine::oof::Oof) -> Result<(), StoreError> {
+        Self::write_atomic(&self.oof_path(&oof.key), &oof.to_bytes())
+    }
+
+    fn runs_dir(&self) -> PathBuf {
+        self.root.join("runs")
+    }
+
+    /// Stores each run under its id (the same run again replaces its file).
+    pub fn put_runs(&self, runs: &[engine::run::Run]) -> Result<(), StoreError> {
+        for r in runs {
+            let json = serde_json::to_vec_pretty(r).unwrap_or_default();
+            Self::write_atomic(&self.runs_dir().join(format!("{}.json", r.run_id)), &json)?;
+        }
+        Ok(())
+    }
+
+    /// Every stored run, in file-name order.
+    pub fn runs(&self) -> Result<Vec<engine::run::Run>, StoreError> {
+        let dir = self.runs_dir();
+        let mut names: Vec<PathBuf> = match fs::read_dir(&dir) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.extension().is_some_and(|x| x == "json")
+                        && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                })
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(StoreError::Io { path: dir.display().to_string(), source: e }),
+        };
+        names.sort();
+        names.iter().map(|p| read_record(p)).collect()
+    }
+
+    fn strategy_dir(&self, model_id: &str) -> PathBuf {
+        self.root.join("strategies").join(model_id)
+    }
+
+    pub fn put_strategy(
+        &self,
+        s: &engine::strategy::Strategy,
+        booster: &engine::gbt::Booster,
+    ) -> Result<(), StoreError> {
+        let dir = self.strategy_dir(&s.model_id);
+        let model_json = booster
+            .to_model_json()
+            .map_err(|e| StoreError::Damaged { path: dir.display().to_string(), detail: e.to_string() })?;
+        Self::write_atomic(&dir.join(format!("{}.model.json", s.model_sha)), model_json.as_bytes())?;
+        let json = serde_json::to_vec_pretty(s).unwrap_or_default();
+        Self::write_atomic(&dir.join("strategy.json"), &json)
+    }
+
+    pub fn strategy(
+        &self,
+        model_id: &str,
+    ) -> Result<(engine::strategy::Strategy, engine::gbt::Booster), StoreError> {
+        let dir = self.strategy_dir(model_id);
+        let path = dir.join("strategy.json");
+        if !path.is_file() {
+            return Err(StoreError::NoStrategy(model_id.to_string()));
+        }
+        let s: engine::strategy::Strategy = read_record(&path)?;
+        let mpath = dir.join(format!("{}.model.json", s.model_sha));
+        let text = fs::read_to_string(&mpath).map_err(io(&mpath))?;
+        let b = engine::gbt::Booster::from_model_json(&text)
+            .map_err(|e| StoreError::Damaged { path: mpath.display().to_string(), detail: e.to_string() })?;
+        if b.model_sha() != s.model_sha {
+            return Err(StoreError::Damaged { path: mpath.display().to_string(), detail: "model_sha does not match".into() });
+        }
+        Ok((s, b))
     }
 }

@@ -26,55 +26,105 @@ use engine::gbt::{Booster, ColumnMatrix, TrainParams};
 
 use crate::{to_json, CliError};
 
+/// Model parameters, shared by `train`, `sweep`, `backtest` and `pipeline`. Unset flags keep
+/// the spec's value, else LightGBM's default.
+#[derive(Args, Clone, Default)]
+pub struct ParamArgs {
+    /// Boosting rounds [default: 100].
+    #[arg(long)]
+    pub trees: Option<usize>,
+    /// Leaves per tree [default: 31].
+    #[arg(long)]
+    pub leaves: Option<usize>,
+    /// Learning rate [default: 0.1].
+    #[arg(long)]
+    pub lr: Option<f64>,
+    /// Value bins per feature [default: 255].
+    #[arg(long)]
+    pub max_bin: Option<usize>,
+    /// ≤ 0: no limit [default: -1].
+    #[arg(long, allow_hyphen_values = true)]
+    pub max_depth: Option<i32>,
+    /// [default: 20]
+    #[arg(long)]
+    pub min_data_in_leaf: Option<usize>,
+    /// [default: 0]
+    #[arg(long)]
+    pub lambda_l2: Option<f64>,
+    /// [default: 1]
+    #[arg(long)]
+    pub bagging_fraction: Option<f64>,
+    /// [default: 0]
+    #[arg(long)]
+    pub bagging_freq: Option<usize>,
+    /// [default: 1]
+    #[arg(long)]
+    pub feature_fraction: Option<f64>,
+    /// [default: 0]
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Stop after this many trees without validation improvement (0 = never) [default: 0].
+    #[arg(long)]
+    pub early_stopping: Option<usize>,
+}
+
+impl ParamArgs {
+    pub fn apply(&self, mut p: TrainParams) -> TrainParams {
+        macro_rules! set {
+            ($($flag:ident => $field:ident),*) => {$( if let Some(v) = self.$flag { p.$field = v; } )*};
+        }
+        set!(trees => num_trees, leaves => max_leaves, lr => learning_rate, max_bin => max_bin,
+            max_depth => max_depth, min_data_in_leaf => min_data_in_leaf, lambda_l2 => lambda_l2,
+            bagging_fraction => bagging_fraction, bagging_freq => bagging_freq,
+            feature_fraction => feature_fraction, seed => seed, early_stopping => early_stopping_rounds);
+        p
+    }
+}
+
 #[derive(Args)]
 pub struct TrainArgs {
-    /// Matrix file: CSV or Parquet with a header.
+    /// Matrix file (CSV or Parquet with a header): train on a file. Without it, train the
+    /// final model of a stored model for one config (the seed's `POST /train`).
     #[arg(long, value_name = "FILE")]
-    pub matrix: PathBuf,
-    /// The 0/1 label column.
+    pub matrix: Option<PathBuf>,
+    /// The 0/1 label column (file mode).
     #[arg(long, default_value = "label")]
     pub label: String,
-    #[arg(long, default_value_t = 100)]
-    pub trees: usize,
-    #[arg(long, default_value_t = 31)]
-    pub leaves: usize,
-    #[arg(long, default_value_t = 0.1)]
-    pub lr: f64,
-    #[arg(long, default_value_t = 255)]
-    pub max_bin: usize,
-    /// ≤ 0: no limit.
-    #[arg(long, default_value_t = -1, allow_hyphen_values = true)]
-    pub max_depth: i32,
-    #[arg(long, default_value_t = 20)]
-    pub min_data_in_leaf: usize,
-    #[arg(long, default_value_t = 0.0)]
-    pub lambda_l2: f64,
-    #[arg(long, default_value_t = 1.0)]
-    pub bagging_fraction: f64,
-    #[arg(long, default_value_t = 0)]
-    pub bagging_freq: usize,
-    #[arg(long, default_value_t = 1.0)]
-    pub feature_fraction: f64,
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Last fraction of rows (file order) held out for validation; 0 = none.
-    #[arg(long, default_value_t = 0.2)]
-    pub valid_fraction: f64,
-    /// Stop after this many trees without validation improvement (0 = never).
-    #[arg(long, default_value_t = 0)]
-    pub early_stopping: usize,
-    /// Calibrator, fitted on the validation predictions (or out-of-fold, see --calibration-folds).
-    #[arg(long, default_value = "sigmoid", value_parser = ["sigmoid", "isotonic", "none"])]
-    pub calibration: String,
-    /// Fit the calibrator on out-of-fold predictions of this many purged walk-forward folds over
-    /// the training rows instead of on the validation rows (0 = validation rows).
-    #[arg(long, default_value_t = 0)]
-    pub calibration_folds: usize,
-    /// Rows purged before each fold's test block (the label horizon of the matrix).
+    #[command(flatten)]
+    pub params: ParamArgs,
+    /// Last fraction of rows (file order) held out for validation; 0 = none (file mode) [default: 0.2].
+    #[arg(long)]
+    pub valid_fraction: Option<f64>,
+    /// Calibrator [default: sigmoid].
+    #[arg(long, value_parser = ["sigmoid", "isotonic", "none"])]
+    pub calibration: Option<String>,
+    /// Fit the calibrator on out-of-fold predictions of this many purged walk-forward folds
+    /// over the training rows [default: 0 = the validation rows in file mode, 5 for a stored model].
+    #[arg(long)]
+    pub calibration_folds: Option<usize>,
+    /// Rows purged before each fold's test block (file mode; a stored model uses its label horizon).
     #[arg(long, default_value_t = 0)]
     pub purge: usize,
+    /// Model file to write (file mode).
     #[arg(long, value_name = "FILE")]
-    pub out: PathBuf,
+    pub out: Option<PathBuf>,
+    /// Store mode: the JSON body of `POST /train`.
+    #[arg(long, value_name = "FILE")]
+    pub spec: Option<PathBuf>,
+    /// Store mode: the model to train.
+    #[arg(long)]
+    pub model_id: Option<String>,
+    /// Store mode: `thr` (a threshold ladder) or `top_pct`.
+    #[arg(long, value_parser = ["thr", "top_pct"])]
+    pub config_kind: Option<String>,
+    /// Store mode: the ladder ("0.60,0.65,0.70") or the fraction ("0.10").
+    #[arg(long)]
+    pub config_value: Option<String>,
+    /// Store mode: hours (local) in which positions may be opened, e.g. "13,14,15".
+    #[arg(long)]
+    pub allowed_hours: Option<String>,
+    #[command(flatten)]
+    pub policy: crate::pipeline::PolicyArgs,
     #[arg(long)]
     pub json: bool,
 }
@@ -254,15 +304,21 @@ fn gbt_err(e: engine::gbt::GbtError) -> CliError {
     CliError::Usage(e.to_string())
 }
 
-pub fn train(args: TrainArgs) -> Result<String, CliError> {
-    let t = read_table(&args.matrix)?;
+pub fn train(store: &crate::store::Store, args: TrainArgs) -> Result<String, CliError> {
+    let Some(matrix) = args.matrix.clone() else {
+        return crate::pipeline::train(store, args);
+    };
+    let out_path = args.out.clone().ok_or_else(|| CliError::Usage("train --matrix needs --out model.json".into()))?;
+    let valid_fraction = args.valid_fraction.unwrap_or(0.2);
+    let calibration_name = args.calibration.clone().unwrap_or_else(|| "sigmoid".into());
+    let t = read_table(&matrix)?;
     let li = t
         .names
         .iter()
         .position(|n| *n == args.label)
-        .ok_or_else(|| CliError::Usage(format!("{}: no numeric column {:?} for the label", args.matrix.display(), args.label)))?;
-    if !(0.0..1.0).contains(&args.valid_fraction) {
-        return Err(CliError::Usage(format!("--valid-fraction must be in [0, 1), not {}", args.valid_fraction)));
+        .ok_or_else(|| CliError::Usage(format!("{}: no numeric column {:?} for the label", matrix.display(), args.label)))?;
+    if !(0.0..1.0).contains(&valid_fraction) {
+        return Err(CliError::Usage(format!("--valid-fraction must be in [0, 1), not {valid_fraction}")));
     }
     let labelled: Vec<usize> = (0..t.columns[li].len()).filter(|&i| !t.columns[li][i].is_nan()).collect();
     let dropped = t.columns[li].len() - labelled.len();
@@ -271,29 +327,15 @@ pub fn train(args: TrainArgs) -> Result<String, CliError> {
     let cols: Vec<Vec<f64>> =
         t.columns.iter().enumerate().filter(|(j, _)| *j != li).map(|(_, c)| labelled.iter().map(|&i| c[i]).collect()).collect();
     if names.is_empty() {
-        return Err(CliError::Usage(format!("{}: no feature columns besides the label", args.matrix.display())));
+        return Err(CliError::Usage(format!("{}: no feature columns besides the label", matrix.display())));
     }
-    let calibration: CalibrationKind = args.calibration.parse().map_err(gbt_err)?;
-    let params = TrainParams {
-        num_trees: args.trees,
-        learning_rate: args.lr,
-        max_leaves: args.leaves,
-        max_depth: args.max_depth,
-        max_bin: args.max_bin,
-        min_data_in_leaf: args.min_data_in_leaf,
-        lambda_l2: args.lambda_l2,
-        bagging_fraction: args.bagging_fraction,
-        bagging_freq: args.bagging_freq,
-        feature_fraction: args.feature_fraction,
-        seed: args.seed,
-        early_stopping_rounds: args.early_stopping,
-        ..Default::default()
-    };
+    let calibration: CalibrationKind = calibration_name.parse().map_err(gbt_err)?;
+    let params = args.params.apply(TrainParams::default());
     let opts = FitOptions {
         params,
-        valid_fraction: args.valid_fraction,
+        valid_fraction,
         calibration,
-        calibration_folds: args.calibration_folds,
+        calibration_folds: args.calibration_folds.unwrap_or(0),
         purge: args.purge,
     };
     let start = Instant::now();
@@ -302,7 +344,7 @@ pub fn train(args: TrainArgs) -> Result<String, CliError> {
     let (n_train, n_valid) = (report.rows_train, report.rows_valid);
     let (valid_auc, valid_logloss_cal) = (report.valid_auc, report.valid_logloss_calibrated);
     let text = booster.to_model_json().map_err(gbt_err)?;
-    std::fs::write(&args.out, &text).map_err(read_err(&args.out))?;
+    std::fs::write(&out_path, &text).map_err(read_err(&out_path))?;
     let sha = booster.model_sha();
     let kept = booster.best_iteration;
     let train_loss = booster.train_loss.get(kept.max(1) - 1).copied();
@@ -311,14 +353,14 @@ pub fn train(args: TrainArgs) -> Result<String, CliError> {
     if args.json {
         let imp = booster.importance();
         return Ok(to_json(&json!({
-            "model": args.out.display().to_string(),
+            "model": out_path.display().to_string(),
             "model_sha": sha,
             "rows_train": n_train, "rows_valid": n_valid, "rows_unlabelled": dropped,
             "features": names.len(), "skipped_columns": t.skipped,
             "trees_built": booster.train_loss.len(), "best_iteration": kept,
             "train_logloss": num(train_loss), "valid_logloss": num(valid_loss), "valid_auc": num(valid_auc),
             "valid_logloss_calibrated": num(valid_logloss_cal),
-            "calibration": args.calibration, "train_seconds": train_seconds,
+            "calibration": calibration_name, "train_seconds": train_seconds,
             "importance": imp,
         })));
     }
@@ -343,9 +385,9 @@ pub fn train(args: TrainArgs) -> Result<String, CliError> {
         f(train_loss),
         f(valid_loss),
         f(valid_auc),
-        args.calibration,
+        calibration_name,
         f(valid_logloss_cal),
-        args.out.display(),
+        out_path.display(),
         sha
     ));
     Ok(out)

@@ -12,9 +12,10 @@
 //!
 //! ```text
 //! data_sha   = sha256_hex( ts[0..n] as i64 little-endian ‖ open[0..n] as f64 LE ‖ high ‖ low ‖ close ‖ volume )
-//!              over the bars of the slice (n bars, 8 bytes per value, column after column)
+//!              over the bars of the slice (n bars, 8 bytes per value, column after column), with
+//!              the adjusted prices the features see (unless BuildSpec::raw_prices)
 //! matrix_sha = sha_of({                                  // canonical JSON, see crate::lineage
-//!     "code_version": FEATURE_CODE_VERSION,              // 1
+//!     "code_version": FEATURE_CODE_VERSION,              // 2 (1 hashed raw prices)
 //!     "data": {"bars": n, "sha256": data_sha, "ticker": series.ticker, "tz": "<IANA name>"},
 //!     "features": [canonical FeatureSpec, …],            // model.features, in order, canonicalised
 //!     "label": LabelSpec with the effective distance_max,
@@ -42,7 +43,7 @@ use crate::pack::{
 
 /// Version of the feature code; part of `matrix_sha`. Bump it whenever a feature, label or the
 /// row selection changes its numbers, so cached matrices are rebuilt.
-pub const FEATURE_CODE_VERSION: u32 = 1;
+pub const FEATURE_CODE_VERSION: u32 = 2;
 
 /// Body of `POST /build_matrix`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -65,6 +66,10 @@ pub struct BuildSpec {
     /// Label horizon in bars; overrides the template label's.
     #[serde(default)]
     pub distance_max: Option<usize>,
+    /// Use the file's raw prices even when it has an adjusted close (by default prices are
+    /// scaled by `adj_close / close`, see [`Series::adjusted`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub raw_prices: bool,
 }
 
 /// Rows left out of the matrix, each counted once, in this order of precedence.
@@ -246,7 +251,7 @@ fn slice(s: &Series, a: usize, b: usize) -> Series {
         low: s.low[a..b].to_vec(),
         close: s.close[a..b].to_vec(),
         volume: s.volume[a..b].to_vec(),
-        adj_close: None,
+        adj_close: s.adj_close.as_ref().map(|c| c[a..b].to_vec()),
     }
 }
 
@@ -409,7 +414,10 @@ fn prepare(
                 .unwrap_or_else(|| "-".into()),
         });
     }
+    // Split- and dividend-adjusted prices when the file has an adjusted close: a 2:1 split is
+    // not a 50% crash, neither for the features nor for the backtest's equity.
     let sl = slice(series, a, b);
+    let sl = if spec.raw_prices { Series { adj_close: None, ..sl } } else { sl.adjusted().unwrap_or(sl) };
     let n = sl.len();
     let sha_input = ShaInput {
         code_version: FEATURE_CODE_VERSION,
@@ -1019,7 +1027,7 @@ mod tests {
             }
         }
         let v = serde_json::json!({
-            "code_version": 1,
+            "code_version": 2,
             "data": {"bars": 82, "sha256": sha256_hex(&bytes), "ticker": "TEST", "tz": "UTC"},
             "features": [{"name": "rsi", "params": {"period": 5.0}}, {"name": "logret", "params": {"period": 3.0}}],
             "label": {"kind": "forward_return", "distance_max": 7, "threshold": 0.0, "within_session": false},
@@ -1031,7 +1039,7 @@ mod tests {
         assert_eq!(mx.matrix_sha, FIXED_SHA, "the matrix_sha definition changed: bump FEATURE_CODE_VERSION deliberately");
     }
 
-    const FIXED_SHA: &str = "7396f72ee31ece06ca9738d3c042bfb7089ab9d6e161c7bc6debc46c190aec2d";
+    const FIXED_SHA: &str = "e78a6c3ee45f115c431fa8e7fb9d77faceeabafb769f430916c118eef649e18c";
 
     #[test]
     fn errors() {

@@ -170,6 +170,22 @@ pub fn from_equity(equity: &[f64], bars_per_year: f64) -> Metrics {
     m
 }
 
+/// `e_t / max_{s≤t} e_s − 1` per bar (≤ 0): the drawdown curve whose minimum is `max_dd`.
+pub fn drawdown_series(equity: &[f64]) -> Vec<f64> {
+    let mut peak = f64::NEG_INFINITY;
+    equity
+        .iter()
+        .map(|&e| {
+            peak = peak.max(e);
+            if peak > 0.0 {
+                e / peak - 1.0
+            } else {
+                0.0
+            }
+        })
+        .collect()
+}
+
 /// All metrics: [`from_equity`] plus trade statistics and `exposure`, where `bars_in_position`
 /// counts the bar intervals (of `equity.len() − 1`) during which a position was held.
 pub fn compute(
@@ -249,6 +265,17 @@ mod tests {
         let m = from_equity(&e, 252.0);
         assert!(close(m.max_dd, 0.9 / 1.2 - 1.0));
         assert_eq!(m.max_dd_bars, 3);
+    }
+
+    #[test]
+    fn drawdown_curve_matches_max_dd() {
+        let e = [1.0, 1.1, 0.99, 1.05, 1.2, 1.08];
+        let d = drawdown_series(&e);
+        assert_eq!(d[0], 0.0);
+        assert!(close(d[2], 0.99 / 1.1 - 1.0));
+        assert_eq!(d[4], 0.0);
+        let m = from_equity(&e, 252.0);
+        assert_eq!(d.iter().cloned().fold(0.0, f64::min), m.max_dd);
     }
 
     #[test]

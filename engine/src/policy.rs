@@ -75,6 +75,47 @@ pub struct Policy {
     pub allow_short: bool,
 }
 
+/// The parts of a policy that every config of a sweep shares (exits, costs, momentum gate,
+/// shorts), as request bodies carry them. Unset fields take the defaults of [`PolicyOptions::base`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PolicyOptions {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub momentum_min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hold_bars: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub atr_stop: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub atr_target: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flat_at_session_end: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commission_bps: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slippage_bps: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_short: Option<bool>,
+}
+
+impl PolicyOptions {
+    /// A base policy (its rule is a placeholder each config replaces): `hold_bars` defaults to
+    /// the label horizon, the model's own idea of how long a trade lasts; intraday models go
+    /// flat at every session end by default (their labels never cross one); no costs, long only.
+    pub fn base(&self, label_horizon: usize, intraday: bool) -> Policy {
+        Policy {
+            momentum_min: self.momentum_min,
+            hold_bars: self.hold_bars.unwrap_or(label_horizon),
+            atr_stop: self.atr_stop,
+            atr_target: self.atr_target,
+            flat_at_session_end: self.flat_at_session_end.unwrap_or(intraday),
+            commission_bps: self.commission_bps.unwrap_or(0.0),
+            slippage_bps: self.slippage_bps.unwrap_or(0.0),
+            allow_short: self.allow_short.unwrap_or(false),
+            ..Policy::thr(vec![0.5])
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PolicyError {
     #[error("threshold ladder is empty")]

@@ -234,3 +234,64 @@ pub fn evaluate(ctx: &RunContext<'_>, config: &SweepConfig) -> Result<Evaluation
     };
     Ok(Evaluation { run, result, ts })
 }
+
+/// One bar of a backtest's curve.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EquityPoint {
+    /// The bar in the dataset's zone (a date for daily bars).
+    pub time: String,
+    pub equity: f64,
+    pub drawdown: f64,
+}
+
+/// A trade with its decision bars' times written out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TradeRow {
+    pub entry_time: String,
+    pub exit_time: String,
+    #[serde(flatten)]
+    pub trade: crate::backtest::Trade,
+}
+
+/// What `POST /backtest` answers: the run (metrics, gate, lineage), the equity and drawdown
+/// curves aligned with the bars' times, and the trades.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BacktestReport {
+    #[serde(flatten)]
+    pub run: Run,
+    pub equity: Vec<EquityPoint>,
+    pub trades: Vec<TradeRow>,
+}
+
+impl Evaluation {
+    pub fn report(&self, tz: &str, cadence: &str) -> BacktestReport {
+        let zone = parse_tz(tz).unwrap_or(chrono_tz::UTC);
+        let date_only = !Cadence::from_name(cadence).is_some_and(Cadence::is_intraday);
+        let fmt = |t: i64| crate::data::time::format_ms(t, zone, date_only);
+        let dd = crate::metrics::drawdown_series(&self.result.equity);
+        BacktestReport {
+            run: self.run.clone(),
+            equity: self
+                .ts
+                .iter()
+                .zip(&self.result.equity)
+                .zip(dd)
+                .map(|((&t, &equity), drawdown)| EquityPoint {
+                    time: fmt(t),
+                    equity,
+                    drawdown,
+                })
+                .collect(),
+            trades: self
+                .result
+                .trades
+                .iter()
+                .map(|t| TradeRow {
+                    entry_time: fmt(t.entry_ts),
+                    exit_time: fmt(t.exit_ts),
+                    trade: t.clone(),
+                })
+                .collect(),
+        }
+    }
+}

@@ -10,8 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::cv::CvKind;
 use crate::gate::GateOverrides;
+use crate::gbt::fit::CalibrationKind;
+use crate::gbt::TrainParams;
 use crate::lineage::sha_of;
-use crate::policy::{fmt_level, parse_hours, parse_ladder, Policy, PolicyError, PolicyKind};
+use crate::matrix::Matrix;
+use crate::oof::OofSpec;
+use crate::policy::{fmt_level, parse_hours, parse_ladder, Policy, PolicyError, PolicyKind, PolicyOptions};
 use crate::risk::RiskParams;
 use crate::run::{evaluate, Run, RunContext, RunError};
 
@@ -29,15 +33,109 @@ pub struct SweepBody {
     #[serde(default)]
     pub top_pct_variants: Vec<f64>,
     #[serde(default)]
-    pub splits: Option<usize>,
+    pub tag: Option<String>,
     #[serde(default)]
+    pub min_trades: Option<usize>,
+    #[serde(default)]
+    pub min_sharpe: Option<f64>,
+    /// Splits, CV kind, model parameters, calibration, exits and costs.
+    #[serde(flatten)]
+    pub research: ResearchOptions,
+}
+
+/// How configs are judged, shared by `POST /backtest_sweep` and `POST /backtest`: the
+/// cross-validation and model behind the out-of-fold probabilities, and the policy settings
+/// every config shares. Unset fields take the defaults of [`OofSpec::for_matrix`] and
+/// [`PolicyOptions::base`].
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ResearchOptions {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub splits: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cv: Option<CvKind>,
+    /// Rows dropped after a k-fold test block, on top of the purge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embargo: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub params: Option<TrainParams>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<CalibrationKind>,
+    #[serde(flatten)]
+    pub policy: PolicyOptions,
+}
+
+impl ResearchOptions {
+    /// The out-of-fold spec for `m` (purge = its label horizon).
+    pub fn oof_spec(&self, m: &Matrix) -> OofSpec {
+        let mut s = OofSpec::for_matrix(m, self.params.clone().unwrap_or_default());
+        if let Some(k) = self.splits {
+            s.splits = k;
+        }
+        if let Some(cv) = self.cv {
+            s.cv = cv;
+        }
+        if let Some(e) = self.embargo {
+            s.embargo = e;
+        }
+        if let Some(c) = self.calibration {
+            s.calibration = c;
+        }
+        s
+    }
+
+    /// The policy settings every config shares, for a model of `cadence` on `m`.
+    pub fn base_policy(&self, m: &Matrix, cadence: &str) -> Policy {
+        let intraday = crate::data::Cadence::from_name(cadence).is_some_and(crate::data::Cadence::is_intraday);
+        self.policy.base(m.distance_max, intraday)
+    }
+}
+
+/// Body of `POST /backtest`: one config (a ladder in `thresholds`, or `top_pct`), judged the
+/// way a sweep judges each of its configs.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct BacktestBody {
+    #[serde(default)]
+    pub model_id: Option<String>,
+    #[serde(default)]
+    pub pack_id: Option<String>,
+    #[serde(default)]
+    pub thresholds: Option<String>,
+    #[serde(default)]
+    pub top_pct: Option<f64>,
+    #[serde(default)]
+    pub allowed_hours: Option<String>,
     #[serde(default)]
     pub tag: Option<String>,
     #[serde(default)]
     pub min_trades: Option<usize>,
     #[serde(default)]
     pub min_sharpe: Option<f64>,
+    #[serde(flatten)]
+    pub research: ResearchOptions,
+}
+
+impl BacktestBody {
+    pub fn gate_overrides(&self) -> GateOverrides {
+        GateOverrides {
+            min_trades: self.min_trades,
+            min_sharpe: self.min_sharpe,
+        }
+    }
+
+    /// The one config this body names (exactly one of `thresholds` and `top_pct`).
+    pub fn config(&self) -> Result<SweepConfig, SweepError> {
+        let body = SweepBody {
+            thresholds_variants: self.thresholds.iter().cloned().collect(),
+            top_pct_variants: self.top_pct.into_iter().collect(),
+            allowed_hours_variants: self.allowed_hours.iter().cloned().collect(),
+            ..SweepBody::default()
+        };
+        let all = expand(&body, &crate::risk::RiskProfile::Aggressive.params())?;
+        match <[SweepConfig; 1]>::try_from(all) {
+            Ok([one]) => Ok(one),
+            Err(_) => Err(SweepError::NotOne),
+        }
+    }
 }
 
 impl SweepBody {
@@ -151,6 +249,8 @@ pub enum SweepError {
     TopPct(f64),
     #[error("the sweep has no variants: give thresholds_variants or top_pct_variants")]
     Empty,
+    #[error("a backtest takes one rule: give either thresholds or top_pct, not both")]
+    NotOne,
     #[error(
         "the sweep expands to {count} configs, over the risk profile's budget of {budget}; drop some variants or pick a profile with a larger budget"
     )]
@@ -272,6 +372,37 @@ mod tests {
         assert_eq!(p.allowed_hours, Some(vec![13, 14, 15]));
         let q = c[6].config.to_policy(&Policy::thr(vec![0.5])).unwrap();
         assert_eq!(q.kind, PolicyKind::TopPct { fraction: 0.1 });
+    }
+
+    #[test]
+    fn bodies_carry_research_options() {
+        let body: SweepBody = serde_json::from_str(SEED).unwrap();
+        assert_eq!(body.research.splits, Some(5));
+        let b: BacktestBody = serde_json::from_str(
+            r#"{"model_id":"spy_swing_daily","thresholds":"0.60,0.65,0.70","splits":4,"cv":"k_fold",
+                "allowed_hours":"13,14,15","momentum_min":0.0,"commission_bps":1.5,
+                "params":{"num_trees":50},"calibration":"isotonic"}"#,
+        )
+        .unwrap();
+        let c = b.config().unwrap();
+        assert_eq!(
+            serde_json::to_string(&c.config).unwrap(),
+            r#"{"kind":"thr","value":"0.60,0.65,0.70","allowed_hours":"13,14,15"}"#
+        );
+        assert_eq!(b.research.cv, Some(CvKind::KFold));
+        assert_eq!(b.research.policy.momentum_min, Some(0.0));
+        assert_eq!(b.research.params.as_ref().unwrap().num_trees, 50);
+        assert_eq!(b.research.params.as_ref().unwrap().max_leaves, 31, "unset parameters keep their defaults");
+        let base = b.research.policy.base(7, false);
+        assert_eq!((base.hold_bars, base.commission_bps, base.momentum_min), (7, 1.5, Some(0.0)));
+        assert!(b.research.policy.base(7, true).flat_at_session_end);
+        let both = BacktestBody {
+            thresholds: Some("0.6".into()),
+            top_pct: Some(0.1),
+            ..BacktestBody::default()
+        };
+        assert_eq!(both.config().unwrap_err(), SweepError::NotOne);
+        assert_eq!(BacktestBody::default().config().unwrap_err(), SweepError::Empty);
     }
 
     #[test]

@@ -40,6 +40,7 @@ fn aapl_spec(start: &str, end: &str) -> BuildSpec {
         end: Some(end.into()),
         ticker: Some("AAPL".into()),
         distance_max: None,
+        raw_prices: false,
     }
 }
 
@@ -384,8 +385,8 @@ fn demo_aapl_matrix_is_pinned() {
     assert_eq!(bytes_sha, DEMO_AAPL_BYTES_SHA);
 }
 
-const DEMO_AAPL_MATRIX_SHA: &str = "29a353d29409cca21afb389f85670a233e4e5e0c387bbb5db6462e5d9c1a3c43";
-const DEMO_AAPL_BYTES_SHA: &str = "bc60b9372ca956ed4d728dc8475f3ad278801fb7b61384352bcc5e870b0b9405";
+const DEMO_AAPL_MATRIX_SHA: &str = "e4c04711f36e455fb7d9053c066389463fdfefdb4927c6486120dc037155b3b9";
+const DEMO_AAPL_BYTES_SHA: &str = "2e1a17b539313bab5d4ce91c617390cfebc336615c60e74745210b8a9da2eecf";
 
 /// A model trained on the demo's AAPL matrix with bagging and column sampling, pinned by its
 /// `model_sha`; `app/tests/engine_wasm.rs` trains the same model in the browser and asserts the
@@ -398,5 +399,27 @@ fn demo_aapl_model_is_pinned() {
     assert_eq!(preds, DEMO_AAPL_PREDICTIONS_SHA);
 }
 
-const DEMO_AAPL_PREDICTIONS_SHA: &str = "95bfce653846e02bdcbcf24a6ddbf23ab71040b50515de2576ffcba50fb078c4";
-const DEMO_AAPL_MODEL_SHA: &str = "5ceb46148cd4ce12c06906df4c1ac6f2ec5309b2fa4d35ffcfbb3e307c4a8e45";
+const DEMO_AAPL_PREDICTIONS_SHA: &str = "b6f21e3ce48067abdbaaaa1e32aa40a8b9f85bd2693bc5f426b2539436012cf1";
+const DEMO_AAPL_MODEL_SHA: &str = "b1202025ba23f7bf3817ec77f511a261c50afa43a02de0439a509f60850f077d";
+
+/// The demo's AAPL file has an adjusted close: its 2005-02-28 2:1 split must not reach the
+/// features or the backtest as a 50% crash (unless raw prices are asked for).
+#[test]
+fn splits_are_adjusted_unless_raw_prices_are_asked_for() {
+    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/demo/stocks-daily-2000-2013.csv.gz")).unwrap();
+    let ds = engine::data::load("demo.csv.gz", &bytes, &Default::default(), &mut |_| {}).unwrap();
+    let aapl = ds.series.iter().find(|s| s.ticker == "AAPL").unwrap();
+    let model = swing("AAPL");
+    let worst_bar = |raw: bool| {
+        let spec = BuildSpec { raw_prices: raw, ..aapl_spec("2004-06-01", "2005-12-31") };
+        let m = build_matrix(&model, aapl, &ds.tz, &spec).unwrap();
+        m.close.windows(2).map(|w| w[1] / w[0] - 1.0).fold(0.0f64, f64::min)
+    };
+    assert!(worst_bar(true) < -0.45, "raw prices show the split");
+    assert!(worst_bar(false) > -0.15, "adjusted prices do not: {}", worst_bar(false));
+    let sha = |raw: bool| {
+        let spec = BuildSpec { raw_prices: raw, ..aapl_spec("2004-06-01", "2005-12-31") };
+        engine::matrix::matrix_sha(&model, aapl, &ds.tz, &spec).unwrap()
+    };
+    assert_ne!(sha(true), sha(false));
+}

@@ -169,6 +169,7 @@ pub fn BuildPage() -> impl IntoView {
             end: opt(end.get_untracked()),
             ticker: Some(r.model.ticker.clone()),
             distance_max,
+            ..BuildSpec::default()
         };
         building.set(true);
         progress.set(0.0);
