@@ -29,6 +29,11 @@ use crate::metrics::{self, Metrics};
 use crate::policy::{Policy, PolicyError, PolicyKind};
 use crate::risk::RiskParams;
 
+/// Version of the policy rule and the accounting; part of every `run_id`, so a run stored by an
+/// older engine is never mistaken for one this engine would compute. Bump it whenever a
+/// backtest's numbers change.
+pub const BACKTEST_CODE_VERSION: u32 = 2;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Side {
@@ -359,7 +364,9 @@ fn simulate(
             let hit = sc * (c - o.price) >= o.target;
             if timed || stopped || hit {
                 want = 0;
-                lockout = s;
+                if stopped || hit {
+                    lockout = s;
+                }
                 forced = Some(if stopped {
                     ExitReason::Stop
                 } else if hit {
@@ -604,14 +611,29 @@ mod tests {
         pol.allow_short = true;
         pol.hold_bars = 2;
         let r = run(&pol, &inputs(&c), &full(), 252.0).unwrap();
-        // short decided on 0, filled at 100; time exit decided on 2, filled at 90; locked out
-        // on bar 3 (still short signal), reset on 4, re-enter decided on 5 -> no next bar.
-        assert_eq!(r.trades.len(), 1);
+        // short decided on 0, filled at 100; time exit decided on 2, filled at 90; the signal
+        // still holds on bar 3: a new short, filled at 81; flat on 4 (signal gone), short
+        // again decided on 5 -> no next bar: pending.
+        assert_eq!(r.trades.len(), 2);
         let t = &r.trades[0];
         assert_eq!((t.side, t.entry_row, t.exit_row), (Side::Short, 0, 2));
         assert_eq!(t.exit_reason, ExitReason::Time);
         assert!((t.ret - 0.1).abs() < 1e-12);
+        let t = &r.trades[1];
+        assert_eq!((t.entry_row, t.exit_row, t.exit_reason), (3, 4, ExitReason::Signal));
         assert!((r.equity[5] - 1.1).abs() < 1e-12);
+        assert_eq!(r.pending.map(|p| p.to), Some(-1.0));
+        // a stop locks the side out until the signal resets
+        let c = cols(&[100.0, 100.0, 97.0, 97.0, 97.0, 97.0], &[0.7, 0.7, 0.7, 0.7, 0.5, 0.7]);
+        let atr = [1.0; 6];
+        let mut pol = Policy::thr(vec![0.6]);
+        pol.atr_stop = Some(2.0);
+        let mut i = inputs(&c);
+        i.atr = Some(&atr);
+        let r = run(&pol, &i, &full(), 252.0).unwrap();
+        assert_eq!(r.trades.len(), 1, "no re-entry on bars 3..4 after the stop on 2");
+        assert_eq!(r.trades[0].exit_reason, ExitReason::Stop);
+        assert_eq!(r.pending.map(|p| p.to), Some(1.0), "the signal reset on 4: re-entry decided on 5");
     }
 
     #[test]

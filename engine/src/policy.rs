@@ -23,8 +23,11 @@
 //!   `± atr_target × ATR`, ATR taken on the decision bar of the entry, no stop/target when it is `NaN`;
 //!   checked on closes), at a
 //!   session end when `flat_at_session_end`, and at the end of the data (at the last close).
-//!   After a `hold_bars`, stop or target exit, no re-entry on the same side until the signal
-//!   level has first dropped to 0. A signal on the other side exits and reverses at the same open.
+//!   After a `hold_bars` exit the trade's horizon is over: if the signal still holds on a later
+//!   bar, that is a new trade (the next bar's decision, so a time exit always costs a round
+//!   trip and shows in the trade list). After a stop or target exit, no re-entry on the same
+//!   side until the signal level has first dropped to 0. A signal on the other side exits and
+//!   reverses at the same open.
 //! - **Costs**: every change of position pays `(commission_bps + slippage_bps) / 10⁴` times the
 //!   traded fraction of equity.
 

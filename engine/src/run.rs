@@ -7,7 +7,7 @@
 //! it). `top_pct` thresholds come from each fold's training rows ([`Oof::top_pct_thresholds`]).
 //!
 //! A run's `run_id` hashes everything its numbers depend on (matrix, out-of-fold key, config,
-//! policy, risk profile, gate overrides) and its tag, so running the same sweep twice gives the
+//! policy, risk profile, gate overrides, [`crate::backtest::BACKTEST_CODE_VERSION`]) and its tag, so running the same sweep twice gives the
 //! same ids and a store keeps one copy.
 
 use serde::{Deserialize, Serialize};
@@ -198,12 +198,14 @@ pub fn evaluate(ctx: &RunContext<'_>, config: &SweepConfig) -> Result<Evaluation
     };
     #[derive(Serialize)]
     struct IdCanon<'a> {
+        backtest_code_version: u32,
         lineage: &'a Lineage,
         overrides: &'a GateOverrides,
         tag: Option<&'a str>,
         model_id: &'a str,
     }
     let run_id = sha_of(&IdCanon {
+        backtest_code_version: crate::backtest::BACKTEST_CODE_VERSION,
         lineage: &lineage,
         overrides: &ctx.overrides,
         tag: ctx.tag,

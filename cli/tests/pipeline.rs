@@ -1,0 +1,241 @@
+//! Sweep → Leaderboard → Train → Backtest → Signals through the built `btb` binary, with the
+//! seed's API bodies as spec files and the same fields as flags.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn demo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/demo/stocks-daily-2000-2013.csv.gz")
+}
+
+fn btb(store: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_btb"))
+        .env("SOURCE_DATE_EPOCH", "1764028800")
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .output()
+        .expect("run btb")
+}
+
+fn ok(store: &Path, args: &[&str]) -> String {
+    let out = btb(store, args);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn json(store: &Path, args: &[&str]) -> Value {
+    serde_json::from_str(&ok(store, args)).unwrap()
+}
+
+fn fails(store: &Path, args: &[&str]) -> String {
+    let out = btb(store, args);
+    assert!(!out.status.success(), "{args:?} should fail");
+    assert!(out.stdout.is_empty(), "nothing on stdout when failing");
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(err.trim_end().lines().count(), 1, "one-line error: {err}");
+    err
+}
+
+/// A store with the demo data, `aapl_swing_daily` and its 2003–2012 matrix.
+fn store_with_matrix(dir: &Path) -> PathBuf {
+    let store = dir.join("store");
+    ok(&store, &["data", "add", demo().to_str().unwrap()]);
+    ok(&store, &["init", "--ticker", "AAPL"]);
+    ok(&store, &["build", "--model-id", "aapl_swing_daily", "--start", "2003-01-01", "--end", "2012-12-31"]);
+    store
+}
+
+const FAST: [&str; 4] = ["--trees", "40", "--leaves", "15"];
+
+#[test]
+fn sweep_leaderboard_backtest() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_matrix(dir.path());
+
+    // The seed's body verbatim: 3 ladders + 2 top fractions × 2 hour sets = 10 runs. Daily bars
+    // open at 00:00, so hours 13–15 never allow an entry: every run fails for want of trades.
+    let seed = dir.path().join("sweep.json");
+    std::fs::write(
+        &seed,
+        r#"{"model_id":"aapl_swing_daily","pack_id":"swingsigma",
+            "thresholds_variants":["0.50,0.55,0.60","0.55,0.60,0.65","0.60,0.65,0.70"],
+            "allowed_hours_variants":["13,14","13,14,15"],"top_pct_variants":[0.10,0.15],
+            "splits":5,"tag":"initial_sweep","min_trades":30,"min_sharpe":0.5,
+            "params":{"num_trees":40,"max_leaves":15}}"#,
+    )
+    .unwrap();
+    let v = json(&store, &["sweep", "--spec", seed.to_str().unwrap(), "--json"]);
+    assert_eq!(v["configs"], 10);
+    assert_eq!(v["oof_cached"], false);
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 10);
+    for r in runs {
+        assert_eq!(r["metrics"]["trades"], 0);
+        assert!(r["gate"]["reasons"].as_array().unwrap().contains(&Value::from("min_trades_not_met")));
+        assert!(r["config"]["allowed_hours"].is_string());
+    }
+
+    // The same sweep without hours, as flags: 6 configs over the cached out-of-fold probabilities.
+    let args = [
+        "sweep", "--model-id", "aapl_swing_daily", "--thresholds-variants", "0.50,0.55,0.60", "0.55,0.60,0.65",
+        "0.60,0.65,0.70", "--top-pct-variants", "0.10", "0.15", "0.30", "--splits", "5", "--tag", "no_hours",
+        "--min-trades", "30", "--min-sharpe", "0.5", "--trees", "40", "--leaves", "15", "--json",
+    ];
+    let a = json(&store, &args);
+    assert_eq!(a["oof_cached"], true, "same model, splits and parameters: the folds are not retrained");
+    assert_eq!(a["oof_key"], v["oof_key"]);
+    let b = json(&store, &args);
+    assert_eq!(a["runs"], b["runs"], "identical inputs, identical JSON");
+    let rows = a["runs"].as_array().unwrap();
+    assert_eq!(rows.len(), 6);
+    assert!(rows.iter().any(|r| r["metrics"]["trades"].as_u64().unwrap() > 30));
+    let sharpe: Vec<f64> = rows.iter().map(|r| r["metrics"]["sharpe"].as_f64().unwrap()).collect();
+    assert!(sharpe.windows(2).all(|w| w[0] >= w[1]), "ranked by Sharpe: {sharpe:?}");
+
+    // GET /leaderboard: every stored run (16 files, the rerun replaced its own), filters, limit.
+    let all = json(&store, &["leaderboard", "--model-id", "aapl_swing_daily", "--json"]);
+    assert_eq!(all.as_array().unwrap().len(), 16);
+    let top = json(&store, &["leaderboard", "--model-id", "aapl_swing_daily", "--tag", "no_hours", "--limit", "3", "--json"]);
+    let top = top.as_array().unwrap();
+    assert_eq!(top.len(), 3);
+    assert_eq!(top[0]["rank"], 1);
+    assert_eq!(top[0]["run_id"], rows[0]["run_id"]);
+    for k in ["rank", "config", "metrics", "gate", "lineage"] {
+        assert!(top[0].get(k).is_some(), "{k}");
+    }
+    for k in ["sharpe", "return", "trades", "max_dd", "sortino", "calmar", "cagr", "win_rate", "profit_factor", "exposure"] {
+        assert!(top[0]["metrics"].get(k).is_some(), "metrics.{k}");
+    }
+    for k in ["matrix_sha", "config_sha", "policy_sha", "risk_sha", "risk_profile"] {
+        assert!(top[0]["lineage"][k].is_string(), "lineage.{k}");
+    }
+    let passed = json(&store, &["leaderboard", "--model-id", "aapl_swing_daily", "--pass-gate", "--json"]);
+    assert!(passed.as_array().unwrap().iter().all(|r| r["gate"]["pass"] == true));
+    let none = json(&store, &["leaderboard", "--model-id", "spy_swing_daily", "--json"]);
+    assert_eq!(none, Value::Array(vec![]));
+    let by_dd = json(&store, &["leaderboard", "--tag", "no_hours", "--rank-by", "max_dd", "--json"]);
+    let dd: Vec<f64> = by_dd.as_array().unwrap().iter().map(|r| r["metrics"]["max_dd"].as_f64().unwrap()).collect();
+    assert!(dd.windows(2).all(|w| w[0] >= w[1]), "shallowest drawdown first: {dd:?}");
+    assert!(ok(&store, &["leaderboard", "--tag", "no_hours"]).contains("rank"));
+    assert!(fails(&store, &["leaderboard", "--rank-by", "alpha"]).contains("unknown metric"));
+
+    // POST /backtest of the best config: the very numbers its sweep run has, plus the curves.
+    let best = &rows[0]["config"];
+    let mut bt = vec!["backtest", "--model-id", "aapl_swing_daily", "--splits", "5", "--trees", "40", "--leaves", "15", "--min-trades", "30", "--min-sharpe", "0.5", "--json"];
+    let value = best["value"].as_str().unwrap().to_string();
+    if best["kind"] == "thr" {
+        bt.extend(["--thresholds", &value]);
+    } else {
+        bt.extend(["--top-pct", &value]);
+    }
+    let eq_csv = dir.path().join("equity.csv");
+    bt.extend(["--equity-csv", eq_csv.to_str().unwrap()]);
+    let r = json(&store, &bt);
+    assert_eq!(r["metrics"], rows[0]["metrics"]);
+    assert_eq!(r["gate"], rows[0]["gate"]);
+    assert_eq!(r["lineage"], rows[0]["lineage"]);
+    let equity = r["equity"].as_array().unwrap();
+    assert_eq!(equity.len() as u64, r["metrics"]["bars"].as_u64().unwrap());
+    assert_eq!(equity[0]["equity"], 1.0);
+    assert_eq!(equity[0]["time"], r["start"]);
+    assert_eq!(equity.last().unwrap()["time"], r["end"]);
+    assert!(equity.iter().all(|p| p["drawdown"].as_f64().unwrap() <= 0.0));
+    let min_dd = equity.iter().map(|p| p["drawdown"].as_f64().unwrap()).fold(0.0, f64::min);
+    assert_eq!(min_dd, r["metrics"]["max_dd"].as_f64().unwrap());
+    let trades = r["trades"].as_array().unwrap();
+    assert_eq!(trades.len() as u64, r["metrics"]["trades"].as_u64().unwrap());
+    for k in ["entry_time", "exit_time", "entry_price", "exit_price", "size", "pnl", "prob", "exit_reason"] {
+        assert!(trades[0].get(k).is_some(), "trade.{k}");
+    }
+    let csv = std::fs::read_to_string(&eq_csv).unwrap();
+    assert_eq!(csv.lines().count(), equity.len() + 1);
+    assert_eq!(bt.iter().filter(|a| **a == "--json").count(), 1);
+    assert_eq!(r, json(&store, &bt), "identical JSON twice");
+    let human = ok(&store, &["backtest", "--model-id", "aapl_swing_daily", "--thresholds", "0.55,0.60,0.65"]);
+    assert!(human.contains("sharpe") && human.contains("gate") && human.contains("lineage"), "{human}");
+
+    // Errors are one clear line.
+    assert!(fails(&store, &["backtest", "--model-id", "aapl_swing_daily", "--thresholds", "0.6", "--top-pct", "0.1"])
+        .contains("either thresholds or top_pct"));
+    assert!(fails(&store, &["backtest", "--model-id", "aapl_swing_daily", "--thresholds", "0.7,0.6"]).contains("ascending"));
+    assert!(fails(&store, &["sweep", "--model-id", "nope", "--thresholds-variants", "0.6"]).contains("no model"));
+    let many: Vec<String> = (0..51).map(|i| format!("0.{:02}", 40 + i)).collect();
+    let mut over = vec!["sweep", "--model-id", "aapl_swing_daily", "--thresholds-variants"];
+    over.extend(many.iter().map(String::as_str));
+    assert!(fails(&store, &over).contains("budget of 50"));
+    assert!(fails(&store, &["sweep", "--model-id", "aapl_swing_daily", "--thresholds-variants", "0.6", "--splits", "400"])
+        .contains("too few"));
+}
+
+#[test]
+fn train_signals_alerts_and_pipeline() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_matrix(dir.path());
+    assert!(fails(&store, &["signals", "--model-id", "aapl_swing_daily"]).contains("no trained strategy"));
+    assert!(fails(&store, &["train", "--model-id", "aapl_swing_daily"]).contains("--config-kind"));
+
+    // POST /train as a spec file
+    let spec = dir.path().join("train.json");
+    std::fs::write(
+        &spec,
+        r#"{"model_id":"aapl_swing_daily","pack_id":"swingsigma","allowed_hours":"0","calibration":"sigmoid",
+            "config":{"kind":"thr","value":"0.55, 0.60,0.65"}}"#,
+    )
+    .unwrap();
+    let mut args = vec!["train", "--spec", spec.to_str().unwrap(), "--json"];
+    args.extend(FAST);
+    let t = json(&store, &args);
+    assert_eq!(t["ok"], true);
+    assert_eq!(t["config"], "thr 0.55,0.60,0.65 hours 0");
+    assert_eq!(t["calibration"], "sigmoid");
+    assert_eq!(t["calibration_folds"], 5);
+    assert_eq!(t["trees"], 40);
+    assert_eq!(t, json(&store, &args), "same inputs, same model_sha and JSON");
+
+    // GET /signals
+    let s = json(&store, &["signals", "--model-id", "aapl_swing_daily", "--limit", "4", "--json"]);
+    let s = s.as_array().unwrap();
+    assert!(!s.is_empty() && s.len() <= 4);
+    for x in s {
+        for k in ["timestamp", "model_id", "ticker", "side", "confidence", "status"] {
+            assert!(x.get(k).is_some(), "signal.{k}");
+        }
+        assert!(["BUY", "SELL"].contains(&x["side"].as_str().unwrap()));
+        assert!(["NEW", "OPEN", "CLOSED"].contains(&x["status"].as_str().unwrap()));
+        assert_eq!(x["ticker"], "AAPL");
+    }
+    let ts: Vec<&str> = s.iter().map(|x| x["timestamp"].as_str().unwrap()).collect();
+    assert!(ts.windows(2).all(|w| w[0] >= w[1]), "newest first: {ts:?}");
+    // signals reach past the matrix (it ends 2012-12; the data runs to 2013-03-01)
+    let all = json(&store, &["signals", "--model-id", "aapl_swing_daily", "--limit", "1000", "--json"]);
+    assert!(all.as_array().unwrap().iter().any(|x| x["timestamp"].as_str().unwrap() > "2013-01-01"), "{all}");
+
+    // alerts CSV
+    let csv = dir.path().join("alerts.csv");
+    let out = ok(&store, &["alerts", "--model-id", "aapl_swing_daily", "--out", csv.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert!(text.starts_with("timestamp,bar,model_id,ticker,side,confidence,status"));
+    assert_eq!(text.lines().count() - 1, all.as_array().unwrap().len());
+    assert!(out.contains(&format!("wrote {} signals", all.as_array().unwrap().len())));
+
+    // make pipeline / pipeline-gated
+    let mut p = vec!["pipeline", "--model-id", "aapl_swing_daily", "--start", "2003-01-01", "--end", "2012-12-31", "--json"];
+    p.extend(FAST);
+    let plain = json(&store, &p);
+    p.extend(["--momentum-min", "0.0"]);
+    let gated = json(&store, &p);
+    assert_eq!(plain["build"]["matrix_sha"], gated["build"]["matrix_sha"]);
+    assert!(plain["backtest"]["run"]["policy"]["momentum_min"].is_null());
+    assert_eq!(gated["backtest"]["run"]["policy"]["momentum_min"], 0.0);
+    assert_ne!(plain["backtest"]["run"]["lineage"]["policy_sha"], gated["backtest"]["run"]["lineage"]["policy_sha"]);
+    assert!(gated["backtest"]["run"]["metrics"]["exposure"].as_f64().unwrap() <= plain["backtest"]["run"]["metrics"]["exposure"].as_f64().unwrap());
+    assert!(gated["train"]["model_sha"].is_string());
+    // a new model straight from the pipeline
+    let mut q = vec!["pipeline", "--model-id", "ibm_swing_daily", "--ticker", "IBM", "--start", "2004-01-01"];
+    q.extend(FAST);
+    let human = ok(&store, &q);
+    assert!(human.contains("build: matrix") && human.contains("backtest (out-of-fold)"), "{human}");
+    assert!(fails(&store, &["pipeline", "--model-id", "msft_swing_daily"]).contains("--ticker"));
+}
