@@ -8,11 +8,19 @@
 //!
 //! Reference point: vectorbt evaluates ~110 configs/s on 10k bars; the goal is ≥ 100× that.
 //! Best of `POLICY_BENCH_RUNS` (default 3) passes over the config set.
+//!
+//! The `parity` case runs configs vectorbt's `Portfolio.from_signals` can express exactly
+//! (one rung, long only, 100% of equity, no costs, no time exit) and writes the bars, the
+//! probabilities, the thresholds, every config's final equity and our time to
+//! `$BTB_BENCH_OUT` (default `target/bench-data`); `tests/backtest/vectorbt_compare.py`
+//! then runs the same entries and exits through vectorbt, checks the final values agree and
+//! times it.
 
 use std::hint::black_box;
 use std::time::Instant;
 
 use engine::backtest::{run, BacktestInputs};
+use engine::risk::RiskParams;
 use engine::policy::Policy;
 use engine::risk::RiskProfile;
 use engine::synth::lcg_bars;
@@ -85,6 +93,84 @@ fn configs(k: usize) -> Vec<Policy> {
         .collect()
 }
 
+fn write_f64(path: &std::path::Path, v: &[f64]) {
+    let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+    std::fs::write(path, bytes).expect("write bench data");
+}
+
+/// One-rung long-only configs at 100% of equity, their final equities and our time.
+fn parity(runs: usize) {
+    let out = std::path::PathBuf::from(std::env::var("BTB_BENCH_OUT").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-data").into()));
+    std::fs::create_dir_all(&out).expect("bench output dir");
+    let full = RiskParams {
+        position_size: 1.0,
+        ..RiskProfile::Aggressive.params()
+    };
+    let mut cases = Vec::new();
+    for (bars, label, k) in [(10_000usize, "10k", 1000usize), (1_000_000, "1M", 12)] {
+        // A random walk in log prices (no decay over a million bars, unlike lcg_bars' ±2% steps,
+        // which drift to 1e-27 and trip vectorbt's absolute cash tolerances).
+        let mut c = cols(bars);
+        let mut x: u64 = 77;
+        let mut u = move || {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut px = 100.0f64;
+        let mut open = Vec::with_capacity(bars);
+        for t in 0..bars {
+            open.push(px * (1.0 + (u() - 0.5) * 0.004));
+            px = open[t] * ((u() - 0.5) * 0.04).exp();
+            c.close[t] = px;
+        }
+        c.next_open = open[1..].to_vec();
+        c.next_open.push(f64::NAN);
+        write_f64(&out.join(format!("parity_{label}_open.f64")), &open);
+        write_f64(&out.join(format!("parity_{label}_close.f64")), &c.close);
+        write_f64(&out.join(format!("parity_{label}_prob.f64")), &c.prob);
+        let thresholds: Vec<f64> = (0..k).map(|i| 0.50 + 0.1 * i as f64 / k as f64).collect();
+        let inp = BacktestInputs {
+            ts: &c.ts,
+            close: &c.close,
+            next_open: &c.next_open,
+            hour: None,
+            momentum: None,
+            prob: &c.prob,
+            threshold: None,
+            atr: None,
+            session_end: None,
+        };
+        let policies: Vec<Policy> = thresholds.iter().map(|&t| Policy::thr(vec![t])).collect();
+        let mut best = f64::INFINITY;
+        let mut finals = Vec::new();
+        let mut trades = Vec::new();
+        for _ in 0..runs {
+            finals.clear();
+            trades.clear();
+            let t = Instant::now();
+            for p in &policies {
+                let r = run(black_box(p), black_box(&inp), &full, 252.0).expect("valid parity policy");
+                finals.push(*r.equity.last().unwrap_or(&1.0));
+                trades.push(r.trades.len());
+            }
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+        println!(
+            "{:<22} {:>12.4} {:>14.0}",
+            format!("parity_{k}_{label}"),
+            best,
+            k as f64 / best
+        );
+        cases.push(serde_json::json!({
+            "label": label, "bars": bars, "configs": k, "thresholds": thresholds,
+            "final_equity": finals, "trades": trades, "seconds": best, "configs_per_s": k as f64 / best,
+        }));
+    }
+    let path = out.join("policy_parity.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&cases).unwrap_or_default()).expect("write parity json");
+    println!("wrote {}", path.display());
+}
+
 fn main() {
     let filter: Vec<String> = std::env::args()
         .skip(1)
@@ -94,6 +180,10 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(3);
+    if filter.iter().any(|f| f == "parity") {
+        parity(runs);
+        return;
+    }
     let risk = RiskProfile::Balanced.params();
     println!(
         "{:<22} {:>12} {:>14} {:>16} {:>10}",
