@@ -39,3 +39,13 @@ fn demo_model_training_matches_native() {
     assert_eq!(model_sha, "b1202025ba23f7bf3817ec77f511a261c50afa43a02de0439a509f60850f077d");
     assert_eq!(predictions_sha, "b6f21e3ce48067abdbaaaa1e32aa40a8b9f85bd2693bc5f426b2539436012cf1");
 }
+
+#[wasm_bindgen_test]
+fn demo_sweep_matches_native() {
+    let (key, oof_sha, runs_sha) = engine::determinism::demo_sweep_hashes(DEMO).unwrap();
+    assert_eq!(key, "e0d00a3c078088813069d030699615b90fdcbe58d90d7d6c1e7f936b59029e8d");
+    // every fold's probabilities, bit for bit
+    assert_eq!(oof_sha, "889fb627ecf9b088af917c1253eaf9d8a8769b10dadb07a4be5d55f33d278a28");
+    // every run's metrics, gate and lineage
+    assert_eq!(runs_sha, "b8c5f7e09f248863489173878ed26197d7f0cf69b9b60f8f7aeff971d954b48d");
+}

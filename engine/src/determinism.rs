@@ -47,3 +47,47 @@ pub fn demo_model_hashes(demo_csv_gz: &[u8]) -> Result<(String, String), String>
     let bytes: Vec<u8> = probs.iter().flat_map(|p| p.to_le_bytes()).collect();
     Ok((booster.model_sha(), sha256_hex(&bytes)))
 }
+
+/// A 5-split walk-forward sweep on that matrix (40 trees per fold, sigmoid calibration inside
+/// each fold; three ladders and two top fractions with a time exit, costs and the momentum
+/// gate): the out-of-fold key, the SHA-256 of the out-of-fold file, and the SHA-256 of the runs'
+/// JSON. Every fold's model, calibrator, probability, trade and metric is behind these three.
+pub fn demo_sweep_hashes(demo_csv_gz: &[u8]) -> Result<(String, String, String), String> {
+    use crate::gate::GateOverrides;
+    use crate::risk::RiskProfile;
+    let m = demo_aapl_matrix(demo_csv_gz)?;
+    let params = TrainParams {
+        num_trees: 40,
+        max_leaves: 15,
+        ..Default::default()
+    };
+    let spec = crate::oof::OofSpec::for_matrix(&m, params);
+    let oof = crate::oof::compute(&m, &spec, &mut |_| {}).map_err(|e| e.to_string())?;
+    let body = crate::sweep::SweepBody {
+        thresholds_variants: vec!["0.50,0.55,0.60".into(), "0.55,0.60,0.65".into(), "0.60,0.65,0.70".into()],
+        top_pct_variants: vec![0.10, 0.15],
+        ..Default::default()
+    };
+    let configs = crate::sweep::expand(&body, &RiskProfile::Balanced.params()).map_err(|e| e.to_string())?;
+    let mut base = crate::policy::Policy::thr(vec![0.5]);
+    base.hold_bars = m.distance_max;
+    base.commission_bps = 1.0;
+    base.slippage_bps = 2.0;
+    base.momentum_min = Some(-0.5);
+    let ctx = crate::run::RunContext {
+        model_id: "aapl_swing_daily",
+        pack_id: "swingsigma",
+        cadence: "daily",
+        matrix: &m,
+        oof: &oof,
+        oof_spec: &spec,
+        base: &base,
+        risk_profile: RiskProfile::Balanced,
+        overrides: GateOverrides::default(),
+        tag: Some("determinism"),
+        created: "2026-01-01T00:00:00Z",
+    };
+    let runs = crate::sweep::run(&ctx, &configs).map_err(|e| e.to_string())?;
+    let json = serde_json::to_vec(&runs).map_err(|e| e.to_string())?;
+    Ok((oof.key.clone(), sha256_hex(&oof.to_bytes()), sha256_hex(&json)))
+}

@@ -6,7 +6,7 @@
 //! | `poor_sharpe` | not `sharpe > min_sharpe` (override, else the profile's) |
 //! | `excessive_drawdown` | `|max_dd| ≥` the profile's `max_drawdown` |
 //! | `negative_return` | not `return > 0` (a zero return fails too: the seed asks for positive returns) |
-//! | `insufficient_data` | the caller says so (too few rows for the requested folds, …) |
+//! | `insufficient_data` | the caller says so: a sweep run whose backtest covers less than half a year of bars ([`crate::run::min_tested_bars`]); too few rows for the folds at all is an error before any run |
 //!
 //! Reasons are listed in that order. `pass` is derived: true exactly when there is no reason.
 

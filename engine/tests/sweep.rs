@@ -345,3 +345,14 @@ fn purging_neutralises_a_feature_that_peeks_through_overlapping_labels() {
     assert!(mean(&sharpe_purged) < 0.4 && mean(&sharpe_leaky) - mean(&sharpe_purged) > 0.6, "{msg}");
     eprintln!("{msg}");
 }
+
+/// A whole sweep on the demo matrix, pinned: `app/tests/engine_wasm.rs` runs the same sweep in
+/// Chromium and asserts the same three strings, so folds, calibrators, probabilities, trades
+/// and metrics are bit-identical natively and in wasm.
+#[test]
+fn demo_sweep_is_pinned() {
+    let (key, oof_sha, runs_sha) = engine::determinism::demo_sweep_hashes(&demo()).unwrap();
+    assert_eq!(key, "e0d00a3c078088813069d030699615b90fdcbe58d90d7d6c1e7f936b59029e8d");
+    assert_eq!(oof_sha, "889fb627ecf9b088af917c1253eaf9d8a8769b10dadb07a4be5d55f33d278a28");
+    assert_eq!(runs_sha, "b8c5f7e09f248863489173878ed26197d7f0cf69b9b60f8f7aeff971d954b48d");
+}
