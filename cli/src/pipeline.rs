@@ -44,6 +44,15 @@ use crate::store::{ModelRecord, Store};
 use crate::train::{ParamArgs, TrainArgs};
 use crate::{table, to_json, CliError};
 
+/// `target.f = source.f` for each named field whose flag was given (flags win over the spec).
+macro_rules! override_with {
+    ($target:expr, $source:expr; $($f:ident),*) => {$(
+        if $source.$f.is_some() {
+            $target.$f = $source.$f.clone();
+        }
+    )*};
+}
+
 fn usage(e: impl std::fmt::Display) -> CliError {
     CliError::Usage(e.to_string())
 }
@@ -79,10 +88,7 @@ pub struct PolicyArgs {
 
 impl PolicyArgs {
     fn apply(&self, o: &mut PolicyOptions) {
-        macro_rules! set {
-            ($($f:ident),*) => {$( if self.$f.is_some() { o.$f = self.$f; } )*};
-        }
-        set!(momentum_min, hold_bars, atr_stop, atr_target, flat_at_session_end, commission_bps, slippage_bps, allow_short);
+        override_with!(o, self; momentum_min, hold_bars, atr_stop, atr_target, flat_at_session_end, commission_bps, slippage_bps, allow_short);
     }
 }
 
@@ -109,14 +115,9 @@ pub struct ResearchArgs {
 
 impl ResearchArgs {
     fn apply(&self, r: &mut ResearchOptions) -> Result<(), CliError> {
-        if self.splits.is_some() {
-            r.splits = self.splits;
-        }
+        override_with!(r, self; splits, embargo);
         if let Some(cv) = &self.cv {
             r.cv = Some(if cv == "k_fold" { CvKind::KFold } else { CvKind::WalkForward });
-        }
-        if self.embargo.is_some() {
-            r.embargo = self.embargo;
         }
         if let Some(c) = &self.calibration {
             r.calibration = Some(c.parse::<CalibrationKind>().map_err(usage)?);
@@ -352,12 +353,7 @@ pub fn sweep(store: &Store, args: SweepArgs) -> Result<String, CliError> {
         Some(p) => read_json(p)?,
         None => SweepBody::default(),
     };
-    if args.model_id.is_some() {
-        body.model_id = args.model_id.clone();
-    }
-    if args.pack_id.is_some() {
-        body.pack_id = args.pack_id.clone();
-    }
+    override_with!(body, args; model_id, pack_id, tag, min_trades, min_sharpe);
     if !args.thresholds_variants.is_empty() {
         body.thresholds_variants = args.thresholds_variants.clone();
     }
@@ -366,15 +362,6 @@ pub fn sweep(store: &Store, args: SweepArgs) -> Result<String, CliError> {
     }
     if !args.allowed_hours_variants.is_empty() {
         body.allowed_hours_variants = args.allowed_hours_variants.clone();
-    }
-    if args.tag.is_some() {
-        body.tag = args.tag.clone();
-    }
-    if args.min_trades.is_some() {
-        body.min_trades = args.min_trades;
-    }
-    if args.min_sharpe.is_some() {
-        body.min_sharpe = args.min_sharpe;
     }
     args.research.apply(&mut body.research)?;
     let model_id = body.model_id.clone().ok_or_else(|| usage("sweep needs --model-id or a spec with model_id"))?;
@@ -457,27 +444,7 @@ fn backtest_body(args: &BacktestArgs) -> Result<BacktestBody, CliError> {
         Some(p) => read_json(p)?,
         None => BacktestBody::default(),
     };
-    if args.model_id.is_some() {
-        body.model_id = args.model_id.clone();
-    }
-    if args.pack_id.is_some() {
-        body.pack_id = args.pack_id.clone();
-    }
-    if args.thresholds.is_some() {
-        body.thresholds = args.thresholds.clone();
-    }
-    if args.top_pct.is_some() {
-        body.top_pct = args.top_pct;
-    }
-    if args.allowed_hours.is_some() {
-        body.allowed_hours = args.allowed_hours.clone();
-    }
-    if args.min_trades.is_some() {
-        body.min_trades = args.min_trades;
-    }
-    if args.min_sharpe.is_some() {
-        body.min_sharpe = args.min_sharpe;
-    }
+    override_with!(body, args; model_id, pack_id, thresholds, top_pct, allowed_hours, min_trades, min_sharpe);
     args.research.apply(&mut body.research)?;
     Ok(body)
 }
@@ -662,7 +629,8 @@ fn train_strategy(
     };
     let calibration = body.calibration.unwrap_or_default();
     let folds = body.calibration_folds.unwrap_or(5);
-    let (booster, s) = strategy::train(&m, owner, &config, &base, params, calibration, folds, &mut |_| {}).map_err(usage)?;
+    let how = strategy::FinalFit { params: params.clone(), calibration, calibration_folds: folds };
+    let (booster, s) = strategy::train(&m, owner, &config, &base, &how, &mut |_| {}).map_err(usage)?;
     store.put_strategy(&s, &booster)?;
     Ok(json!({
         "ok": true,

@@ -129,17 +129,7 @@ fn parity(runs: usize) {
         write_f64(&out.join(format!("parity_{label}_close.f64")), &c.close);
         write_f64(&out.join(format!("parity_{label}_prob.f64")), &c.prob);
         let thresholds: Vec<f64> = (0..k).map(|i| 0.50 + 0.1 * i as f64 / k as f64).collect();
-        let inp = BacktestInputs {
-            ts: &c.ts,
-            close: &c.close,
-            next_open: &c.next_open,
-            hour: None,
-            momentum: None,
-            prob: &c.prob,
-            threshold: None,
-            atr: None,
-            session_end: None,
-        };
+        let inp = BacktestInputs::new(&c.ts, &c.close, &c.next_open, &c.prob);
         let policies: Vec<Policy> = thresholds.iter().map(|&t| Policy::thr(vec![t])).collect();
         let mut best = f64::INFINITY;
         let mut finals = Vec::new();

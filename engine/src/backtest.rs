@@ -110,6 +110,21 @@ pub struct BacktestInputs<'a> {
 }
 
 impl<'a> BacktestInputs<'a> {
+    /// The columns every backtest needs; every optional one unset.
+    pub fn new(ts: &'a [i64], close: &'a [f64], next_open: &'a [f64], prob: &'a [f64]) -> Self {
+        BacktestInputs {
+            ts,
+            close,
+            next_open,
+            hour: None,
+            momentum: None,
+            prob,
+            threshold: None,
+            atr: None,
+            session_end: None,
+        }
+    }
+
     /// The matrix's columns with `prob`; threshold, ATR and session ends unset.
     pub fn from_matrix(m: &'a Matrix, prob: &'a [f64]) -> Self {
         BacktestInputs {
@@ -538,17 +553,7 @@ mod tests {
     }
 
     fn inputs(c: &Cols) -> BacktestInputs<'_> {
-        BacktestInputs {
-            ts: &c.ts,
-            close: &c.close,
-            next_open: &c.next_open,
-            hour: None,
-            momentum: None,
-            prob: &c.prob,
-            threshold: None,
-            atr: None,
-            session_end: None,
-        }
+        BacktestInputs::new(&c.ts, &c.close, &c.next_open, &c.prob)
     }
 
     fn full() -> RiskParams {

@@ -102,15 +102,22 @@ pub struct Owner<'a> {
     pub created: &'a str,
 }
 
+/// How the final model is fitted: on every row, its calibrator on out-of-fold predictions of
+/// `calibration_folds` purged walk-forward folds (at least 1 unless `calibration` is none).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinalFit {
+    pub params: TrainParams,
+    pub calibration: CalibrationKind,
+    pub calibration_folds: usize,
+}
+
 /// Train the final model for `config` on all of `m`.
 pub fn train(
     m: &Matrix,
     owner: Owner<'_>,
     config: &Config,
     base: &Policy,
-    params: &TrainParams,
-    calibration: CalibrationKind,
-    calibration_folds: usize,
+    how: &FinalFit,
     progress: &mut dyn FnMut(TreeProgress),
 ) -> Result<(Booster, Strategy), StrategyError> {
     let config = config.normalised()?;
@@ -118,14 +125,14 @@ pub fn train(
     let opts = FitOptions {
         params: TrainParams {
             early_stopping_rounds: 0,
-            ..params.clone()
+            ..how.params.clone()
         },
         valid_fraction: 0.0,
-        calibration,
-        calibration_folds: if calibration == CalibrationKind::None {
+        calibration: how.calibration,
+        calibration_folds: if how.calibration == CalibrationKind::None {
             0
         } else {
-            calibration_folds.max(1)
+            how.calibration_folds.max(1)
         },
         purge: m.distance_max,
     };
@@ -261,12 +268,15 @@ pub fn signals(booster: &Booster, s: &Strategy, m: &Matrix) -> Result<Vec<Signal
         }
     }
     if let Some(p) = r.pending {
-        let reason = if p.to == 0.0 || p.to.signum() != p.from.signum() && p.from != 0.0 {
-            Some(p.exit_reason.unwrap_or(ExitReason::Signal))
-        } else {
-            None
-        };
-        out.push(make(p.row, p.from, p.to, SignalStatus::New, reason.filter(|_| p.from != 0.0)));
+        let leaving = p.from != 0.0 && (p.to == 0.0 || p.to.signum() != p.from.signum());
+        let reason = leaving.then(|| {
+            p.exit_reason.unwrap_or(if p.to == 0.0 {
+                ExitReason::Signal
+            } else {
+                ExitReason::Reversal
+            })
+        });
+        out.push(make(p.row, p.from, p.to, SignalStatus::New, reason));
     }
     out.sort_by_key(|x| (x.timestamp.clone(), x.status == SignalStatus::New));
     Ok(out)

@@ -356,3 +356,53 @@ fn demo_sweep_is_pinned() {
     assert_eq!(oof_sha, "889fb627ecf9b088af917c1253eaf9d8a8769b10dadb07a4be5d55f33d278a28");
     assert_eq!(runs_sha, "b8c5f7e09f248863489173878ed26197d7f0cf69b9b60f8f7aeff971d954b48d");
 }
+
+#[test]
+fn final_strategy_and_signals_on_the_newest_bars() {
+    use engine::strategy::{self, FinalFit, Owner, SignalSide, SignalStatus};
+    let ds = engine::data::load("demo.csv.gz", &demo(), &Default::default(), &mut |_| {}).unwrap();
+    let series = ds.series.iter().find(|s| s.ticker == "AAPL").unwrap();
+    let model = ModelSpec::new("swingsigma", "AAPL").resolve().unwrap();
+    let spec = BuildSpec { start: Some("2005-01-01".into()), ..Default::default() };
+    let m = build_matrix(&model, series, &ds.tz, &spec).unwrap();
+    // the scoring rows: the matrix's rows, with the same features, plus the unlabelled newest bars
+    let s = engine::matrix::build_scoring(&model, series, &ds.tz, &spec).unwrap();
+    assert_eq!(s.rows(), m.rows() + m.distance_max);
+    assert_eq!(s.ts[..m.rows()], m.ts[..]);
+    assert_eq!(s.features.iter().map(|c| c[..m.rows()].to_vec()).collect::<Vec<_>>(), m.features);
+    assert!(s.label[m.rows()..].iter().all(|l| l.is_nan()));
+    assert_eq!(*s.ts.last().unwrap(), *series.ts.last().unwrap());
+    assert_ne!(s.matrix_sha, m.matrix_sha);
+
+    let owner = Owner { model_id: "aapl_swing_daily", pack_id: "swingsigma", cadence: "daily", risk_profile: RiskProfile::Balanced, created: "" };
+    let how = FinalFit { params: params(), calibration: engine::gbt::fit::CalibrationKind::Sigmoid, calibration_folds: 4 };
+    let config = engine::sweep::Config { kind: engine::sweep::ConfigKind::TopPct, value: "0.2".into(), allowed_hours: None };
+    let (booster, st) = strategy::train(&m, owner, &config, &base_policy(&m), &how, &mut |_| {}).unwrap();
+    assert_eq!(st.config.value, "0.20");
+    assert_eq!(st.report.rows_train, m.rows(), "the final model learns from every row");
+    assert_eq!(st.report.calibration_folds, 4);
+    let thr = st.top_pct_threshold.unwrap();
+    let p = strategy::probabilities(&booster, &m).unwrap();
+    let above = p.iter().filter(|&&x| x >= thr).count() as f64 / p.len() as f64;
+    assert!((above - 0.2).abs() < 0.02, "top 20% of the training rows: {above}");
+    let sig = strategy::signals(&booster, &st, &s).unwrap();
+    assert!(sig.len() > 10);
+    assert!(sig.windows(2).all(|w| w[0].timestamp <= w[1].timestamp), "oldest first");
+    let live = sig.iter().filter(|x| x.status != SignalStatus::Closed).count();
+    assert!(live <= 2, "at most the open position and today's order are live");
+    for x in &sig {
+        match x.side {
+            SignalSide::Buy => assert!(x.to > x.from && (x.confidence - strategy::probabilities(&booster, &s).unwrap()[s.ts.iter().position(|&t| engine::data::time::format_utc(t) == x.timestamp).unwrap()]).abs() < 1e-15),
+            SignalSide::Sell => assert!(x.to < x.from),
+        }
+    }
+    let newest = strategy::latest(sig.clone(), 3);
+    assert_eq!(newest.len(), 3);
+    assert_eq!(newest[0], *sig.last().unwrap());
+    let csv = strategy::to_csv(&newest);
+    assert_eq!(csv.lines().count(), 4);
+    // a model trained on other features cannot score these rows
+    let mut other = s.clone();
+    other.feature_names[0] = "renamed".into();
+    assert!(strategy::signals(&booster, &st, &other).is_err());
+}
