@@ -101,8 +101,10 @@ pub struct Evaluation {
     pub ts: Vec<i64>,
 }
 
-/// Bars per year for `cadence` on the matrix's timestamps (intraday: 252 × the median bars per
-/// local day).
+/// Bars per year for `cadence` on the matrix's timestamps. Intraday: 252 × the median rows per
+/// local day of the matrix, because the equity has one value (one return) per matrix row and a
+/// matrix keeps fewer rows than a session has bars (opening-range warm-up, labels that would
+/// cross the close).
 pub fn bars_per_year(cadence: &str, m: &Matrix) -> f64 {
     let c = Cadence::from_name(cadence).unwrap_or(Cadence::Daily);
     if c.is_intraday() {

@@ -406,3 +406,93 @@ fn final_strategy_and_signals_on_the_newest_bars() {
     other.feature_names[0] = "renamed".into();
     assert!(strategy::signals(&booster, &st, &other).is_err());
 }
+
+/// `sessions` New York sessions of 78 five-minute bars (09:30–15:55), weekdays from 2024-01-02.
+fn five_minute_sessions(sessions: usize) -> engine::data::Series {
+    use chrono::{Datelike, NaiveDate};
+    let tz = chrono_tz::America::New_York;
+    let mut rng = Lcg(5);
+    let mut s = engine::data::Series {
+        ticker: "SYN".into(),
+        ts: vec![],
+        open: vec![],
+        high: vec![],
+        low: vec![],
+        close: vec![],
+        volume: vec![],
+        adj_close: None,
+    };
+    let mut price = 100.0f64;
+    let mut day = NaiveDate::from_ymd_opt(2024, 1, 2).unwrap();
+    let mut done = 0;
+    while done < sessions {
+        if day.weekday().number_from_monday() <= 5 {
+            price *= 1.0 + (rng.next() - 0.5) * 0.01;
+            for k in 0..78u32 {
+                let (h, m) = (9 + (30 + 5 * k) / 60, (30 + 5 * k) % 60);
+                let open = price;
+                price *= ((rng.next() - 0.5) * 0.006).exp();
+                s.ts.push(engine::data::time::local_to_ms(day.and_hms_opt(h, m, 0).unwrap(), tz));
+                s.open.push(open);
+                s.close.push(price);
+                s.high.push(open.max(price) * (1.0 + rng.next() * 0.001));
+                s.low.push(open.min(price) * (1.0 - rng.next() * 0.001));
+                s.volume.push((1000.0 + rng.next() * 5000.0).round());
+            }
+            done += 1;
+        }
+        day = day.succ_opt().unwrap();
+    }
+    s
+}
+
+#[test]
+fn intraday_sweep_keeps_to_its_hours_and_sessions() {
+    let tz = "America/New_York";
+    let zone = chrono_tz::America::New_York;
+    let series = five_minute_sessions(60);
+    let model = ModelSpec::new("zerosigma", "SYN").resolve().unwrap();
+    let m = build_matrix(&model, &series, tz, &BuildSpec::default()).unwrap();
+    let spec = OofSpec::for_matrix(&m, params());
+    assert_eq!(spec.purge, m.distance_max);
+    let o = oof::compute(&m, &spec, &mut |_| {}).unwrap();
+    let body: SweepBody = serde_json::from_str(
+        r#"{"thresholds_variants":["0.50","0.52,0.55"],"top_pct_variants":[0.3],
+            "allowed_hours_variants":["10,11","13,14,15"]}"#,
+    )
+    .unwrap();
+    let configs = expand(&body, &RiskProfile::Aggressive.params()).unwrap();
+    assert_eq!(configs.len(), 6);
+    let base = body.research.base_policy(&m, &model.cadence);
+    assert!(base.flat_at_session_end, "intraday models go flat at every session end by default");
+    // one return per kept row: 78 bars less 5 of opening range and 6 whose label would cross
+    // the close leave 67 rows a session
+    assert_eq!(engine::run::bars_per_year(&model.cadence, &m), 252.0 * 67.0);
+    let mut traded = 0;
+    for c in &configs {
+        let ctx = RunContext {
+            model_id: &model.model_id,
+            pack_id: "zerosigma",
+            cadence: &model.cadence,
+            matrix: &m,
+            oof: &o,
+            oof_spec: &spec,
+            base: &base,
+            risk_profile: RiskProfile::Aggressive,
+            overrides: GateOverrides::default(),
+            tag: None,
+            created: "",
+        };
+        let e = evaluate(&ctx, c).unwrap();
+        let hours = engine::policy::parse_hours(c.config.allowed_hours.as_deref().unwrap()).unwrap();
+        for t in &e.result.trades {
+            let entry = engine::data::time::ms_to_local(t.entry_ts, zone).unwrap();
+            let exit = engine::data::time::ms_to_local(t.exit_ts, zone).unwrap();
+            assert!(hours.contains(&(entry.format("%H").to_string().parse::<u8>().unwrap())), "{:?} entered at {entry}", c.config);
+            assert_eq!(entry.date(), exit.date(), "{:?}: a position held overnight ({entry} → {exit})", c.config);
+        }
+        traded += e.result.trades.len();
+        assert!(e.run.start.contains('T'), "intraday periods carry times: {}", e.run.start);
+    }
+    assert!(traded > 50, "the configs must trade for the test to mean anything: {traded}");
+}
