@@ -77,6 +77,10 @@ pub enum OofError {
     Train { fold: usize, source: GbtError },
     #[error("out-of-fold file: {0}")]
     Decode(String),
+    #[error("there is no fold {fold}: the split has {folds}")]
+    NoFold { fold: usize, folds: usize },
+    #[error("out-of-fold results for folds {got:?} do not make up the {folds} folds")]
+    Incomplete { got: Vec<usize>, folds: usize },
 }
 
 /// Out-of-fold probabilities of one matrix under one [`OofSpec`].
@@ -111,14 +115,36 @@ fn take(columns: &[Vec<f64>], rows: &[usize]) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// Fit one model per fold and assemble the out-of-fold probabilities (see the module docs).
-pub fn compute(
+/// One fold's share of [`Oof`]: what a worker sends back when folds are trained side by side.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoldResult {
+    pub fold: usize,
+    /// Probabilities on the fold's test block, in row order.
+    pub test_prob: Vec<f64>,
+    /// Probabilities on its training rows, sorted ascending.
+    pub train_prob: Vec<f64>,
+    pub auc: f64,
+    pub model_sha: String,
+}
+
+/// The folds of `m` under `spec` (what [`compute_fold`] indexes into).
+pub fn folds(m: &Matrix, spec: &OofSpec) -> Result<Vec<Fold>, OofError> {
+    Ok(cv::splits(m.rows(), spec.splits, spec.cv, spec.purge, spec.embargo)?)
+}
+
+/// Train fold `k` of `spec` on `m` and predict its test block. Folds share nothing, so any
+/// number of workers may each run some of them; [`assemble`] puts them together in fold order,
+/// which makes the result the same whoever computed which fold.
+pub fn compute_fold(
     m: &Matrix,
     spec: &OofSpec,
+    k: usize,
     progress: &mut dyn FnMut(OofProgress),
-) -> Result<Oof, OofError> {
-    let n = m.rows();
-    let folds = cv::splits(n, spec.splits, spec.cv, spec.purge, spec.embargo)?;
+) -> Result<FoldResult, OofError> {
+    let all = folds(m, spec)?;
+    let n_folds = all.len();
+    let fold = all.get(k).ok_or(OofError::NoFold { fold: k, folds: n_folds })?;
+    let err = |source| OofError::Train { fold: k, source };
     let opts = FitOptions {
         params: spec.params.clone(),
         valid_fraction: spec.valid_fraction,
@@ -127,48 +153,74 @@ pub fn compute(
         purge: spec.purge,
     };
     let names = &m.feature_names;
-    let mut test_preds = Vec::with_capacity(folds.len());
-    let mut train_prob = Vec::with_capacity(folds.len());
-    let mut fold_auc = Vec::with_capacity(folds.len());
-    let mut fold_model_sha = Vec::with_capacity(folds.len());
-    let n_folds = folds.len();
-    for (k, fold) in folds.iter().enumerate() {
-        let err = |source| OofError::Train { fold: k, source };
-        let rows: Vec<usize> = fold.train_rows().collect();
-        let x = take(&m.features, &rows);
-        let y: Vec<f64> = rows.iter().map(|&i| m.label[i]).collect();
-        let trees = spec.params.num_trees;
-        let (booster, _) = fit(names, &x, &y, &opts, &mut |p| {
-            progress(OofProgress {
-                fold: k,
-                folds: n_folds,
-                tree: p.tree,
-                trees,
-            })
+    let rows: Vec<usize> = fold.train_rows().collect();
+    let x = take(&m.features, &rows);
+    let y: Vec<f64> = rows.iter().map(|&i| m.label[i]).collect();
+    let trees = spec.params.num_trees;
+    let (booster, _) = fit(names, &x, &y, &opts, &mut |p| {
+        progress(OofProgress {
+            fold: k,
+            folds: n_folds,
+            tree: p.tree,
+            trees,
         })
+    })
+    .map_err(err)?;
+    let mut train_prob = booster
+        .predict_proba(&ColumnMatrix::new(names, &x).map_err(err)?)
         .map_err(err)?;
-        let mut tp = booster
-            .predict_proba(&ColumnMatrix::new(names, &x).map_err(err)?)
-            .map_err(err)?;
-        tp.sort_unstable_by(|a, b| a.total_cmp(b));
-        train_prob.push(tp);
-        let test: Vec<Vec<f64>> = m.features.iter().map(|c| c[fold.test.clone()].to_vec()).collect();
-        let p = booster
-            .predict_proba(&ColumnMatrix::new(names, &test).map_err(err)?)
-            .map_err(err)?;
-        fold_auc.push(auc(&p, &m.label[fold.test.clone()]));
-        fold_model_sha.push(booster.model_sha());
-        test_preds.push(p);
+    train_prob.sort_unstable_by(|a, b| a.total_cmp(b));
+    let test: Vec<Vec<f64>> = m.features.iter().map(|c| c[fold.test.clone()].to_vec()).collect();
+    let test_prob = booster
+        .predict_proba(&ColumnMatrix::new(names, &test).map_err(err)?)
+        .map_err(err)?;
+    Ok(FoldResult {
+        fold: k,
+        auc: auc(&test_prob, &m.label[fold.test.clone()]),
+        model_sha: booster.model_sha(),
+        test_prob,
+        train_prob,
+    })
+}
+
+/// Put fold results (in any order, each fold exactly once) together into the [`Oof`] of `m`.
+pub fn assemble(m: &Matrix, spec: &OofSpec, mut results: Vec<FoldResult>) -> Result<Oof, OofError> {
+    let folds = folds(m, spec)?;
+    results.sort_by_key(|r| r.fold);
+    let complete = results.len() == folds.len()
+        && results.iter().enumerate().all(|(k, r)| {
+            r.fold == k && r.test_prob.len() == folds[k].test.len() && r.train_prob.len() == folds[k].train_len()
+        });
+    if !complete {
+        return Err(OofError::Incomplete {
+            got: results.iter().map(|r| r.fold).collect(),
+            folds: folds.len(),
+        });
     }
+    let test_preds: Vec<Vec<f64>> = results.iter().map(|r| r.test_prob.clone()).collect();
     Ok(Oof {
         key: spec.key(&m.matrix_sha),
         matrix_sha: m.matrix_sha.clone(),
-        prob: cv::oof(n, &folds, &test_preds),
+        prob: cv::oof(m.rows(), &folds, &test_preds),
         folds,
-        train_prob,
-        fold_auc,
-        fold_model_sha,
+        fold_auc: results.iter().map(|r| r.auc).collect(),
+        fold_model_sha: results.iter().map(|r| r.model_sha.clone()).collect(),
+        train_prob: results.into_iter().map(|r| r.train_prob).collect(),
     })
+}
+
+/// Fit one model per fold, one after the other, and assemble the out-of-fold probabilities
+/// (see the module docs).
+pub fn compute(
+    m: &Matrix,
+    spec: &OofSpec,
+    progress: &mut dyn FnMut(OofProgress),
+) -> Result<Oof, OofError> {
+    let n = folds(m, spec)?.len();
+    let results = (0..n)
+        .map(|k| compute_fold(m, spec, k, progress))
+        .collect::<Result<Vec<_>, _>>()?;
+    assemble(m, spec, results)
 }
 
 impl Oof {

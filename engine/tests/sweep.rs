@@ -496,3 +496,20 @@ fn intraday_sweep_keeps_to_its_hours_and_sessions() {
     }
     assert!(traded > 50, "the configs must trade for the test to mean anything: {traded}");
 }
+
+/// Folds trained apart (as N workers do) and assembled in any order give the very bytes of
+/// the one-by-one computation.
+#[test]
+fn folds_trained_apart_assemble_to_the_same_bytes() {
+    let m = synthetic_matrix(1500);
+    let spec = OofSpec { splits: 4, ..OofSpec::for_matrix(&m, params()) };
+    let whole = oof::compute(&m, &spec, &mut |_| {}).unwrap();
+    let mut parts: Vec<_> = (0..4).rev().map(|k| oof::compute_fold(&m, &spec, k, &mut |_| {}).unwrap()).collect();
+    let apart = oof::assemble(&m, &spec, parts.clone()).unwrap();
+    assert_eq!(apart.to_bytes(), whole.to_bytes());
+    assert!(matches!(oof::compute_fold(&m, &spec, 4, &mut |_| {}), Err(oof::OofError::NoFold { .. })));
+    parts.pop();
+    assert!(matches!(oof::assemble(&m, &spec, parts.clone()), Err(oof::OofError::Incomplete { .. })));
+    parts.push(parts[0].clone());
+    assert!(matches!(oof::assemble(&m, &spec, parts), Err(oof::OofError::Incomplete { .. })));
+}
