@@ -284,13 +284,11 @@ pub struct ModelRecord {
     pub build_spec: Option<engine::matrix::BuildSpec>,
 }
 
-/// Reads a JSON record with every float correctly rounded (serde_json's fast path is off by
-/// an ULP on some numbers), so a stored run prints exactly as it was computed.
+/// Reads a JSON record; floats come back bit-identical (the workspace's serde_json has
+/// `float_roundtrip`), so a stored run prints exactly as it was computed.
 fn read_record<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, StoreError> {
-    let text = fs::read_to_string(path).map_err(io(path))?;
-    let damaged = |detail: String| StoreError::Damaged { path: path.display().to_string(), detail };
-    let v = engine::gbt::model_file::parse_exact(&text).map_err(damaged)?;
-    serde_json::from_value(v).map_err(|e| damaged(e.to_string()))
+    let bytes = fs::read(path).map_err(io(path))?;
+    serde_json::from_slice(&bytes).map_err(|e| StoreError::Damaged { path: path.display().to_string(), detail: e.to_string() })
 }
 
 impl Store {

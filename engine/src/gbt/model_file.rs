@@ -9,13 +9,12 @@
 //! `model_sha` is [`crate::lineage::sha_of`] of the same object without `model_sha` (canonical
 //! JSON: sorted keys, shortest round-trip floats). Loading checks format, version and hash.
 //!
-//! Floats are written by serde_json in their shortest round-trip form. serde_json's own parser
-//! (without its `float_roundtrip` feature, which this workspace does not enable) may be one ULP
-//! off on long mantissas, so files are read by a small JSON reader here that parses every number
-//! with Rust's correctly rounded `str::parse::<f64>`: a reloaded model is bit-identical.
+//! Floats are written by serde_json in their shortest round-trip form and read back with its
+//! `float_roundtrip` feature (enabled for the whole workspace), so a reloaded model is
+//! bit-identical.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Number, Value};
+use serde_json::Value;
 
 use super::booster::Booster;
 use super::calibration::Calibrator;
@@ -145,142 +144,10 @@ fn check_structure(b: &Booster) -> Result<(), String> {
     Ok(())
 }
 
-/// Parses JSON into a `Value`, every float correctly rounded.
+/// Parses JSON into a `Value`, every float correctly rounded: the workspace enables serde_json's
+/// `float_roundtrip` feature, without which its fast float path may be one ULP off.
 pub fn parse_exact(text: &str) -> Result<Value, String> {
-    let mut p = Parser { s: text.as_bytes(), text, i: 0 };
-    let v = p.value(0)?;
-    p.ws();
-    if p.i != p.s.len() {
-        return Err(format!("trailing characters at byte {}", p.i));
-    }
-    Ok(v)
-}
-
-struct Parser<'a> {
-    s: &'a [u8],
-    text: &'a str,
-    i: usize,
-}
-
-impl Parser<'_> {
-    fn ws(&mut self) {
-        while self.i < self.s.len() && matches!(self.s[self.i], b' ' | b'\t' | b'\n' | b'\r') {
-            self.i += 1;
-        }
-    }
-
-    fn fail<T>(&self, what: &str) -> Result<T, String> {
-        Err(format!("invalid JSON at byte {}: {what}", self.i))
-    }
-
-    fn value(&mut self, depth: usize) -> Result<Value, String> {
-        if depth > 64 {
-            return self.fail("nested too deeply");
-        }
-        self.ws();
-        match self.s.get(self.i) {
-            None => self.fail("unexpected end"),
-            Some(b'{') => {
-                self.i += 1;
-                let mut m = Map::new();
-                self.ws();
-                if self.s.get(self.i) == Some(&b'}') {
-                    self.i += 1;
-                    return Ok(Value::Object(m));
-                }
-                loop {
-                    self.ws();
-                    let k = match self.value(depth + 1)? {
-                        Value::String(k) => k,
-                        _ => return self.fail("object key is not a string"),
-                    };
-                    self.ws();
-                    if self.s.get(self.i) != Some(&b':') {
-                        return self.fail("expected ':'");
-                    }
-                    self.i += 1;
-                    let v = self.value(depth + 1)?;
-                    m.insert(k, v);
-                    self.ws();
-                    match self.s.get(self.i) {
-                        Some(b',') => self.i += 1,
-                        Some(b'}') => {
-                            self.i += 1;
-                            return Ok(Value::Object(m));
-                        }
-                        _ => return self.fail("expected ',' or '}'"),
-                    }
-                }
-            }
-            Some(b'[') => {
-                self.i += 1;
-                let mut a = Vec::new();
-                self.ws();
-                if self.s.get(self.i) == Some(&b']') {
-                    self.i += 1;
-                    return Ok(Value::Array(a));
-                }
-                loop {
-                    a.push(self.value(depth + 1)?);
-                    self.ws();
-                    match self.s.get(self.i) {
-                        Some(b',') => self.i += 1,
-                        Some(b']') => {
-                            self.i += 1;
-                            return Ok(Value::Array(a));
-                        }
-                        _ => return self.fail("expected ',' or ']'"),
-                    }
-                }
-            }
-            Some(b'"') => {
-                let start = self.i;
-                self.i += 1;
-                while self.i < self.s.len() && self.s[self.i] != b'"' {
-                    self.i += if self.s[self.i] == b'\\' { 2 } else { 1 };
-                }
-                if self.i >= self.s.len() {
-                    return self.fail("unterminated string");
-                }
-                self.i += 1;
-                let raw = self.text.get(start..self.i).ok_or_else(|| format!("invalid string at byte {start}"))?;
-                serde_json::from_str::<String>(raw).map(Value::String).map_err(|e| format!("invalid string at byte {start}: {e}"))
-            }
-            Some(b't') => self.literal("true", Value::Bool(true)),
-            Some(b'f') => self.literal("false", Value::Bool(false)),
-            Some(b'n') => self.literal("null", Value::Null),
-            Some(c) if *c == b'-' || c.is_ascii_digit() => {
-                let start = self.i;
-                while self.i < self.s.len() && matches!(self.s[self.i], b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E') {
-                    self.i += 1;
-                }
-                let t = &self.text[start..self.i];
-                let is_float = t.contains(['.', 'e', 'E']);
-                if !is_float {
-                    if let Ok(u) = t.parse::<u64>() {
-                        return Ok(Value::Number(u.into()));
-                    }
-                    if let Ok(i) = t.parse::<i64>() {
-                        return Ok(Value::Number(i.into()));
-                    }
-                }
-                match t.parse::<f64>().ok().and_then(Number::from_f64) {
-                    Some(n) => Ok(Value::Number(n)),
-                    None => Err(format!("invalid number {t:?} at byte {start}")),
-                }
-            }
-            Some(_) => self.fail("unexpected character"),
-        }
-    }
-
-    fn literal(&mut self, word: &str, v: Value) -> Result<Value, String> {
-        if self.s[self.i..].starts_with(word.as_bytes()) {
-            self.i += word.len();
-            Ok(v)
-        } else {
-            self.fail("unknown literal")
-        }
-    }
+    serde_json::from_str(text).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -288,8 +155,8 @@ mod tests {
     use super::*;
     use crate::gbt::Rng;
 
-    /// Shortest-repr floats come back bit-identical through `parse_exact`; serde_json's default
-    /// parser is counted (it is not guaranteed to).
+    /// Shortest-repr floats come back bit-identical, through `parse_exact` and through plain
+    /// `serde_json::from_str` (a failure here means the `float_roundtrip` feature went missing).
     #[test]
     fn floats_round_trip_exactly() {
         let mut rng = Rng::new(7);
@@ -311,7 +178,7 @@ mod tests {
                 serde_off += 1;
             }
         }
-        eprintln!("serde_json default parser: {serde_off} of ~200000 floats off by an ULP");
+        assert_eq!(serde_off, 0, "serde_json misread {serde_off} floats: is float_roundtrip on?");
     }
 
     #[test]
