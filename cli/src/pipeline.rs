@@ -35,7 +35,7 @@ use engine::matrix::{build_scoring, Matrix};
 use engine::oof::{self, Oof, OofProgress, OofSpec};
 use engine::policy::PolicyOptions;
 use engine::risk::RiskProfile;
-use engine::run::{evaluate, RunContext};
+use engine::run::{evaluate, RunSettings};
 use engine::strategy::{self, Owner, Signal, TrainBody};
 use engine::sweep::{self, expand, BacktestBody, Config, ConfigKind, ResearchOptions, SweepBody};
 
@@ -373,21 +373,18 @@ pub fn sweep(store: &Store, args: SweepArgs) -> Result<String, CliError> {
     let (o, cached) = oof_cached(store, &m, &spec)?;
     let base = body.research.base_policy(&m, &record.model.cadence);
     base.validate().map_err(usage)?;
-    let now = created();
-    let ctx = RunContext {
-        model_id: &model_id,
-        pack_id: &record.model.pack_id,
-        cadence: &record.model.cadence,
-        matrix: &m,
-        oof: &o,
-        oof_spec: &spec,
-        base: &base,
+    let settings = RunSettings {
+        model_id: model_id.clone(),
+        pack_id: record.model.pack_id.clone(),
+        cadence: record.model.cadence.clone(),
+        oof_spec: spec.clone(),
+        base,
         risk_profile: profile,
         overrides: body.gate_overrides(),
-        tag: body.tag.as_deref(),
-        created: &now,
+        tag: body.tag.clone(),
+        created: created(),
     };
-    let runs = sweep::run(&ctx, &configs).map_err(usage)?;
+    let runs = sweep::run(&settings.context(&m, &o), &configs).map_err(usage)?;
     store.put_runs(&runs)?;
     let seconds = started.elapsed().as_secs_f64();
     let rows = leaderboard::rank(&runs, &Query::default());
@@ -457,21 +454,18 @@ fn run_backtest(store: &Store, body: &BacktestBody) -> Result<(engine::run::Back
     let spec = body.research.oof_spec(&m);
     let (o, cached) = oof_cached(store, &m, &spec)?;
     let base = body.research.base_policy(&m, &record.model.cadence);
-    let now = created();
-    let ctx = RunContext {
-        model_id: &model_id,
-        pack_id: &record.model.pack_id,
-        cadence: &record.model.cadence,
-        matrix: &m,
-        oof: &o,
-        oof_spec: &spec,
-        base: &base,
+    let settings = RunSettings {
+        model_id,
+        pack_id: record.model.pack_id.clone(),
+        cadence: record.model.cadence.clone(),
+        oof_spec: spec,
+        base,
         risk_profile: record.model.risk_profile,
         overrides: body.gate_overrides(),
-        tag: body.tag.as_deref(),
-        created: &now,
+        tag: body.tag.clone(),
+        created: created(),
     };
-    let e = evaluate(&ctx, &config).map_err(usage)?;
+    let e = evaluate(&settings.context(&m, &o), &config).map_err(usage)?;
     Ok((e.report(&m.tz, &record.model.cadence), cached))
 }
 

@@ -80,6 +80,41 @@ pub struct RunContext<'a> {
     pub created: &'a str,
 }
 
+/// The owned, serialisable half of a [`RunContext`] (everything but the matrix and its
+/// out-of-fold probabilities): what a page sends a worker, what the CLI fills from a body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunSettings {
+    pub model_id: String,
+    pub pack_id: String,
+    pub cadence: String,
+    pub oof_spec: OofSpec,
+    pub base: Policy,
+    pub risk_profile: RiskProfile,
+    #[serde(default)]
+    pub overrides: GateOverrides,
+    #[serde(default)]
+    pub tag: Option<String>,
+    pub created: String,
+}
+
+impl RunSettings {
+    pub fn context<'a>(&'a self, matrix: &'a Matrix, oof: &'a Oof) -> RunContext<'a> {
+        RunContext {
+            model_id: &self.model_id,
+            pack_id: &self.pack_id,
+            cadence: &self.cadence,
+            matrix,
+            oof,
+            oof_spec: &self.oof_spec,
+            base: &self.base,
+            risk_profile: self.risk_profile,
+            overrides: self.overrides,
+            tag: self.tag.as_deref(),
+            created: &self.created,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RunError {
     #[error("config {config}: {source}")]
