@@ -7,7 +7,8 @@ use leptos::prelude::*;
 use crate::db::{self, DatasetMeta, ModelRecord, Store};
 use crate::ingest::{self, ImportProgress};
 use crate::pages;
-use crate::pool::EngineWorker;
+use crate::pool::{EngineWorker, Pool};
+use engine::run::Run;
 use crate::route::{use_route, Route};
 
 /// App-wide state. Every field is a `Copy` handle, so pages take `Ctx` by value.
@@ -28,6 +29,14 @@ pub struct Ctx {
     pub models: RwSignal<Vec<ModelRecord>>,
     /// The model the Build page works on.
     pub current_model: RwSignal<Option<String>>,
+    /// Engine workers for sweeps (folds side by side), replaced when resized or broken.
+    pub pool: StoredValue<Option<Rc<Pool>>, LocalStorage>,
+    /// Every stored sweep run (the Leaderboard ranks them).
+    pub runs: RwSignal<Vec<Run>>,
+    /// Run ids picked on the Leaderboard (kept in the settings store).
+    pub cart: RwSignal<Vec<String>>,
+    /// The run the Backtest page opens with.
+    pub focus_run: RwSignal<Option<String>>,
 }
 
 impl Ctx {
@@ -44,6 +53,10 @@ impl Ctx {
             ready: RwSignal::new(false),
             models: RwSignal::new(Vec::new()),
             current_model: RwSignal::new(None),
+            pool: StoredValue::new_local(None),
+            runs: RwSignal::new(Vec::new()),
+            cart: RwSignal::new(Vec::new()),
+            focus_run: RwSignal::new(None),
         }
     }
 }
@@ -59,6 +72,8 @@ async fn boot(ctx: Ctx) {
     ctx.storage_warning.set(warning);
     ingest::refresh(ctx).await;
     pages::models::refresh_models(ctx).await;
+    pages::sweeps::refresh_runs(ctx).await;
+    pages::leaderboard::load_cart(ctx).await;
     if ctx.selected.get_untracked().is_none() {
         ctx.selected.set(ctx.datasets.get_untracked().first().map(|m| m.id.clone()));
     }
@@ -108,6 +123,8 @@ pub fn App() -> impl IntoView {
                 Route::Models => view! { <pages::models::ModelsPage/> }.into_any(),
                 Route::Build => view! { <pages::build::BuildPage/> }.into_any(),
                 Route::Train => view! { <pages::train::TrainPage/> }.into_any(),
+                Route::Sweeps => view! { <pages::sweeps::SweepsPage/> }.into_any(),
+                Route::Leaderboard => view! { <pages::leaderboard::LeaderboardPage/> }.into_any(),
                 other => view! { <pages::upcoming::Upcoming route=other/> }.into_any(),
             }}
         </main>

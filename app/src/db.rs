@@ -18,13 +18,14 @@ use engine::data::{Series, Summary};
 use engine::gbt::fit::{FitOptions, FitReport};
 use engine::matrix::{BuildSummary, Preview};
 use engine::model::Model;
+use engine::run::Run;
 
 use crate::columns;
 use crate::protocol::SeriesLayout;
 
 pub const DB_NAME: &str = "btb-workbench";
 /// Current schema. Each version's step lives in [`migrate`]; never edit a released step.
-pub const DB_VERSION: u32 = 4;
+pub const DB_VERSION: u32 = 5;
 
 const DATASETS: &str = "datasets";
 const COLUMNS: &str = "columns";
@@ -32,6 +33,8 @@ const SETTINGS: &str = "settings";
 const MODELS: &str = "models";
 const MATRICES: &str = "matrices";
 const TRAINED: &str = "trained";
+const RUNS: &str = "runs";
+const OOF: &str = "oof";
 
 /// One stored dataset's description; its bars live in the `columns` store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -90,6 +93,8 @@ pub struct MemoryStore {
     models: BTreeMap<String, ModelRecord>,
     matrices: BTreeMap<String, (MatrixMeta, Vec<u8>)>,
     trained: BTreeMap<String, TrainedRecord>,
+    runs: BTreeMap<String, Run>,
+    oof: BTreeMap<String, Vec<u8>>,
 }
 
 /// A trained model: the engine's report, the versioned model file, and what it was trained on.
@@ -157,6 +162,14 @@ fn migrate(db: &Database, old_version: u32) -> Result<(), idb::Error> {
         let mut params = ObjectStoreParams::new();
         params.key_path(Some(KeyPath::new_single("model_sha")));
         db.create_object_store(TRAINED, params)?;
+    }
+    if old_version < 5 {
+        // v5: sweep runs (keyed by run_id: the same run again replaces itself) and out-of-fold
+        // probabilities (keyed by their engine key, bytes as stored by `Oof::to_bytes`).
+        let mut params = ObjectStoreParams::new();
+        params.key_path(Some(KeyPath::new_single("run_id")));
+        db.create_object_store(RUNS, params)?;
+        db.create_object_store(OOF, ObjectStoreParams::new())?;
     }
     Ok(())
 }
@@ -485,6 +498,80 @@ impl Store {
         };
         out.sort_by(|a, b| b.created.total_cmp(&a.created));
         Ok(out)
+    }
+
+    /// Stores a sweep's runs in one transaction: all of them or none.
+    pub async fn put_runs(&self, runs: &[Run]) -> Result<(), StoreError> {
+        match self {
+            Store::Memory(m) => {
+                let mut m = m.borrow_mut();
+                for r in runs {
+                    m.runs.insert(r.run_id.clone(), r.clone());
+                }
+                Ok(())
+            }
+            Store::Indexed(db) => {
+                let name = runs.first().map(|r| r.model_id.as_str()).unwrap_or("runs");
+                let tx = db.transaction(&[RUNS], TransactionMode::ReadWrite).map_err(failed)?;
+                let queued = (|| {
+                    let store = tx.object_store(RUNS).map_err(failed)?;
+                    for r in runs {
+                        let value = serde_wasm_bindgen::to_value(r).map_err(failed)?;
+                        let _ = store.put(&value, None).map_err(|e| classify(e, name))?;
+                    }
+                    Ok::<_, StoreError>(())
+                })();
+                match queued {
+                    Ok(()) => finish(tx, name).await,
+                    Err(e) => {
+                        let _ = tx.abort();
+                        Err(e)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Every stored run (the leaderboard orders them).
+    pub async fn runs(&self) -> Result<Vec<Run>, StoreError> {
+        match self {
+            Store::Memory(m) => Ok(m.borrow().runs.values().cloned().collect()),
+            Store::Indexed(db) => {
+                let tx = db.transaction(&[RUNS], TransactionMode::ReadOnly).map_err(failed)?;
+                let store = tx.object_store(RUNS).map_err(failed)?;
+                let values = store.get_all(None, None).map_err(failed)?.await.map_err(failed)?;
+                Ok(values.into_iter().filter_map(|v| serde_wasm_bindgen::from_value(v).ok()).collect())
+            }
+        }
+    }
+
+    pub async fn put_oof(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        match self {
+            Store::Memory(m) => {
+                m.borrow_mut().oof.insert(key.to_string(), bytes.to_vec());
+                Ok(())
+            }
+            Store::Indexed(db) => {
+                let tx = db.transaction(&[OOF], TransactionMode::ReadWrite).map_err(failed)?;
+                let store = tx.object_store(OOF).map_err(failed)?;
+                let data = js_sys::Uint8Array::from(bytes);
+                let _ = store.put(&data, Some(&JsValue::from(key))).map_err(|e| classify(e, "out-of-fold probabilities"))?;
+                finish(tx, key).await
+            }
+        }
+    }
+
+    /// Cached out-of-fold probabilities under their engine key.
+    pub async fn oof(&self, key: &str) -> Result<Option<js_sys::Uint8Array>, StoreError> {
+        match self {
+            Store::Memory(m) => Ok(m.borrow().oof.get(key).map(|b| js_sys::Uint8Array::from(b.as_slice()))),
+            Store::Indexed(db) => {
+                let tx = db.transaction(&[OOF], TransactionMode::ReadOnly).map_err(failed)?;
+                let store = tx.object_store(OOF).map_err(failed)?;
+                let value = store.get(Query::from(JsValue::from(key))).map_err(failed)?.await.map_err(failed)?;
+                Ok(value.and_then(|v| v.dyn_into::<js_sys::Uint8Array>().ok()))
+            }
+        }
     }
 
     pub async fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {

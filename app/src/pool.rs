@@ -17,8 +17,13 @@ use engine::data::{LoadOptions, Summary};
 use engine::matrix::{BuildSpec, BuildSummary, Preview};
 use engine::gbt::fit::{FitOptions, FitReport};
 use engine::model::Model;
+use engine::oof::OofSpec;
+use engine::risk::RiskProfile;
+use engine::run::{BacktestReport, Run, RunSettings};
+use engine::sweep::{SweepBody, SweepConfig};
+use js_sys::Uint8Array;
 
-use crate::protocol::{self, Request, Response, SeriesLayout};
+use crate::protocol::{self, FoldMeta, Request, Response, SeriesLayout};
 
 pub struct EngineWorker {
     worker: Worker,
@@ -234,5 +239,181 @@ impl EngineWorker {
             _ => None,
         })
         .await
+    }
+
+    /// Plans a sweep in the worker (variants checked, the profile's budget enforced, the
+    /// out-of-fold spec and the shared policy derived from the matrix).
+    pub async fn plan(
+        &self,
+        body: SweepBody,
+        risk_profile: RiskProfile,
+        cadence: String,
+        matrix: &Uint8Array,
+    ) -> Result<Plan, String> {
+        let payload = Array::of1(matrix);
+        self.call(&Request::Plan { body, risk_profile, cadence }, &payload, &Array::new(), |msg, _| match msg {
+            Response::Planned { configs, oof_spec, oof_key, base } => Some(Ok(Plan { configs, oof_spec, oof_key, base })),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Judges every config on cached out-of-fold probabilities.
+    pub async fn sweep_cached(
+        &self,
+        settings: RunSettings,
+        configs: Vec<SweepConfig>,
+        matrix: &Uint8Array,
+        oof: &Uint8Array,
+    ) -> Result<Swept, String> {
+        let payload = Array::of2(matrix, oof);
+        self.call(&Request::SweepCached { settings, configs }, &payload, &Array::new(), |msg, _| match msg {
+            Response::Swept { runs, oof_key, oof_sha } => Some(Ok(Swept { runs, oof_key, oof_sha, oof_bytes: Vec::new() })),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Trains one fold; `progress(tree, trees)` after each tree.
+    pub async fn oof_fold(
+        &self,
+        matrix: &Uint8Array,
+        spec: OofSpec,
+        fold: usize,
+        progress: impl Fn(usize, usize),
+    ) -> Result<TrainedFold, String> {
+        let payload = Array::of1(matrix);
+        self.call(&Request::OofFold { spec, fold }, &payload, &Array::new(), |msg, buffers| match msg {
+            Response::FoldProgress { tree, trees, .. } => {
+                progress(tree, trees);
+                None
+            }
+            Response::FoldDone { meta } => Some(Ok(TrainedFold { meta, test: buffers.get(0), train: buffers.get(1) })),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Assembles trained folds and judges every config; returns the runs and the out-of-fold
+    /// file (its key and bytes) for the cache.
+    pub async fn sweep(
+        &self,
+        settings: RunSettings,
+        configs: Vec<SweepConfig>,
+        matrix: &Uint8Array,
+        folds: &[TrainedFold],
+    ) -> Result<Swept, String> {
+        let payload = Array::of1(matrix);
+        for f in folds {
+            payload.push(&f.test);
+            payload.push(&f.train);
+        }
+        let metas = folds.iter().map(|f| f.meta.clone()).collect();
+        let req = Request::Sweep { settings, configs, folds: metas };
+        self.call(&req, &payload, &Array::new(), |msg, buffers| match msg {
+            Response::Swept { runs, oof_key, oof_sha } => Some(
+                buffers
+                    .get(0)
+                    .dyn_into::<Uint8Array>()
+                    .map(|b| Swept { runs, oof_key, oof_sha, oof_bytes: b.to_vec() })
+                    .map_err(|_| "the worker sent no out-of-fold file".to_string()),
+            ),
+            _ => None,
+        })
+        .await
+    }
+
+    /// One config's backtest on cached out-of-fold probabilities.
+    pub async fn backtest(
+        &self,
+        settings: RunSettings,
+        config: SweepConfig,
+        matrix: &Uint8Array,
+        oof: &Uint8Array,
+    ) -> Result<BacktestReport, String> {
+        let payload = Array::of2(matrix, oof);
+        self.call(&Request::Backtest { settings, config }, &payload, &Array::new(), |msg, _| match msg {
+            Response::BacktestDone { report } => Some(Ok(report)),
+            _ => None,
+        })
+        .await
+    }
+}
+
+/// A judged sweep: its runs, and the out-of-fold file they were judged on (bytes only when
+/// freshly trained, for the cache).
+pub struct Swept {
+    pub runs: Vec<Run>,
+    pub oof_key: String,
+    pub oof_sha: String,
+    pub oof_bytes: Vec<u8>,
+}
+
+/// A planned sweep (see [`EngineWorker::plan`]).
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub configs: Vec<SweepConfig>,
+    pub oof_spec: OofSpec,
+    pub oof_key: String,
+    pub base: engine::policy::Policy,
+}
+
+/// A fold trained in some worker: its report and its probabilities, still in the transferred
+/// `Float64Array`s (the page forwards them, it never reads them).
+#[derive(Clone)]
+pub struct TrainedFold {
+    pub meta: FoldMeta,
+    pub test: JsValue,
+    pub train: JsValue,
+}
+
+/// `n` engine workers that share nothing; folds are handed out one at a time to whichever
+/// worker is free. The result does not depend on `n`: folds are assembled in fold order by the
+/// engine ([`engine::oof::assemble`]).
+pub struct Pool {
+    pub workers: Vec<Rc<EngineWorker>>,
+}
+
+impl Pool {
+    pub async fn spawn(n: usize) -> Result<Pool, String> {
+        let mut workers = Vec::with_capacity(n.max(1));
+        for _ in 0..n.max(1) {
+            workers.push(EngineWorker::spawn().await?);
+        }
+        Ok(Pool { workers })
+    }
+
+    pub fn size(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// Trains folds `0..folds` across the pool; `progress(fold, tree, trees)`. Returns them in
+    /// fold order.
+    pub async fn oof(
+        &self,
+        matrix: &Uint8Array,
+        spec: &OofSpec,
+        folds: usize,
+        progress: impl Fn(usize, usize, usize) + Clone,
+    ) -> Result<Vec<TrainedFold>, String> {
+        let queue = Rc::new(RefCell::new((0..folds).collect::<std::collections::VecDeque<usize>>()));
+        let done = Rc::new(RefCell::new(Vec::with_capacity(folds)));
+        let jobs = self.workers.iter().map(|w| {
+            let (queue, done, progress, spec) = (queue.clone(), done.clone(), progress.clone(), spec.clone());
+            async move {
+                loop {
+                    let Some(k) = queue.borrow_mut().pop_front() else { return Ok::<(), String>(()) };
+                    let p = progress.clone();
+                    let f = w.oof_fold(matrix, spec.clone(), k, move |tree, trees| p(k, tree, trees)).await?;
+                    done.borrow_mut().push(f);
+                }
+            }
+        });
+        for r in futures::future::join_all(jobs).await {
+            r?;
+        }
+        let mut all = done.take();
+        all.sort_by_key(|f| f.meta.fold);
+        Ok(all)
     }
 }

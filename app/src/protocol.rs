@@ -10,9 +10,14 @@ use engine::data::{LoadOptions, Summary};
 use engine::matrix::{BuildSpec, BuildSummary, Preview};
 use engine::gbt::fit::{FitOptions, FitReport};
 use engine::model::Model;
+use engine::oof::OofSpec;
+use engine::policy::Policy;
+use engine::risk::RiskProfile;
+use engine::run::{BacktestReport, Run, RunSettings};
+use engine::sweep::{SweepBody, SweepConfig};
 
 /// Bumped whenever a variant changes shape; a worker answering another version is refused.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
@@ -26,6 +31,28 @@ pub enum Request {
     MatrixSha { model: Model, spec: BuildSpec, tz: String, layout: SeriesLayout },
     /// Train a model on a stored matrix. Buffers: `[matrix bytes]` (`Matrix::to_bytes`).
     Train { options: FitOptions },
+    /// Plan a sweep before any training starts: its configs under the model's risk profile
+    /// (variants checked, budget enforced), the out-of-fold spec and key, the shared policy.
+    /// Buffers: `[matrix bytes]`.
+    Plan { body: SweepBody, risk_profile: RiskProfile, cadence: String },
+    /// Train fold `fold` of `spec` and predict its test block. Buffers: `[matrix bytes]`.
+    OofFold { spec: OofSpec, fold: usize },
+    /// Assemble the folds and judge every config. Buffers: `[matrix bytes]` then, per entry of
+    /// `folds` in order, its test and training probabilities (`Float64Array`s from `FoldDone`).
+    Sweep { settings: RunSettings, configs: Vec<SweepConfig>, folds: Vec<FoldMeta> },
+    /// Judge every config on cached out-of-fold probabilities. Buffers: `[matrix bytes, oof bytes]`.
+    SweepCached { settings: RunSettings, configs: Vec<SweepConfig> },
+    /// One config's backtest with its equity curve and trades. Buffers: `[matrix bytes, oof bytes]`.
+    Backtest { settings: RunSettings, config: SweepConfig },
+}
+
+/// A trained fold, as `FoldDone` reports it (its probabilities travel as buffers).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FoldMeta {
+    pub fold: usize,
+    /// `None` when the test block has one class only.
+    pub auc: Option<f64>,
+    pub model_sha: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -42,6 +69,15 @@ pub enum Response {
     /// After each tree: its losses (valid is `None` without a validation set).
     TreeDone { tree: usize, train_loss: f64, valid_loss: Option<f64> },
     Trained { report: FitReport, model_json: String, train_ms: f64 },
+    Planned { configs: Vec<SweepConfig>, oof_spec: OofSpec, oof_key: String, base: Policy },
+    /// After each tree of a fold.
+    FoldProgress { fold: usize, tree: usize, trees: usize },
+    /// Buffers: `[test probabilities, training probabilities]` as `Float64Array`s.
+    FoldDone { meta: FoldMeta },
+    /// Buffers: `[out-of-fold bytes]` (`Oof::to_bytes`), to be cached under its key.
+    /// `oof_sha`: SHA-256 of those bytes (the same whichever workers trained which folds).
+    Swept { runs: Vec<Run>, oof_key: String, oof_sha: String },
+    BacktestDone { report: BacktestReport },
     Failed { message: String },
 }
 

@@ -3,12 +3,16 @@
 //! `public/worker.js` loads this same wasm module in a dedicated worker and calls
 //! [`worker_entry`]; the page never runs engine work on its own thread.
 
-use js_sys::{Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Float64Array, Object, Reflect, Uint8Array};
+
+use engine::oof::FoldResult;
+use engine::run::{Run, RunSettings};
+use engine::sweep::SweepConfig;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::columns;
-use crate::protocol::{self, Request, Response};
+use crate::protocol::{self, FoldMeta, Request, Response};
 
 /// `payload` holds the typed arrays the page reads; `transfer` their buffers, moved not copied.
 fn post_with(scope: &DedicatedWorkerGlobalScope, msg: &Response, payload: &Array, transfer: &Array) {
@@ -22,8 +26,114 @@ fn post(scope: &DedicatedWorkerGlobalScope, msg: &Response) {
     post_with(scope, msg, &Array::new(), &Array::new());
 }
 
+fn matrix_at(buffers: &Array, i: u32) -> Result<engine::matrix::Matrix, String> {
+    let bytes = buffers.get(i).dyn_into::<Uint8Array>().map(|b| b.to_vec()).map_err(|_| "no matrix was sent".to_string())?;
+    engine::matrix::Matrix::from_bytes(&bytes).map_err(|e| e.to_string())
+}
+
+fn oof_at(buffers: &Array, i: u32) -> Result<engine::oof::Oof, String> {
+    let bytes = buffers
+        .get(i)
+        .dyn_into::<Uint8Array>()
+        .map(|b| b.to_vec())
+        .map_err(|_| "no out-of-fold probabilities were sent".to_string())?;
+    engine::oof::Oof::from_bytes(&bytes).map_err(|e| e.to_string())
+}
+
+fn f64s_at(buffers: &Array, i: u32) -> Result<Vec<f64>, String> {
+    buffers.get(i).dyn_into::<Float64Array>().map(|a| a.to_vec()).map_err(|_| format!("buffer {i} is not a Float64Array"))
+}
+
+/// A `Float64Array` holding `v`, and its buffer for the transfer list.
+fn f64_array(v: &[f64]) -> (Float64Array, JsValue) {
+    let a = Float64Array::from(v);
+    let b = a.buffer().into();
+    (a, b)
+}
+
+fn sweep(buffers: &Array, settings: &RunSettings, configs: &[SweepConfig], folds: &[FoldMeta]) -> Result<(Vec<Run>, engine::oof::Oof), String> {
+    let m = matrix_at(buffers, 0)?;
+    let mut results = Vec::with_capacity(folds.len());
+    for (i, f) in folds.iter().enumerate() {
+        let at = 1 + 2 * i as u32;
+        results.push(FoldResult {
+            fold: f.fold,
+            test_prob: f64s_at(buffers, at)?,
+            train_prob: f64s_at(buffers, at + 1)?,
+            auc: f.auc.unwrap_or(f64::NAN),
+            model_sha: f.model_sha.clone(),
+        });
+    }
+    let oof = engine::oof::assemble(&m, &settings.oof_spec, results).map_err(|e| e.to_string())?;
+    let runs = engine::sweep::run(&settings.context(&m, &oof), configs).map_err(|e| e.to_string())?;
+    Ok((runs, oof))
+}
+
 fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) {
     match req {
+        Request::Plan { body, risk_profile, cadence } => {
+            let planned = matrix_at(&buffers, 0).and_then(|m| {
+                let configs = engine::sweep::expand(&body, &risk_profile.params()).map_err(|e| e.to_string())?;
+                let oof_spec = body.research.oof_spec(&m);
+                let base = body.research.base_policy(&m, &cadence);
+                base.validate().map_err(|e| e.to_string())?;
+                Ok(Response::Planned { configs, oof_key: oof_spec.key(&m.matrix_sha), oof_spec, base })
+            });
+            match planned {
+                Ok(resp) => post(scope, &resp),
+                Err(message) => post(scope, &Response::Failed { message }),
+            }
+        }
+        Request::SweepCached { settings, configs } => {
+            let result = matrix_at(&buffers, 0).and_then(|m| {
+                let oof = oof_at(&buffers, 1)?;
+                let runs = engine::sweep::run(&settings.context(&m, &oof), &configs).map_err(|e| e.to_string())?;
+                let sha = engine::lineage::sha256_hex(&oof.to_bytes());
+                Ok((runs, oof.key, sha))
+            });
+            match result {
+                Ok((runs, oof_key, oof_sha)) => post(scope, &Response::Swept { runs, oof_key, oof_sha }),
+                Err(message) => post(scope, &Response::Failed { message }),
+            }
+        }
+        Request::OofFold { spec, fold } => {
+            let result = matrix_at(&buffers, 0).and_then(|m| {
+                let mut progress = |p: engine::oof::OofProgress| {
+                    post(scope, &Response::FoldProgress { fold: p.fold, tree: p.tree, trees: p.trees })
+                };
+                engine::oof::compute_fold(&m, &spec, fold, &mut progress).map_err(|e| e.to_string())
+            });
+            match result {
+                Ok(r) => {
+                    let (test, tb) = f64_array(&r.test_prob);
+                    let (train, rb) = f64_array(&r.train_prob);
+                    let meta = FoldMeta { fold: r.fold, auc: r.auc.is_finite().then_some(r.auc), model_sha: r.model_sha };
+                    post_with(scope, &Response::FoldDone { meta }, &Array::of2(&test, &train), &Array::of2(&tb, &rb));
+                }
+                Err(message) => post(scope, &Response::Failed { message }),
+            }
+        }
+        Request::Sweep { settings, configs, folds } => match sweep(&buffers, &settings, &configs, &folds) {
+            Ok((runs, oof)) => {
+                let raw = oof.to_bytes();
+                let oof_sha = engine::lineage::sha256_hex(&raw);
+                let bytes = Uint8Array::from(raw.as_slice());
+                let transfer = Array::of1(&bytes.buffer());
+                post_with(scope, &Response::Swept { runs, oof_key: oof.key, oof_sha }, &Array::of1(&bytes), &transfer);
+            }
+            Err(message) => post(scope, &Response::Failed { message }),
+        },
+        Request::Backtest { settings, config } => {
+            let result = matrix_at(&buffers, 0).and_then(|m| {
+                let oof = oof_at(&buffers, 1)?;
+                let e = engine::run::evaluate(&settings.context(&m, &oof), &config).map_err(|e| e.to_string())?;
+                Ok(e.report(&m.tz, &settings.cadence))
+            });
+            match result {
+                Ok(report) => post(scope, &Response::BacktestDone { report }),
+                Err(message) => post(scope, &Response::Failed { message }),
+            }
+        }
         Request::Load { name, options } => {
             let bytes = buffers
                 .get(0)

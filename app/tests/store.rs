@@ -134,7 +134,9 @@ async fn migrates_a_version_1_database() {
 
     let upgraded = open_indexed(&name).await.unwrap();
     assert_eq!(upgraded.version().unwrap(), DB_VERSION);
-    assert!(upgraded.store_names().contains(&"settings".to_string()));
+    for name in ["settings", "models", "matrices", "trained", "runs", "oof"] {
+        assert!(upgraded.store_names().contains(&name.to_string()), "{name} missing after the migration");
+    }
     upgraded.close();
     let (store, warning) = Store::open_named(&name).await;
     assert!(warning.is_none());

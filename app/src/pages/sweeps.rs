@@ -1,0 +1,386 @@
+//! Sweeps (seed Phase 3): a sweep body's configs, each judged by a backtest on out-of-fold
+//! probabilities. The folds are trained by a pool of workers side by side (any number of
+//! workers gives the same bytes: the engine assembles them in fold order); one worker then
+//! judges every config. Out-of-fold probabilities are cached in IndexedDB by their engine key,
+//! so a second sweep on the same matrix and model settings only re-runs the policies. Runs
+//! are stored in one transaction and ranked on the Leaderboard.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use engine::cv::CvKind;
+use engine::gbt::TrainParams;
+use engine::leaderboard::{rank, Query};
+use engine::run::{Run, RunSettings};
+use engine::sweep::SweepBody;
+
+use crate::app::{use_ctx, Ctx};
+use crate::db::ModelRecord;
+use crate::pages::leaderboard::RunsTable;
+use crate::pool::Pool;
+use crate::route::Route;
+
+/// Form fields as text, parsed when the sweep starts.
+#[derive(Clone, Copy)]
+struct Form {
+    thresholds: RwSignal<String>,
+    top_pct: RwSignal<String>,
+    hours: RwSignal<String>,
+    splits: RwSignal<String>,
+    cv: RwSignal<CvKind>,
+    tag: RwSignal<String>,
+    min_trades: RwSignal<String>,
+    min_sharpe: RwSignal<String>,
+    trees: RwSignal<String>,
+    commission: RwSignal<String>,
+    slippage: RwSignal<String>,
+    momentum: RwSignal<String>,
+    allow_short: RwSignal<bool>,
+    workers: RwSignal<String>,
+    /// Train the folds again even when their probabilities are cached.
+    retrain: RwSignal<bool>,
+}
+
+fn default_workers() -> usize {
+    let n = web_sys::window().map(|w| w.navigator().hardware_concurrency()).unwrap_or(2.0) as usize;
+    n.clamp(1, 4)
+}
+
+impl Form {
+    fn new() -> Form {
+        let s = |v: &str| RwSignal::new(v.to_string());
+        Form {
+            thresholds: s("0.50,0.55,0.60\n0.55,0.60,0.65\n0.60,0.65,0.70"),
+            top_pct: s("0.10, 0.15"),
+            hours: s(""),
+            splits: s("5"),
+            cv: RwSignal::new(CvKind::WalkForward),
+            tag: s("initial_sweep"),
+            min_trades: s("30"),
+            min_sharpe: s("0.5"),
+            trees: s("100"),
+            commission: s("1"),
+            slippage: s("2"),
+            momentum: s(""),
+            allow_short: RwSignal::new(false),
+            workers: s(&default_workers().to_string()),
+            retrain: RwSignal::new(false),
+        }
+    }
+
+    /// The seed's `POST /backtest_sweep` body; the engine checks the variants.
+    fn body(&self, model: &ModelRecord) -> Result<(SweepBody, usize), String> {
+        fn num<T: std::str::FromStr>(name: &str, text: &str) -> Result<T, String> {
+            text.trim().parse::<T>().map_err(|_| format!("{name}: \"{}\" is not a valid number", text.trim()))
+        }
+        fn opt<T: std::str::FromStr>(name: &str, text: &str) -> Result<Option<T>, String> {
+            if text.trim().is_empty() {
+                Ok(None)
+            } else {
+                num(name, text).map(Some)
+            }
+        }
+        let lines = |s: String| s.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect::<Vec<_>>();
+        let top_pct = self
+            .top_pct
+            .get_untracked()
+            .split([',', ' ', '\n'])
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| num::<f64>("top %", t))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut body = SweepBody {
+            model_id: Some(model.model_id.clone()),
+            pack_id: Some(model.model.pack_id.clone()),
+            thresholds_variants: lines(self.thresholds.get_untracked()),
+            allowed_hours_variants: lines(self.hours.get_untracked()),
+            top_pct_variants: top_pct,
+            tag: Some(self.tag.get_untracked().trim().to_string()).filter(|t| !t.is_empty()),
+            min_trades: opt("min trades", &self.min_trades.get_untracked())?,
+            min_sharpe: opt("min Sharpe", &self.min_sharpe.get_untracked())?,
+            ..SweepBody::default()
+        };
+        let r = &mut body.research;
+        r.splits = Some(num("splits", &self.splits.get_untracked())?);
+        r.cv = Some(self.cv.get_untracked());
+        r.params = Some(TrainParams { num_trees: num("trees", &self.trees.get_untracked())?, ..TrainParams::default() });
+        r.policy.commission_bps = opt("commission", &self.commission.get_untracked())?;
+        r.policy.slippage_bps = opt("slippage", &self.slippage.get_untracked())?;
+        r.policy.momentum_min = opt("momentum min", &self.momentum.get_untracked())?;
+        r.policy.allow_short = Some(self.allow_short.get_untracked());
+        let workers: usize = num("workers", &self.workers.get_untracked())?;
+        if !(1..=16).contains(&workers) {
+            return Err(format!("workers: {workers} is outside 1..16"));
+        }
+        Ok((body, workers))
+    }
+}
+
+/// The page's pool of `n` workers, replaced when its size changes or a worker died.
+async fn pool(ctx: Ctx, n: usize) -> Result<Rc<Pool>, String> {
+    if let Some(p) = ctx.pool.get_value() {
+        if p.size() == n && !p.workers.iter().any(|w| w.is_dead()) {
+            return Ok(p);
+        }
+    }
+    ctx.pool.set_value(None);
+    let p = Rc::new(Pool::spawn(n).await?);
+    ctx.pool.set_value(Some(p.clone()));
+    Ok(p)
+}
+
+/// Per fold: trees built of trees planned.
+type FoldBars = RwSignal<Vec<(usize, usize)>>;
+
+/// What one sweep produced, for the summary line.
+#[derive(Clone)]
+struct Outcome {
+    runs: Vec<Run>,
+    seconds: f64,
+    workers: usize,
+    cached: bool,
+    oof_key: String,
+    oof_sha: String,
+}
+
+async fn run_sweep(
+    ctx: Ctx,
+    model: ModelRecord,
+    body: SweepBody,
+    workers: usize,
+    retrain: bool,
+    folds: FoldBars,
+) -> Result<Outcome, String> {
+    let started = js_sys::Date::now();
+    let store = ctx.store.get_value().ok_or("storage is still opening")?;
+    let sha = model
+        .matrix_sha
+        .clone()
+        .ok_or_else(|| format!("{} has no matrix yet: build it on the Build page", model.model_id))?;
+    let matrix = store
+        .matrix_bytes(&sha)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("the model's matrix is no longer stored: build it again")?;
+    let pool = pool(ctx, workers).await?;
+    let lead = pool.workers[0].clone();
+    let plan = lead.plan(body.clone(), model.model.risk_profile, model.model.cadence.clone(), &matrix).await?;
+    let settings = RunSettings {
+        model_id: model.model_id.clone(),
+        pack_id: model.model.pack_id.clone(),
+        cadence: model.model.cadence.clone(),
+        oof_spec: plan.oof_spec.clone(),
+        base: plan.base.clone(),
+        risk_profile: model.model.risk_profile,
+        overrides: body.gate_overrides(),
+        tag: body.tag.clone(),
+        created: engine::data::time::format_utc(js_sys::Date::now() as i64),
+    };
+    let cached = if retrain { None } else { store.oof(&plan.oof_key).await.map_err(|e| e.to_string())? };
+    let (swept, was_cached) = match cached {
+        Some(oof) => (lead.sweep_cached(settings, plan.configs, &matrix, &oof).await?, true),
+        None => {
+            let n = plan.oof_spec.splits;
+            let trees = plan.oof_spec.params.num_trees;
+            folds.set(vec![(0, trees); n]);
+            let trained = pool
+                .oof(&matrix, &plan.oof_spec, n, move |fold, tree, trees| {
+                    folds.try_update(|f| {
+                        if let Some(slot) = f.get_mut(fold) {
+                            *slot = (tree, trees);
+                        }
+                    });
+                })
+                .await?;
+            let swept = lead.sweep(settings, plan.configs, &matrix, &trained).await?;
+            store.put_oof(&swept.oof_key, &swept.oof_bytes).await.map_err(|e| e.to_string())?;
+            (swept, false)
+        }
+    };
+    store.put_runs(&swept.runs).await.map_err(|e| e.to_string())?;
+    Ok(Outcome {
+        runs: swept.runs,
+        seconds: (js_sys::Date::now() - started) / 1000.0,
+        workers,
+        cached: was_cached,
+        oof_key: swept.oof_key,
+        oof_sha: swept.oof_sha,
+    })
+}
+
+/// Reloads every stored run into `ctx.runs`.
+pub async fn refresh_runs(ctx: Ctx) {
+    if let Some(store) = ctx.store.get_value() {
+        match store.runs().await {
+            Ok(r) => {
+                ctx.runs.try_set(r);
+            }
+            Err(e) => {
+                ctx.error.try_set(Some(e.to_string()));
+            }
+        }
+    }
+}
+
+#[component]
+pub fn SweepsPage() -> impl IntoView {
+    let ctx = use_ctx();
+    let form = Form::new();
+    let buildable = move || ctx.models.get().into_iter().filter(|m| m.matrix_sha.is_some()).collect::<Vec<_>>();
+    Effect::new(move |_| {
+        let list = buildable();
+        let current = ctx.current_model.get();
+        if !list.iter().any(|m| Some(&m.model_id) == current.as_ref()) {
+            if let Some(first) = list.first() {
+                ctx.current_model.set(Some(first.model_id.clone()));
+            }
+        }
+    });
+    let record = Memo::new(move |_| {
+        let id = ctx.current_model.get()?;
+        ctx.models.get().into_iter().find(|r| r.model_id == id && r.matrix_sha.is_some())
+    });
+    let running = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let folds: FoldBars = RwSignal::new(Vec::new());
+    let outcome = RwSignal::new(None::<Outcome>);
+
+    let start = move |_| {
+        let Some(r) = record.get_untracked() else { return };
+        let retrain = form.retrain.get_untracked();
+        let (body, workers) = match form.body(&r) {
+            Ok(b) => b,
+            Err(e) => {
+                error.set(Some(e));
+                return;
+            }
+        };
+        error.set(None);
+        outcome.set(None);
+        folds.set(Vec::new());
+        running.set(true);
+        spawn_local(async move {
+            match run_sweep(ctx, r, body, workers, retrain, folds).await {
+                Ok(o) => {
+                    outcome.try_set(Some(o));
+                    refresh_runs(ctx).await;
+                }
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
+            }
+            running.try_set(false);
+        });
+    };
+
+    let field = move |label: &'static str, sig: RwSignal<String>, testid: &'static str| {
+        view! {
+            <label>{label}
+                <input type="text" data-testid=testid prop:value=move || sig.get()
+                    on:input=move |ev| sig.set(event_target_value(&ev))/>
+            </label>
+        }
+    };
+    let area = move |label: &'static str, sig: RwSignal<String>, testid: &'static str, hint: &'static str| {
+        view! {
+            <label>{label}
+                <textarea rows=3 data-testid=testid placeholder=hint prop:value=move || sig.get()
+                    on:input=move |ev| sig.set(event_target_value(&ev))></textarea>
+            </label>
+        }
+    };
+
+    view! {
+        <section class="page sweeps" data-page="sweeps">
+            <Show when=move || !buildable().is_empty()
+                fallback=|| view! { <div class="panel empty"><h2>"Nothing to sweep yet"</h2>
+                    <p class="muted">"Create a model on the " <a href=Route::Models.href()>"Models"</a>
+                    " page and build its matrix on the " <a href=Route::Build.href()>"Build"</a> " page."</p></div> }>
+            <div class="columns">
+                <aside class="side">
+                    <div class="panel form">
+                        <h2>"Sweep"</h2>
+                        <label>"Model"
+                            <select data-testid="sweep-model" on:change=move |ev| ctx.current_model.set(Some(event_target_value(&ev)))>
+                                {move || buildable().into_iter().map(|r| {
+                                    let id = r.model_id.clone();
+                                    let sel = ctx.current_model.get() == Some(id.clone());
+                                    view! { <option value=id.clone() selected=sel>{id.clone()}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
+                        <p class="muted small" data-testid="sweep-profile">{move || record.get().map(|r| {
+                            let p = r.model.risk_profile.params();
+                            format!("{} risk: {:.0}% a position, budget {} configs, gate Sharpe > {}, drawdown < {:.0}%",
+                                r.model.risk_profile.as_str(), 100.0 * p.position_size, p.sweep_budget, p.min_sharpe, 100.0 * p.max_drawdown)
+                        })}</p>
+                        {area("Threshold ladders (one per line)", form.thresholds, "thresholds", "0.55,0.60,0.65")}
+                        {field("Top % variants", form.top_pct, "top-pct")}
+                        {area("Allowed hours (one set per line; empty = any)", form.hours, "hours", "13,14,15")}
+                        <div class="grid2">
+                            {field("Splits", form.splits, "splits")}
+                            <label>"Cross-validation"
+                                <select data-testid="cv" on:change=move |ev| form.cv.set(if event_target_value(&ev) == "k_fold" { CvKind::KFold } else { CvKind::WalkForward })>
+                                    <option value="walk_forward">"purged walk-forward"</option>
+                                    <option value="k_fold">"purged k-fold"</option>
+                                </select>
+                            </label>
+                            {field("Tag", form.tag, "tag")}
+                            {field("Trees per fold", form.trees, "sweep-trees")}
+                            {field("Min trades", form.min_trades, "min-trades")}
+                            {field("Min Sharpe", form.min_sharpe, "min-sharpe")}
+                            {field("Commission (bps)", form.commission, "commission")}
+                            {field("Slippage (bps)", form.slippage, "slippage")}
+                            {field("Momentum min", form.momentum, "momentum")}
+                            {field("Workers", form.workers, "workers")}
+                        </div>
+                        <label class="check"><input type="checkbox" data-testid="allow-short"
+                            prop:checked=move || form.allow_short.get()
+                            on:change=move |ev| form.allow_short.set(event_target_checked(&ev))/>" trade the short side too"</label>
+                        <label class="check"><input type="checkbox" data-testid="retrain"
+                            prop:checked=move || form.retrain.get()
+                            on:change=move |ev| form.retrain.set(event_target_checked(&ev))/>" train the folds again (ignore cached out-of-fold probabilities)"</label>
+                        <button class="primary" data-testid="run-sweep" disabled=move || running.get() on:click=start>
+                            {move || if running.get() { "Sweeping…" } else { "Run Sweep" }}
+                        </button>
+                        {move || error.get().map(|e| view! { <div class="error" role="alert" data-testid="sweep-error">{e}</div> })}
+                    </div>
+                </aside>
+                <div class="main">
+                    <Show when=move || running.get() && !folds.get().is_empty()>
+                        <div class="panel" data-testid="fold-progress">
+                            <h2>"Training the folds " <span class="muted small">"each fold's model sees only earlier rows, purged by the label horizon"</span></h2>
+                            {move || folds.get().into_iter().enumerate().map(|(k, (tree, trees))| view! {
+                                <div class="progress">
+                                    <div class="small">{format!("fold {} of {}: tree {tree} of {trees}", k + 1, folds.get_untracked().len())}</div>
+                                    <div class="bar"><div style:width=format!("{:.1}%", 100.0 * tree as f64 / trees.max(1) as f64)></div></div>
+                                </div>
+                            }).collect_view()}
+                        </div>
+                    </Show>
+                    {move || outcome.get().map(|o| {
+                        let passed = o.runs.iter().filter(|r| r.gate.pass()).count();
+                        let rows = rank(&o.runs, &Query::default());
+                        view! {
+                            <div class="panel" data-testid="sweep-result">
+                                <div class="panel-head">
+                                    <h2>{format!("{} configs", o.runs.len())}</h2>
+                                    <span class="muted small" data-testid="sweep-summary" data-oof=o.oof_key.clone() data-oof-sha=o.oof_sha.clone()>{format!(
+                                        "{passed} pass the gate · {:.1} s · {} · out-of-fold {}",
+                                        o.seconds,
+                                        if o.cached { "folds from the cache".to_string() } else { format!("{} worker{}", o.workers, if o.workers == 1 { "" } else { "s" }) },
+                                        o.oof_key.chars().take(7).collect::<String>()
+                                    )}</span>
+                                </div>
+                                <RunsTable rows=rows/>
+                                <p class="small"><a href=Route::Leaderboard.href()>"All runs on the Leaderboard →"</a></p>
+                            </div>
+                        }
+                    })}
+                </div>
+            </div>
+            </Show>
+        </section>
+    }
+}

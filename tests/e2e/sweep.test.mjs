@@ -1,0 +1,104 @@
+// Sweeps and the Leaderboard as a user meets them: a built model, Run Sweep with fold progress
+// from a pool of workers, ranked runs with gate verdicts; the same sweep with one worker gives
+// the same runs; filters, the cart and a reload.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, shot } from './browser.mjs';
+
+let srv;
+before(async () => { srv = await startServer(); });
+after(() => srv.server.close());
+
+/** The table of runs as [run_id, sharpe, gate] rows. */
+async function runs(page, scope) {
+  return page.locator(`${scope} [data-testid=runs] tbody tr`).evaluateAll((rows) =>
+    rows.map((r) => [r.dataset.run, r.querySelector('[data-testid=sharpe]').textContent, r.dataset.pass]));
+}
+
+test('sweep aapl_swing_daily, rank it, pick into the cart', async () => {
+  const { context, page, errors } = await launch();
+  try {
+    await page.goto(srv.base + '#/sweeps');
+    await page.waitForSelector('text=Nothing to sweep yet');
+    await page.click('nav a[data-route=models]');
+    await page.waitForSelector('[data-testid=ticker] option[value=AAPL]', { state: 'attached', timeout: 60_000 });
+    await page.selectOption('[data-testid=ticker]', 'AAPL');
+    await page.click('[data-testid=create-model]');
+    await page.click('[data-testid=models] tr[data-model=aapl_swing_daily] [data-testid=open-build]');
+    await page.click('[data-testid=build-matrix]');
+    await page.waitForSelector('[data-testid=matrix-sha]', { timeout: 60_000 });
+
+    await page.click('nav a[data-route=sweeps]');
+    await page.waitForSelector('[data-testid=run-sweep]');
+    assert.match(await page.locator('[data-testid=sweep-profile]').innerText(), /balanced risk: 5% a position, budget 50 configs/);
+    // A variant the engine refuses is explained before anything is trained.
+    await page.fill('[data-testid=thresholds]', '0.60,0.55');
+    await page.click('[data-testid=run-sweep]');
+    assert.match(await page.locator('[data-testid=sweep-error]').innerText(), /ascending/);
+
+    await page.fill('[data-testid=thresholds]', '0.50,0.55,0.60\n0.55,0.60,0.65\n0.60,0.65,0.70');
+    await page.fill('[data-testid=top-pct]', '0.10, 0.15');
+    await page.fill('[data-testid=sweep-trees]', '40');
+    await page.fill('[data-testid=workers]', '2');
+    await page.click('[data-testid=run-sweep]');
+    await page.waitForSelector('[data-testid=fold-progress]', { timeout: 30_000 });
+    await shot(page, 'page-sweeps-running');
+    await page.waitForSelector('[data-testid=sweep-result]', { timeout: 180_000 });
+    const summary = await page.locator('[data-testid=sweep-summary]').innerText();
+    assert.match(summary, /2 workers/);
+    const two = await runs(page, '[data-testid=sweep-result]');
+    assert.equal(two.length, 5);
+    const sharpes = two.map((r) => Number(r[1]));
+    assert.deepEqual([...sharpes].sort((a, b) => b - a), sharpes, 'ranked by Sharpe');
+    await shot(page, 'page-sweeps');
+
+    const sha2 = await page.locator('[data-testid=sweep-summary]').getAttribute('data-oof-sha');
+    assert.match(sha2, /^[0-9a-f]{64}$/);
+
+    // The folds trained again by one worker: the same out-of-fold bytes and the same runs.
+    await page.fill('[data-testid=workers]', '1');
+    await page.check('[data-testid=retrain]');
+    await page.click('[data-testid=run-sweep]');
+    await page.waitForFunction(() => /1 worker\b/.test(document.querySelector('[data-testid=sweep-summary]')?.textContent ?? ''), null, { timeout: 180_000 });
+    assert.equal(await page.locator('[data-testid=sweep-summary]').getAttribute('data-oof-sha'), sha2, '1 worker = 2 workers, bit for bit');
+    assert.deepEqual(await runs(page, '[data-testid=sweep-result]'), two);
+
+    // Again without retraining: the folds come from the cache, the runs are the same.
+    await page.uncheck('[data-testid=retrain]');
+    await page.click('[data-testid=run-sweep]');
+    await page.waitForFunction(() => /from the cache/.test(document.querySelector('[data-testid=sweep-summary]')?.textContent ?? ''), null, { timeout: 60_000 });
+    assert.deepEqual(await runs(page, '[data-testid=sweep-result]'), two);
+
+    // The Leaderboard: every run (the reruns replaced themselves), filters, the cart, a reload.
+    await page.click('nav a[data-route=leaderboard]');
+    await page.waitForSelector('[data-page=leaderboard] [data-testid=runs]');
+    assert.match(await page.locator('[data-testid=lb-count]').innerText(), /^5 of 5 runs/);
+    assert.deepEqual((await runs(page, '[data-page=leaderboard]')).map((r) => r[0]), two.map((r) => r[0]));
+    await page.selectOption('[data-testid=lb-rank-by]', 'max_dd');
+    const dd = await page.locator('[data-page=leaderboard] [data-testid=runs] tbody tr td:nth-child(7)').allInnerTexts();
+    assert.deepEqual([...dd].map(parseFloat).sort((a, b) => b - a), dd.map(parseFloat), 'shallowest drawdown first');
+    await page.fill('[data-testid=lb-limit]', '2');
+    assert.equal(await page.locator('[data-page=leaderboard] [data-testid=runs] tbody tr').count(), 2);
+    await page.fill('[data-testid=lb-limit]', '');
+    await page.check('[data-testid=lb-pass-gate]');
+    const passing = await runs(page, '[data-page=leaderboard]');
+    assert.ok(passing.every((r) => r[2] === 'true'));
+    assert.equal(passing.length, two.filter((r) => r[2] === 'true').length);
+    await page.uncheck('[data-testid=lb-pass-gate]');
+    await page.selectOption('[data-testid=lb-profile]', 'aggressive');
+    assert.equal(await page.locator('[data-page=leaderboard] [data-testid=runs] tbody tr').count(), 0);
+    await page.selectOption('[data-testid=lb-profile]', 'balanced');
+    await page.selectOption('[data-testid=lb-rank-by]', 'sharpe');
+    await page.locator('[data-page=leaderboard] [data-testid=cart-toggle]').first().check();
+    await page.locator('[data-page=leaderboard] [data-testid=cart-toggle]').nth(1).check();
+    assert.equal(await page.locator('[data-testid=cart] li').count(), 2);
+    await shot(page, 'page-leaderboard');
+    await page.reload();
+    await page.waitForSelector('[data-page=leaderboard] [data-testid=runs]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=cart] li').length === 2, null, { timeout: 10_000 });
+    assert.equal(await page.locator('[data-page=leaderboard] [data-testid=cart-toggle]:checked').count(), 2);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
