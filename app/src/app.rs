@@ -125,6 +125,7 @@ pub fn App() -> impl IntoView {
                 Route::Train => view! { <pages::train::TrainPage/> }.into_any(),
                 Route::Sweeps => view! { <pages::sweeps::SweepsPage/> }.into_any(),
                 Route::Leaderboard => view! { <pages::leaderboard::LeaderboardPage/> }.into_any(),
+                Route::Backtest => view! { <pages::backtest::BacktestPage/> }.into_any(),
                 other => view! { <pages::upcoming::Upcoming route=other/> }.into_any(),
             }}
         </main>

@@ -47,5 +47,5 @@ fn demo_sweep_matches_native() {
     // every fold's probabilities, bit for bit
     assert_eq!(oof_sha, "889fb627ecf9b088af917c1253eaf9d8a8769b10dadb07a4be5d55f33d278a28");
     // every run's metrics, gate and lineage
-    assert_eq!(runs_sha, "b8c5f7e09f248863489173878ed26197d7f0cf69b9b60f8f7aeff971d954b48d");
+    assert_eq!(runs_sha, "d678a0791fe6929eb674da33ae1f332f2341762d318e496340b7856082bb31a0");
 }

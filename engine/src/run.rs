@@ -53,6 +53,9 @@ pub struct Run {
     pub policy: Policy,
     pub splits: usize,
     pub cv: CvKind,
+    /// Everything the out-of-fold probabilities were made with (model parameters, purge,
+    /// calibration): with the matrix, enough to make them again.
+    pub oof_spec: OofSpec,
     pub overrides: GateOverrides,
     /// First and last bar of the backtest (the tested rows).
     pub start: String,
@@ -98,6 +101,22 @@ pub struct RunSettings {
 }
 
 impl RunSettings {
+    /// The settings `run` was judged with, to judge it again (its backtest with curves, on the
+    /// same matrix and out-of-fold probabilities, gives the same run back).
+    pub fn of_run(run: &Run, cadence: &str) -> RunSettings {
+        RunSettings {
+            model_id: run.model_id.clone(),
+            pack_id: run.pack_id.clone(),
+            cadence: cadence.to_string(),
+            oof_spec: run.oof_spec.clone(),
+            base: run.policy.clone(),
+            risk_profile: run.lineage.risk_profile,
+            overrides: run.overrides,
+            tag: run.tag.clone(),
+            created: run.created.clone(),
+        }
+    }
+
     pub fn context<'a>(&'a self, matrix: &'a Matrix, oof: &'a Oof) -> RunContext<'a> {
         RunContext {
             model_id: &self.model_id,
@@ -264,6 +283,7 @@ pub fn evaluate(ctx: &RunContext<'_>, config: &SweepConfig) -> Result<Evaluation
         policy,
         splits: ctx.oof_spec.splits,
         cv: ctx.oof_spec.cv,
+        oof_spec: ctx.oof_spec.clone(),
         overrides: ctx.overrides,
         start: ts.first().map(|&t| fmt(t)).unwrap_or_default(),
         end: ts.last().map(|&t| fmt(t)).unwrap_or_default(),

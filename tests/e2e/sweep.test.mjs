@@ -97,6 +97,27 @@ test('sweep aapl_swing_daily, rank it, pick into the cart', async () => {
     await page.waitForSelector('[data-page=leaderboard] [data-testid=runs]');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=cart] li').length === 2, null, { timeout: 10_000 });
     assert.equal(await page.locator('[data-page=leaderboard] [data-testid=cart-toggle]:checked').count(), 2);
+
+    // Backtest the best run from the cart: the same numbers the Leaderboard ranked, now with
+    // the equity and drawdown curves and the trades.
+    const best = await page.locator('[data-page=leaderboard] [data-testid=runs] tbody tr').first();
+    const bestId = await best.getAttribute('data-run');
+    const bestSharpe = await best.locator('[data-testid=sharpe]').innerText();
+    const bestTrades = await best.locator('td:nth-child(8)').innerText();
+    await page.locator('[data-testid=open-backtest]').first().click();
+    await page.waitForSelector(`[data-testid=bt-report][data-run="${bestId}"]`, { timeout: 60_000 });
+    assert.equal(await page.locator('[data-testid=bt-sharpe]').innerText(), bestSharpe);
+    assert.equal(await page.locator('[data-testid=bt-trade-count]').innerText(), bestTrades);
+    const pts = (await page.locator('[data-testid=bt-equity] polyline').getAttribute('points')).trim().split(' ');
+    assert.ok(pts.length > 100, `equity points ${pts.length}`);
+    assert.equal(await page.locator('[data-testid=bt-drawdown] polyline').count(), 1);
+    assert.equal(await page.locator('table[data-testid=bt-trades] tbody tr').count(), Math.min(Number(bestTrades), 250));
+    assert.match(await page.locator('[data-testid=bt-lineage]').innerText(), new RegExp(`run ${bestId}`));
+    await shot(page, 'page-backtest');
+    // another run from the select
+    const other = await page.locator('[data-testid=bt-run] option').nth(1).getAttribute('value');
+    await page.selectOption('[data-testid=bt-run]', other);
+    await page.waitForSelector(`[data-testid=bt-report][data-run="${other}"]`, { timeout: 60_000 });
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

@@ -1,3 +1,4 @@
+pub mod backtest;
 pub mod build;
 pub mod data;
 pub mod leaderboard;

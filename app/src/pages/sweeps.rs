@@ -118,7 +118,7 @@ impl Form {
 }
 
 /// The page's pool of `n` workers, replaced when its size changes or a worker died.
-async fn pool(ctx: Ctx, n: usize) -> Result<Rc<Pool>, String> {
+pub async fn pool(ctx: Ctx, n: usize) -> Result<Rc<Pool>, String> {
     if let Some(p) = ctx.pool.get_value() {
         if p.size() == n && !p.workers.iter().any(|w| w.is_dead()) {
             return Ok(p);

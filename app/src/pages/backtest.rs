@@ -1,0 +1,236 @@
+//! Backtest (seed Phase 6): one run judged again in a worker from its own record, on the same
+//! matrix and out-of-fold probabilities, now with its equity and drawdown curves and its trades.
+//! The numbers are the run's own (the engine guarantees it: same inputs, same run), so what the
+//! Leaderboard ranked is what this page draws.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use engine::leaderboard::{rank, Query};
+use engine::run::{BacktestReport, Run, RunSettings};
+use engine::sweep::SweepConfig;
+
+use crate::app::{use_ctx, Ctx};
+use crate::pages::leaderboard::{config_text, pct};
+use crate::route::Route;
+
+async fn load_report(ctx: Ctx, run: Run) -> Result<BacktestReport, String> {
+    let store = ctx.store.get_value().ok_or("storage is still opening")?;
+    let cadence = ctx
+        .models
+        .get_untracked()
+        .into_iter()
+        .find(|m| m.model_id == run.model_id)
+        .map(|m| m.model.cadence)
+        .ok_or_else(|| format!("model {} is no longer stored", run.model_id))?;
+    let matrix = store
+        .matrix_bytes(&run.lineage.matrix_sha)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("this run's matrix is no longer stored: build the model again")?;
+    let settings = RunSettings::of_run(&run, &cadence);
+    let config = SweepConfig { config_sha: run.lineage.config_sha.clone(), config: run.config.clone() };
+    let worker = crate::ingest::worker(ctx).await?;
+    let oof = match store.oof(&run.lineage.oof_key).await.map_err(|e| e.to_string())? {
+        Some(o) => o,
+        None => {
+            // Not cached (cleared storage): train the folds again, as the sweep did.
+            let pool = crate::pages::sweeps::pool(ctx, 1).await?;
+            let spec = run.oof_spec.clone();
+            let folds = pool.oof(&matrix, &spec, spec.splits, |_, _, _| {}).await?;
+            let swept = worker.sweep(settings.clone(), vec![config.clone()], &matrix, &folds).await?;
+            store.put_oof(&swept.oof_key, &swept.oof_bytes).await.map_err(|e| e.to_string())?;
+            js_sys::Uint8Array::from(swept.oof_bytes.as_slice())
+        }
+    };
+    worker.backtest(settings, config, &matrix, &oof).await
+}
+
+#[component]
+pub fn BacktestPage() -> impl IntoView {
+    let ctx = use_ctx();
+    // Cart first, then every other run, best Sharpe first.
+    let choices = Memo::new(move |_| {
+        let cart = ctx.cart.get();
+        let mut rows = rank(&ctx.runs.get(), &Query::default());
+        rows.sort_by_key(|r| !cart.contains(&r.run_id));
+        rows
+    });
+    Effect::new(move |_| {
+        let list = choices.get();
+        let current = ctx.focus_run.get();
+        if !list.iter().any(|r| Some(&r.run_id) == current.as_ref()) {
+            if let Some(first) = list.first() {
+                ctx.focus_run.set(Some(first.run_id.clone()));
+            }
+        }
+    });
+    let report = RwSignal::new(None::<BacktestReport>);
+    let loading = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let Some(id) = ctx.focus_run.get() else { return };
+        let Some(run) = ctx.runs.get_untracked().into_iter().find(|r| r.run_id == id) else { return };
+        if report.get_untracked().is_some_and(|r| r.run.run_id == id) {
+            return;
+        }
+        loading.set(true);
+        error.set(None);
+        spawn_local(async move {
+            match load_report(ctx, run).await {
+                Ok(r) => {
+                    report.try_set(Some(r));
+                }
+                Err(e) => {
+                    error.try_set(Some(e));
+                }
+            }
+            loading.try_set(false);
+        });
+    });
+    view! {
+        <section class="page backtest" data-page="backtest">
+            <Show when=move || !ctx.runs.get().is_empty()
+                fallback=|| view! { <div class="panel empty"><h2>"Nothing to backtest yet"</h2>
+                    <p class="muted">"Run a sweep on the " <a href=Route::Sweeps.href()>"Sweeps"</a>
+                    " page and pick runs on the " <a href=Route::Leaderboard.href()>"Leaderboard"</a> "."</p></div> }>
+            <div class="panel">
+                <div class="filters">
+                    <label>"Run"
+                        <select data-testid="bt-run" on:change=move |ev| ctx.focus_run.set(Some(event_target_value(&ev)))>
+                            {move || {
+                                let cart = ctx.cart.get();
+                                choices.get().into_iter().map(|r| {
+                                    let id = r.run_id.clone();
+                                    let sel = ctx.focus_run.get() == Some(id.clone());
+                                    let mark = if cart.contains(&id) { "in cart · " } else { "" };
+                                    view! { <option value=id.clone() selected=sel>{format!("{mark}{} · {} · Sharpe {:.2}", r.model_id, config_text(&r.config), r.metrics.sharpe)}</option> }
+                                }).collect_view()
+                            }}
+                        </select>
+                    </label>
+                    <Show when=move || loading.get()><span class="muted small" data-testid="bt-loading">"running the backtest in a worker…"</span></Show>
+                </div>
+                {move || error.get().map(|e| view! { <div class="error" role="alert" data-testid="bt-error">{e}</div> })}
+            </div>
+            {move || report.get().map(|r| view! { <Report r=r/> })}
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn Report(r: BacktestReport) -> impl IntoView {
+    let m = r.run.metrics;
+    let pass = r.run.gate.pass();
+    let reasons: Vec<String> = r
+        .run
+        .gate
+        .reasons()
+        .iter()
+        .filter_map(|x| serde_json::to_value(x).ok().and_then(|v| v.as_str().map(String::from)))
+        .collect();
+    let kpi = |value: String, label: &'static str, testid: &'static str| view! { <div><b data-testid=testid>{value}</b><span>{label}</span></div> };
+    let shown = r.trades.len().min(250);
+    let l = &r.run.lineage;
+    view! {
+        <div class="panel" data-testid="bt-report" data-run=r.run.run_id.clone()>
+            <div class="panel-head">
+                <h2><code>{config_text(&r.run.config)}</code> " · " {r.run.model_id.clone()}</h2>
+                <span class="muted small">{format!("{} .. {} · {} bars · out of fold, {} {} splits", r.run.start, r.run.end, m.bars, r.run.splits,
+                    match r.run.cv { engine::cv::CvKind::WalkForward => "purged walk-forward", engine::cv::CvKind::KFold => "purged k-fold" })}</span>
+                {if pass {
+                    view! { <span class="chip ok" data-testid="bt-gate">"pass"</span> }.into_any()
+                } else {
+                    view! { <span class="chip bad" data-testid="bt-gate">"fail"</span> " " <span class="small muted">{reasons.join(", ")}</span> }.into_any()
+                }}
+            </div>
+            <div class="kpis">
+                {kpi(format!("{:.2}", m.sharpe), "Sharpe", "bt-sharpe")}
+                {kpi(format!("{:.2}", m.sortino), "Sortino", "bt-sortino")}
+                {kpi(format!("{:.2}", m.calmar), "Calmar", "bt-calmar")}
+                {kpi(pct(m.total_return), "total return", "bt-return")}
+                {kpi(pct(m.cagr), "CAGR", "bt-cagr")}
+                {kpi(pct(m.volatility), "volatility (annual)", "bt-vol")}
+                {kpi(pct(m.max_dd), "max drawdown", "bt-maxdd")}
+                {kpi(format!("{}", m.max_dd_bars), "longest drawdown (bars)", "bt-ddbars")}
+                {kpi(format!("{}", m.trades), "trades", "bt-trade-count")}
+                {kpi(format!("{:.0}%", 100.0 * m.win_rate), "win rate", "bt-win")}
+                {kpi(m.profit_factor.map(|p| format!("{p:.2}")).unwrap_or_else(|| "∞".into()), "profit factor", "bt-pf")}
+                {kpi(pct(m.avg_trade), "average trade", "bt-avg")}
+                {kpi(format!("{} / {}", pct(m.best_trade), pct(m.worst_trade)), "best / worst trade", "bt-bestworst")}
+                {kpi(format!("{:.1}", m.avg_bars_held), "bars held (mean)", "bt-held")}
+                {kpi(format!("{:.0}%", 100.0 * m.exposure), "exposure", "bt-exposure")}
+            </div>
+            <p class="small muted" data-testid="bt-lineage">{format!(
+                "run {} · matrix {} · config {} · policy {} · risk {} ({}) · out-of-fold {}",
+                r.run.run_id, l.matrix_sha, l.config_sha, l.policy_sha, l.risk_sha, l.risk_profile.as_str(), l.oof_key
+            )}</p>
+        </div>
+        <div class="panel">
+            <h2>"Equity " <span class="muted small">"starting at 1.0; positions are the risk profile's fraction of equity, filled at the next open"</span></h2>
+            {curve(&r, false)}
+            <h2>"Drawdown"</h2>
+            {curve(&r, true)}
+        </div>
+        <div class="panel">
+            <h2>{format!("Trades ({})", r.trades.len())} {(r.trades.len() > shown).then(|| view! { <span class="muted small">{format!(" the last {shown} shown")}</span> })}</h2>
+            <div class="scroll-x tradescroll">
+            <table class="grid" data-testid="bt-trades">
+                <thead><tr><th>"entry"</th><th>"exit"</th><th>"side"</th><th class="num">"entry price"</th><th class="num">"exit price"</th>
+                    <th class="num">"size"</th><th class="num">"return"</th><th class="num">"bars"</th><th class="num">"p at entry"</th><th>"exit on"</th></tr></thead>
+                <tbody>
+                    {r.trades.iter().rev().take(shown).map(|t| view! {
+                        <tr>
+                            <td>{t.entry_time.clone()}</td><td>{t.exit_time.clone()}</td>
+                            <td>{format!("{:?}", t.trade.side).to_lowercase()}</td>
+                            <td class="num">{format!("{:.2}", t.trade.entry_price)}</td>
+                            <td class="num">{format!("{:.2}", t.trade.exit_price)}</td>
+                            <td class="num">{pct(t.trade.size).trim_start_matches('+').to_string()}</td>
+                            <td class="num">{pct(t.trade.ret)}</td>
+                            <td class="num">{t.trade.bars_held}</td>
+                            <td class="num">{format!("{:.3}", t.trade.prob)}</td>
+                            <td>{serde_json::to_value(t.trade.exit_reason).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            </div>
+        </div>
+    }
+}
+
+const W: f64 = 900.0;
+const PAD: f64 = 36.0;
+
+/// The equity (or drawdown) curve as an SVG polyline, at most one point per pixel column.
+fn curve(r: &BacktestReport, drawdown: bool) -> impl IntoView {
+    let h = if drawdown { 110.0 } else { 220.0 };
+    let values: Vec<f64> = r.equity.iter().map(|p| if drawdown { p.drawdown } else { p.equity }).collect();
+    let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
+    let (lo, hi) = if drawdown { (lo.min(-1e-9), 0.0) } else if hi > lo { (lo, hi) } else { (lo - 0.01, hi + 0.01) };
+    let n = values.len().max(2);
+    let step = (n as f64 / (W - 2.0 * PAD)).ceil().max(1.0) as usize;
+    let px = |i: usize| PAD + i as f64 / (n - 1) as f64 * (W - 2.0 * PAD);
+    let py = |v: f64| h - 18.0 - (v - lo) / (hi - lo) * (h - 30.0);
+    let pts = values
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % step == 0 || *i + 1 == values.len())
+        .map(|(i, &v)| format!("{:.1},{:.1}", px(i), py(v)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let first = r.equity.first().map(|p| p.time.clone()).unwrap_or_default();
+    let last = r.equity.last().map(|p| p.time.clone()).unwrap_or_default();
+    let (top, bottom) = if drawdown { (pct(hi), pct(lo)) } else { (format!("{hi:.4}"), format!("{lo:.4}")) };
+    view! {
+        <svg class=if drawdown { "chart-svg dd" } else { "chart-svg" } data-testid=if drawdown { "bt-drawdown" } else { "bt-equity" } viewBox=format!("0 0 {W} {h}") preserveAspectRatio="none">
+            <line class="axis" x1=PAD y1=h - 18.0 x2=W - PAD y2=h - 18.0/>
+            <text class="tick" x=2 y=16>{top}</text>
+            <text class="tick" x=2 y=h - 20.0>{bottom}</text>
+            <text class="tick" x=PAD y=h - 4.0>{first}</text>
+            <text class="tick" x=W - PAD - 70.0 y=h - 4.0>{last}</text>
+            <polyline class=if drawdown { "drawdown" } else { "train" } points=pts/>
+        </svg>
+    }
+}
