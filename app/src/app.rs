@@ -126,7 +126,7 @@ pub fn App() -> impl IntoView {
                 Route::Sweeps => view! { <pages::sweeps::SweepsPage/> }.into_any(),
                 Route::Leaderboard => view! { <pages::leaderboard::LeaderboardPage/> }.into_any(),
                 Route::Backtest => view! { <pages::backtest::BacktestPage/> }.into_any(),
-                other => view! { <pages::upcoming::Upcoming route=other/> }.into_any(),
+                Route::Signals => view! { <pages::signals::SignalsPage/> }.into_any(),
             }}
         </main>
     }

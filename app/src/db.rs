@@ -25,7 +25,7 @@ use crate::protocol::SeriesLayout;
 
 pub const DB_NAME: &str = "btb-workbench";
 /// Current schema. Each version's step lives in [`migrate`]; never edit a released step.
-pub const DB_VERSION: u32 = 5;
+pub const DB_VERSION: u32 = 6;
 
 const DATASETS: &str = "datasets";
 const COLUMNS: &str = "columns";
@@ -35,6 +35,7 @@ const MATRICES: &str = "matrices";
 const TRAINED: &str = "trained";
 const RUNS: &str = "runs";
 const OOF: &str = "oof";
+const STRATEGIES: &str = "strategies";
 
 /// One stored dataset's description; its bars live in the `columns` store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,6 +96,17 @@ pub struct MemoryStore {
     trained: BTreeMap<String, TrainedRecord>,
     runs: BTreeMap<String, Run>,
     oof: BTreeMap<String, Vec<u8>>,
+    strategies: BTreeMap<String, StrategyRecord>,
+}
+
+/// A model's trained strategy (`POST /train` for one config): the engine's record and the
+/// model file. One per model: training another config replaces it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StrategyRecord {
+    pub model_id: String,
+    pub strategy: engine::strategy::Strategy,
+    pub model_json: String,
+    pub created: f64,
 }
 
 /// A trained model: the engine's report, the versioned model file, and what it was trained on.
@@ -134,6 +146,9 @@ pub struct MatrixMeta {
     /// Wall time of the build in the worker, milliseconds.
     #[serde(default)]
     pub build_ms: f64,
+    /// What it was built with (signals rebuild the newest rows the same way).
+    #[serde(default)]
+    pub spec: Option<engine::matrix::BuildSpec>,
 }
 
 /// Schema steps, applied in order from the stored version to [`DB_VERSION`].
@@ -170,6 +185,12 @@ fn migrate(db: &Database, old_version: u32) -> Result<(), idb::Error> {
         params.key_path(Some(KeyPath::new_single("run_id")));
         db.create_object_store(RUNS, params)?;
         db.create_object_store(OOF, ObjectStoreParams::new())?;
+    }
+    if old_version < 6 {
+        // v6: trained strategies, one per model (keyed by model_id).
+        let mut params = ObjectStoreParams::new();
+        params.key_path(Some(KeyPath::new_single("model_id")));
+        db.create_object_store(STRATEGIES, params)?;
     }
     Ok(())
 }
@@ -543,6 +564,38 @@ impl Store {
                 Ok(values.into_iter().filter_map(|v| serde_wasm_bindgen::from_value(v).ok()).collect())
             }
         }
+    }
+
+    pub async fn put_strategy(&self, record: &StrategyRecord) -> Result<(), StoreError> {
+        match self {
+            Store::Memory(m) => {
+                m.borrow_mut().strategies.insert(record.model_id.clone(), record.clone());
+                Ok(())
+            }
+            Store::Indexed(db) => {
+                let name = record.model_id.as_str();
+                let tx = db.transaction(&[STRATEGIES], TransactionMode::ReadWrite).map_err(failed)?;
+                let store = tx.object_store(STRATEGIES).map_err(failed)?;
+                let value = serde_wasm_bindgen::to_value(record).map_err(failed)?;
+                let _ = store.put(&value, None).map_err(|e| classify(e, name))?;
+                finish(tx, name).await
+            }
+        }
+    }
+
+    /// Every trained strategy, newest first.
+    pub async fn strategies(&self) -> Result<Vec<StrategyRecord>, StoreError> {
+        let mut out: Vec<StrategyRecord> = match self {
+            Store::Memory(m) => m.borrow().strategies.values().cloned().collect(),
+            Store::Indexed(db) => {
+                let tx = db.transaction(&[STRATEGIES], TransactionMode::ReadOnly).map_err(failed)?;
+                let store = tx.object_store(STRATEGIES).map_err(failed)?;
+                let values = store.get_all(None, None).map_err(failed)?.await.map_err(failed)?;
+                values.into_iter().filter_map(|v| serde_wasm_bindgen::from_value(v).ok()).collect()
+            }
+        };
+        out.sort_by(|a, b| b.created.total_cmp(&a.created));
+        Ok(out)
     }
 
     pub async fn put_oof(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {

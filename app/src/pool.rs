@@ -20,7 +20,9 @@ use engine::model::Model;
 use engine::oof::OofSpec;
 use engine::risk::RiskProfile;
 use engine::run::{BacktestReport, Run, RunSettings};
-use engine::sweep::{SweepBody, SweepConfig};
+use engine::policy::Policy;
+use engine::strategy::{FinalFit, OwnerRecord, Signal, Strategy};
+use engine::sweep::{Config, SweepBody, SweepConfig};
 use js_sys::Uint8Array;
 
 use crate::protocol::{self, FoldMeta, Request, Response, SeriesLayout};
@@ -318,6 +320,49 @@ impl EngineWorker {
                     .map(|b| Swept { runs, oof_key, oof_sha, oof_bytes: b.to_vec() })
                     .map_err(|_| "the worker sent no out-of-fold file".to_string()),
             ),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Trains the final model for one config; `on_tree(tree)` after each tree.
+    pub async fn train_strategy(
+        &self,
+        owner: OwnerRecord,
+        config: Config,
+        base: Policy,
+        how: FinalFit,
+        matrix: &Uint8Array,
+        on_tree: impl Fn(usize),
+    ) -> Result<(Strategy, String), String> {
+        let payload = Array::of1(matrix);
+        self.call(&Request::TrainStrategy { owner, config, base, how }, &payload, &Array::new(), |msg, _| match msg {
+            Response::TreeDone { tree, .. } => {
+                on_tree(tree);
+                None
+            }
+            Response::StrategyTrained { strategy, model_json } => Some(Ok((strategy, model_json))),
+            _ => None,
+        })
+        .await
+    }
+
+    /// A strategy's signals over its series' newest bars (built as `spec` built its matrix).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn signals(
+        &self,
+        model: Model,
+        spec: BuildSpec,
+        strategy: Strategy,
+        model_json: String,
+        tz: String,
+        layout: SeriesLayout,
+        columns: Vec<JsValue>,
+    ) -> Result<Vec<Signal>, String> {
+        let payload: Array = columns.into_iter().collect();
+        let req = Request::Signals { model, spec, strategy, model_json, tz, layout };
+        self.call(&req, &payload, &Array::new(), |msg, _| match msg {
+            Response::SignalsDone { signals } => Some(Ok(signals)),
             _ => None,
         })
         .await

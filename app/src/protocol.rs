@@ -14,7 +14,8 @@ use engine::oof::OofSpec;
 use engine::policy::Policy;
 use engine::risk::RiskProfile;
 use engine::run::{BacktestReport, Run, RunSettings};
-use engine::sweep::{SweepBody, SweepConfig};
+use engine::strategy::{FinalFit, OwnerRecord, Signal, Strategy};
+use engine::sweep::{Config, SweepBody, SweepConfig};
 
 /// Bumped whenever a variant changes shape; a worker answering another version is refused.
 pub const PROTOCOL_VERSION: u32 = 4;
@@ -44,6 +45,12 @@ pub enum Request {
     SweepCached { settings: RunSettings, configs: Vec<SweepConfig> },
     /// One config's backtest with its equity curve and trades. Buffers: `[matrix bytes, oof bytes]`.
     Backtest { settings: RunSettings, config: SweepConfig },
+    /// The final model for one config, on every row of the matrix (`POST /train`).
+    /// Buffers: `[matrix bytes]`.
+    TrainStrategy { owner: OwnerRecord, config: Config, base: Policy, how: FinalFit },
+    /// A trained strategy's signals over the newest bars of its series, built as `spec` built
+    /// its matrix (up to the newest bar). Buffers: the series' columns in `layout.columns()` order.
+    Signals { model: Model, spec: BuildSpec, strategy: Strategy, model_json: String, tz: String, layout: SeriesLayout },
 }
 
 /// A trained fold, as `FoldDone` reports it (its probabilities travel as buffers).
@@ -78,6 +85,8 @@ pub enum Response {
     /// `oof_sha`: SHA-256 of those bytes (the same whichever workers trained which folds).
     Swept { runs: Vec<Run>, oof_key: String, oof_sha: String },
     BacktestDone { report: BacktestReport },
+    StrategyTrained { strategy: Strategy, model_json: String },
+    SignalsDone { signals: Vec<Signal> },
     Failed { message: String },
 }
 

@@ -123,6 +123,35 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) {
             }
             Err(message) => post(scope, &Response::Failed { message }),
         },
+        Request::TrainStrategy { owner, config, base, how } => {
+            let result = matrix_at(&buffers, 0).and_then(|m| {
+                let mut progress = |p: engine::gbt::TreeProgress| {
+                    post(scope, &Response::TreeDone { tree: p.tree, train_loss: p.train_loss, valid_loss: p.valid_loss })
+                };
+                let (booster, strategy) = engine::strategy::train(&m, owner.owner(), &config, &base, &how, &mut progress)
+                    .map_err(|e| e.to_string())?;
+                Ok((strategy, booster.to_model_json().map_err(|e| e.to_string())?))
+            });
+            match result {
+                Ok((strategy, model_json)) => post(scope, &Response::StrategyTrained { strategy, model_json }),
+                Err(message) => post(scope, &Response::Failed { message }),
+            }
+        }
+        Request::Signals { model, mut spec, strategy, model_json, tz, layout } => {
+            let result = (|| {
+                let arrays: Vec<JsValue> = buffers.iter().collect();
+                let series = columns::from_arrays(&layout, &arrays).map_err(|e| e.to_string())?;
+                let booster = engine::gbt::Booster::from_model_json(&model_json).map_err(|e| e.to_string())?;
+                // The training matrix's build, up to the newest bar.
+                spec.end = None;
+                let scoring = engine::matrix::build_scoring(&model, &series, &tz, &spec).map_err(|e| e.to_string())?;
+                engine::strategy::signals(&booster, &strategy, &scoring).map_err(|e| e.to_string())
+            })();
+            match result {
+                Ok(signals) => post(scope, &Response::SignalsDone { signals }),
+                Err(message) => post(scope, &Response::Failed { message }),
+            }
+        }
         Request::Backtest { settings, config } => {
             let result = matrix_at(&buffers, 0).and_then(|m| {
                 let oof = oof_at(&buffers, 1)?;

@@ -134,7 +134,7 @@ async fn migrates_a_version_1_database() {
 
     let upgraded = open_indexed(&name).await.unwrap();
     assert_eq!(upgraded.version().unwrap(), DB_VERSION);
-    for name in ["settings", "models", "matrices", "trained", "runs", "oof"] {
+    for name in ["settings", "models", "matrices", "trained", "runs", "oof", "strategies"] {
         assert!(upgraded.store_names().contains(&name.to_string()), "{name} missing after the migration");
     }
     upgraded.close();

@@ -92,6 +92,28 @@ pub enum StrategyError {
     },
 }
 
+/// [`Owner`], owned (what a page sends a worker).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OwnerRecord {
+    pub model_id: String,
+    pub pack_id: String,
+    pub cadence: String,
+    pub risk_profile: RiskProfile,
+    pub created: String,
+}
+
+impl OwnerRecord {
+    pub fn owner(&self) -> Owner<'_> {
+        Owner {
+            model_id: &self.model_id,
+            pack_id: &self.pack_id,
+            cadence: &self.cadence,
+            risk_profile: self.risk_profile,
+            created: &self.created,
+        }
+    }
+}
+
 /// Who the strategy is for, besides the matrix.
 #[derive(Debug, Clone, Copy)]
 pub struct Owner<'a> {
@@ -104,7 +126,7 @@ pub struct Owner<'a> {
 
 /// How the final model is fitted: on every row, its calibrator on out-of-fold predictions of
 /// `calibration_folds` purged walk-forward folds (at least 1 unless `calibration` is none).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FinalFit {
     pub params: TrainParams,
     pub calibration: CalibrationKind,

@@ -42,7 +42,7 @@ test('sweep aapl_swing_daily, rank it, pick into the cart', async () => {
     await page.fill('[data-testid=workers]', '2');
     await page.click('[data-testid=run-sweep]');
     await page.waitForSelector('[data-testid=fold-progress]', { timeout: 30_000 });
-    await shot(page, 'page-sweeps-running');
+    await shot(page, 'sweeps-running');
     await page.waitForSelector('[data-testid=sweep-result]', { timeout: 180_000 });
     const summary = await page.locator('[data-testid=sweep-summary]').innerText();
     assert.match(summary, /2 workers/);
@@ -50,7 +50,7 @@ test('sweep aapl_swing_daily, rank it, pick into the cart', async () => {
     assert.equal(two.length, 5);
     const sharpes = two.map((r) => Number(r[1]));
     assert.deepEqual([...sharpes].sort((a, b) => b - a), sharpes, 'ranked by Sharpe');
-    await shot(page, 'page-sweeps');
+    await shot(page, 'sweeps-result');
 
     const sha2 = await page.locator('[data-testid=sweep-summary]').getAttribute('data-oof-sha');
     assert.match(sha2, /^[0-9a-f]{64}$/);
@@ -92,7 +92,7 @@ test('sweep aapl_swing_daily, rank it, pick into the cart', async () => {
     await page.locator('[data-page=leaderboard] [data-testid=cart-toggle]').first().check();
     await page.locator('[data-page=leaderboard] [data-testid=cart-toggle]').nth(1).check();
     assert.equal(await page.locator('[data-testid=cart] li').count(), 2);
-    await shot(page, 'page-leaderboard');
+    await shot(page, 'leaderboard-ranked');
     await page.reload();
     await page.waitForSelector('[data-page=leaderboard] [data-testid=runs]');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=cart] li').length === 2, null, { timeout: 10_000 });
@@ -113,11 +113,35 @@ test('sweep aapl_swing_daily, rank it, pick into the cart', async () => {
     assert.equal(await page.locator('[data-testid=bt-drawdown] polyline').count(), 1);
     assert.equal(await page.locator('table[data-testid=bt-trades] tbody tr').count(), Math.min(Number(bestTrades), 250));
     assert.match(await page.locator('[data-testid=bt-lineage]').innerText(), new RegExp(`run ${bestId}`));
-    await shot(page, 'page-backtest');
+    await shot(page, 'backtest-run');
     // another run from the select
     const other = await page.locator('[data-testid=bt-run] option').nth(1).getAttribute('value');
     await page.selectOption('[data-testid=bt-run]', other);
     await page.waitForSelector(`[data-testid=bt-report][data-run="${other}"]`, { timeout: 60_000 });
+    await page.selectOption('[data-testid=bt-run]', bestId);
+    await page.waitForSelector(`[data-testid=bt-report][data-run="${bestId}"]`, { timeout: 60_000 });
+
+    // POST /train: the final model for this config, then GET /signals on the newest bars.
+    await page.click('[data-testid=train-strategy]');
+    await page.waitForSelector('[data-testid=strategy-trained]', { timeout: 120_000 });
+    await page.click('[data-testid=strategy-trained] a');
+    await page.waitForSelector('[data-page=signals] [data-testid=signals] tbody tr', { timeout: 60_000 });
+    const sig = await page.locator('[data-testid=signals] tbody tr').evaluateAll((rows) =>
+      rows.map((r) => ({ side: r.dataset.side, status: r.dataset.status, bar: r.cells[0].textContent })));
+    assert.ok(sig.length >= 1 && sig.length <= 10, `${sig.length} signals`);
+    assert.ok(sig.every((s) => ['BUY', 'SELL'].includes(s.side) && ['NEW', 'OPEN', 'CLOSED'].includes(s.status)));
+    const bars = sig.map((s) => s.bar);
+    assert.deepEqual([...bars].sort().reverse(), bars, 'newest first');
+    assert.ok(bars[0] >= '2013-01-01', `signals reach the newest bars: ${bars[0]}`);
+    assert.ok(bars[0] <= '2013-03-01');
+    await page.fill('[data-testid=sig-limit]', '3');
+    assert.equal(await page.locator('[data-testid=signals] tbody tr').count(), 3);
+    await shot(page, 'signals');
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-alerts]')]);
+    assert.match(download.suggestedFilename(), /^alerts_aapl_swing_daily\.csv$/);
+    const csv = await (await download.createReadStream()).toArray().then((chunks) => Buffer.concat(chunks).toString());
+    assert.match(csv.split('\n')[0], /^timestamp,bar,model_id,ticker,side,confidence,status/);
+    assert.ok(csv.trim().split('\n').length > 10, 'every signal is exported');
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

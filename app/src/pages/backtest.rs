@@ -10,7 +10,10 @@ use engine::leaderboard::{rank, Query};
 use engine::run::{BacktestReport, Run, RunSettings};
 use engine::sweep::SweepConfig;
 
+use engine::strategy::{FinalFit, OwnerRecord};
+
 use crate::app::{use_ctx, Ctx};
+use crate::db::StrategyRecord;
 use crate::pages::leaderboard::{config_text, pct};
 use crate::route::Route;
 
@@ -44,6 +47,83 @@ async fn load_report(ctx: Ctx, run: Run) -> Result<BacktestReport, String> {
         }
     };
     worker.backtest(settings, config, &matrix, &oof).await
+}
+
+/// Trains the final model for `run`'s config with the sweep's model settings and stores it as
+/// the model's strategy; returns its `model_sha`.
+async fn train_strategy(ctx: Ctx, run: Run, trees: RwSignal<usize>) -> Result<String, String> {
+    let store = ctx.store.get_value().ok_or("storage is still opening")?;
+    let cadence = ctx
+        .models
+        .get_untracked()
+        .into_iter()
+        .find(|m| m.model_id == run.model_id)
+        .map(|m| m.model.cadence)
+        .ok_or_else(|| format!("model {} is no longer stored", run.model_id))?;
+    let matrix = store
+        .matrix_bytes(&run.lineage.matrix_sha)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("this run's matrix is no longer stored: build the model again")?;
+    let owner = OwnerRecord {
+        model_id: run.model_id.clone(),
+        pack_id: run.pack_id.clone(),
+        cadence,
+        risk_profile: run.lineage.risk_profile,
+        created: engine::data::time::format_utc(js_sys::Date::now() as i64),
+    };
+    let how = FinalFit {
+        params: run.oof_spec.params.clone(),
+        calibration: run.oof_spec.calibration,
+        calibration_folds: run.oof_spec.splits,
+    };
+    let worker = crate::ingest::worker(ctx).await?;
+    let (strategy, model_json) = worker
+        .train_strategy(owner, run.config.clone(), run.policy.clone(), how, &matrix, move |t| {
+            trees.try_set(t);
+        })
+        .await?;
+    let sha = strategy.model_sha.clone();
+    let record = StrategyRecord { model_id: run.model_id.clone(), strategy, model_json, created: js_sys::Date::now() };
+    store.put_strategy(&record).await.map_err(|e| e.to_string())?;
+    Ok(sha)
+}
+
+#[component]
+fn TrainStrategy(run: Run) -> impl IntoView {
+    let ctx = use_ctx();
+    let busy = RwSignal::new(false);
+    let trees = RwSignal::new(0usize);
+    let done = RwSignal::new(None::<Result<String, String>>);
+    let total = run.oof_spec.params.num_trees;
+    let what = format!(
+        "{} trees on every row of the matrix, {:?} calibration on {} purged walk-forward folds",
+        total, run.oof_spec.calibration, run.oof_spec.splits
+    )
+    .to_lowercase();
+    let start = move |_| {
+        busy.set(true);
+        done.set(None);
+        let run = run.clone();
+        spawn_local(async move {
+            let r = train_strategy(ctx, run, trees).await;
+            done.try_set(Some(r));
+            busy.try_set(false);
+        });
+    };
+    view! {
+        <div class="panel">
+            <h2>"Final model " <span class="muted small">{what}</span></h2>
+            <button class="primary" data-testid="train-strategy" disabled=move || busy.get() on:click=start>
+                {move || if busy.get() { format!("Training… tree {} of {total}", trees.get()) } else { "Train the final model for this config".to_string() }}
+            </button>
+            {move || done.get().map(|r| match r {
+                Ok(sha) => view! { <p class="small" data-testid="strategy-trained">"Trained model " <code>{sha.chars().take(7).collect::<String>()}</code>
+                    " for this config. " <a href=Route::Signals.href()>"Its signals →"</a></p> }.into_any(),
+                Err(e) => view! { <div class="error" role="alert">{e}</div> }.into_any(),
+            })}
+        </div>
+    }
 }
 
 #[component]
@@ -113,7 +193,7 @@ pub fn BacktestPage() -> impl IntoView {
                 </div>
                 {move || error.get().map(|e| view! { <div class="error" role="alert" data-testid="bt-error">{e}</div> })}
             </div>
-            {move || report.get().map(|r| view! { <Report r=r/> })}
+            {move || report.get().map(|r| { let run = r.run.clone(); view! { <Report r=r/> <TrainStrategy run=run/> } })}
             </Show>
         </section>
     }

@@ -77,7 +77,7 @@ async fn build(
         return Ok((cached, true));
     }
     let built = worker
-        .build_matrix(record.model.clone(), spec, meta.summary.tz.clone(), meta.layout[index].clone(), columns, move |f| {
+        .build_matrix(record.model.clone(), spec.clone(), meta.summary.tz.clone(), meta.layout[index].clone(), columns, move |f| {
             progress.try_set(f);
         })
         .await?;
@@ -88,6 +88,7 @@ async fn build(
         feature_names: built.feature_names,
         created: js_sys::Date::now(),
         build_ms: built.build_ms,
+        spec: Some(spec),
     };
     store.put_matrix(&matrix, &built.bytes, &record).await.map_err(|e| e.to_string())?;
     refresh_models(ctx).await;

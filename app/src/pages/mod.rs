@@ -3,6 +3,6 @@ pub mod build;
 pub mod data;
 pub mod leaderboard;
 pub mod models;
+pub mod signals;
 pub mod sweeps;
 pub mod train;
-pub mod upcoming;
