@@ -195,6 +195,34 @@ fn migrate(db: &Database, old_version: u32) -> Result<(), idb::Error> {
     Ok(())
 }
 
+/// Puts `records` (in-line keys) into `store_name` in one transaction: all of them or none.
+async fn put_records<T: Serialize>(db: &Database, store_name: &str, records: &[T], name: &str) -> Result<(), StoreError> {
+    let tx = db.transaction(&[store_name], TransactionMode::ReadWrite).map_err(failed)?;
+    let queued = (|| {
+        let store = tx.object_store(store_name).map_err(failed)?;
+        for r in records {
+            let value = serde_wasm_bindgen::to_value(r).map_err(failed)?;
+            let _ = store.put(&value, None).map_err(|e| classify(e, name))?;
+        }
+        Ok::<_, StoreError>(())
+    })();
+    match queued {
+        Ok(()) => finish(tx, name).await,
+        Err(e) => {
+            let _ = tx.abort();
+            Err(e)
+        }
+    }
+}
+
+/// Every record of `store_name` that reads as a `T` (others are skipped).
+async fn all_records<T: for<'de> Deserialize<'de>>(db: &Database, store_name: &str) -> Result<Vec<T>, StoreError> {
+    let tx = db.transaction(&[store_name], TransactionMode::ReadOnly).map_err(failed)?;
+    let store = tx.object_store(store_name).map_err(failed)?;
+    let values = store.get_all(None, None).map_err(failed)?.await.map_err(failed)?;
+    Ok(values.into_iter().filter_map(|v| serde_wasm_bindgen::from_value(v).ok()).collect())
+}
+
 fn column_key(id: &str, index: usize) -> JsValue {
     JsValue::from(format!("{id}/{index}"))
 }
@@ -377,12 +405,7 @@ impl Store {
     pub async fn models(&self) -> Result<Vec<ModelRecord>, StoreError> {
         let mut out: Vec<ModelRecord> = match self {
             Store::Memory(m) => m.borrow().models.values().cloned().collect(),
-            Store::Indexed(db) => {
-                let tx = db.transaction(&[MODELS], TransactionMode::ReadOnly).map_err(failed)?;
-                let store = tx.object_store(MODELS).map_err(failed)?;
-                let values = store.get_all(None, None).map_err(failed)?.await.map_err(failed)?;
-                values.into_iter().filter_map(|v| serde_wasm_bindgen::from_value(v).ok()).collect()
-            }
+            Store::Indexed(db) => all_records(db, MODELS).await?,
         };
         out.sort_by(|a, b| a.created.total_cmp(&b.created));
         Ok(out)
@@ -394,14 +417,7 @@ impl Store {
                 m.borrow_mut().models.insert(record.model_id.clone(), record.clone());
                 Ok(())
             }
-            Store::Indexed(db) => {
-                let name = record.model_id.as_str();
-                let tx = db.transaction(&[MODELS], TransactionMode::ReadWrite).map_err(failed)?;
-                let store = tx.object_store(MODELS).map_err(failed)?;
-                let value = serde_wasm_bindgen::to_value(record).map_err(failed)?;
-                let _ = store.put(&value, None).map_err(|e| classify(e, name))?;
-                finish(tx, name).await
-            }
+            Store::Indexed(db) => put_records(db, MODELS, std::slice::from_ref(record), &record.model_id).await,
         }
     }
 
@@ -495,14 +511,7 @@ impl Store {
                 m.borrow_mut().trained.insert(record.model_sha.clone(), record.clone());
                 Ok(())
             }
-            Store::Indexed(db) => {
-                let name = record.model_id.as_str();
-                let tx = db.transaction(&[TRAINED], TransactionMode::ReadWrite).map_err(failed)?;
-                let store = tx.object_store(TRAINED).map_err(failed)?;
-                let value = serde_wasm_bindgen::to_value(record).map_err(failed)?;
-                let _ = store.put(&value, None).map_err(|e| classify(e, name))?;
-                finish(tx, name).await
-            }
+            Store::Indexed(db) => put_records(db, TRAINED, std::slice::from_ref(record), &record.model_id).await,
         }
     }
 
@@ -510,12 +519,7 @@ impl Store {
     pub async fn trained(&self) -> Result<Vec<TrainedRecord>, StoreError> {
         let mut out: Vec<TrainedRecord> = match self {
             Store::Memory(m) => m.borrow().trained.values().cloned().collect(),
-            Store::Indexed(db) => {
-                let tx = db.transaction(&[TRAINED], TransactionMode::ReadOnly).map_err(failed)?;
-                let store = tx.object_store(TRAINED).map_err(failed)?;
-                let values = store.get_all(None, None).map_err(failed)?.await.map_err(failed)?;
-                values.into_iter().filter_map(|v| serde_wasm_bindgen::from_value(v).ok()).collect()
-            }
+            Store::Indexed(db) => all_records(db, TRAINED).await?,
         };
         out.sort_by(|a, b| b.created.total_cmp(&a.created));
         Ok(out)
@@ -533,22 +537,7 @@ impl Store {
             }
             Store::Indexed(db) => {
                 let name = runs.first().map(|r| r.model_id.as_str()).unwrap_or("runs");
-                let tx = db.transaction(&[RUNS], TransactionMode::ReadWrite).map_err(failed)?;
-                let queued = (|| {
-                    let store = tx.object_store(RUNS).map_err(failed)?;
-                    for r in runs {
-                        let value = serde_wasm_bindgen::to_value(r).map_err(failed)?;
-                        let _ = store.put(&value, None).map_err(|e| classify(e, name))?;
-                    }
-                    Ok::<_, StoreError>(())
-                })();
-                match queued {
-                    Ok(()) => finish(tx, name).await,
-                    Err(e) => {
-                        let _ = tx.abort();
-                        Err(e)
-                    }
-                }
+                put_records(db, RUNS, runs, name).await
             }
         }
     }
@@ -557,12 +546,7 @@ impl Store {
     pub async fn runs(&self) -> Result<Vec<Run>, StoreError> {
         match self {
             Store::Memory(m) => Ok(m.borrow().runs.values().cloned().collect()),
-            Store::Indexed(db) => {
-                let tx = db.transaction(&[RUNS], TransactionMode::ReadOnly).map_err(failed)?;
-                let store = tx.object_store(RUNS).map_err(failed)?;
-                let values = store.get_all(None, None).map_err(failed)?.await.map_err(failed)?;
-                Ok(values.into_iter().filter_map(|v| serde_wasm_bindgen::from_value(v).ok()).collect())
-            }
+            Store::Indexed(db) => all_records(db, RUNS).await,
         }
     }
 
@@ -572,14 +556,7 @@ impl Store {
                 m.borrow_mut().strategies.insert(record.model_id.clone(), record.clone());
                 Ok(())
             }
-            Store::Indexed(db) => {
-                let name = record.model_id.as_str();
-                let tx = db.transaction(&[STRATEGIES], TransactionMode::ReadWrite).map_err(failed)?;
-                let store = tx.object_store(STRATEGIES).map_err(failed)?;
-                let value = serde_wasm_bindgen::to_value(record).map_err(failed)?;
-                let _ = store.put(&value, None).map_err(|e| classify(e, name))?;
-                finish(tx, name).await
-            }
+            Store::Indexed(db) => put_records(db, STRATEGIES, std::slice::from_ref(record), &record.model_id).await,
         }
     }
 
@@ -587,12 +564,7 @@ impl Store {
     pub async fn strategies(&self) -> Result<Vec<StrategyRecord>, StoreError> {
         let mut out: Vec<StrategyRecord> = match self {
             Store::Memory(m) => m.borrow().strategies.values().cloned().collect(),
-            Store::Indexed(db) => {
-                let tx = db.transaction(&[STRATEGIES], TransactionMode::ReadOnly).map_err(failed)?;
-                let store = tx.object_store(STRATEGIES).map_err(failed)?;
-                let values = store.get_all(None, None).map_err(failed)?.await.map_err(failed)?;
-                values.into_iter().filter_map(|v| serde_wasm_bindgen::from_value(v).ok()).collect()
-            }
+            Store::Indexed(db) => all_records(db, STRATEGIES).await?,
         };
         out.sort_by(|a, b| b.created.total_cmp(&a.created));
         Ok(out)

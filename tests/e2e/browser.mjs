@@ -52,3 +52,15 @@ export async function chartColours(page) {
     return seen.size;
   });
 }
+
+/** Through the pages as a user: create `aapl_swing_daily` on the demo data (Models) and build
+ * its matrix over the whole range (Build). */
+export async function buildAaplModel(page) {
+  await page.click('nav a[data-route=models]');
+  await page.waitForSelector('[data-testid=ticker] option[value=AAPL]', { state: 'attached', timeout: 60_000 });
+  await page.selectOption('[data-testid=ticker]', 'AAPL');
+  await page.click('[data-testid=create-model]');
+  await page.click('[data-testid=models] tr[data-model=aapl_swing_daily] [data-testid=open-build]');
+  await page.click('[data-testid=build-matrix]');
+  await page.waitForSelector('[data-testid=matrix-sha]', { timeout: 60_000 });
+}

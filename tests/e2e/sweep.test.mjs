@@ -3,7 +3,7 @@
 // the same runs; filters, the cart and a reload.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, shot } from './browser.mjs';
+import { startServer, launch, shot, buildAaplModel } from './browser.mjs';
 
 let srv;
 before(async () => { srv = await startServer(); });
@@ -20,13 +20,7 @@ test('sweep aapl_swing_daily, rank it, pick into the cart', async () => {
   try {
     await page.goto(srv.base + '#/sweeps');
     await page.waitForSelector('text=Nothing to sweep yet');
-    await page.click('nav a[data-route=models]');
-    await page.waitForSelector('[data-testid=ticker] option[value=AAPL]', { state: 'attached', timeout: 60_000 });
-    await page.selectOption('[data-testid=ticker]', 'AAPL');
-    await page.click('[data-testid=create-model]');
-    await page.click('[data-testid=models] tr[data-model=aapl_swing_daily] [data-testid=open-build]');
-    await page.click('[data-testid=build-matrix]');
-    await page.waitForSelector('[data-testid=matrix-sha]', { timeout: 60_000 });
+    await buildAaplModel(page);
 
     await page.click('nav a[data-route=sweeps]');
     await page.waitForSelector('[data-testid=run-sweep]');

@@ -2,7 +2,7 @@
 // the worker, loss curves, importance and reliability; the trained model survives a reload.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, shot } from './browser.mjs';
+import { startServer, launch, shot, buildAaplModel } from './browser.mjs';
 
 let srv;
 before(async () => { srv = await startServer(); });
@@ -15,13 +15,7 @@ test('train aapl_swing_daily with calibration and see its curves', async () => {
     await page.waitForSelector('[data-page=train]');
     // No model yet: the page says what to do first.
     await page.waitForSelector('text=Nothing to train yet');
-    await page.click('nav a[data-route=models]');
-    await page.waitForSelector('[data-testid=ticker] option[value=AAPL]', { state: 'attached', timeout: 60_000 });
-    await page.selectOption('[data-testid=ticker]', 'AAPL');
-    await page.click('[data-testid=create-model]');
-    await page.click('[data-testid=models] tr[data-model=aapl_swing_daily] [data-testid=open-build]');
-    await page.click('[data-testid=build-matrix]');
-    await page.waitForSelector('[data-testid=matrix-sha]', { timeout: 60_000 });
+    await buildAaplModel(page);
 
     await page.click('nav a[data-route=train]');
     await page.waitForSelector('[data-testid=start-training]');

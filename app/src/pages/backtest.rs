@@ -17,7 +17,8 @@ use crate::db::StrategyRecord;
 use crate::pages::leaderboard::{config_text, pct};
 use crate::route::Route;
 
-async fn load_report(ctx: Ctx, run: Run) -> Result<BacktestReport, String> {
+/// What judging `run` again needs from storage: the store, its model's cadence, its matrix.
+async fn run_inputs(ctx: Ctx, run: &Run) -> Result<(crate::db::Store, String, js_sys::Uint8Array), String> {
     let store = ctx.store.get_value().ok_or("storage is still opening")?;
     let cadence = ctx
         .models
@@ -31,6 +32,11 @@ async fn load_report(ctx: Ctx, run: Run) -> Result<BacktestReport, String> {
         .await
         .map_err(|e| e.to_string())?
         .ok_or("this run's matrix is no longer stored: build the model again")?;
+    Ok((store, cadence, matrix))
+}
+
+async fn load_report(ctx: Ctx, run: Run) -> Result<BacktestReport, String> {
+    let (store, cadence, matrix) = run_inputs(ctx, &run).await?;
     let settings = RunSettings::of_run(&run, &cadence);
     let config = SweepConfig { config_sha: run.lineage.config_sha.clone(), config: run.config.clone() };
     let worker = crate::ingest::worker(ctx).await?;
@@ -52,19 +58,7 @@ async fn load_report(ctx: Ctx, run: Run) -> Result<BacktestReport, String> {
 /// Trains the final model for `run`'s config with the sweep's model settings and stores it as
 /// the model's strategy; returns its `model_sha`.
 async fn train_strategy(ctx: Ctx, run: Run, trees: RwSignal<usize>) -> Result<String, String> {
-    let store = ctx.store.get_value().ok_or("storage is still opening")?;
-    let cadence = ctx
-        .models
-        .get_untracked()
-        .into_iter()
-        .find(|m| m.model_id == run.model_id)
-        .map(|m| m.model.cadence)
-        .ok_or_else(|| format!("model {} is no longer stored", run.model_id))?;
-    let matrix = store
-        .matrix_bytes(&run.lineage.matrix_sha)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("this run's matrix is no longer stored: build the model again")?;
+    let (store, cadence, matrix) = run_inputs(ctx, &run).await?;
     let owner = OwnerRecord {
         model_id: run.model_id.clone(),
         pack_id: run.pack_id.clone(),

@@ -3,6 +3,7 @@ pub mod build;
 pub mod data;
 pub mod leaderboard;
 pub mod models;
+pub mod picker;
 pub mod signals;
 pub mod sweeps;
 pub mod train;

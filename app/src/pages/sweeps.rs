@@ -17,6 +17,7 @@ use engine::run::{Run, RunSettings};
 use engine::sweep::SweepBody;
 
 use crate::app::{use_ctx, Ctx};
+use crate::pages::picker;
 use crate::db::ModelRecord;
 use crate::pages::leaderboard::RunsTable;
 use crate::pool::Pool;
@@ -227,20 +228,8 @@ pub async fn refresh_runs(ctx: Ctx) {
 pub fn SweepsPage() -> impl IntoView {
     let ctx = use_ctx();
     let form = Form::new();
-    let buildable = move || ctx.models.get().into_iter().filter(|m| m.matrix_sha.is_some()).collect::<Vec<_>>();
-    Effect::new(move |_| {
-        let list = buildable();
-        let current = ctx.current_model.get();
-        if !list.iter().any(|m| Some(&m.model_id) == current.as_ref()) {
-            if let Some(first) = list.first() {
-                ctx.current_model.set(Some(first.model_id.clone()));
-            }
-        }
-    });
-    let record = Memo::new(move |_| {
-        let id = ctx.current_model.get()?;
-        ctx.models.get().into_iter().find(|r| r.model_id == id && r.matrix_sha.is_some())
-    });
+    let buildable = move || picker::built(ctx);
+    let record = picker::current_built(ctx);
     let running = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let folds: FoldBars = RwSignal::new(Vec::new());
@@ -274,14 +263,7 @@ pub fn SweepsPage() -> impl IntoView {
         });
     };
 
-    let field = move |label: &'static str, sig: RwSignal<String>, testid: &'static str| {
-        view! {
-            <label>{label}
-                <input type="text" data-testid=testid prop:value=move || sig.get()
-                    on:input=move |ev| sig.set(event_target_value(&ev))/>
-            </label>
-        }
-    };
+    let field = picker::text_field;
     let area = move |label: &'static str, sig: RwSignal<String>, testid: &'static str, hint: &'static str| {
         view! {
             <label>{label}
@@ -294,22 +276,12 @@ pub fn SweepsPage() -> impl IntoView {
     view! {
         <section class="page sweeps" data-page="sweeps">
             <Show when=move || !buildable().is_empty()
-                fallback=|| view! { <div class="panel empty"><h2>"Nothing to sweep yet"</h2>
-                    <p class="muted">"Create a model on the " <a href=Route::Models.href()>"Models"</a>
-                    " page and build its matrix on the " <a href=Route::Build.href()>"Build"</a> " page."</p></div> }>
+                fallback=|| view! { <picker::NoMatrix title="Nothing to sweep yet"/> }>
             <div class="columns">
                 <aside class="side">
                     <div class="panel form">
                         <h2>"Sweep"</h2>
-                        <label>"Model"
-                            <select data-testid="sweep-model" on:change=move |ev| ctx.current_model.set(Some(event_target_value(&ev)))>
-                                {move || buildable().into_iter().map(|r| {
-                                    let id = r.model_id.clone();
-                                    let sel = ctx.current_model.get() == Some(id.clone());
-                                    view! { <option value=id.clone() selected=sel>{id.clone()}</option> }
-                                }).collect_view()}
-                            </select>
-                        </label>
+                        <picker::ModelSelect ctx=ctx testid="sweep-model"/>
                         <p class="muted small" data-testid="sweep-profile">{move || record.get().map(|r| {
                             let p = r.model.risk_profile.params();
                             format!("{} risk: {:.0}% a position, budget {} configs, gate Sharpe > {}, drawdown < {:.0}%",

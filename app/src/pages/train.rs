@@ -9,9 +9,9 @@ use engine::gbt::fit::{CalibrationKind, FitOptions, FitReport};
 use engine::gbt::TrainParams;
 
 use crate::app::{use_ctx, Ctx};
+use crate::pages::picker;
 use crate::db::{ModelRecord, TrainedRecord};
 use crate::format;
-use crate::route::Route;
 
 /// Form fields as text, parsed on Start so a half-typed number is not an error while typing.
 #[derive(Clone, Copy)]
@@ -120,20 +120,8 @@ async fn run_training(
 pub fn TrainPage() -> impl IntoView {
     let ctx = use_ctx();
     let settings = Settings::new();
-    let buildable = move || ctx.models.get().into_iter().filter(|m| m.matrix_sha.is_some()).collect::<Vec<_>>();
-    Effect::new(move |_| {
-        let list = buildable();
-        let current = ctx.current_model.get();
-        if !list.iter().any(|m| Some(&m.model_id) == current.as_ref()) {
-            if let Some(first) = list.first() {
-                ctx.current_model.set(Some(first.model_id.clone()));
-            }
-        }
-    });
-    let record = Memo::new(move |_| {
-        let id = ctx.current_model.get()?;
-        ctx.models.get().into_iter().find(|r| r.model_id == id && r.matrix_sha.is_some())
-    });
+    let buildable = move || picker::built(ctx);
+    let record = picker::current_built(ctx);
     let training = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let curve = RwSignal::new(Vec::<(f64, Option<f64>)>::new());
@@ -195,34 +183,17 @@ pub fn TrainPage() -> impl IntoView {
         });
     };
 
-    let field = move |label: &'static str, sig: RwSignal<String>, testid: &'static str| {
-        view! {
-            <label>{label}
-                <input type="text" inputmode="decimal" data-testid=testid prop:value=move || sig.get()
-                    on:input=move |ev| sig.set(event_target_value(&ev))/>
-            </label>
-        }
-    };
+    let field = picker::text_field;
 
     view! {
         <section class="page train" data-page="train">
             <Show when=move || !buildable().is_empty()
-                fallback=|| view! { <div class="panel empty"><h2>"Nothing to train yet"</h2>
-                    <p class="muted">"Create a model on the " <a href=Route::Models.href()>"Models"</a>
-                    " page and build its matrix on the " <a href=Route::Build.href()>"Build"</a> " page."</p></div> }>
+                fallback=|| view! { <picker::NoMatrix title="Nothing to train yet"/> }>
             <div class="columns">
                 <aside class="side">
                     <div class="panel form">
                         <h2>"Train"</h2>
-                        <label>"Model"
-                            <select data-testid="train-model" on:change=move |ev| ctx.current_model.set(Some(event_target_value(&ev)))>
-                                {move || buildable().into_iter().map(|r| {
-                                    let id = r.model_id.clone();
-                                    let sel = ctx.current_model.get() == Some(id.clone());
-                                    view! { <option value=id.clone() selected=sel>{id.clone()}</option> }
-                                }).collect_view()}
-                            </select>
-                        </label>
+                        <picker::ModelSelect ctx=ctx testid="train-model"/>
                         <p class="muted small">{move || record.get().map(|r| format!("matrix {} · gradient-boosted trees, logistic loss",
                             r.matrix_sha.unwrap_or_default().chars().take(7).collect::<String>()))}</p>
                         <div class="grid2">
