@@ -2,7 +2,7 @@
 """Our policy backtests against vectorbt's Portfolio.from_signals: same entries, same exits,
 same final values, and how long each takes.
 
-    python3 -m pip install vectorbt                       # 0.28.x was used for the README figures
+    python3 -m pip install vectorbt                       # 1.2.0 was used for the figures in the notes
     cargo bench -p engine --bench policy -- parity         # writes target/bench-data/parity_*
     python3 tests/backtest/vectorbt_compare.py [--json OUT]
 
