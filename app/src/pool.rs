@@ -33,6 +33,8 @@ pub struct EngineWorker {
     /// replaced, not reused.
     dead: Rc<std::cell::Cell<bool>>,
     inbox: RefCell<UnboundedReceiver<(Response, Array)>>,
+    /// The inbox's sending side, to end a request the page gives up on.
+    outbox: futures::channel::mpsc::UnboundedSender<(Response, Array)>,
     _onmessage: Closure<dyn FnMut(MessageEvent)>,
     _onerror: Closure<dyn FnMut(ErrorEvent)>,
 }
@@ -72,6 +74,7 @@ impl EngineWorker {
             .map_err(|e| format!("cannot start a web worker: {e:?}"))?;
         let (tx, rx) = unbounded();
         let tx_err = tx.clone();
+        let outbox = tx.clone();
         let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
             let data = ev.data();
             let text = Reflect::get(&data, &"msg".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
@@ -96,6 +99,7 @@ impl EngineWorker {
             worker,
             dead,
             inbox: RefCell::new(rx),
+            outbox,
             _onmessage: onmessage,
             _onerror: onerror,
         };
@@ -108,6 +112,14 @@ impl EngineWorker {
 
     pub fn is_dead(&self) -> bool {
         self.dead.get()
+    }
+
+    /// Stops the worker mid-request: the request in flight ends with `message`, and the worker
+    /// is dead (replaced before its next use).
+    pub fn cancel(&self, message: &str) {
+        self.worker.terminate();
+        self.dead.set(true);
+        let _ = self.outbox.unbounded_send((Response::Failed { message: message.to_string() }, Array::new()));
     }
 
     async fn next(&self) -> Option<(Response, Array)> {
@@ -430,6 +442,13 @@ impl Pool {
 
     pub fn size(&self) -> usize {
         self.workers.len()
+    }
+
+    /// Stops every worker; whatever they were doing ends with "cancelled".
+    pub fn cancel(&self) {
+        for w in &self.workers {
+            w.cancel("the sweep was cancelled; nothing was stored");
+        }
     }
 
     /// Trains folds `0..folds` across the pool; `progress(fold, tree, trees)`. Returns them in

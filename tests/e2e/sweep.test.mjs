@@ -63,6 +63,19 @@ test('sweep aapl_swing_daily, rank it, pick into the cart', async () => {
     await page.waitForFunction(() => /from the cache/.test(document.querySelector('[data-testid=sweep-summary]')?.textContent ?? ''), null, { timeout: 60_000 });
     assert.deepEqual(await runs(page, '[data-testid=sweep-result]'), two);
 
+    // A long sweep can be cancelled: the workers stop, nothing is stored, the next sweep works.
+    await page.fill('[data-testid=sweep-trees]', '5000');
+    await page.check('[data-testid=retrain]');
+    await page.click('[data-testid=run-sweep]');
+    await page.waitForSelector('[data-testid=fold-progress]', { timeout: 30_000 });
+    await page.click('[data-testid=cancel-sweep]');
+    assert.match(await page.locator('[data-testid=sweep-error]').innerText({ timeout: 10_000 }), /cancelled; nothing was stored/);
+    await page.fill('[data-testid=sweep-trees]', '40');
+    await page.uncheck('[data-testid=retrain]');
+    await page.click('[data-testid=run-sweep]');
+    await page.waitForFunction(() => /from the cache/.test(document.querySelector('[data-testid=sweep-summary]')?.textContent ?? ''), null, { timeout: 60_000 });
+    assert.deepEqual(await runs(page, '[data-testid=sweep-result]'), two);
+
     // The Leaderboard: every run (the reruns replaced themselves), filters, the cart, a reload.
     await page.click('nav a[data-route=leaderboard]');
     await page.waitForSelector('[data-page=leaderboard] [data-testid=runs]');

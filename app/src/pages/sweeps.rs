@@ -284,8 +284,8 @@ pub fn SweepsPage() -> impl IntoView {
                         <picker::ModelSelect ctx=ctx testid="sweep-model"/>
                         <p class="muted small" data-testid="sweep-profile">{move || record.get().map(|r| {
                             let p = r.model.risk_profile.params();
-                            format!("{} risk: {:.0}% a position, budget {} configs, gate Sharpe > {}, drawdown < {:.0}%",
-                                r.model.risk_profile.as_str(), 100.0 * p.position_size, p.sweep_budget, p.min_sharpe, 100.0 * p.max_drawdown)
+                            format!("{} risk: {:.0}% a position, budget {} configs, gate drawdown < {:.0}% (profile's min Sharpe {}, trades {}; the sweep's own below win)",
+                                r.model.risk_profile.as_str(), 100.0 * p.position_size, p.sweep_budget, 100.0 * p.max_drawdown, p.min_sharpe, p.min_trades)
                         })}</p>
                         {area("Threshold ladders (one per line)", form.thresholds, "thresholds", "0.55,0.60,0.65")}
                         {field("Top % variants", form.top_pct, "top-pct")}
@@ -316,6 +316,11 @@ pub fn SweepsPage() -> impl IntoView {
                         <button class="primary" data-testid="run-sweep" disabled=move || running.get() on:click=start>
                             {move || if running.get() { "Sweeping…" } else { "Run Sweep" }}
                         </button>
+                        <Show when=move || running.get()>
+                            <button data-testid="cancel-sweep" on:click=move |_| {
+                                if let Some(p) = ctx.pool.get_value() { p.cancel() }
+                            }>"Cancel"</button>
+                        </Show>
                         {move || error.get().map(|e| view! { <div class="error" role="alert" data-testid="sweep-error">{e}</div> })}
                     </div>
                 </aside>
