@@ -266,7 +266,9 @@ impl EngineWorker {
     ) -> Result<Plan, String> {
         let payload = Array::of1(matrix);
         self.call(&Request::Plan { body, risk_profile, cadence }, &payload, &Array::new(), |msg, _| match msg {
-            Response::Planned { configs, oof_spec, oof_key, base } => Some(Ok(Plan { configs, oof_spec, oof_key, base })),
+            Response::Planned { configs, oof_spec, oof_key, base, warnings } => {
+                Some(Ok(Plan { configs, oof_spec, oof_key, base, warnings }))
+            }
             _ => None,
         })
         .await
@@ -413,6 +415,7 @@ pub struct Plan {
     pub oof_spec: OofSpec,
     pub oof_key: String,
     pub base: engine::policy::Policy,
+    pub warnings: Vec<String>,
 }
 
 /// A fold trained in some worker: its report and its probabilities, still in the transferred

@@ -76,7 +76,8 @@ pub enum Response {
     /// After each tree: its losses (valid is `None` without a validation set).
     TreeDone { tree: usize, train_loss: f64, valid_loss: Option<f64> },
     Trained { report: FitReport, model_json: String, train_ms: f64 },
-    Planned { configs: Vec<SweepConfig>, oof_spec: OofSpec, oof_key: String, base: Policy },
+    /// `warnings`: configs that cannot trade on this matrix (see `engine::sweep::warnings`).
+    Planned { configs: Vec<SweepConfig>, oof_spec: OofSpec, oof_key: String, base: Policy, warnings: Vec<String> },
     /// After each tree of a fold.
     FoldProgress { fold: usize, tree: usize, trees: usize },
     /// Buffers: `[test probabilities, training probabilities]` as `Float64Array`s.

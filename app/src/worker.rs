@@ -77,7 +77,8 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) {
                 let oof_spec = body.research.oof_spec(&m);
                 let base = body.research.base_policy(&m, &cadence);
                 base.validate().map_err(|e| e.to_string())?;
-                Ok(Response::Planned { configs, oof_key: oof_spec.key(&m.matrix_sha), oof_spec, base })
+                let warnings = engine::sweep::warnings(&configs, &m);
+                Ok(Response::Planned { configs, oof_key: oof_spec.key(&m.matrix_sha), oof_spec, base, warnings })
             });
             match planned {
                 Ok(resp) => post(scope, &resp),

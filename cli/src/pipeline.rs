@@ -368,6 +368,7 @@ pub fn sweep(store: &Store, args: SweepArgs) -> Result<String, CliError> {
     let (record, m) = model_and_matrix(store, &model_id, body.pack_id.as_deref())?;
     let profile = record.model.risk_profile;
     let configs = expand(&body, &profile.params()).map_err(usage)?;
+    let warnings = sweep::warnings(&configs, &m);
     let spec = body.research.oof_spec(&m);
     let started = std::time::Instant::now();
     let (o, cached) = oof_cached(store, &m, &spec)?;
@@ -397,12 +398,14 @@ pub fn sweep(store: &Store, args: SweepArgs) -> Result<String, CliError> {
             "oof_key": o.key,
             "oof_cached": cached,
             "fold_auc": o.fold_auc,
+            "warnings": warnings,
             "runs": rows,
         })));
     }
     let passed = runs.iter().filter(|r| r.gate.pass()).count();
+    let warned: String = warnings.iter().map(|w| format!("warning: {w}\n")).collect();
     Ok(format!(
-        "swept {} configs of {model_id} ({} risk, {} {} splits, out-of-fold {}{}) in {seconds:.2} s; {passed} pass the gate\n\n{}",
+        "{warned}swept {} configs of {model_id} ({} risk, {} {} splits, out-of-fold {}{}) in {seconds:.2} s; {passed} pass the gate\n\n{}",
         runs.len(),
         profile.as_str(),
         spec.splits,

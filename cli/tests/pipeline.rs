@@ -68,6 +68,9 @@ fn sweep_leaderboard_backtest() {
     .unwrap();
     let v = json(&store, &["sweep", "--spec", seed.to_str().unwrap(), "--json"]);
     assert_eq!(v["configs"], 10);
+    let warnings = v["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 2, "both hour sets are flagged: {warnings:?}");
+    assert!(warnings[0].as_str().unwrap().contains("never occur"));
     assert_eq!(v["oof_cached"], false);
     let runs = v["runs"].as_array().unwrap();
     assert_eq!(runs.len(), 10);

@@ -316,6 +316,35 @@ pub fn expand(body: &SweepBody, risk: &RiskParams) -> Result<Vec<SweepConfig>, S
     Ok(out)
 }
 
+/// Warnings about configs that cannot trade on `m` whatever the model says: allowed hours that no
+/// row of the matrix has (daily bars all open at 00:00, so the seed's `"13,14,15"` never
+/// matches). One line per distinct hour set, in expansion order.
+pub fn warnings(configs: &[SweepConfig], m: &Matrix) -> Vec<String> {
+    let mut present = [false; 24];
+    for &h in &m.hour {
+        if (0.0..24.0).contains(&h) {
+            present[h as usize] = true;
+        }
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for c in configs {
+        let Some(hours) = &c.config.allowed_hours else { continue };
+        if !seen.insert(hours.clone()) {
+            continue;
+        }
+        let ok = parse_hours(hours).map(|hs| hs.iter().any(|&h| present[h as usize])).unwrap_or(true);
+        if !ok {
+            let have: Vec<String> = (0..24).filter(|&h| present[h]).map(|h| h.to_string()).collect();
+            out.push(format!(
+                "allowed hours {hours} never occur in this matrix (its bars open at hour {}): those configs cannot trade",
+                have.join(",")
+            ));
+        }
+    }
+    out
+}
+
 /// Evaluate every config against the same out-of-fold probabilities (see [`crate::run`]), in
 /// expansion order. The runs keep their metrics and verdicts; equity curves are not kept.
 pub fn run(ctx: &RunContext<'_>, configs: &[SweepConfig]) -> Result<Vec<Run>, RunError> {

@@ -520,3 +520,17 @@ fn folds_trained_apart_assemble_to_the_same_bytes() {
     parts.push(parts[0].clone());
     assert!(matches!(oof::assemble(&m, &spec, parts), Err(oof::OofError::Incomplete { .. })));
 }
+
+#[test]
+fn hours_that_never_occur_are_warned_about() {
+    let m = engine::determinism::demo_aapl_matrix(&demo()).unwrap();
+    let body: SweepBody = serde_json::from_str(
+        r#"{"thresholds_variants":["0.6"],"allowed_hours_variants":["13,14","0","13,14,15"]}"#,
+    )
+    .unwrap();
+    let configs = expand(&body, &RiskProfile::Balanced.params()).unwrap();
+    let w = sweep::warnings(&configs, &m);
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(w[0].starts_with("allowed hours 13,14 never occur") && w[0].contains("open at hour 0"), "{}", w[0]);
+    assert!(sweep::warnings(&expand(&SweepBody { thresholds_variants: vec!["0.6".into()], ..Default::default() }, &RiskProfile::Balanced.params()).unwrap(), &m).is_empty());
+}

@@ -149,6 +149,14 @@ test('sweep aapl_swing_daily, rank it, pick into the cart', async () => {
     const csv = await (await download.createReadStream()).toArray().then((chunks) => Buffer.concat(chunks).toString());
     assert.match(csv.split('\n')[0], /^timestamp,bar,model_id,ticker,side,confidence,status/);
     assert.ok(csv.trim().split('\n').length > 10, 'every signal is exported');
+
+    // Hours that daily bars never have are run (honestly: no trades) and flagged.
+    await page.click('nav a[data-route=sweeps]');
+    await page.fill('[data-testid=hours]', '13,14\n13,14,15');
+    await page.click('[data-testid=run-sweep]');
+    await page.waitForSelector('[data-testid=sweep-warning]', { timeout: 60_000 });
+    assert.equal(await page.locator('[data-testid=sweep-warning]').count(), 2);
+    assert.match(await page.locator('[data-testid=sweep-warning]').first().innerText(), /never occur in this matrix/);
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

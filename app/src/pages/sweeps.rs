@@ -143,6 +143,7 @@ struct Outcome {
     cached: bool,
     oof_key: String,
     oof_sha: String,
+    warnings: Vec<String>,
 }
 
 async fn run_sweep(
@@ -207,6 +208,7 @@ async fn run_sweep(
         cached: was_cached,
         oof_key: swept.oof_key,
         oof_sha: swept.oof_sha,
+        warnings: plan.warnings,
     })
 }
 
@@ -350,6 +352,7 @@ pub fn SweepsPage() -> impl IntoView {
                                         o.oof_key.chars().take(7).collect::<String>()
                                     )}</span>
                                 </div>
+                                {o.warnings.iter().map(|w| view! { <div class="notice small" data-testid="sweep-warning">{w.clone()}</div> }).collect_view()}
                                 <RunsTable rows=rows/>
                                 <p class="small"><a href=Route::Leaderboard.href()>"All runs on the Leaderboard →"</a></p>
                             </div>
