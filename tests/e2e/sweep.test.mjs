@@ -157,6 +157,7 @@ test('sweep aapl_swing_daily, rank it, pick into the cart', async () => {
     await page.waitForSelector('[data-testid=sweep-warning]', { timeout: 60_000 });
     assert.equal(await page.locator('[data-testid=sweep-warning]').count(), 2);
     assert.match(await page.locator('[data-testid=sweep-warning]').first().innerText(), /never occur in this matrix/);
+    await shot(page, 'sweeps-warning');
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

@@ -286,7 +286,7 @@ pub fn SweepsPage() -> impl IntoView {
                         <picker::ModelSelect ctx=ctx testid="sweep-model"/>
                         <p class="muted small" data-testid="sweep-profile">{move || record.get().map(|r| {
                             let p = r.model.risk_profile.params();
-                            format!("{} risk: {:.0}% a position, budget {} configs, gate drawdown < {:.0}% (profile's min Sharpe {}, trades {}; the sweep's own below win)",
+                            format!("{} risk: {:.0}% a position, budget {} configs; gate: drawdown under {:.0}%, Sharpe above {} and {} trades unless set below",
                                 r.model.risk_profile.as_str(), 100.0 * p.position_size, p.sweep_budget, 100.0 * p.max_drawdown, p.min_sharpe, p.min_trades)
                         })}</p>
                         {area("Threshold ladders (one per line)", form.thresholds, "thresholds", "0.55,0.60,0.65")}
@@ -352,7 +352,7 @@ pub fn SweepsPage() -> impl IntoView {
                                         o.oof_key.chars().take(7).collect::<String>()
                                     )}</span>
                                 </div>
-                                {o.warnings.iter().map(|w| view! { <div class="notice small" data-testid="sweep-warning">{w.clone()}</div> }).collect_view()}
+                                {o.warnings.iter().map(|w| view! { <div class="notice warn small" data-testid="sweep-warning">{w.clone()}</div> }).collect_view()}
                                 <RunsTable rows=rows/>
                                 <p class="small"><a href=Route::Leaderboard.href()>"All runs on the Leaderboard →"</a></p>
                             </div>
