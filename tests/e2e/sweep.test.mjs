@@ -105,6 +105,14 @@ test('sweep aapl_swing_daily, rank it, pick into the cart', async () => {
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=cart] li').length === 2, null, { timeout: 10_000 });
     assert.equal(await page.locator('[data-page=leaderboard] [data-testid=cart-toggle]:checked').count(), 2);
 
+    // The Train page lists the cart's configurations, each with its final-model button.
+    await page.click('nav a[data-route=train]');
+    await page.waitForSelector('[data-testid=cart-train]');
+    assert.equal(await page.locator('[data-testid=strategy-panel]').count(), 2);
+    await shot(page, 'train-cart');
+    await page.click('nav a[data-route=leaderboard]');
+    await page.waitForSelector('[data-page=leaderboard] [data-testid=runs]');
+
     // Backtest the best run from the cart: the same numbers the Leaderboard ranked, now with
     // the equity and drawdown curves and the trades.
     const best = await page.locator('[data-page=leaderboard] [data-testid=runs] tbody tr').first();

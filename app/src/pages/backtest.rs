@@ -83,8 +83,10 @@ async fn train_strategy(ctx: Ctx, run: Run, trees: RwSignal<usize>) -> Result<St
     Ok(sha)
 }
 
+/// "Train the final model for this config" (`POST /train`), on the Backtest page for the run
+/// shown and on the Train page for each run in the cart (`named`: the heading names the run).
 #[component]
-fn TrainStrategy(run: Run) -> impl IntoView {
+pub fn TrainStrategy(run: Run, #[prop(optional)] named: bool) -> impl IntoView {
     let ctx = use_ctx();
     let busy = RwSignal::new(false);
     let trees = RwSignal::new(0usize);
@@ -95,6 +97,7 @@ fn TrainStrategy(run: Run) -> impl IntoView {
         total, run.oof_spec.calibration, run.oof_spec.splits
     )
     .to_lowercase();
+    let heading = if named { format!("{} · {}", config_text(&run.config), run.model_id) } else { "Final model".to_string() };
     let start = move |_| {
         busy.set(true);
         done.set(None);
@@ -106,8 +109,8 @@ fn TrainStrategy(run: Run) -> impl IntoView {
         });
     };
     view! {
-        <div class="panel">
-            <h2>"Final model " <span class="muted small">{what}</span></h2>
+        <div class="panel" data-testid="strategy-panel">
+            <h2>{heading} " " <span class="muted small">{what}</span></h2>
             <button class="primary" data-testid="train-strategy" disabled=move || busy.get() on:click=start>
                 {move || if busy.get() { format!("Training… tree {} of {total}", trees.get()) } else { "Train the final model for this config".to_string() }}
             </button>

@@ -9,6 +9,7 @@ use engine::gbt::fit::{CalibrationKind, FitOptions, FitReport};
 use engine::gbt::TrainParams;
 
 use crate::app::{use_ctx, Ctx};
+use crate::pages::backtest::TrainStrategy;
 use crate::pages::picker;
 use crate::db::{ModelRecord, TrainedRecord};
 use crate::format;
@@ -122,6 +123,13 @@ pub fn TrainPage() -> impl IntoView {
     let settings = Settings::new();
     let buildable = move || picker::built(ctx);
     let record = picker::current_built(ctx);
+    // Runs picked into the cart on the Leaderboard, best Sharpe first.
+    let cart_runs = Memo::new(move |_| {
+        let cart = ctx.cart.get();
+        let mut runs: Vec<_> = ctx.runs.get().into_iter().filter(|r| cart.contains(&r.run_id)).collect();
+        runs.sort_by(|a, b| b.metrics.sharpe.total_cmp(&a.metrics.sharpe));
+        runs
+    });
     let training = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let curve = RwSignal::new(Vec::<(f64, Option<f64>)>::new());
@@ -255,6 +263,11 @@ pub fn TrainPage() -> impl IntoView {
                     </div>
                 </aside>
                 <div class="main">
+                    <Show when=move || !cart_runs.get().is_empty()>
+                        <div class="panel" data-testid="cart-train"><h2>"Selected configurations " <span class="muted small">
+                            "the cart from the Leaderboard: train the final model of each on its whole matrix, then see its signals"</span></h2></div>
+                        {move || cart_runs.get().into_iter().map(|r| view! { <TrainStrategy run=r named=true/> }).collect_view()}
+                    </Show>
                     <Show when=move || training.get()>
                         <div class="panel"><h2>"Loss (live)"</h2>{move || loss_chart(&curve.get())}</div>
                     </Show>
