@@ -421,17 +421,40 @@ impl Store {
         }
     }
 
+    /// Deletes a model with its sweep runs and its trained strategy, in one transaction.
+    /// Matrices and out-of-fold probabilities stay: they are caches keyed by content.
     pub async fn delete_model(&self, model_id: &str) -> Result<(), StoreError> {
+        let run_ids: Vec<String> =
+            self.runs().await?.into_iter().filter(|r| r.model_id == model_id).map(|r| r.run_id).collect();
         match self {
             Store::Memory(m) => {
-                m.borrow_mut().models.remove(model_id);
+                let mut m = m.borrow_mut();
+                m.models.remove(model_id);
+                m.strategies.remove(model_id);
+                for id in &run_ids {
+                    m.runs.remove(id);
+                }
                 Ok(())
             }
             Store::Indexed(db) => {
-                let tx = db.transaction(&[MODELS], TransactionMode::ReadWrite).map_err(failed)?;
-                let store = tx.object_store(MODELS).map_err(failed)?;
-                let _ = store.delete(Query::from(JsValue::from(model_id))).map_err(failed)?;
-                finish(tx, model_id).await
+                let tx = db.transaction(&[MODELS, RUNS, STRATEGIES], TransactionMode::ReadWrite).map_err(failed)?;
+                let queued = (|| {
+                    let key = Query::from(JsValue::from(model_id));
+                    let _ = tx.object_store(MODELS).map_err(failed)?.delete(key).map_err(failed)?;
+                    let _ = tx.object_store(STRATEGIES).map_err(failed)?.delete(Query::from(JsValue::from(model_id))).map_err(failed)?;
+                    let runs = tx.object_store(RUNS).map_err(failed)?;
+                    for id in &run_ids {
+                        let _ = runs.delete(Query::from(JsValue::from(id.as_str()))).map_err(failed)?;
+                    }
+                    Ok::<_, StoreError>(())
+                })();
+                match queued {
+                    Ok(()) => finish(tx, model_id).await,
+                    Err(e) => {
+                        let _ = tx.abort();
+                        Err(e)
+                    }
+                }
             }
         }
     }

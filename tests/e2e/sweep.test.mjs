@@ -166,6 +166,17 @@ test('sweep aapl_swing_daily, rank it, pick into the cart', async () => {
     assert.equal(await page.locator('[data-testid=sweep-warning]').count(), 2);
     assert.match(await page.locator('[data-testid=sweep-warning]').first().innerText(), /never occur in this matrix/);
     await shot(page, 'sweeps-warning');
+
+    // Deleting the model takes its runs and its strategy with it (one transaction).
+    await page.click('nav a[data-route=models]');
+    await page.click('[data-testid=models] tr[data-model=aapl_swing_daily] [data-testid=delete-model]');
+    await page.click('[data-testid=models] tr[data-model=aapl_swing_daily] [data-testid=delete-model-confirm]');
+    await page.waitForSelector('[data-testid=models] tr[data-model=aapl_swing_daily]', { state: 'detached' });
+    await page.click('nav a[data-route=leaderboard]');
+    await page.waitForSelector('text=No runs yet');
+    await page.reload();
+    await page.click('nav a[data-route=signals]');
+    await page.waitForSelector('text=No trained strategy yet');
     assert.deepEqual(errors, []);
   } finally {
     await context.close();

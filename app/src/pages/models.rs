@@ -234,6 +234,7 @@ fn ModelRow(record: ModelRecord) -> impl IntoView {
                                     }
                                 }
                                 refresh_models(ctx).await;
+                                crate::pages::sweeps::refresh_runs(ctx).await;
                             });
                         }
                     }>"Confirm delete"</button>
