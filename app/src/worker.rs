@@ -157,7 +157,7 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) {
             let result = matrix_at(&buffers, 0).and_then(|m| {
                 let oof = oof_at(&buffers, 1)?;
                 let e = engine::run::evaluate(&settings.context(&m, &oof), &config).map_err(|e| e.to_string())?;
-                Ok(e.report(&m.tz, &settings.cadence))
+                Ok(e.report(&m, &settings.cadence))
             });
             match result {
                 Ok(report) => post(scope, &Response::BacktestDone { report }),

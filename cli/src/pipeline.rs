@@ -326,13 +326,7 @@ fn pct(x: f64) -> String {
 fn leaderboard_table(rows: &[leaderboard::Row]) -> String {
     let mut t = vec![["rank", "config", "sharpe", "return", "max_dd", "trades", "win", "gate", "run"].map(String::from).to_vec()];
     for r in rows {
-        let gate = if r.gate.pass() {
-            "pass".to_string()
-        } else {
-            let reasons: Vec<String> =
-                r.gate.reasons().iter().map(|x| serde_json::to_value(x).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()).collect();
-            format!("fail: {}", reasons.join(", "))
-        };
+        let gate = if r.gate.pass() { "pass".to_string() } else { format!("fail: {}", r.gate.reasons_text()) };
         t.push(vec![
             r.rank.to_string(),
             cfg_text(&r.config),
@@ -469,20 +463,13 @@ fn run_backtest(store: &Store, body: &BacktestBody) -> Result<(engine::run::Back
         created: created(),
     };
     let e = evaluate(&settings.context(&m, &o), &config).map_err(usage)?;
-    Ok((e.report(&m.tz, &record.model.cadence), cached))
+    Ok((e.report(&m, &record.model.cadence), cached))
 }
 
 fn metrics_text(r: &engine::run::Run) -> String {
     let m = &r.metrics;
     let pf = m.profit_factor.map_or("∞".to_string(), |x| format!("{x:.2}"));
-    let gate = if r.gate.pass() {
-        "PASS".to_string()
-    } else {
-        format!(
-            "FAIL ({})",
-            r.gate.reasons().iter().map(|x| serde_json::to_value(x).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()).collect::<Vec<_>>().join(", ")
-        )
-    };
+    let gate = if r.gate.pass() { "PASS".to_string() } else { format!("FAIL ({})", r.gate.reasons_text()) };
     format!(
         "{} on {} .. {} ({} bars, {} {:?} splits)\n\
          sharpe {:.2}  sortino {:.2}  calmar {:.2}  return {}  cagr {}  volatility {}\n\
@@ -540,7 +527,7 @@ pub fn backtest(store: &Store, args: BacktestArgs) -> Result<String, CliError> {
                 format!("{:.2}", tr.trade.entry_price),
                 format!("{:.2}", tr.trade.exit_price),
                 pct(tr.trade.ret),
-                serde_json::to_value(tr.trade.exit_reason).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+                tr.trade.exit_reason.as_str().to_string(),
             ]);
         }
         out.push_str(&format!("\nlast trades of {}:\n", report.trades.len()));
@@ -671,12 +658,12 @@ fn signals_table(v: &[Signal]) -> String {
         t.push(vec![
             s.bar.clone(),
             s.ticker.clone(),
-            format!("{:?}", s.side).to_uppercase(),
+            s.side.as_str().to_string(),
             format!("{:.3}", s.confidence),
-            format!("{:?}", s.status).to_uppercase(),
+            s.status.as_str().to_string(),
             format!("{:.2}", s.close),
             format!("{} → {}", pct(s.from), pct(s.to)),
-            s.exit_reason.and_then(|r| serde_json::to_value(r).ok()).and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+            s.exit_reason.map_or("", |r| r.as_str()).to_string(),
         ]);
     }
     table(&t)

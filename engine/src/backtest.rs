@@ -68,6 +68,31 @@ pub enum ExitReason {
     EndOfData,
 }
 
+impl ExitReason {
+    pub const ALL: [ExitReason; 7] = [
+        ExitReason::Signal,
+        ExitReason::Reversal,
+        ExitReason::Time,
+        ExitReason::Stop,
+        ExitReason::Target,
+        ExitReason::SessionEnd,
+        ExitReason::EndOfData,
+    ];
+
+    /// The serialised name (`signal`, `end_of_data`, …), for text output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExitReason::Signal => "signal",
+            ExitReason::Reversal => "reversal",
+            ExitReason::Time => "time",
+            ExitReason::Stop => "stop",
+            ExitReason::Target => "target",
+            ExitReason::SessionEnd => "session_end",
+            ExitReason::EndOfData => "end_of_data",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trade {
     pub entry_ts: i64,
@@ -125,15 +150,16 @@ impl<'a> BacktestInputs<'a> {
         }
     }
 
-    /// The matrix's columns with `prob`; threshold, ATR and session ends unset.
-    pub fn from_matrix(m: &'a Matrix, prob: &'a [f64]) -> Self {
+    /// The matrix's columns over `rows`, with `prob` (one value per matrix row) over the same
+    /// rows; threshold, ATR and session ends unset.
+    pub fn from_matrix(m: &'a Matrix, rows: std::ops::Range<usize>, prob: &'a [f64]) -> Self {
         BacktestInputs {
-            ts: &m.ts,
-            close: &m.close,
-            next_open: &m.next_open,
-            hour: Some(&m.hour),
-            momentum: Some(&m.momentum_score_total),
-            prob,
+            ts: &m.ts[rows.clone()],
+            close: &m.close[rows.clone()],
+            next_open: &m.next_open[rows.clone()],
+            hour: Some(&m.hour[rows.clone()]),
+            momentum: Some(&m.momentum_score_total[rows.clone()]),
+            prob: &prob[rows],
             threshold: None,
             atr: None,
             session_end: None,
@@ -243,7 +269,7 @@ fn prepare<'a>(
     if policy.momentum_min.is_some() {
         need(inp.momentum.map(|c| c.len()), "momentum", "momentum_min")?;
     }
-    if policy.atr_stop.is_some() || policy.atr_target.is_some() {
+    if policy.uses_atr() {
         need(inp.atr.map(|c| c.len()), "atr", "atr_stop/atr_target")?;
     }
     if policy.flat_at_session_end {
@@ -639,6 +665,13 @@ mod tests {
         assert_eq!(r.trades.len(), 1, "no re-entry on bars 3..4 after the stop on 2");
         assert_eq!(r.trades[0].exit_reason, ExitReason::Stop);
         assert_eq!(r.pending.map(|p| p.to), Some(1.0), "the signal reset on 4: re-entry decided on 5");
+    }
+
+    #[test]
+    fn exit_reason_names_are_the_serialised_ones() {
+        for r in ExitReason::ALL {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
     }
 
     #[test]

@@ -26,6 +26,19 @@ pub enum GateReason {
     InsufficientData,
 }
 
+impl GateReason {
+    /// The serialised name (`min_trades_not_met`, …), for text output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GateReason::MinTradesNotMet => "min_trades_not_met",
+            GateReason::PoorSharpe => "poor_sharpe",
+            GateReason::ExcessiveDrawdown => "excessive_drawdown",
+            GateReason::NegativeReturn => "negative_return",
+            GateReason::InsufficientData => "insufficient_data",
+        }
+    }
+}
+
 /// Per-run overrides of the profile's thresholds (the sweep body's `min_trades`, `min_sharpe`).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct GateOverrides {
@@ -55,6 +68,11 @@ impl Gate {
 
     pub fn reasons(&self) -> &[GateReason] {
         &self.reasons
+    }
+
+    /// The reasons as text, `"min_trades_not_met, poor_sharpe"` (empty when it passes).
+    pub fn reasons_text(&self) -> String {
+        self.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", ")
     }
 }
 
@@ -179,6 +197,21 @@ mod tests {
             true,
         );
         assert_eq!(g.reasons(), &[GateReason::PoorSharpe]);
+    }
+
+    #[test]
+    fn names_are_the_serialised_ones() {
+        for r in [
+            GateReason::MinTradesNotMet,
+            GateReason::PoorSharpe,
+            GateReason::ExcessiveDrawdown,
+            GateReason::NegativeReturn,
+            GateReason::InsufficientData,
+        ] {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+        let g = Gate::from_reasons(vec![GateReason::PoorSharpe, GateReason::MinTradesNotMet]);
+        assert_eq!(g.reasons_text(), "min_trades_not_met, poor_sharpe");
     }
 
     #[test]

@@ -288,6 +288,11 @@ impl Policy {
         Ok(())
     }
 
+    /// Whether an ATR stop or target is set (the backtest then needs an ATR column).
+    pub fn uses_atr(&self) -> bool {
+        self.atr_stop.is_some() || self.atr_target.is_some()
+    }
+
     /// SHA-256 of the canonical JSON of this policy.
     pub fn policy_sha(&self) -> String {
         sha_of(self)

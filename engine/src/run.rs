@@ -146,13 +146,48 @@ pub enum RunError {
     NoAtr,
 }
 
-/// A run with the backtest behind it (equity per tested bar, trades) and the timestamps those
-/// bars have.
+/// A run with the backtest behind it (equity per tested bar, trades) and the matrix rows those
+/// bars are.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Evaluation {
     pub run: Run,
     pub result: BacktestResult,
-    pub ts: Vec<i64>,
+    pub rows: std::ops::Range<usize>,
+}
+
+/// How a bar's time is written: in the matrix's zone, a date alone unless the cadence is intraday.
+fn bar_format(m: &Matrix, cadence: &str) -> (chrono_tz::Tz, bool) {
+    let tz = parse_tz(&m.tz).unwrap_or(chrono_tz::UTC);
+    (tz, !Cadence::from_name(cadence).is_some_and(Cadence::is_intraday))
+}
+
+/// What judging a config needs from the matrix and the cadence besides the config itself:
+/// the same for every config of a sweep, so [`crate::sweep::run`] works it out once (session
+/// ends and an intraday session length each convert every timestamp to local time).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MatrixFacts {
+    pub bars_per_year: f64,
+    /// Only when the shared policy goes flat at session ends (configs never change that).
+    pub session_ends: Option<Vec<bool>>,
+    tz: chrono_tz::Tz,
+    date_only: bool,
+}
+
+impl MatrixFacts {
+    pub fn of(ctx: &RunContext<'_>) -> MatrixFacts {
+        let m = ctx.matrix;
+        let (tz, date_only) = bar_format(m, ctx.cadence);
+        MatrixFacts {
+            bars_per_year: bars_per_year(ctx.cadence, m),
+            session_ends: ctx.base.flat_at_session_end.then(|| session_ends(m)),
+            tz,
+            date_only,
+        }
+    }
+
+    fn format(&self, t: i64) -> String {
+        crate::data::time::format_ms(t, self.tz, self.date_only)
+    }
 }
 
 /// Bars per year for `cadence` on the matrix's timestamps. Intraday: 252 × the median rows per
@@ -197,6 +232,11 @@ pub fn min_tested_bars(bars_per_year: f64) -> usize {
 
 /// Backtest `config` on the tested rows and judge it.
 pub fn evaluate(ctx: &RunContext<'_>, config: &SweepConfig) -> Result<Evaluation, RunError> {
+    evaluate_with(ctx, config, &MatrixFacts::of(ctx))
+}
+
+/// [`evaluate`] with the matrix facts already worked out (`facts` must be `MatrixFacts::of(ctx)`).
+pub fn evaluate_with(ctx: &RunContext<'_>, config: &SweepConfig, facts: &MatrixFacts) -> Result<Evaluation, RunError> {
     let m = ctx.matrix;
     if ctx.oof.matrix_sha != m.matrix_sha || ctx.oof.prob.len() != m.rows() {
         return Err(RunError::WrongMatrix {
@@ -216,26 +256,21 @@ pub fn evaluate(ctx: &RunContext<'_>, config: &SweepConfig) -> Result<Evaluation
         PolicyKind::TopPct { fraction } => Some(ctx.oof.top_pct_thresholds(fraction)),
         PolicyKind::Thr { .. } => None,
     };
-    let atr = if policy.atr_stop.is_some() || policy.atr_target.is_some() {
+    let atr = if policy.uses_atr() {
         Some(atr_column(m).ok_or(RunError::NoAtr)?)
     } else {
         None
     };
-    let ends = policy.flat_at_session_end.then(|| session_ends(m));
+    let ends = if policy.flat_at_session_end { facts.session_ends.as_deref() } else { None };
     let r = ctx.oof.tested();
     let inputs = BacktestInputs {
-        ts: &m.ts[r.clone()],
-        close: &m.close[r.clone()],
-        next_open: &m.next_open[r.clone()],
-        hour: Some(&m.hour[r.clone()]),
-        momentum: Some(&m.momentum_score_total[r.clone()]),
-        prob: &ctx.oof.prob[r.clone()],
         threshold: thresholds.as_deref().map(|t| &t[r.clone()]),
         atr: atr.map(|a| &a[r.clone()]),
-        session_end: ends.as_deref().map(|e| &e[r.clone()]),
+        session_end: ends.map(|e| &e[r.clone()]),
+        ..BacktestInputs::from_matrix(m, r.clone(), &ctx.oof.prob)
     };
     let risk = ctx.risk_profile.params();
-    let bpy = bars_per_year(ctx.cadence, m);
+    let bpy = facts.bars_per_year;
     let result = backtest::run(&policy, &inputs, &risk, bpy).map_err(|source| {
         RunError::Backtest {
             config: cfg_name(),
@@ -268,10 +303,6 @@ pub fn evaluate(ctx: &RunContext<'_>, config: &SweepConfig) -> Result<Evaluation
         model_id: ctx.model_id,
     })[..16]
         .to_string();
-    let tz = parse_tz(&m.tz).unwrap_or(chrono_tz::UTC);
-    let date_only = !Cadence::from_name(ctx.cadence).is_some_and(Cadence::is_intraday);
-    let fmt = |t: i64| crate::data::time::format_ms(t, tz, date_only);
-    let ts = inputs.ts.to_vec();
     let run = Run {
         run_id,
         model_id: ctx.model_id.to_string(),
@@ -285,13 +316,13 @@ pub fn evaluate(ctx: &RunContext<'_>, config: &SweepConfig) -> Result<Evaluation
         cv: ctx.oof_spec.cv,
         oof_spec: ctx.oof_spec.clone(),
         overrides: ctx.overrides,
-        start: ts.first().map(|&t| fmt(t)).unwrap_or_default(),
-        end: ts.last().map(|&t| fmt(t)).unwrap_or_default(),
+        start: inputs.ts.first().map(|&t| facts.format(t)).unwrap_or_default(),
+        end: inputs.ts.last().map(|&t| facts.format(t)).unwrap_or_default(),
         metrics: result.metrics,
         gate: verdict,
         lineage,
     };
-    Ok(Evaluation { run, result, ts })
+    Ok(Evaluation { run, result, rows: r })
 }
 
 /// One bar of a backtest's curve.
@@ -323,15 +354,14 @@ pub struct BacktestReport {
 }
 
 impl Evaluation {
-    pub fn report(&self, tz: &str, cadence: &str) -> BacktestReport {
-        let zone = parse_tz(tz).unwrap_or(chrono_tz::UTC);
-        let date_only = !Cadence::from_name(cadence).is_some_and(Cadence::is_intraday);
+    /// The report of this evaluation of `m` (the matrix it was judged on).
+    pub fn report(&self, m: &Matrix, cadence: &str) -> BacktestReport {
+        let (zone, date_only) = bar_format(m, cadence);
         let fmt = |t: i64| crate::data::time::format_ms(t, zone, date_only);
         let dd = crate::metrics::drawdown_series(&self.result.equity);
         BacktestReport {
             run: self.run.clone(),
-            equity: self
-                .ts
+            equity: m.ts[self.rows.clone()]
                 .iter()
                 .zip(&self.result.equity)
                 .zip(dd)

@@ -201,6 +201,27 @@ pub enum SignalStatus {
     Closed,
 }
 
+impl SignalSide {
+    /// `BUY` / `SELL`, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignalSide::Buy => "BUY",
+            SignalSide::Sell => "SELL",
+        }
+    }
+}
+
+impl SignalStatus {
+    /// `NEW` / `OPEN` / `CLOSED`, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignalStatus::New => "NEW",
+            SignalStatus::Open => "OPEN",
+            SignalStatus::Closed => "CLOSED",
+        }
+    }
+}
+
 /// One signal, with the seed's `GET /signals` fields first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Signal {
@@ -239,22 +260,17 @@ pub fn signals(booster: &Booster, s: &Strategy, m: &Matrix) -> Result<Vec<Signal
     let prob = probabilities(booster, m)?;
     let n = m.rows();
     let threshold = s.top_pct_threshold.map(|t| vec![t; n]);
-    let atr = if s.policy.atr_stop.is_some() || s.policy.atr_target.is_some() {
+    let atr = if s.policy.uses_atr() {
         Some(atr_column(m).ok_or(StrategyError::NoAtr)?)
     } else {
         None
     };
     let ends = s.policy.flat_at_session_end.then(|| session_ends(m));
     let inputs = BacktestInputs {
-        ts: &m.ts,
-        close: &m.close,
-        next_open: &m.next_open,
-        hour: Some(&m.hour),
-        momentum: Some(&m.momentum_score_total),
-        prob: &prob,
         threshold: threshold.as_deref(),
         atr,
         session_end: ends.as_deref(),
+        ..BacktestInputs::from_matrix(m, 0..n, &prob)
     };
     let r = backtest::run(&s.policy, &inputs, &s.risk_profile.params(), bars_per_year(&s.cadence, m))?;
     let tz = parse_tz(&m.tz).unwrap_or(chrono_tz::UTC);
@@ -315,23 +331,20 @@ pub fn latest(mut signals: Vec<Signal>, limit: usize) -> Vec<Signal> {
 pub fn to_csv(signals: &[Signal]) -> String {
     let mut out = String::from("timestamp,bar,model_id,ticker,side,confidence,status,close,from,to,exit_reason\n");
     for s in signals {
-        let side = match s.side {
-            SignalSide::Buy => "BUY",
-            SignalSide::Sell => "SELL",
-        };
-        let status = match s.status {
-            SignalStatus::New => "NEW",
-            SignalStatus::Open => "OPEN",
-            SignalStatus::Closed => "CLOSED",
-        };
-        let reason = s
-            .exit_reason
-            .and_then(|r| serde_json::to_value(r).ok())
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
+        let reason = s.exit_reason.map_or("", ExitReason::as_str);
         out.push_str(&format!(
             "{},{},{},{},{},{},{},{},{},{},{}\n",
-            s.timestamp, s.bar, s.model_id, s.ticker, side, s.confidence, status, s.close, s.from, s.to, reason
+            s.timestamp,
+            s.bar,
+            s.model_id,
+            s.ticker,
+            s.side.as_str(),
+            s.confidence,
+            s.status.as_str(),
+            s.close,
+            s.from,
+            s.to,
+            reason
         ));
     }
     out

@@ -17,7 +17,7 @@ use crate::matrix::Matrix;
 use crate::oof::OofSpec;
 use crate::policy::{fmt_level, parse_hours, parse_ladder, Policy, PolicyError, PolicyKind, PolicyOptions};
 use crate::risk::RiskParams;
-use crate::run::{evaluate, Run, RunContext, RunError};
+use crate::run::{evaluate_with, MatrixFacts, Run, RunContext, RunError};
 
 /// The sweep request (unknown fields are ignored).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -348,9 +348,10 @@ pub fn warnings(configs: &[SweepConfig], m: &Matrix) -> Vec<String> {
 /// Evaluate every config against the same out-of-fold probabilities (see [`crate::run`]), in
 /// expansion order. The runs keep their metrics and verdicts; equity curves are not kept.
 pub fn run(ctx: &RunContext<'_>, configs: &[SweepConfig]) -> Result<Vec<Run>, RunError> {
+    let facts = MatrixFacts::of(ctx);
     configs
         .iter()
-        .map(|c| evaluate(ctx, c).map(|e| e.run))
+        .map(|c| evaluate_with(ctx, c, &facts).map(|e| e.run))
         .collect()
 }
 

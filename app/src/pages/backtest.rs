@@ -200,13 +200,7 @@ pub fn BacktestPage() -> impl IntoView {
 fn Report(r: BacktestReport) -> impl IntoView {
     let m = r.run.metrics;
     let pass = r.run.gate.pass();
-    let reasons: Vec<String> = r
-        .run
-        .gate
-        .reasons()
-        .iter()
-        .filter_map(|x| serde_json::to_value(x).ok().and_then(|v| v.as_str().map(String::from)))
-        .collect();
+    let reasons = r.run.gate.reasons_text();
     let kpi = |value: String, label: &'static str, testid: &'static str| view! { <div><b data-testid=testid>{value}</b><span>{label}</span></div> };
     let shown = r.trades.len().min(250);
     let l = &r.run.lineage;
@@ -219,7 +213,7 @@ fn Report(r: BacktestReport) -> impl IntoView {
                 {if pass {
                     view! { <span class="chip ok" data-testid="bt-gate">"pass"</span> }.into_any()
                 } else {
-                    view! { <span class="chip bad" data-testid="bt-gate">"fail"</span> " " <span class="small muted">{reasons.join(", ")}</span> }.into_any()
+                    view! { <span class="chip bad" data-testid="bt-gate">"fail"</span> " " <span class="small muted">{reasons}</span> }.into_any()
                 }}
             </div>
             <div class="kpis">
@@ -267,7 +261,7 @@ fn Report(r: BacktestReport) -> impl IntoView {
                             <td class="num">{pct(t.trade.ret)}</td>
                             <td class="num">{t.trade.bars_held}</td>
                             <td class="num">{format!("{:.3}", t.trade.prob)}</td>
-                            <td>{serde_json::to_value(t.trade.exit_reason).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()}</td>
+                            <td>{t.trade.exit_reason.as_str()}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>

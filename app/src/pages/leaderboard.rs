@@ -29,15 +29,6 @@ pub fn pct(x: f64) -> String {
     format!("{:+.2}%", 100.0 * x)
 }
 
-pub fn reasons(r: &Row) -> String {
-    r.gate
-        .reasons()
-        .iter()
-        .filter_map(|x| serde_json::to_value(x).ok().and_then(|v| v.as_str().map(String::from)))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 fn short(s: &str) -> String {
     s.chars().take(7).collect()
 }
@@ -92,7 +83,7 @@ pub fn RunsTable(rows: Vec<Row>, #[prop(optional)] cart: bool) -> impl IntoView 
                     let id2 = id.clone();
                     let row_id = id.clone();
                     let pass = r.gate.pass();
-                    let why = reasons(&r);
+                    let why = r.gate.reasons_text();
                     let lineage = format!("matrix {} · config {} · policy {} · risk {}",
                         short(&r.lineage.matrix_sha), short(&r.lineage.config_sha), short(&r.lineage.policy_sha), short(&r.lineage.risk_sha));
                     view! {

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
-use engine::strategy::{latest, to_csv, Signal, SignalSide, SignalStatus};
+use engine::strategy::{latest, to_csv, Signal};
 
 use crate::app::{use_ctx, Ctx};
 use crate::db::StrategyRecord;
@@ -158,8 +158,7 @@ pub fn SignalsPage() -> impl IntoView {
                         <th>"status"</th><th class="num">"close"</th><th>"position"</th><th>"exit on"</th></tr></thead>
                     <tbody>
                         {move || shown().into_iter().map(|s| {
-                            let side = match s.side { SignalSide::Buy => "BUY", SignalSide::Sell => "SELL" };
-                            let status = match s.status { SignalStatus::New => "NEW", SignalStatus::Open => "OPEN", SignalStatus::Closed => "CLOSED" };
+                            let (side, status) = (s.side.as_str(), s.status.as_str());
                             view! {
                                 <tr data-side=side data-status=status>
                                     <td>{s.bar.clone()}</td><td class="muted small">{s.timestamp.clone()}</td><td>{s.ticker.clone()}</td>
@@ -168,7 +167,7 @@ pub fn SignalsPage() -> impl IntoView {
                                     <td>{status}</td>
                                     <td class="num">{format!("{:.2}", s.close)}</td>
                                     <td>{format!("{} → {}", pct(s.from), pct(s.to))}</td>
-                                    <td>{s.exit_reason.and_then(|r| serde_json::to_value(r).ok()).and_then(|v| v.as_str().map(String::from)).unwrap_or_default()}</td>
+                                    <td>{s.exit_reason.map_or("", |r| r.as_str())}</td>
                                 </tr>
                             }
                         }).collect_view()}
