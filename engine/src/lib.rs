@@ -1,5 +1,6 @@
 pub mod data;
 pub mod determinism;
+pub mod error;
 pub mod indicators;
 pub mod features;
 pub mod gbt;
