@@ -27,17 +27,23 @@
 //!
 //! Errors go to stderr as one line and exit with status 1; nothing is printed on stdout then.
 
+mod args;
+mod error;
 mod pipeline;
+mod print;
 mod research;
 mod store;
 mod train;
 
-use clap::{Args, Parser, Subcommand};
-use engine::data::{load, Dataset, IngestError, LoadOptions, Summary};
+use args::ReadArgs;
+use clap::{Parser, Subcommand};
+use engine::data::{load, Dataset, LoadOptions};
+use error::CliError;
+use print::{human_list, human_summary, list_entry, to_json};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use store::{Added, Meta, Store, StoreError};
+use store::{Added, Meta, Store};
 
 #[derive(Parser)]
 #[command(name = "btb", version, about = "BTB Workbench: research trading strategies on your own bars")]
@@ -99,16 +105,6 @@ enum MatrixCmd {
     Export(research::ExportArgs),
 }
 
-#[derive(Args)]
-pub(crate) struct ReadArgs {
-    /// Ticker for a single-ticker file (default: the file name), or the one ticker to keep from a long file.
-    #[arg(long)]
-    pub ticker: Option<String>,
-    /// IANA time zone that naive timestamps are in (default: the file's, else UTC).
-    #[arg(long, value_name = "ZONE")]
-    pub tz: Option<String>,
-}
-
 #[derive(Subcommand)]
 enum DataCmd {
     /// Load a file and store it.
@@ -135,20 +131,6 @@ enum DataCmd {
     },
     /// Remove a stored dataset.
     Rm { id: String },
-}
-
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum CliError {
-    #[error("{0}")]
-    Usage(String),
-    #[error("{path}: not a valid spec: {detail}")]
-    Spec { path: String, detail: String },
-    #[error("{0}")]
-    Ingest(#[from] IngestError),
-    #[error("{0}")]
-    Store(#[from] StoreError),
-    #[error("{path}: {source}")]
-    Read { path: String, source: std::io::Error },
 }
 
 fn main() -> ExitCode {
@@ -241,91 +223,9 @@ fn run(cli: Cli) -> Result<String, CliError> {
     }
 }
 
-fn list_entry(m: &Meta) -> serde_json::Value {
-    json!({
-        "id": m.id, "name": m.name, "sha": m.sha, "rows": m.rows, "tickers": m.tickers,
-        "tz": m.tz, "created": m.created, "source": m.source,
-    })
-}
-
-pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".to_string());
-    s.push('\n');
-    s
-}
-
 pub(crate) fn read_file(path: &Path, read: &ReadArgs) -> Result<Dataset, CliError> {
     let bytes = std::fs::read(path).map_err(|source| CliError::Read { path: path.display().to_string(), source })?;
     let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| path.display().to_string());
     let opts = LoadOptions { ticker: read.ticker.clone(), tz: read.tz.clone() };
     Ok(load(&name, &bytes, &opts, &mut |_| {})?)
-}
-
-/// Columns padded to their widest cell.
-pub(crate) fn table(rows: &[Vec<String>]) -> String {
-    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> =
-        (0..n).map(|i| rows.iter().filter_map(|r| r.get(i)).map(|c| c.chars().count()).max().unwrap_or(0)).collect();
-    let mut out = String::new();
-    for r in rows {
-        let line: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(i, c)| if i + 1 == r.len() { c.clone() } else { format!("{c:<w$}", w = widths[i]) })
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-const MAX_ISSUE_LINES: usize = 30;
-
-fn human_summary(s: &Summary) -> String {
-    let mut out = format!("{}: {} rows, {} tickers, tz {}\n\n", s.name, s.rows, s.tickers.len(), s.tz);
-    let mut rows = vec![["ticker", "rows", "start", "end", "cadence", "adj close"].map(String::from).to_vec()];
-    for t in &s.tickers {
-        rows.push(vec![
-            t.ticker.clone(),
-            t.rows.to_string(),
-            t.start.clone(),
-            t.end.clone(),
-            t.cadence.to_string(),
-            if t.has_adj_close { "yes" } else { "no" }.to_string(),
-        ]);
-    }
-    out.push_str(&table(&rows));
-    let total: usize = s.issue_counts.iter().map(|c| c.count).sum();
-    if total == 0 {
-        out.push_str("\nno quality issues\n");
-        return out;
-    }
-    out.push_str(&format!("\n{total} quality issues:"));
-    let counts: Vec<String> = s.issue_counts.iter().map(|c| format!(" {} {} {}", c.ticker, c.kind, c.count)).collect();
-    out.push_str(&counts.join(","));
-    out.push_str("\n\n");
-    let mut rows = vec![["ticker", "row", "kind", "message"].map(String::from).to_vec()];
-    for i in s.issues.iter().take(MAX_ISSUE_LINES) {
-        rows.push(vec![i.ticker.clone(), i.row.to_string(), i.kind.to_string(), i.message.clone()]);
-    }
-    out.push_str(&table(&rows));
-    if s.issues.len() > MAX_ISSUE_LINES || total > s.issues.len() {
-        out.push_str(&format!("… {} more (see --json)\n", total - s.issues.len().min(MAX_ISSUE_LINES)));
-    }
-    out
-}
-
-fn human_list(all: &[Meta]) -> String {
-    if all.is_empty() {
-        return "no datasets\n".to_string();
-    }
-    let mut rows = vec![["id", "name", "rows", "tickers", "tz", "created"].map(String::from).to_vec()];
-    for m in all {
-        let mut tickers = m.tickers.iter().take(6).cloned().collect::<Vec<_>>().join(",");
-        if m.tickers.len() > 6 {
-            tickers.push_str(&format!(",… ({})", m.tickers.len()));
-        }
-        rows.push(vec![m.id.clone(), m.name.clone(), m.rows.to_string(), tickers, m.tz.clone(), m.created.clone()]);
-    }
-    table(&rows)
 }

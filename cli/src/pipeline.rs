@@ -20,7 +20,6 @@
 //!                [--allowed-hours H] [--splits N] [--momentum-min X] [--json]
 //! ```
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -32,104 +31,18 @@ use engine::gbt::fit::CalibrationKind;
 use engine::gbt::TrainParams;
 use engine::leaderboard::{self, Query, RankBy};
 use engine::matrix::{build_scoring, Matrix};
-use engine::oof::{self, Oof, OofProgress, OofSpec};
-use engine::policy::PolicyOptions;
+use engine::oof::{self, Oof, OofSpec};
 use engine::risk::RiskProfile;
 use engine::run::{evaluate, RunSettings};
 use engine::strategy::{self, Owner, Signal, TrainBody};
 use engine::sweep::{self, expand, BacktestBody, Config, ConfigKind, ResearchOptions, SweepBody};
 
-use crate::research::{built_matrix, now_ms, read_json};
+use crate::args::{override_with, read_json, ResearchArgs};
+use crate::error::{usage, CliError};
+use crate::print::{cfg_text, leaderboard_table, metrics_text, pct, progress_printer, signals_table, table, to_json};
+use crate::research::{built_matrix, now_ms};
 use crate::store::{ModelRecord, Store};
-use crate::train::{ParamArgs, TrainArgs};
-use crate::{table, to_json, CliError};
-
-/// `target.f = source.f` for each named field whose flag was given (flags win over the spec).
-macro_rules! override_with {
-    ($target:expr, $source:expr; $($f:ident),*) => {$(
-        if $source.$f.is_some() {
-            $target.$f = $source.$f.clone();
-        }
-    )*};
-}
-
-fn usage(e: impl std::fmt::Display) -> CliError {
-    CliError::Usage(e.to_string())
-}
-
-/// Policy settings every config shares (exits, costs, filters).
-#[derive(Args, Clone, Default)]
-pub struct PolicyArgs {
-    /// Momentum gate: open longs only when momentum_score_total ≥ this.
-    #[arg(long, allow_hyphen_values = true)]
-    pub momentum_min: Option<f64>,
-    /// Exit after this many bars in a trade (0 = no time exit) [default: the label horizon].
-    #[arg(long)]
-    pub hold_bars: Option<usize>,
-    /// Stop at this many ATRs against the entry (needs an atr_* feature).
-    #[arg(long)]
-    pub atr_stop: Option<f64>,
-    /// Take profit at this many ATRs from the entry.
-    #[arg(long)]
-    pub atr_target: Option<f64>,
-    /// Go flat on every session's last bar [default: true for intraday models].
-    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
-    pub flat_at_session_end: Option<bool>,
-    /// Commission per unit traded, in basis points [default: 0].
-    #[arg(long)]
-    pub commission_bps: Option<f64>,
-    /// Slippage per unit traded, in basis points [default: 0].
-    #[arg(long)]
-    pub slippage_bps: Option<f64>,
-    /// Trade the mirror-image short side too.
-    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
-    pub allow_short: Option<bool>,
-}
-
-impl PolicyArgs {
-    fn apply(&self, o: &mut PolicyOptions) {
-        override_with!(o, self; momentum_min, hold_bars, atr_stop, atr_target, flat_at_session_end, commission_bps, slippage_bps, allow_short);
-    }
-}
-
-/// How configs are judged: CV, model, calibration, policy settings.
-#[derive(Args, Clone, Default)]
-pub struct ResearchArgs {
-    /// Cross-validation folds [default: 5].
-    #[arg(long)]
-    pub splits: Option<usize>,
-    /// walk_forward (default) or k_fold.
-    #[arg(long, value_parser = ["walk_forward", "k_fold"])]
-    pub cv: Option<String>,
-    /// Rows dropped after each k-fold test block besides the purge [default: 0].
-    #[arg(long)]
-    pub embargo: Option<usize>,
-    /// Calibrator of each fold's model [default: sigmoid].
-    #[arg(long, value_parser = ["sigmoid", "isotonic", "none"])]
-    pub calibration: Option<String>,
-    #[command(flatten)]
-    pub params: ParamArgs,
-    #[command(flatten)]
-    pub policy: PolicyArgs,
-}
-
-impl ResearchArgs {
-    fn apply(&self, r: &mut ResearchOptions) -> Result<(), CliError> {
-        override_with!(r, self; splits, embargo);
-        if let Some(cv) = &self.cv {
-            r.cv = Some(if cv == "k_fold" { CvKind::KFold } else { CvKind::WalkForward });
-        }
-        if let Some(c) = &self.calibration {
-            r.calibration = Some(c.parse::<CalibrationKind>().map_err(usage)?);
-        }
-        let p = self.params.apply(r.params.clone().unwrap_or_default());
-        if p != TrainParams::default() || r.params.is_some() {
-            r.params = Some(p);
-        }
-        self.policy.apply(&mut r.policy);
-        Ok(())
-    }
-}
+use crate::train::TrainArgs;
 
 #[derive(Args)]
 pub struct SweepArgs {
@@ -281,16 +194,6 @@ fn model_and_matrix(store: &Store, model_id: &str, pack_id: Option<&str>) -> Res
     Ok((record, m))
 }
 
-/// Prints fold progress on a terminal (stderr), nothing otherwise.
-fn progress_printer() -> impl FnMut(OofProgress) {
-    let tty = std::io::stderr().is_terminal();
-    move |p: OofProgress| {
-        if tty && p.tree == p.trees {
-            eprintln!("fold {}/{} trained", p.fold + 1, p.folds);
-        }
-    }
-}
-
 /// Out-of-fold probabilities from the store's cache, or computed and cached.
 fn oof_cached(store: &Store, m: &Matrix, spec: &OofSpec) -> Result<(Oof, bool), CliError> {
     let key = spec.key(&m.matrix_sha);
@@ -306,40 +209,6 @@ fn oof_cached(store: &Store, m: &Matrix, spec: &OofSpec) -> Result<(Oof, bool), 
 
 fn created() -> String {
     format_utc(now_ms())
-}
-
-fn cfg_text(c: &Config) -> String {
-    let kind = match c.kind {
-        ConfigKind::Thr => "thr",
-        ConfigKind::TopPct => "top_pct",
-    };
-    match &c.allowed_hours {
-        Some(h) => format!("{kind} {} hours {h}", c.value),
-        None => format!("{kind} {}", c.value),
-    }
-}
-
-fn pct(x: f64) -> String {
-    format!("{:+.2}%", 100.0 * x)
-}
-
-fn leaderboard_table(rows: &[leaderboard::Row]) -> String {
-    let mut t = vec![["rank", "config", "sharpe", "return", "max_dd", "trades", "win", "gate", "run"].map(String::from).to_vec()];
-    for r in rows {
-        let gate = if r.gate.pass() { "pass".to_string() } else { format!("fail: {}", r.gate.reasons_text()) };
-        t.push(vec![
-            r.rank.to_string(),
-            cfg_text(&r.config),
-            format!("{:.2}", r.metrics.sharpe),
-            pct(r.metrics.total_return),
-            pct(r.metrics.max_dd),
-            r.metrics.trades.to_string(),
-            format!("{:.0}%", 100.0 * r.metrics.win_rate),
-            gate,
-            r.run_id.clone(),
-        ]);
-    }
-    table(&t)
 }
 
 pub fn sweep(store: &Store, args: SweepArgs) -> Result<String, CliError> {
@@ -464,42 +333,6 @@ fn run_backtest(store: &Store, body: &BacktestBody) -> Result<(engine::run::Back
     };
     let e = evaluate(&settings.context(&m, &o), &config).map_err(usage)?;
     Ok((e.report(&m, &record.model.cadence), cached))
-}
-
-fn metrics_text(r: &engine::run::Run) -> String {
-    let m = &r.metrics;
-    let pf = m.profit_factor.map_or("∞".to_string(), |x| format!("{x:.2}"));
-    let gate = if r.gate.pass() { "PASS".to_string() } else { format!("FAIL ({})", r.gate.reasons_text()) };
-    format!(
-        "{} on {} .. {} ({} bars, {} {:?} splits)\n\
-         sharpe {:.2}  sortino {:.2}  calmar {:.2}  return {}  cagr {}  volatility {}\n\
-         max drawdown {} over {} bars  trades {}  win rate {:.0}%  profit factor {pf}  avg trade {}  exposure {:.0}%\n\
-         gate {gate}\n\
-         lineage: matrix {} config {} policy {} risk {} ({})\n",
-        cfg_text(&r.config),
-        r.start,
-        r.end,
-        m.bars,
-        r.splits,
-        r.cv,
-        m.sharpe,
-        m.sortino,
-        m.calmar,
-        pct(m.total_return),
-        pct(m.cagr),
-        pct(m.volatility),
-        pct(m.max_dd),
-        m.max_dd_bars,
-        m.trades,
-        100.0 * m.win_rate,
-        pct(m.avg_trade),
-        100.0 * m.exposure,
-        engine::lineage::short(&r.lineage.matrix_sha),
-        engine::lineage::short(&r.lineage.config_sha),
-        engine::lineage::short(&r.lineage.policy_sha),
-        engine::lineage::short(&r.lineage.risk_sha),
-        r.lineage.risk_profile.as_str(),
-    )
 }
 
 pub fn backtest(store: &Store, args: BacktestArgs) -> Result<String, CliError> {
@@ -650,23 +483,6 @@ fn model_signals(store: &Store, model_id: &str) -> Result<Vec<Signal>, CliError>
     spec.end = None; // up to the newest bar
     let m = build_scoring(&record.model, series, &ds.tz, &spec).map_err(usage)?;
     strategy::signals(&booster, &s, &m).map_err(usage)
-}
-
-fn signals_table(v: &[Signal]) -> String {
-    let mut t = vec![["bar", "ticker", "side", "confidence", "status", "close", "position", "exit on"].map(String::from).to_vec()];
-    for s in v {
-        t.push(vec![
-            s.bar.clone(),
-            s.ticker.clone(),
-            s.side.as_str().to_string(),
-            format!("{:.3}", s.confidence),
-            s.status.as_str().to_string(),
-            format!("{:.2}", s.close),
-            format!("{} → {}", pct(s.from), pct(s.to)),
-            s.exit_reason.map_or("", |r| r.as_str()).to_string(),
-        ]);
-    }
-    table(&t)
 }
 
 pub fn signals(store: &Store, args: SignalsArgs) -> Result<String, CliError> {

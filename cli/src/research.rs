@@ -13,8 +13,11 @@ use engine::matrix::{build_matrix, matrix_sha, BuildSpec, Matrix};
 use engine::model::ModelSpec;
 use engine::risk::RiskProfile;
 
+use crate::args::{read_json, ReadArgs};
+use crate::error::CliError;
+use crate::print::{table, to_json};
+use crate::read_file;
 use crate::store::{ModelRecord, Store};
-use crate::{read_file, table, to_json, CliError, ReadArgs};
 
 #[derive(Args)]
 pub struct IndicatorsArgs {
@@ -105,11 +108,6 @@ pub struct ExportArgs {
     /// FILE.csv or FILE.parquet.
     #[arg(long)]
     pub out: PathBuf,
-}
-
-pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, CliError> {
-    let bytes = std::fs::read(path).map_err(|source| CliError::Read { path: path.display().to_string(), source })?;
-    serde_json::from_slice(&bytes).map_err(|e| CliError::Spec { path: path.display().to_string(), detail: e.to_string() })
 }
 
 fn one_series<'a>(ds: &'a Dataset, file: &Path) -> Result<&'a engine::data::Series, CliError> {

@@ -24,62 +24,9 @@ use serde_json::json;
 use engine::gbt::fit::{fit, CalibrationKind, FitOptions};
 use engine::gbt::{Booster, ColumnMatrix, TrainParams};
 
-use crate::{to_json, CliError};
-
-/// Model parameters, shared by `train`, `sweep`, `backtest` and `pipeline`. Unset flags keep
-/// the spec's value, else LightGBM's default.
-#[derive(Args, Clone, Default)]
-pub struct ParamArgs {
-    /// Boosting rounds [default: 100].
-    #[arg(long)]
-    pub trees: Option<usize>,
-    /// Leaves per tree [default: 31].
-    #[arg(long)]
-    pub leaves: Option<usize>,
-    /// Learning rate [default: 0.1].
-    #[arg(long)]
-    pub lr: Option<f64>,
-    /// Value bins per feature [default: 255].
-    #[arg(long)]
-    pub max_bin: Option<usize>,
-    /// ≤ 0: no limit [default: -1].
-    #[arg(long, allow_hyphen_values = true)]
-    pub max_depth: Option<i32>,
-    /// [default: 20]
-    #[arg(long)]
-    pub min_data_in_leaf: Option<usize>,
-    /// [default: 0]
-    #[arg(long)]
-    pub lambda_l2: Option<f64>,
-    /// [default: 1]
-    #[arg(long)]
-    pub bagging_fraction: Option<f64>,
-    /// [default: 0]
-    #[arg(long)]
-    pub bagging_freq: Option<usize>,
-    /// [default: 1]
-    #[arg(long)]
-    pub feature_fraction: Option<f64>,
-    /// [default: 0]
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Stop after this many trees without validation improvement (0 = never) [default: 0].
-    #[arg(long)]
-    pub early_stopping: Option<usize>,
-}
-
-impl ParamArgs {
-    pub fn apply(&self, mut p: TrainParams) -> TrainParams {
-        macro_rules! set {
-            ($($flag:ident => $field:ident),*) => {$( if let Some(v) = self.$flag { p.$field = v; } )*};
-        }
-        set!(trees => num_trees, leaves => max_leaves, lr => learning_rate, max_bin => max_bin,
-            max_depth => max_depth, min_data_in_leaf => min_data_in_leaf, lambda_l2 => lambda_l2,
-            bagging_fraction => bagging_fraction, bagging_freq => bagging_freq,
-            feature_fraction => feature_fraction, seed => seed, early_stopping => early_stopping_rounds);
-        p
-    }
-}
+use crate::args::{ParamArgs, PolicyArgs};
+use crate::error::CliError;
+use crate::print::to_json;
 
 #[derive(Args)]
 pub struct TrainArgs {
@@ -124,7 +71,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub allowed_hours: Option<String>,
     #[command(flatten)]
-    pub policy: crate::pipeline::PolicyArgs,
+    pub policy: PolicyArgs,
     #[arg(long)]
     pub json: bool,
 }
