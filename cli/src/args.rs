@@ -12,7 +12,7 @@ use engine::gbt::TrainParams;
 use engine::policy::PolicyOptions;
 use engine::sweep::ResearchOptions;
 
-use crate::error::{usage, CliError};
+use crate::error::CliError;
 
 /// `target.f = source.f` for each named field whose flag was given (flags win over the spec).
 macro_rules! override_with {
@@ -158,7 +158,7 @@ impl ResearchArgs {
             r.cv = Some(if cv == "k_fold" { CvKind::KFold } else { CvKind::WalkForward });
         }
         if let Some(c) = &self.calibration {
-            r.calibration = Some(c.parse::<CalibrationKind>().map_err(usage)?);
+            r.calibration = Some(c.parse::<CalibrationKind>()?);
         }
         let p = self.params.apply(r.params.clone().unwrap_or_default());
         if p != TrainParams::default() || r.params.is_some() {

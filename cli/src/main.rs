@@ -25,7 +25,11 @@
 //! `SOURCE_DATE_EPOCH` (seconds), when set, is the time stamped on new records, so the same
 //! inputs print the same JSON.
 //!
-//! Errors go to stderr as one line and exit with status 1; nothing is printed on stdout then.
+//! Errors go to stderr as one line; nothing is printed on stdout then (with `--json` too). The
+//! exit status tells a script which side is at fault, as [`EXIT_STATUS`] prints under `--help`:
+//! 0 ok; 1 the data or an engine step failed (an unreadable file, a failed build, a store entry
+//! that is missing or damaged); 2 the command line is wrong (a missing or contradictory flag, a
+//! spec file that is not a valid body), the status clap itself gives its usage errors.
 
 mod args;
 mod error;
@@ -45,8 +49,20 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use store::{Added, Meta, Store};
 
+/// Under `--help`: scripts branch on the status, so it is part of the interface.
+const EXIT_STATUS: &str = "\
+Exit status (errors are one line on stderr, nothing on stdout):
+  0  ok
+  1  the data or an engine step failed (an unreadable file, a failed build, a missing store entry)
+  2  a usage error (a missing or contradictory flag, an invalid spec file)";
+
 #[derive(Parser)]
-#[command(name = "btb", version, about = "BTB Workbench: research trading strategies on your own bars")]
+#[command(
+    name = "btb",
+    version,
+    about = "BTB Workbench: research trading strategies on your own bars",
+    after_long_help = EXIT_STATUS
+)]
 struct Cli {
     /// Store directory (datasets, later models and runs).
     #[arg(long, global = true, default_value = ".btb", value_name = "DIR")]
@@ -143,7 +159,7 @@ fn main() -> ExitCode {
         Err(e) => {
             let msg = e.to_string().replace(['\n', '\r'], " ");
             eprintln!("{msg}");
-            ExitCode::FAILURE
+            ExitCode::from(e.exit_code())
         }
     }
 }

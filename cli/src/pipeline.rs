@@ -202,7 +202,7 @@ fn oof_cached(store: &Store, m: &Matrix, spec: &OofSpec) -> Result<(Oof, bool), 
             return Ok((o, true));
         }
     }
-    let o = oof::compute(m, spec, &mut progress_printer()).map_err(usage)?;
+    let o = oof::compute(m, spec, &mut progress_printer())?;
     store.put_oof(&o)?;
     Ok((o, false))
 }
@@ -230,13 +230,13 @@ pub fn sweep(store: &Store, args: SweepArgs) -> Result<String, CliError> {
     let model_id = body.model_id.clone().ok_or_else(|| usage("sweep needs --model-id or a spec with model_id"))?;
     let (record, m) = model_and_matrix(store, &model_id, body.pack_id.as_deref())?;
     let profile = record.model.risk_profile;
-    let configs = expand(&body, &profile.params()).map_err(usage)?;
+    let configs = expand(&body, &profile.params())?;
     let warnings = sweep::warnings(&configs, &m);
     let spec = body.research.oof_spec(&m);
     let started = std::time::Instant::now();
     let (o, cached) = oof_cached(store, &m, &spec)?;
     let base = body.research.base_policy(&m, &record.model.cadence);
-    base.validate().map_err(usage)?;
+    base.validate()?;
     let settings = RunSettings {
         model_id: model_id.clone(),
         pack_id: record.model.pack_id.clone(),
@@ -248,7 +248,7 @@ pub fn sweep(store: &Store, args: SweepArgs) -> Result<String, CliError> {
         tag: body.tag.clone(),
         created: created(),
     };
-    let runs = sweep::run(&settings.context(&m, &o), &configs).map_err(usage)?;
+    let runs = sweep::run(&settings.context(&m, &o), &configs)?;
     store.put_runs(&runs)?;
     let seconds = started.elapsed().as_secs_f64();
     let rows = leaderboard::rank(&runs, &Query::default());
@@ -286,10 +286,10 @@ pub fn leaderboard(store: &Store, args: LeaderboardArgs) -> Result<String, CliEr
     let q = Query {
         model_id: args.model_id,
         pack_id: args.pack_id,
-        risk_profile: args.risk_profile.map(|r| r.parse::<RiskProfile>()).transpose().map_err(usage)?,
+        risk_profile: args.risk_profile.map(|r| r.parse::<RiskProfile>()).transpose()?,
         tag: args.tag,
         pass_gate: args.pass_gate,
-        rank_by: args.rank_by.parse::<RankBy>().map_err(usage)?,
+        rank_by: args.rank_by.parse::<RankBy>()?,
         limit: args.limit,
     };
     let rows = leaderboard::rank(&store.runs()?, &q);
@@ -316,7 +316,7 @@ fn backtest_body(args: &BacktestArgs) -> Result<BacktestBody, CliError> {
 fn run_backtest(store: &Store, body: &BacktestBody) -> Result<(engine::run::BacktestReport, bool), CliError> {
     let model_id = body.model_id.clone().ok_or_else(|| usage("backtest needs --model-id or a spec with model_id"))?;
     let (record, m) = model_and_matrix(store, &model_id, body.pack_id.as_deref())?;
-    let config = body.config().map_err(usage)?;
+    let config = body.config()?;
     let spec = body.research.oof_spec(&m);
     let (o, cached) = oof_cached(store, &m, &spec)?;
     let base = body.research.base_policy(&m, &record.model.cadence);
@@ -331,7 +331,7 @@ fn run_backtest(store: &Store, body: &BacktestBody) -> Result<(engine::run::Back
         tag: body.tag.clone(),
         created: created(),
     };
-    let e = evaluate(&settings.context(&m, &o), &config).map_err(usage)?;
+    let e = evaluate(&settings.context(&m, &o), &config)?;
     Ok((e.report(&m, &record.model.cadence), cached))
 }
 
@@ -397,7 +397,7 @@ fn train_body(args: &TrainArgs) -> Result<TrainBody, CliError> {
         body.allowed_hours = args.allowed_hours.clone();
     }
     if let Some(c) = &args.calibration {
-        body.calibration = Some(c.parse::<CalibrationKind>().map_err(usage)?);
+        body.calibration = Some(c.parse::<CalibrationKind>()?);
     }
     if args.calibration_folds.is_some() {
         body.calibration_folds = args.calibration_folds;
@@ -434,7 +434,7 @@ fn train_strategy(
     params: &TrainParams,
 ) -> Result<serde_json::Value, CliError> {
     let (record, m) = model_and_matrix(store, &body.model_id, body.pack_id.as_deref())?;
-    let config = body.config().map_err(usage)?;
+    let config = body.config()?;
     let base = research.base_policy(&m, &record.model.cadence);
     let now = created();
     let owner = Owner {
@@ -447,7 +447,7 @@ fn train_strategy(
     let calibration = body.calibration.unwrap_or_default();
     let folds = body.calibration_folds.unwrap_or(5);
     let how = strategy::FinalFit { params: params.clone(), calibration, calibration_folds: folds };
-    let (booster, s) = strategy::train(&m, owner, &config, &base, &how, &mut |_| {}).map_err(usage)?;
+    let (booster, s) = strategy::train(&m, owner, &config, &base, &how, &mut |_| {})?;
     store.put_strategy(&s, &booster)?;
     Ok(json!({
         "ok": true,
@@ -478,11 +478,11 @@ fn model_signals(store: &Store, model_id: &str) -> Result<Vec<Signal>, CliError>
         .series
         .iter()
         .find(|x| x.ticker == record.model.ticker)
-        .ok_or_else(|| usage(format!("dataset {} has no ticker {}", record.dataset_id, record.model.ticker)))?;
+        .ok_or_else(|| CliError::Data(format!("dataset {} has no ticker {}", record.dataset_id, record.model.ticker)))?;
     let mut spec = record.build_spec.clone().unwrap_or_default();
     spec.end = None; // up to the newest bar
-    let m = build_scoring(&record.model, series, &ds.tz, &spec).map_err(usage)?;
-    strategy::signals(&booster, &s, &m).map_err(usage)
+    let m = build_scoring(&record.model, series, &ds.tz, &spec)?;
+    Ok(strategy::signals(&booster, &s, &m)?)
 }
 
 pub fn signals(store: &Store, args: SignalsArgs) -> Result<String, CliError> {
@@ -561,7 +561,7 @@ pub fn pipeline(store: &Store, args: PipelineArgs) -> Result<String, CliError> {
         ..BacktestBody::default()
     };
     args.research.apply(&mut body.research)?;
-    let config = body.config().map_err(usage)?.config;
+    let config = body.config()?.config;
     let tb = TrainBody {
         model_id: args.model_id.clone(),
         pack_id: None,

@@ -123,7 +123,7 @@ fn one_series<'a>(ds: &'a Dataset, file: &Path) -> Result<&'a engine::data::Seri
 }
 
 pub fn indicators(args: IndicatorsArgs) -> Result<String, CliError> {
-    let list = Indicator::parse_list(&args.ind).map_err(|e| CliError::Usage(e.to_string()))?;
+    let list = Indicator::parse_list(&args.ind)?;
     let ds = read_file(&args.file, &args.read)?;
     let series = one_series(&ds, &args.file)?;
     let tz = time::parse_tz(&ds.tz).unwrap_or(chrono_tz::UTC);
@@ -133,7 +133,7 @@ pub fn indicators(args: IndicatorsArgs) -> Result<String, CliError> {
     let mut columns: Vec<Vec<f64>> = Vec::new();
     for ind in &list {
         names.extend(ind.outputs());
-        columns.extend(ind.compute(&bars).map_err(|e| CliError::Usage(format!("{}: {e}", ind.spec())))?);
+        columns.extend(ind.compute(&bars).map_err(|e| CliError::engine_at(ind.spec(), e))?);
     }
     let mut out = String::with_capacity(series.ts.len() * 16 * (columns.len() + 1));
     out.push_str(&names.join(","));
@@ -189,7 +189,7 @@ pub fn init(store: &Store, args: InitArgs) -> Result<String, CliError> {
         spec.template = Some(v);
     }
     if let Some(v) = args.risk_profile {
-        spec.risk_profile = v.parse::<RiskProfile>().map_err(|e| CliError::Usage(e.to_string()))?;
+        spec.risk_profile = v.parse::<RiskProfile>()?;
     }
     // The dataset: named, or the newest holding the ticker. Its cadence is the model's default.
     let all = store.list()?;
@@ -201,7 +201,7 @@ pub fn init(store: &Store, args: InitArgs) -> Result<String, CliError> {
             .find(|m| m.tickers.iter().any(|t| t.eq_ignore_ascii_case(spec.ticker.trim())))
             .cloned()
             .ok_or_else(|| {
-                CliError::Usage(format!(
+                CliError::Data(format!(
                     "no stored dataset holds ticker {}; add one with `btb data add FILE`",
                     spec.ticker
                 ))
@@ -212,12 +212,12 @@ pub fn init(store: &Store, args: InitArgs) -> Result<String, CliError> {
         .tickers
         .iter()
         .find(|t| t.ticker.eq_ignore_ascii_case(spec.ticker.trim()))
-        .ok_or_else(|| CliError::Usage(format!("dataset {} has no ticker {}", dataset.id, spec.ticker)))?;
+        .ok_or_else(|| CliError::Data(format!("dataset {} has no ticker {}", dataset.id, spec.ticker)))?;
     spec.ticker = ticker.ticker.clone();
     if spec.cadence.is_none() {
         spec.cadence = Some(ticker.cadence.as_str().to_string());
     }
-    let model = spec.resolve().map_err(|e| CliError::Usage(e.to_string()))?;
+    let model = spec.resolve()?;
     if store.has_model(&model.model_id) && !args.force {
         return Err(CliError::Usage(format!(
             "model {} exists already; pass --force to replace it",
@@ -302,13 +302,13 @@ pub fn build(store: &Store, args: BuildArgs) -> Result<String, CliError> {
         .series
         .iter()
         .find(|s| s.ticker == record.model.ticker)
-        .ok_or_else(|| CliError::Usage(format!("dataset {} has no ticker {}", record.dataset_id, record.model.ticker)))?;
+        .ok_or_else(|| CliError::Data(format!("dataset {} has no ticker {}", record.dataset_id, record.model.ticker)))?;
     // Cached by sha: the same inputs reuse the stored matrix instead of rebuilding it.
-    let sha = matrix_sha(&record.model, series, &ds.tz, &spec).map_err(|e| CliError::Usage(e.to_string()))?;
+    let sha = matrix_sha(&record.model, series, &ds.tz, &spec)?;
     let (matrix, cached) = match store.matrix(&sha) {
         Ok(m) => (m, true),
         Err(_) => {
-            let m = build_matrix(&record.model, series, &ds.tz, &spec).map_err(|e| CliError::Usage(e.to_string()))?;
+            let m = build_matrix(&record.model, series, &ds.tz, &spec)?;
             store.put_matrix(&m)?;
             (m, false)
         }
@@ -340,7 +340,7 @@ pub(crate) fn built_matrix(store: &Store, model_id: &str) -> Result<Matrix, CliE
     let record = store.model(model_id)?;
     let sha = record
         .matrix_sha
-        .ok_or_else(|| CliError::Usage(format!("model {model_id} has no matrix yet; run `btb build --model-id {model_id}`")))?;
+        .ok_or_else(|| CliError::Data(format!("model {model_id} has no matrix yet; run `btb build --model-id {model_id}`")))?;
     Ok(store.matrix(&sha)?)
 }
 
@@ -386,7 +386,7 @@ fn to_parquet(m: &Matrix) -> Result<Vec<u8>, CliError> {
     use parquet::basic::{Compression, ZstdLevel};
     use parquet::file::properties::WriterProperties;
 
-    let fail = |e: String| CliError::Usage(format!("cannot write Parquet: {e}"));
+    let fail = |e: String| CliError::Data(format!("cannot write Parquet: {e}"));
     let mut names = vec!["timestamp".to_string()];
     let mut cols: Vec<ArrayRef> = vec![Arc::new(TimestampMillisecondArray::from(m.ts.clone()).with_timezone("UTC"))];
     for (name, col) in m.feature_names.iter().zip(&m.features) {

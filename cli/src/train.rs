@@ -25,7 +25,7 @@ use engine::gbt::fit::{fit, CalibrationKind, FitOptions};
 use engine::gbt::{Booster, ColumnMatrix, TrainParams};
 
 use crate::args::{ParamArgs, PolicyArgs};
-use crate::error::CliError;
+use crate::error::{read_err, CliError};
 use crate::print::to_json;
 
 #[derive(Args)]
@@ -101,10 +101,6 @@ struct Table {
 
 const TIME_COLUMNS: [&str; 4] = ["timestamp", "ts", "date", "time"];
 
-fn read_err(path: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
-    move |source| CliError::Read { path: path.display().to_string(), source }
-}
-
 fn read_table(path: &Path) -> Result<Table, CliError> {
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     match ext.as_str() {
@@ -147,7 +143,7 @@ fn read_csv(path: &Path) -> Result<Table, CliError> {
     let text = std::fs::read_to_string(path).map_err(read_err(path))?;
     let lines: Vec<String> = text.lines().map(|l| l.trim_end_matches('\r').to_string()).filter(|l| !l.is_empty()).collect();
     let Some(header) = lines.first() else {
-        return Err(CliError::Usage(format!("{}: empty file", path.display())));
+        return Err(CliError::Data(format!("{}: empty file", path.display())));
     };
     let names = split_csv(header);
     let mut columns: Vec<Vec<f64>> = vec![Vec::with_capacity(lines.len()); names.len()];
@@ -155,7 +151,7 @@ fn read_csv(path: &Path) -> Result<Table, CliError> {
     for (i, line) in lines.iter().enumerate().skip(1) {
         let cells = split_csv(line);
         if cells.len() != names.len() {
-            return Err(CliError::Usage(format!(
+            return Err(CliError::Data(format!(
                 "{}: line {} has {} cells, the header {}",
                 path.display(),
                 i + 1,
@@ -190,7 +186,7 @@ fn read_parquet(path: &Path) -> Result<Table, CliError> {
     use arrow_array::Array;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-    let fail = |e: String| CliError::Usage(format!("{}: cannot read Parquet: {e}", path.display()));
+    let fail = |e: String| CliError::Data(format!("{}: cannot read Parquet: {e}", path.display()));
     let file = std::fs::File::open(path).map_err(read_err(path))?;
     let reader =
         ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| fail(e.to_string()))?.build().map_err(|e| fail(e.to_string()))?;
@@ -247,10 +243,6 @@ fn read_parquet(path: &Path) -> Result<Table, CliError> {
     Ok(t)
 }
 
-fn gbt_err(e: engine::gbt::GbtError) -> CliError {
-    CliError::Usage(e.to_string())
-}
-
 pub fn train(store: &crate::store::Store, args: TrainArgs) -> Result<String, CliError> {
     let Some(matrix) = args.matrix.clone() else {
         return crate::pipeline::train(store, args);
@@ -263,7 +255,7 @@ pub fn train(store: &crate::store::Store, args: TrainArgs) -> Result<String, Cli
         .names
         .iter()
         .position(|n| *n == args.label)
-        .ok_or_else(|| CliError::Usage(format!("{}: no numeric column {:?} for the label", matrix.display(), args.label)))?;
+        .ok_or_else(|| CliError::Data(format!("{}: no numeric column {:?} for the label", matrix.display(), args.label)))?;
     if !(0.0..1.0).contains(&valid_fraction) {
         return Err(CliError::Usage(format!("--valid-fraction must be in [0, 1), not {valid_fraction}")));
     }
@@ -274,9 +266,9 @@ pub fn train(store: &crate::store::Store, args: TrainArgs) -> Result<String, Cli
     let cols: Vec<Vec<f64>> =
         t.columns.iter().enumerate().filter(|(j, _)| *j != li).map(|(_, c)| labelled.iter().map(|&i| c[i]).collect()).collect();
     if names.is_empty() {
-        return Err(CliError::Usage(format!("{}: no feature columns besides the label", matrix.display())));
+        return Err(CliError::Data(format!("{}: no feature columns besides the label", matrix.display())));
     }
-    let calibration: CalibrationKind = calibration_name.parse().map_err(gbt_err)?;
+    let calibration: CalibrationKind = calibration_name.parse()?;
     let params = args.params.apply(TrainParams::default());
     let opts = FitOptions {
         params,
@@ -286,11 +278,11 @@ pub fn train(store: &crate::store::Store, args: TrainArgs) -> Result<String, Cli
         purge: args.purge,
     };
     let start = Instant::now();
-    let (booster, report) = fit(&names, &cols, &y, &opts, &mut |_| {}).map_err(gbt_err)?;
+    let (booster, report) = fit(&names, &cols, &y, &opts, &mut |_| {})?;
     let train_seconds = start.elapsed().as_secs_f64();
     let (n_train, n_valid) = (report.rows_train, report.rows_valid);
     let (valid_auc, valid_logloss_cal) = (report.valid_auc, report.valid_logloss_calibrated);
-    let text = booster.to_model_json().map_err(gbt_err)?;
+    let text = booster.to_model_json()?;
     std::fs::write(&out_path, &text).map_err(read_err(&out_path))?;
     let sha = booster.model_sha();
     let kept = booster.best_iteration;
@@ -342,7 +334,7 @@ pub fn train(store: &crate::store::Store, args: TrainArgs) -> Result<String, Cli
 
 pub fn predict(args: PredictArgs) -> Result<String, CliError> {
     let text = std::fs::read_to_string(&args.model).map_err(read_err(&args.model))?;
-    let booster = Booster::from_model_json(&text).map_err(|e| CliError::Usage(format!("{}: {e}", args.model.display())))?;
+    let booster = Booster::from_model_json(&text).map_err(|e| CliError::engine_at(args.model.display(), e))?;
     let t = read_table(&args.matrix)?;
     let mut cols = Vec::with_capacity(booster.feature_names.len());
     for name in &booster.feature_names {
@@ -350,11 +342,11 @@ pub fn predict(args: PredictArgs) -> Result<String, CliError> {
             .names
             .iter()
             .position(|n| n == name)
-            .ok_or_else(|| CliError::Usage(format!("{}: no numeric column {name:?} that the model needs", args.matrix.display())))?;
+            .ok_or_else(|| CliError::Data(format!("{}: no numeric column {name:?} that the model needs", args.matrix.display())))?;
         cols.push(t.columns[j].clone());
     }
-    let x = ColumnMatrix::new(&booster.feature_names, &cols).map_err(gbt_err)?;
-    let probs = booster.predict_proba(&x).map_err(gbt_err)?;
+    let x = ColumnMatrix::new(&booster.feature_names, &cols)?;
+    let probs = booster.predict_proba(&x)?;
     let mut out = String::with_capacity(probs.len() * 32);
     match &t.lines {
         Some(lines) => {
