@@ -32,22 +32,18 @@
 //! spec file that is not a valid body), the status clap itself gives its usage errors.
 
 mod args;
+mod commands;
 mod error;
-mod pipeline;
 mod print;
-mod research;
 mod store;
-mod train;
 
 use args::ReadArgs;
 use clap::{Parser, Subcommand};
-use engine::data::{load, Dataset, LoadOptions};
+use commands::{build, data, pipeline, train};
 use error::CliError;
-use print::{human_list, human_summary, list_entry, to_json};
-use serde_json::json;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use store::{Added, Meta, Store};
+use store::Store;
 
 /// Under `--help`: scripts branch on the status, so it is part of the interface.
 const EXIT_STATUS: &str = "\
@@ -86,13 +82,13 @@ enum Cmd {
     #[command(subcommand)]
     Data(DataCmd),
     /// Compute indicators on a file's bars and write them as CSV.
-    Indicators(research::IndicatorsArgs),
+    Indicators(build::IndicatorsArgs),
     /// Create a model from a pack template (body of POST /models).
-    Init(research::InitArgs),
+    Init(build::InitArgs),
     /// Build a model's matrix (body of POST /build_matrix).
-    Build(research::BuildArgs),
+    Build(build::BuildArgs),
     /// Summary, per-feature statistics and first/last rows of a model's matrix.
-    Preview(research::PreviewArgs),
+    Preview(build::PreviewArgs),
     /// Built matrices.
     #[command(subcommand)]
     Matrix(MatrixCmd),
@@ -118,7 +114,7 @@ enum Cmd {
 #[derive(Subcommand)]
 enum MatrixCmd {
     /// Write a model's matrix as CSV or Parquet.
-    Export(research::ExportArgs),
+    Export(build::ExportArgs),
 }
 
 #[derive(Subcommand)]
@@ -168,61 +164,16 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<String, CliError> {
     let store = Store::new(&cli.store);
     match cli.cmd {
-        Cmd::Inspect { file, read, json } => {
-            let ds = read_file(&file, &read)?;
-            let summary = ds.summary();
-            Ok(if json { to_json(&summary) } else { human_summary(&summary) })
-        }
-        Cmd::Data(DataCmd::Add { file, read, name, json }) => {
-            let ds = read_file(&file, &read)?;
-            let name = name.unwrap_or_else(|| ds.name.clone());
-            let (meta, existing) = match store.add(&ds, &name, &file.display().to_string())? {
-                Added::New(m) => (m, false),
-                Added::Existing(m) => (m, true),
-            };
-            Ok(if json {
-                to_json(&json!({
-                    "id": meta.id, "name": meta.name, "sha": meta.sha, "rows": meta.rows,
-                    "tickers": meta.tickers, "created": meta.created, "existing": existing,
-                }))
-            } else {
-                format!(
-                    "{} {} ({} rows, {}) as {}\n",
-                    if existing { "already stored:" } else { "stored" },
-                    meta.name,
-                    meta.rows,
-                    meta.tickers.join(", "),
-                    meta.id
-                )
-            })
-        }
-        Cmd::Data(DataCmd::List { json }) => {
-            let all = store.list()?;
-            Ok(if json {
-                let v: Vec<_> = all.iter().map(list_entry).collect();
-                to_json(&v)
-            } else {
-                human_list(&all)
-            })
-        }
-        Cmd::Data(DataCmd::Show { id, json }) => {
-            let id = store.resolve(&id)?;
-            let (meta, ds): (Meta, Dataset) = store.load(&id)?;
-            let summary = ds.summary();
-            Ok(if json {
-                let mut v = list_entry(&meta);
-                v["summary"] = serde_json::to_value(&summary).unwrap_or_default();
-                v["verified"] = json!(true);
-                to_json(&v)
-            } else {
-                format!("{} ({}), sha {} verified\n{}", meta.name, meta.id, meta.sha, human_summary(&summary))
-            })
-        }
-        Cmd::Indicators(args) => research::indicators(args),
-        Cmd::Init(args) => research::init(&store, args),
-        Cmd::Build(args) => research::build(&store, args),
-        Cmd::Preview(args) => research::preview(&store, args),
-        Cmd::Matrix(MatrixCmd::Export(args)) => research::export(&store, args),
+        Cmd::Inspect { file, read, json } => data::inspect(&file, &read, json),
+        Cmd::Data(DataCmd::Add { file, read, name, json }) => data::add(&store, &file, &read, name, json),
+        Cmd::Data(DataCmd::List { json }) => data::list(&store, json),
+        Cmd::Data(DataCmd::Show { id, json }) => data::show(&store, &id, json),
+        Cmd::Data(DataCmd::Rm { id }) => data::rm(&store, &id),
+        Cmd::Indicators(args) => build::indicators(args),
+        Cmd::Init(args) => build::init(&store, args),
+        Cmd::Build(args) => build::build(&store, args),
+        Cmd::Preview(args) => build::preview(&store, args),
+        Cmd::Matrix(MatrixCmd::Export(args)) => build::export(&store, args),
         Cmd::Train(args) => train::train(&store, args),
         Cmd::Sweep(args) => pipeline::sweep(&store, args),
         Cmd::Leaderboard(args) => pipeline::leaderboard(&store, args),
@@ -231,17 +182,5 @@ fn run(cli: Cli) -> Result<String, CliError> {
         Cmd::Alerts(args) => pipeline::alerts(&store, args),
         Cmd::Pipeline(args) => pipeline::pipeline(&store, args),
         Cmd::Predict(args) => train::predict(args),
-        Cmd::Data(DataCmd::Rm { id }) => {
-            let id = store.resolve(&id)?;
-            let meta = store.remove(&id)?;
-            Ok(format!("removed {} ({})\n", meta.id, meta.name))
-        }
     }
-}
-
-pub(crate) fn read_file(path: &Path, read: &ReadArgs) -> Result<Dataset, CliError> {
-    let bytes = std::fs::read(path).map_err(|source| CliError::Read { path: path.display().to_string(), source })?;
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| path.display().to_string());
-    let opts = LoadOptions { ticker: read.ticker.clone(), tz: read.tz.clone() };
-    Ok(load(&name, &bytes, &opts, &mut |_| {})?)
 }

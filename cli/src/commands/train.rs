@@ -245,7 +245,7 @@ fn read_parquet(path: &Path) -> Result<Table, CliError> {
 
 pub fn train(store: &crate::store::Store, args: TrainArgs) -> Result<String, CliError> {
     let Some(matrix) = args.matrix.clone() else {
-        return crate::pipeline::train(store, args);
+        return crate::commands::pipeline::train(store, args);
     };
     let out_path = args.out.clone().ok_or_else(|| CliError::Usage("train --matrix needs --out model.json".into()))?;
     let valid_fraction = args.valid_fraction.unwrap_or(0.2);

@@ -40,9 +40,9 @@ use engine::sweep::{self, expand, BacktestBody, Config, ConfigKind, ResearchOpti
 use crate::args::{override_with, read_json, ResearchArgs};
 use crate::error::{usage, CliError};
 use crate::print::{cfg_text, leaderboard_table, metrics_text, pct, progress_printer, signals_table, table, to_json};
-use crate::research::{built_matrix, now_ms};
+use crate::commands::build::{built_matrix, now_ms};
 use crate::store::{ModelRecord, Store};
-use crate::train::TrainArgs;
+use crate::commands::train::TrainArgs;
 
 #[derive(Args)]
 pub struct SweepArgs {
@@ -515,9 +515,9 @@ pub fn pipeline(store: &Store, args: PipelineArgs) -> Result<String, CliError> {
                 args.model_id
             )));
         };
-        crate::research::init(
+        crate::commands::build::init(
             store,
-            crate::research::InitArgs {
+            crate::commands::build::InitArgs {
                 spec: None,
                 pack_id: Some(args.pack_id.clone().unwrap_or_else(|| "swingsigma".into())),
                 model_id: Some(args.model_id.clone()),
@@ -533,9 +533,9 @@ pub fn pipeline(store: &Store, args: PipelineArgs) -> Result<String, CliError> {
             },
         )?;
     }
-    crate::research::build(
+    crate::commands::build::build(
         store,
-        crate::research::BuildArgs {
+        crate::commands::build::BuildArgs {
             spec: None,
             model_id: Some(args.model_id.clone()),
             pack_id: args.pack_id.clone(),

@@ -16,7 +16,7 @@ use engine::risk::RiskProfile;
 use crate::args::{read_json, ReadArgs};
 use crate::error::CliError;
 use crate::print::{table, to_json};
-use crate::read_file;
+use crate::commands::data::read_file;
 use crate::store::{ModelRecord, Store};
 
 #[derive(Args)]
