@@ -34,12 +34,13 @@
 mod args;
 mod commands;
 mod error;
+mod matrix_file;
 mod print;
 mod store;
 
 use args::ReadArgs;
 use clap::{Parser, Subcommand};
-use commands::{build, data, pipeline, train};
+use commands::{backtest, build, data, leaderboard, model, pipeline, predict, signals, sweep, train};
 use error::CliError;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -82,9 +83,9 @@ enum Cmd {
     #[command(subcommand)]
     Data(DataCmd),
     /// Compute indicators on a file's bars and write them as CSV.
-    Indicators(build::IndicatorsArgs),
+    Indicators(data::IndicatorsArgs),
     /// Create a model from a pack template (body of POST /models).
-    Init(build::InitArgs),
+    Init(model::InitArgs),
     /// Build a model's matrix (body of POST /build_matrix).
     Build(build::BuildArgs),
     /// Summary, per-feature statistics and first/last rows of a model's matrix.
@@ -96,17 +97,17 @@ enum Cmd {
     /// of a stored model for one config (POST /train).
     Train(train::TrainArgs),
     /// Write a model's probabilities for every row of a matrix file.
-    Predict(train::PredictArgs),
+    Predict(predict::PredictArgs),
     /// Judge every config of a sweep by a cross-validated backtest (POST /backtest_sweep).
-    Sweep(pipeline::SweepArgs),
+    Sweep(sweep::SweepArgs),
     /// Stored runs, filtered and ranked (GET /leaderboard).
-    Leaderboard(pipeline::LeaderboardArgs),
+    Leaderboard(leaderboard::LeaderboardArgs),
     /// The cross-validated backtest of one config, with equity and trades (POST /backtest).
-    Backtest(pipeline::BacktestArgs),
+    Backtest(backtest::BacktestArgs),
     /// The newest signals of a model's trained strategy (GET /signals).
-    Signals(pipeline::SignalsArgs),
+    Signals(signals::SignalsArgs),
     /// Write a model's signals to a CSV file.
-    Alerts(pipeline::AlertsArgs),
+    Alerts(signals::AlertsArgs),
     /// build → train → backtest → signals in one go.
     Pipeline(pipeline::PipelineArgs),
 }
@@ -169,18 +170,18 @@ fn run(cli: Cli) -> Result<String, CliError> {
         Cmd::Data(DataCmd::List { json }) => data::list(&store, json),
         Cmd::Data(DataCmd::Show { id, json }) => data::show(&store, &id, json),
         Cmd::Data(DataCmd::Rm { id }) => data::rm(&store, &id),
-        Cmd::Indicators(args) => build::indicators(args),
-        Cmd::Init(args) => build::init(&store, args),
+        Cmd::Indicators(args) => data::indicators(args),
+        Cmd::Init(args) => model::init(&store, args),
         Cmd::Build(args) => build::build(&store, args),
         Cmd::Preview(args) => build::preview(&store, args),
         Cmd::Matrix(MatrixCmd::Export(args)) => build::export(&store, args),
         Cmd::Train(args) => train::train(&store, args),
-        Cmd::Sweep(args) => pipeline::sweep(&store, args),
-        Cmd::Leaderboard(args) => pipeline::leaderboard(&store, args),
-        Cmd::Backtest(args) => pipeline::backtest(&store, args),
-        Cmd::Signals(args) => pipeline::signals(&store, args),
-        Cmd::Alerts(args) => pipeline::alerts(&store, args),
+        Cmd::Sweep(args) => sweep::sweep(&store, args),
+        Cmd::Leaderboard(args) => leaderboard::leaderboard(&store, args),
+        Cmd::Backtest(args) => backtest::backtest(&store, args),
+        Cmd::Signals(args) => signals::signals(&store, args),
+        Cmd::Alerts(args) => signals::alerts(&store, args),
         Cmd::Pipeline(args) => pipeline::pipeline(&store, args),
-        Cmd::Predict(args) => train::predict(args),
+        Cmd::Predict(args) => predict::predict(args),
     }
 }

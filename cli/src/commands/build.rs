@@ -1,67 +1,18 @@
-//! The Build phase from the command line (seed Phases 1–2): indicators on a file, `init` a
-//! model, `build` its matrix, `preview` it, `matrix export` it. Each command takes the seed's API
-//! body as JSON (`--spec FILE`) or the same fields as flags; flags win over the file.
+//! Build (seed Phase 2): `build` a model's matrix, `preview` it, `matrix export` it. Each command
+//! takes the seed's API body as JSON (`--spec FILE`) or the same fields as flags; flags win over
+//! the file. The later phases read the matrix a build left through [`model_and_matrix`].
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Args;
 use serde_json::json;
 
-use engine::data::{time, Dataset};
-use engine::indicators::{Indicator, Ohlcv};
 use engine::matrix::{build_matrix, matrix_sha, BuildSpec, Matrix};
-use engine::model::ModelSpec;
-use engine::risk::RiskProfile;
 
-use crate::args::{read_json, ReadArgs};
-use crate::error::CliError;
+use crate::args::read_json;
+use crate::error::{usage, CliError};
 use crate::print::{table, to_json};
-use crate::commands::data::read_file;
 use crate::store::{ModelRecord, Store};
-
-#[derive(Args)]
-pub struct IndicatorsArgs {
-    pub file: PathBuf,
-    #[command(flatten)]
-    pub read: ReadArgs,
-    /// Comma-separated indicators with TA-Lib's parameter order, e.g. "rsi:14,macd:12:26:9,bbands:20:2".
-    #[arg(long = "ind", value_name = "LIST")]
-    pub ind: String,
-    /// Output CSV: a timestamp column and one column per output; empty cells during warm-up.
-    #[arg(long, value_name = "OUT")]
-    pub csv: PathBuf,
-}
-
-#[derive(Args)]
-pub struct InitArgs {
-    /// JSON body of `POST /models`.
-    #[arg(long, value_name = "FILE")]
-    pub spec: Option<PathBuf>,
-    #[arg(long)]
-    pub pack_id: Option<String>,
-    #[arg(long)]
-    pub model_id: Option<String>,
-    #[arg(long)]
-    pub ticker: Option<String>,
-    #[arg(long)]
-    pub asset: Option<String>,
-    #[arg(long)]
-    pub horizon: Option<String>,
-    #[arg(long)]
-    pub cadence: Option<String>,
-    #[arg(long)]
-    pub risk_profile: Option<String>,
-    #[arg(long)]
-    pub template: Option<String>,
-    /// Stored dataset the model draws bars from (default: the newest one holding the ticker).
-    #[arg(long)]
-    pub dataset: Option<String>,
-    /// Replace an existing model of the same id.
-    #[arg(long)]
-    pub force: bool,
-    #[arg(long)]
-    pub json: bool,
-}
 
 #[derive(Args)]
 pub struct BuildArgs {
@@ -108,155 +59,6 @@ pub struct ExportArgs {
     /// FILE.csv or FILE.parquet.
     #[arg(long)]
     pub out: PathBuf,
-}
-
-fn one_series<'a>(ds: &'a Dataset, file: &Path) -> Result<&'a engine::data::Series, CliError> {
-    match ds.series.as_slice() {
-        [one] => Ok(one),
-        many => Err(CliError::Usage(format!(
-            "{} holds {} tickers ({}); choose one with --ticker",
-            file.display(),
-            many.len(),
-            many.iter().map(|s| s.ticker.as_str()).collect::<Vec<_>>().join(", ")
-        ))),
-    }
-}
-
-pub fn indicators(args: IndicatorsArgs) -> Result<String, CliError> {
-    let list = Indicator::parse_list(&args.ind)?;
-    let ds = read_file(&args.file, &args.read)?;
-    let series = one_series(&ds, &args.file)?;
-    let tz = time::parse_tz(&ds.tz).unwrap_or(chrono_tz::UTC);
-    let date_only = !series.cadence().is_intraday();
-    let bars = Ohlcv::from(series);
-    let mut names = vec!["timestamp".to_string()];
-    let mut columns: Vec<Vec<f64>> = Vec::new();
-    for ind in &list {
-        names.extend(ind.outputs());
-        columns.extend(ind.compute(&bars).map_err(|e| CliError::engine_at(ind.spec(), e))?);
-    }
-    let mut out = String::with_capacity(series.ts.len() * 16 * (columns.len() + 1));
-    out.push_str(&names.join(","));
-    out.push('\n');
-    for (i, &ts) in series.ts.iter().enumerate() {
-        out.push_str(&time::format_ms(ts, tz, date_only));
-        for c in &columns {
-            out.push(',');
-            let v = c[i];
-            if v.is_finite() {
-                // Shortest representation that reads back to the same f64.
-                out.push_str(&format!("{v:?}"));
-            }
-        }
-        out.push('\n');
-    }
-    std::fs::write(&args.csv, out).map_err(|source| CliError::Read { path: args.csv.display().to_string(), source })?;
-    Ok(format!(
-        "wrote {} rows × {} columns to {}\n",
-        series.ts.len(),
-        names.len() - 1,
-        args.csv.display()
-    ))
-}
-
-pub fn init(store: &Store, args: InitArgs) -> Result<String, CliError> {
-    let mut spec: ModelSpec = match &args.spec {
-        Some(p) => read_json(p)?,
-        None => ModelSpec::new(
-            args.pack_id.as_deref().unwrap_or("swingsigma"),
-            args.ticker.as_deref().ok_or_else(|| CliError::Usage("init needs --ticker or --spec".into()))?,
-        ),
-    };
-    if let Some(v) = args.pack_id {
-        spec.pack_id = v;
-    }
-    if let Some(v) = args.ticker {
-        spec.ticker = v;
-    }
-    if let Some(v) = args.model_id {
-        spec.model_id = Some(v);
-    }
-    if let Some(v) = args.asset {
-        spec.asset = v;
-    }
-    if let Some(v) = args.horizon {
-        spec.horizon = Some(v);
-    }
-    if let Some(v) = args.cadence {
-        spec.cadence = Some(v);
-    }
-    if let Some(v) = args.template {
-        spec.template = Some(v);
-    }
-    if let Some(v) = args.risk_profile {
-        spec.risk_profile = v.parse::<RiskProfile>()?;
-    }
-    // The dataset: named, or the newest holding the ticker. Its cadence is the model's default.
-    let all = store.list()?;
-    let dataset = match &args.dataset {
-        Some(id) => store.meta(&store.resolve(id)?)?,
-        None => all
-            .iter()
-            .rev()
-            .find(|m| m.tickers.iter().any(|t| t.eq_ignore_ascii_case(spec.ticker.trim())))
-            .cloned()
-            .ok_or_else(|| {
-                CliError::Data(format!(
-                    "no stored dataset holds ticker {}; add one with `btb data add FILE`",
-                    spec.ticker
-                ))
-            })?,
-    };
-    let ticker = dataset
-        .summary
-        .tickers
-        .iter()
-        .find(|t| t.ticker.eq_ignore_ascii_case(spec.ticker.trim()))
-        .ok_or_else(|| CliError::Data(format!("dataset {} has no ticker {}", dataset.id, spec.ticker)))?;
-    spec.ticker = ticker.ticker.clone();
-    if spec.cadence.is_none() {
-        spec.cadence = Some(ticker.cadence.as_str().to_string());
-    }
-    let model = spec.resolve()?;
-    if store.has_model(&model.model_id) && !args.force {
-        return Err(CliError::Usage(format!(
-            "model {} exists already; pass --force to replace it",
-            model.model_id
-        )));
-    }
-    let record = ModelRecord {
-        model_id: model.model_id.clone(),
-        model,
-        dataset_id: dataset.id.clone(),
-        created: time::format_utc(now_ms()),
-        matrix_sha: None,
-        build_spec: None,
-    };
-    store.put_model(&record)?;
-    Ok(if args.json {
-        to_json(&record)
-    } else {
-        format!(
-            "created model {} ({} {}, {} features, {} risk) on dataset {}\n",
-            record.model_id,
-            record.model.pack_id,
-            record.model.ticker,
-            record.model.features.len(),
-            record.model.risk_profile.as_str(),
-            record.dataset_id
-        )
-    })
-}
-
-/// Now, or `SOURCE_DATE_EPOCH` (seconds) when set, so that two runs can print identical JSON.
-pub(crate) fn now_ms() -> i64 {
-    if let Some(s) = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.trim().parse::<i64>().ok()) {
-        return s.saturating_mul(1000);
-    }
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
 }
 
 pub fn build(store: &Store, args: BuildArgs) -> Result<String, CliError> {
@@ -342,6 +144,18 @@ pub(crate) fn built_matrix(store: &Store, model_id: &str) -> Result<Matrix, CliE
         .matrix_sha
         .ok_or_else(|| CliError::Data(format!("model {model_id} has no matrix yet; run `btb build --model-id {model_id}`")))?;
     Ok(store.matrix(&sha)?)
+}
+
+/// The model's record and its last built matrix.
+pub(crate) fn model_and_matrix(store: &Store, model_id: &str, pack_id: Option<&str>) -> Result<(ModelRecord, Matrix), CliError> {
+    let record = store.model(model_id)?;
+    if let Some(p) = pack_id.filter(|p| !p.is_empty()) {
+        if p != record.model.pack_id {
+            return Err(usage(format!("model {model_id} is in pack {}, not {p}", record.model.pack_id)));
+        }
+    }
+    let m = built_matrix(store, model_id)?;
+    Ok((record, m))
 }
 
 pub fn preview(store: &Store, args: PreviewArgs) -> Result<String, CliError> {

@@ -1,154 +1,26 @@
-//! Sweep → Leaderboard → Train → Backtest → Signals from the command line (seed Phases 3–7).
-//! Each command takes the seed's API body as JSON (`--spec FILE`) or the same fields as flags;
-//! flags win over the file. Every number comes from the engine (`engine::oof`, `engine::run`,
-//! `engine::sweep`, `engine::leaderboard`, `engine::strategy`); this module reads and writes
-//! the store and prints.
+//! The whole pipeline in one command: init (when asked) → build → train → backtest → the
+//! newest signals, each step the same call its own command makes.
 //!
 //! ```text
-//! btb sweep     (--spec sweep.json | --model-id ID --thresholds-variants L… --top-pct-variants F…
-//!                [--allowed-hours-variants H…]) [--splits N] [--cv walk_forward|k_fold] [--tag T]
-//!                [--min-trades N] [--min-sharpe X] [model and policy flags] [--json]
-//! btb leaderboard [--model-id ID] [--pack-id P] [--risk-profile R] [--tag T] [--pass-gate]
-//!                [--rank-by METRIC] [--limit N] [--json]
-//! btb train     (--spec train.json | --model-id ID --config-kind thr|top_pct --config-value V)
-//!                [--allowed-hours H] [--calibration C] [--calibration-folds K] [--json]
-//! btb backtest  (--spec backtest.json | --model-id ID (--thresholds L | --top-pct F))
-//!                [--allowed-hours H] [--splits N] … [--equity-csv FILE] [--json]
-//! btb signals   --model-id ID [--limit N] [--json]
-//! btb alerts    --model-id ID --out FILE.csv [--limit N]
-//! btb pipeline  --model-id ID [--start D] [--end D] [--thresholds L | --top-pct F]
-//!                [--allowed-hours H] [--splits N] [--momentum-min X] [--json]
+//! btb pipeline --model-id ID [--start D] [--end D] [--thresholds L | --top-pct F]
+//!              [--allowed-hours H] [--splits N] [--momentum-min X] [--json]
 //! ```
-
-use std::path::PathBuf;
 
 use clap::Args;
 use serde_json::json;
 
-use engine::cv::CvKind;
-use engine::data::time::format_utc;
-use engine::gbt::fit::CalibrationKind;
-use engine::gbt::TrainParams;
-use engine::leaderboard::{self, Query, RankBy};
-use engine::matrix::{build_scoring, Matrix};
-use engine::oof::{self, Oof, OofSpec};
-use engine::risk::RiskProfile;
-use engine::run::{evaluate, RunSettings};
-use engine::strategy::{self, Owner, Signal, TrainBody};
-use engine::sweep::{self, expand, BacktestBody, Config, ConfigKind, ResearchOptions, SweepBody};
+use engine::strategy::{self, TrainBody};
+use engine::sweep::BacktestBody;
 
-use crate::args::{override_with, read_json, ResearchArgs};
+use crate::args::ResearchArgs;
+use crate::commands::backtest::run_backtest;
+use crate::commands::build::{self, model_and_matrix};
+use crate::commands::model;
+use crate::commands::signals::model_signals;
+use crate::commands::train::train_strategy;
 use crate::error::{usage, CliError};
-use crate::print::{cfg_text, leaderboard_table, metrics_text, pct, progress_printer, signals_table, table, to_json};
-use crate::commands::build::{built_matrix, now_ms};
-use crate::store::{ModelRecord, Store};
-use crate::commands::train::TrainArgs;
-
-#[derive(Args)]
-pub struct SweepArgs {
-    /// JSON body of `POST /backtest_sweep`.
-    #[arg(long, value_name = "FILE")]
-    pub spec: Option<PathBuf>,
-    #[arg(long)]
-    pub model_id: Option<String>,
-    #[arg(long)]
-    pub pack_id: Option<String>,
-    /// Threshold ladders, e.g. 0.50,0.55,0.60 0.55,0.60,0.65.
-    #[arg(long, num_args = 1..)]
-    pub thresholds_variants: Vec<String>,
-    /// Top fractions, e.g. 0.10 0.15.
-    #[arg(long, num_args = 1..)]
-    pub top_pct_variants: Vec<f64>,
-    /// Allowed-hours sets, e.g. 13,14 13,14,15.
-    #[arg(long, num_args = 1..)]
-    pub allowed_hours_variants: Vec<String>,
-    #[arg(long)]
-    pub tag: Option<String>,
-    /// Gate override: fewest trades.
-    #[arg(long)]
-    pub min_trades: Option<usize>,
-    /// Gate override: Sharpe must exceed this.
-    #[arg(long, allow_hyphen_values = true)]
-    pub min_sharpe: Option<f64>,
-    #[command(flatten)]
-    pub research: ResearchArgs,
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Args)]
-pub struct LeaderboardArgs {
-    #[arg(long)]
-    pub model_id: Option<String>,
-    #[arg(long)]
-    pub pack_id: Option<String>,
-    #[arg(long)]
-    pub risk_profile: Option<String>,
-    #[arg(long)]
-    pub tag: Option<String>,
-    /// Only runs that pass the gate.
-    #[arg(long)]
-    pub pass_gate: bool,
-    /// sharpe (default), return, sortino, calmar, cagr, max_dd, trades, win_rate, profit_factor.
-    #[arg(long, default_value = "sharpe")]
-    pub rank_by: String,
-    #[arg(long)]
-    pub limit: Option<usize>,
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Args)]
-pub struct BacktestArgs {
-    /// JSON body of `POST /backtest`.
-    #[arg(long, value_name = "FILE")]
-    pub spec: Option<PathBuf>,
-    #[arg(long)]
-    pub model_id: Option<String>,
-    #[arg(long)]
-    pub pack_id: Option<String>,
-    /// A threshold ladder, e.g. 0.60,0.65,0.70.
-    #[arg(long)]
-    pub thresholds: Option<String>,
-    /// Or a top fraction, e.g. 0.10.
-    #[arg(long)]
-    pub top_pct: Option<f64>,
-    #[arg(long)]
-    pub allowed_hours: Option<String>,
-    #[arg(long)]
-    pub min_trades: Option<usize>,
-    #[arg(long, allow_hyphen_values = true)]
-    pub min_sharpe: Option<f64>,
-    #[command(flatten)]
-    pub research: ResearchArgs,
-    /// Also write the equity and drawdown curves as CSV.
-    #[arg(long, value_name = "FILE")]
-    pub equity_csv: Option<PathBuf>,
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Args)]
-pub struct SignalsArgs {
-    #[arg(long)]
-    pub model_id: String,
-    /// The newest N signals [default: 10].
-    #[arg(long, default_value_t = 10)]
-    pub limit: usize,
-    #[arg(long)]
-    pub json: bool,
-}
-
-#[derive(Args)]
-pub struct AlertsArgs {
-    #[arg(long)]
-    pub model_id: String,
-    #[arg(long, value_name = "FILE.csv")]
-    pub out: PathBuf,
-    /// The newest N signals [default: all].
-    #[arg(long)]
-    pub limit: Option<usize>,
-}
+use crate::print::{metrics_text, signals_table, to_json};
+use crate::store::Store;
 
 #[derive(Args)]
 pub struct PipelineArgs {
@@ -182,330 +54,6 @@ pub struct PipelineArgs {
     pub json: bool,
 }
 
-/// The model's record and its last built matrix.
-fn model_and_matrix(store: &Store, model_id: &str, pack_id: Option<&str>) -> Result<(ModelRecord, Matrix), CliError> {
-    let record = store.model(model_id)?;
-    if let Some(p) = pack_id.filter(|p| !p.is_empty()) {
-        if p != record.model.pack_id {
-            return Err(usage(format!("model {model_id} is in pack {}, not {p}", record.model.pack_id)));
-        }
-    }
-    let m = built_matrix(store, model_id)?;
-    Ok((record, m))
-}
-
-/// Out-of-fold probabilities from the store's cache, or computed and cached.
-fn oof_cached(store: &Store, m: &Matrix, spec: &OofSpec) -> Result<(Oof, bool), CliError> {
-    let key = spec.key(&m.matrix_sha);
-    if let Some(o) = store.oof(&key) {
-        if o.prob.len() == m.rows() {
-            return Ok((o, true));
-        }
-    }
-    let o = oof::compute(m, spec, &mut progress_printer())?;
-    store.put_oof(&o)?;
-    Ok((o, false))
-}
-
-fn created() -> String {
-    format_utc(now_ms())
-}
-
-pub fn sweep(store: &Store, args: SweepArgs) -> Result<String, CliError> {
-    let mut body: SweepBody = match &args.spec {
-        Some(p) => read_json(p)?,
-        None => SweepBody::default(),
-    };
-    override_with!(body, args; model_id, pack_id, tag, min_trades, min_sharpe);
-    if !args.thresholds_variants.is_empty() {
-        body.thresholds_variants = args.thresholds_variants.clone();
-    }
-    if !args.top_pct_variants.is_empty() {
-        body.top_pct_variants = args.top_pct_variants.clone();
-    }
-    if !args.allowed_hours_variants.is_empty() {
-        body.allowed_hours_variants = args.allowed_hours_variants.clone();
-    }
-    args.research.apply(&mut body.research)?;
-    let model_id = body.model_id.clone().ok_or_else(|| usage("sweep needs --model-id or a spec with model_id"))?;
-    let (record, m) = model_and_matrix(store, &model_id, body.pack_id.as_deref())?;
-    let profile = record.model.risk_profile;
-    let configs = expand(&body, &profile.params())?;
-    let warnings = sweep::warnings(&configs, &m);
-    let spec = body.research.oof_spec(&m);
-    let started = std::time::Instant::now();
-    let (o, cached) = oof_cached(store, &m, &spec)?;
-    let base = body.research.base_policy(&m, &record.model.cadence);
-    base.validate()?;
-    let settings = RunSettings {
-        model_id: model_id.clone(),
-        pack_id: record.model.pack_id.clone(),
-        cadence: record.model.cadence.clone(),
-        oof_spec: spec.clone(),
-        base,
-        risk_profile: profile,
-        overrides: body.gate_overrides(),
-        tag: body.tag.clone(),
-        created: created(),
-    };
-    let runs = sweep::run(&settings.context(&m, &o), &configs)?;
-    store.put_runs(&runs)?;
-    let seconds = started.elapsed().as_secs_f64();
-    let rows = leaderboard::rank(&runs, &Query::default());
-    if args.json {
-        return Ok(to_json(&json!({
-            "model_id": model_id,
-            "risk_profile": profile,
-            "configs": runs.len(),
-            "passed": runs.iter().filter(|r| r.gate.pass()).count(),
-            "oof_key": o.key,
-            "oof_cached": cached,
-            "fold_auc": o.fold_auc,
-            "warnings": warnings,
-            "runs": rows,
-        })));
-    }
-    let passed = runs.iter().filter(|r| r.gate.pass()).count();
-    let warned: String = warnings.iter().map(|w| format!("warning: {w}\n")).collect();
-    Ok(format!(
-        "{warned}swept {} configs of {model_id} ({} risk, {} {} splits, out-of-fold {}{}) in {seconds:.2} s; {passed} pass the gate\n\n{}",
-        runs.len(),
-        profile.as_str(),
-        spec.splits,
-        match spec.cv {
-            CvKind::WalkForward => "walk-forward",
-            CvKind::KFold => "k-fold",
-        },
-        engine::lineage::short(&o.key),
-        if cached { ", from the cache" } else { "" },
-        leaderboard_table(&rows)
-    ))
-}
-
-pub fn leaderboard(store: &Store, args: LeaderboardArgs) -> Result<String, CliError> {
-    let q = Query {
-        model_id: args.model_id,
-        pack_id: args.pack_id,
-        risk_profile: args.risk_profile.map(|r| r.parse::<RiskProfile>()).transpose()?,
-        tag: args.tag,
-        pass_gate: args.pass_gate,
-        rank_by: args.rank_by.parse::<RankBy>()?,
-        limit: args.limit,
-    };
-    let rows = leaderboard::rank(&store.runs()?, &q);
-    if args.json {
-        return Ok(to_json(&rows));
-    }
-    if rows.is_empty() {
-        return Ok("no runs match; run `btb sweep` first\n".into());
-    }
-    Ok(leaderboard_table(&rows))
-}
-
-fn backtest_body(args: &BacktestArgs) -> Result<BacktestBody, CliError> {
-    let mut body: BacktestBody = match &args.spec {
-        Some(p) => read_json(p)?,
-        None => BacktestBody::default(),
-    };
-    override_with!(body, args; model_id, pack_id, thresholds, top_pct, allowed_hours, min_trades, min_sharpe);
-    args.research.apply(&mut body.research)?;
-    Ok(body)
-}
-
-/// The cross-validated backtest of one config (what a sweep computes for each of its configs).
-fn run_backtest(store: &Store, body: &BacktestBody) -> Result<(engine::run::BacktestReport, bool), CliError> {
-    let model_id = body.model_id.clone().ok_or_else(|| usage("backtest needs --model-id or a spec with model_id"))?;
-    let (record, m) = model_and_matrix(store, &model_id, body.pack_id.as_deref())?;
-    let config = body.config()?;
-    let spec = body.research.oof_spec(&m);
-    let (o, cached) = oof_cached(store, &m, &spec)?;
-    let base = body.research.base_policy(&m, &record.model.cadence);
-    let settings = RunSettings {
-        model_id,
-        pack_id: record.model.pack_id.clone(),
-        cadence: record.model.cadence.clone(),
-        oof_spec: spec,
-        base,
-        risk_profile: record.model.risk_profile,
-        overrides: body.gate_overrides(),
-        tag: body.tag.clone(),
-        created: created(),
-    };
-    let e = evaluate(&settings.context(&m, &o), &config)?;
-    Ok((e.report(&m, &record.model.cadence), cached))
-}
-
-pub fn backtest(store: &Store, args: BacktestArgs) -> Result<String, CliError> {
-    let body = backtest_body(&args)?;
-    let (report, _) = run_backtest(store, &body)?;
-    if let Some(path) = &args.equity_csv {
-        let mut csv = String::from("time,equity,drawdown\n");
-        for p in &report.equity {
-            csv.push_str(&format!("{},{},{}\n", p.time, p.equity, p.drawdown));
-        }
-        std::fs::write(path, csv).map_err(|source| CliError::Read { path: path.display().to_string(), source })?;
-    }
-    if args.json {
-        return Ok(to_json(&report));
-    }
-    let mut out = metrics_text(&report.run);
-    let last: Vec<_> = report.trades.iter().rev().take(5).collect();
-    if !last.is_empty() {
-        let mut t = vec![["entry", "exit", "side", "entry px", "exit px", "return", "exit on"].map(String::from).to_vec()];
-        for tr in last.into_iter().rev() {
-            t.push(vec![
-                tr.entry_time.clone(),
-                tr.exit_time.clone(),
-                format!("{:?}", tr.trade.side).to_lowercase(),
-                format!("{:.2}", tr.trade.entry_price),
-                format!("{:.2}", tr.trade.exit_price),
-                pct(tr.trade.ret),
-                tr.trade.exit_reason.as_str().to_string(),
-            ]);
-        }
-        out.push_str(&format!("\nlast trades of {}:\n", report.trades.len()));
-        out.push_str(&table(&t));
-    }
-    Ok(out)
-}
-
-fn train_body(args: &TrainArgs) -> Result<TrainBody, CliError> {
-    let mut body: TrainBody = match &args.spec {
-        Some(p) => read_json(p)?,
-        None => {
-            let model_id = args.model_id.clone().ok_or_else(|| usage("train needs --matrix FILE, or --model-id (or --spec) to train a stored model"))?;
-            let kind = match args.config_kind.as_deref() {
-                Some("top_pct") => ConfigKind::TopPct,
-                Some(_) => ConfigKind::Thr,
-                None => return Err(usage("train --model-id needs --config-kind thr|top_pct and --config-value")),
-            };
-            let value = args.config_value.clone().ok_or_else(|| usage("train --model-id needs --config-value"))?;
-            TrainBody {
-                model_id,
-                pack_id: None,
-                allowed_hours: None,
-                calibration: None,
-                config: Config { kind, value, allowed_hours: None },
-                calibration_folds: None,
-            }
-        }
-    };
-    if let Some(m) = &args.model_id {
-        body.model_id = m.clone();
-    }
-    if args.allowed_hours.is_some() {
-        body.allowed_hours = args.allowed_hours.clone();
-    }
-    if let Some(c) = &args.calibration {
-        body.calibration = Some(c.parse::<CalibrationKind>()?);
-    }
-    if args.calibration_folds.is_some() {
-        body.calibration_folds = args.calibration_folds;
-    }
-    Ok(body)
-}
-
-/// `btb train --model-id …`: the final model for one config (`POST /train`).
-pub fn train(store: &Store, args: TrainArgs) -> Result<String, CliError> {
-    let body = train_body(&args)?;
-    let mut research = ResearchOptions::default();
-    args.policy.apply(&mut research.policy);
-    let params = args.params.apply(TrainParams::default());
-    let out = train_strategy(store, &body, &research, &params)?;
-    if args.json {
-        return Ok(to_json(&out));
-    }
-    Ok(format!(
-        "trained {} for {} on matrix {} ({} trees, calibration {} on {} out-of-fold folds): model {}\n",
-        out["model_id"].as_str().unwrap_or_default(),
-        out["config"].as_str().unwrap_or_default(),
-        engine::lineage::short(out["matrix_sha"].as_str().unwrap_or_default()),
-        out["trees"],
-        out["calibration"].as_str().unwrap_or_default(),
-        out["calibration_folds"],
-        out["model_sha"].as_str().unwrap_or_default(),
-    ))
-}
-
-fn train_strategy(
-    store: &Store,
-    body: &TrainBody,
-    research: &ResearchOptions,
-    params: &TrainParams,
-) -> Result<serde_json::Value, CliError> {
-    let (record, m) = model_and_matrix(store, &body.model_id, body.pack_id.as_deref())?;
-    let config = body.config()?;
-    let base = research.base_policy(&m, &record.model.cadence);
-    let now = created();
-    let owner = Owner {
-        model_id: &record.model_id,
-        pack_id: &record.model.pack_id,
-        cadence: &record.model.cadence,
-        risk_profile: record.model.risk_profile,
-        created: &now,
-    };
-    let calibration = body.calibration.unwrap_or_default();
-    let folds = body.calibration_folds.unwrap_or(5);
-    let how = strategy::FinalFit { params: params.clone(), calibration, calibration_folds: folds };
-    let (booster, s) = strategy::train(&m, owner, &config, &base, &how, &mut |_| {})?;
-    store.put_strategy(&s, &booster)?;
-    Ok(json!({
-        "ok": true,
-        "model_id": s.model_id,
-        "status": "trained",
-        "config": cfg_text(&s.config),
-        "config_sha": s.config_sha,
-        "policy_sha": s.policy_sha,
-        "matrix_sha": s.matrix_sha,
-        "model_sha": s.model_sha,
-        "top_pct_threshold": s.top_pct_threshold,
-        "trees": s.report.trees,
-        "rows": s.report.rows_train,
-        "calibration": s.report.calibration,
-        "calibration_folds": s.report.calibration_folds,
-        "oof_auc": s.report.valid_auc,
-        "oof_brier": s.report.valid_brier,
-        "created": s.created,
-    }))
-}
-
-/// Signals of the model's trained strategy over its newest bars.
-fn model_signals(store: &Store, model_id: &str) -> Result<Vec<Signal>, CliError> {
-    let (s, booster) = store.strategy(model_id)?;
-    let record = store.model(model_id)?;
-    let (_, ds) = store.load(&record.dataset_id)?;
-    let series = ds
-        .series
-        .iter()
-        .find(|x| x.ticker == record.model.ticker)
-        .ok_or_else(|| CliError::Data(format!("dataset {} has no ticker {}", record.dataset_id, record.model.ticker)))?;
-    let mut spec = record.build_spec.clone().unwrap_or_default();
-    spec.end = None; // up to the newest bar
-    let m = build_scoring(&record.model, series, &ds.tz, &spec)?;
-    Ok(strategy::signals(&booster, &s, &m)?)
-}
-
-pub fn signals(store: &Store, args: SignalsArgs) -> Result<String, CliError> {
-    let all = model_signals(store, &args.model_id)?;
-    let v = strategy::latest(all, args.limit);
-    if args.json {
-        return Ok(to_json(&v));
-    }
-    if v.is_empty() {
-        return Ok(format!("no signals for {}\n", args.model_id));
-    }
-    Ok(signals_table(&v))
-}
-
-pub fn alerts(store: &Store, args: AlertsArgs) -> Result<String, CliError> {
-    let all = model_signals(store, &args.model_id)?;
-    let n = all.len();
-    let v = strategy::latest(all, args.limit.unwrap_or(n));
-    std::fs::write(&args.out, strategy::to_csv(&v))
-        .map_err(|source| CliError::Read { path: args.out.display().to_string(), source })?;
-    Ok(format!("wrote {} signals to {}\n", v.len(), args.out.display()))
-}
-
 /// build → train → backtest (→ the newest signals), the seed's `make pipeline`.
 pub fn pipeline(store: &Store, args: PipelineArgs) -> Result<String, CliError> {
     if !store.has_model(&args.model_id) {
@@ -515,9 +63,9 @@ pub fn pipeline(store: &Store, args: PipelineArgs) -> Result<String, CliError> {
                 args.model_id
             )));
         };
-        crate::commands::build::init(
+        model::init(
             store,
-            crate::commands::build::InitArgs {
+            model::InitArgs {
                 spec: None,
                 pack_id: Some(args.pack_id.clone().unwrap_or_else(|| "swingsigma".into())),
                 model_id: Some(args.model_id.clone()),
@@ -533,9 +81,9 @@ pub fn pipeline(store: &Store, args: PipelineArgs) -> Result<String, CliError> {
             },
         )?;
     }
-    crate::commands::build::build(
+    build::build(
         store,
-        crate::commands::build::BuildArgs {
+        build::BuildArgs {
             spec: None,
             model_id: Some(args.model_id.clone()),
             pack_id: args.pack_id.clone(),

@@ -1,19 +1,20 @@
-//! `btb train` and `btb predict`: the gradient-boosted tree trainer on a matrix file.
+//! Train (seed Phase 5): `btb train` in both its forms. With `--matrix FILE` it trains the
+//! gradient-boosted tree classifier on a matrix file and writes a model file; with `--model-id`
+//! (or `--spec`) it trains a stored model's final strategy for one config (`POST /train`).
 //!
 //! ```text
 //! btb train --matrix FILE.{csv,parquet} --label COL [--trees N] [--leaves N] [--lr X] [--max-bin N]
 //!           [--max-depth N] [--min-data-in-leaf N] [--seed S] [--valid-fraction F]
 //!           [--early-stopping N] [--calibration sigmoid|isotonic|none]
 //!           [--calibration-folds K --purge H] --out model.json [--json]
-//! btb predict --model model.json --matrix FILE.{csv,parquet} --out preds.csv
+//! btb train (--spec train.json | --model-id ID --config-kind thr|top_pct --config-value V)
+//!           [--allowed-hours H] [--calibration C] [--calibration-folds K] [--json]
 //! ```
 //!
-//! Columns: every numeric column other than the label is a feature, except a column named
-//! `timestamp` (or `ts`, `date`, `time`) and text columns (any non-empty cell that is not a
-//! number), which are skipped and listed. Empty cells, `NaN`, `NA` and `null` are missing values.
-//! The validation set is the last `--valid-fraction` of the rows in file order (time order, no
-//! shuffling); early stopping watches it and the calibrator is fitted on its predictions.
-//! Rows whose label is missing are left out of training.
+//! On a file, the validation set is the last `--valid-fraction` of the rows in file order (time
+//! order, no shuffling); early stopping watches it and the calibrator is fitted on its
+//! predictions. Rows whose label is missing are left out of training. Which columns are
+//! features: see [`crate::matrix_file`].
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -22,11 +23,16 @@ use clap::Args;
 use serde_json::json;
 
 use engine::gbt::fit::{fit, CalibrationKind, FitOptions};
-use engine::gbt::{Booster, ColumnMatrix, TrainParams};
+use engine::gbt::TrainParams;
+use engine::strategy::{self, Owner, TrainBody};
+use engine::sweep::{Config, ConfigKind, ResearchOptions};
 
-use crate::args::{ParamArgs, PolicyArgs};
-use crate::error::{read_err, CliError};
-use crate::print::to_json;
+use crate::args::{read_json, ParamArgs, PolicyArgs};
+use crate::commands::build::model_and_matrix;
+use crate::error::{read_err, usage, CliError};
+use crate::matrix_file::read_table;
+use crate::print::{cfg_text, to_json};
+use crate::store::{created, Store};
 
 #[derive(Args)]
 pub struct TrainArgs {
@@ -76,181 +82,21 @@ pub struct TrainArgs {
     pub json: bool,
 }
 
-#[derive(Args)]
-pub struct PredictArgs {
-    #[arg(long, value_name = "FILE")]
-    pub model: PathBuf,
-    #[arg(long, value_name = "FILE")]
-    pub matrix: PathBuf,
-    /// Output CSV: the input rows with a last column `probability` (CSV input: its lines as they
-    /// are; Parquet input: its numeric columns).
-    #[arg(long, value_name = "FILE")]
-    pub out: PathBuf,
-    #[arg(long)]
-    pub json: bool,
-}
-
-/// Numeric columns of a matrix file.
-struct Table {
-    names: Vec<String>,
-    columns: Vec<Vec<f64>>,
-    skipped: Vec<String>,
-    /// CSV input: header and row lines, for echoing.
-    lines: Option<Vec<String>>,
-}
-
-const TIME_COLUMNS: [&str; 4] = ["timestamp", "ts", "date", "time"];
-
-fn read_table(path: &Path) -> Result<Table, CliError> {
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    match ext.as_str() {
-        "csv" => read_csv(path),
-        "parquet" => read_parquet(path),
-        other => Err(CliError::Usage(format!("{}: expected a .csv or .parquet file, not .{other}", path.display()))),
+/// `btb train` is two commands behind one flag set, told apart by `--matrix`: the file trainer
+/// came first and the seed's `POST /train` joined it under the same name.
+pub fn train(store: &Store, args: TrainArgs) -> Result<String, CliError> {
+    match args.matrix.clone() {
+        Some(matrix) => train_file(&matrix, args),
+        None => train_stored(store, args),
     }
 }
 
-/// Splits one CSV line (RFC 4180 quotes).
-fn split_csv(line: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' if quoted && chars.peek() == Some(&'"') => {
-                cur.push('"');
-                chars.next();
-            }
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
-    }
-    out.push(cur);
-    out
-}
-
-fn parse_cell(s: &str) -> Option<f64> {
-    let t = s.trim();
-    if t.is_empty() || t.eq_ignore_ascii_case("nan") || t.eq_ignore_ascii_case("na") || t.eq_ignore_ascii_case("null") {
-        return Some(f64::NAN);
-    }
-    t.parse::<f64>().ok()
-}
-
-fn read_csv(path: &Path) -> Result<Table, CliError> {
-    let text = std::fs::read_to_string(path).map_err(read_err(path))?;
-    let lines: Vec<String> = text.lines().map(|l| l.trim_end_matches('\r').to_string()).filter(|l| !l.is_empty()).collect();
-    let Some(header) = lines.first() else {
-        return Err(CliError::Data(format!("{}: empty file", path.display())));
-    };
-    let names = split_csv(header);
-    let mut columns: Vec<Vec<f64>> = vec![Vec::with_capacity(lines.len()); names.len()];
-    let mut numeric = vec![true; names.len()];
-    for (i, line) in lines.iter().enumerate().skip(1) {
-        let cells = split_csv(line);
-        if cells.len() != names.len() {
-            return Err(CliError::Data(format!(
-                "{}: line {} has {} cells, the header {}",
-                path.display(),
-                i + 1,
-                cells.len(),
-                names.len()
-            )));
-        }
-        for (j, c) in cells.iter().enumerate() {
-            let v = if numeric[j] { parse_cell(c) } else { None };
-            if v.is_none() {
-                numeric[j] = false;
-            }
-            columns[j].push(v.unwrap_or(f64::NAN));
-        }
-    }
-    let mut t = Table { names: Vec::new(), columns: Vec::new(), skipped: Vec::new(), lines: None };
-    for ((n, c), num) in names.into_iter().zip(columns).zip(numeric) {
-        if num && !TIME_COLUMNS.contains(&n.to_ascii_lowercase().as_str()) {
-            t.names.push(n);
-            t.columns.push(c);
-        } else {
-            t.skipped.push(n);
-        }
-    }
-    t.lines = Some(lines);
-    Ok(t)
-}
-
-fn read_parquet(path: &Path) -> Result<Table, CliError> {
-    use arrow_array::cast::AsArray;
-    use arrow_array::types::*;
-    use arrow_array::Array;
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-
-    let fail = |e: String| CliError::Data(format!("{}: cannot read Parquet: {e}", path.display()));
-    let file = std::fs::File::open(path).map_err(read_err(path))?;
-    let reader =
-        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| fail(e.to_string()))?.build().map_err(|e| fail(e.to_string()))?;
-    let mut t = Table { names: Vec::new(), columns: Vec::new(), skipped: Vec::new(), lines: None };
-    let mut first = true;
-    let mut keep: Vec<bool> = Vec::new();
-    for batch in reader {
-        let batch = batch.map_err(|e| fail(e.to_string()))?;
-        let schema = batch.schema();
-        let mut k = 0;
-        for (j, field) in schema.fields().iter().enumerate() {
-            let a = batch.column(j);
-            let n = a.len();
-            macro_rules! prim {
-                ($($t:ty),*) => {{
-                    let mut v: Option<Vec<f64>> = None;
-                    $(
-                        if v.is_none() {
-                            if let Some(p) = a.as_primitive_opt::<$t>() {
-                                v = Some((0..n).map(|i| if p.is_null(i) { f64::NAN } else { p.value(i) as f64 }).collect());
-                            }
-                        }
-                    )*
-                    v
-                }};
-            }
-            let mut vals =
-                prim!(Float64Type, Float32Type, Int64Type, Int32Type, Int16Type, Int8Type, UInt64Type, UInt32Type, UInt16Type, UInt8Type);
-            if vals.is_none() {
-                if let Some(b) = a.as_boolean_opt() {
-                    vals = Some((0..n).map(|i| if b.is_null(i) { f64::NAN } else { b.value(i) as u8 as f64 }).collect());
-                }
-            }
-            let name = field.name().clone();
-            let usable = vals.is_some() && !TIME_COLUMNS.contains(&name.to_ascii_lowercase().as_str());
-            if first {
-                keep.push(usable);
-                if usable {
-                    t.names.push(name);
-                    t.columns.push(Vec::new());
-                } else {
-                    t.skipped.push(name);
-                }
-            }
-            if keep.get(j).copied().unwrap_or(false) {
-                if let (Some(v), Some(col)) = (vals, t.columns.get_mut(k)) {
-                    col.extend(v);
-                }
-                k += 1;
-            }
-        }
-        first = false;
-    }
-    Ok(t)
-}
-
-pub fn train(store: &crate::store::Store, args: TrainArgs) -> Result<String, CliError> {
-    let Some(matrix) = args.matrix.clone() else {
-        return crate::commands::pipeline::train(store, args);
-    };
+/// `btb train --matrix FILE`: a model file from any numeric table, no store involved.
+fn train_file(matrix: &Path, args: TrainArgs) -> Result<String, CliError> {
     let out_path = args.out.clone().ok_or_else(|| CliError::Usage("train --matrix needs --out model.json".into()))?;
     let valid_fraction = args.valid_fraction.unwrap_or(0.2);
     let calibration_name = args.calibration.clone().unwrap_or_else(|| "sigmoid".into());
-    let t = read_table(&matrix)?;
+    let t = read_table(matrix)?;
     let li = t
         .names
         .iter()
@@ -332,53 +178,104 @@ pub fn train(store: &crate::store::Store, args: TrainArgs) -> Result<String, Cli
     Ok(out)
 }
 
-pub fn predict(args: PredictArgs) -> Result<String, CliError> {
-    let text = std::fs::read_to_string(&args.model).map_err(read_err(&args.model))?;
-    let booster = Booster::from_model_json(&text).map_err(|e| CliError::engine_at(args.model.display(), e))?;
-    let t = read_table(&args.matrix)?;
-    let mut cols = Vec::with_capacity(booster.feature_names.len());
-    for name in &booster.feature_names {
-        let j = t
-            .names
-            .iter()
-            .position(|n| n == name)
-            .ok_or_else(|| CliError::Data(format!("{}: no numeric column {name:?} that the model needs", args.matrix.display())))?;
-        cols.push(t.columns[j].clone());
-    }
-    let x = ColumnMatrix::new(&booster.feature_names, &cols)?;
-    let probs = booster.predict_proba(&x)?;
-    let mut out = String::with_capacity(probs.len() * 32);
-    match &t.lines {
-        Some(lines) => {
-            for (i, line) in lines.iter().enumerate() {
-                out.push_str(line);
-                out.push(',');
-                if i == 0 {
-                    out.push_str("probability");
-                } else {
-                    out.push_str(&probs[i - 1].to_string());
-                }
-                out.push('\n');
-            }
-        }
+fn train_body(args: &TrainArgs) -> Result<TrainBody, CliError> {
+    let mut body: TrainBody = match &args.spec {
+        Some(p) => read_json(p)?,
         None => {
-            out.push_str(&t.names.join(","));
-            out.push_str(",probability\n");
-            for (i, p) in probs.iter().enumerate() {
-                for c in &t.columns {
-                    if !c[i].is_nan() {
-                        out.push_str(&c[i].to_string());
-                    }
-                    out.push(',');
-                }
-                out.push_str(&p.to_string());
-                out.push('\n');
+            let model_id = args.model_id.clone().ok_or_else(|| usage("train needs --matrix FILE, or --model-id (or --spec) to train a stored model"))?;
+            let kind = match args.config_kind.as_deref() {
+                Some("top_pct") => ConfigKind::TopPct,
+                Some(_) => ConfigKind::Thr,
+                None => return Err(usage("train --model-id needs --config-kind thr|top_pct and --config-value")),
+            };
+            let value = args.config_value.clone().ok_or_else(|| usage("train --model-id needs --config-value"))?;
+            TrainBody {
+                model_id,
+                pack_id: None,
+                allowed_hours: None,
+                calibration: None,
+                config: Config { kind, value, allowed_hours: None },
+                calibration_folds: None,
             }
         }
+    };
+    if let Some(m) = &args.model_id {
+        body.model_id = m.clone();
     }
-    std::fs::write(&args.out, out).map_err(read_err(&args.out))?;
+    if args.allowed_hours.is_some() {
+        body.allowed_hours = args.allowed_hours.clone();
+    }
+    if let Some(c) = &args.calibration {
+        body.calibration = Some(c.parse::<CalibrationKind>()?);
+    }
+    if args.calibration_folds.is_some() {
+        body.calibration_folds = args.calibration_folds;
+    }
+    Ok(body)
+}
+
+/// `btb train --model-id …`: the final model for one config (`POST /train`).
+fn train_stored(store: &Store, args: TrainArgs) -> Result<String, CliError> {
+    let body = train_body(&args)?;
+    let mut research = ResearchOptions::default();
+    args.policy.apply(&mut research.policy);
+    let params = args.params.apply(TrainParams::default());
+    let out = train_strategy(store, &body, &research, &params)?;
     if args.json {
-        return Ok(to_json(&json!({"rows": probs.len(), "out": args.out.display().to_string(), "model_sha": booster.model_sha()})));
+        return Ok(to_json(&out));
     }
-    Ok(format!("wrote {} probabilities to {} (model {})\n", probs.len(), args.out.display(), engine::lineage::short(&booster.model_sha())))
+    Ok(format!(
+        "trained {} for {} on matrix {} ({} trees, calibration {} on {} out-of-fold folds): model {}\n",
+        out["model_id"].as_str().unwrap_or_default(),
+        out["config"].as_str().unwrap_or_default(),
+        engine::lineage::short(out["matrix_sha"].as_str().unwrap_or_default()),
+        out["trees"],
+        out["calibration"].as_str().unwrap_or_default(),
+        out["calibration_folds"],
+        out["model_sha"].as_str().unwrap_or_default(),
+    ))
+}
+
+/// Trains and stores the final strategy; returns what `btb train --json` prints, which the
+/// pipeline prints as its `train` part.
+pub(crate) fn train_strategy(
+    store: &Store,
+    body: &TrainBody,
+    research: &ResearchOptions,
+    params: &TrainParams,
+) -> Result<serde_json::Value, CliError> {
+    let (record, m) = model_and_matrix(store, &body.model_id, body.pack_id.as_deref())?;
+    let config = body.config()?;
+    let base = research.base_policy(&m, &record.model.cadence);
+    let now = created();
+    let owner = Owner {
+        model_id: &record.model_id,
+        pack_id: &record.model.pack_id,
+        cadence: &record.model.cadence,
+        risk_profile: record.model.risk_profile,
+        created: &now,
+    };
+    let calibration = body.calibration.unwrap_or_default();
+    let folds = body.calibration_folds.unwrap_or(5);
+    let how = strategy::FinalFit { params: params.clone(), calibration, calibration_folds: folds };
+    let (booster, s) = strategy::train(&m, owner, &config, &base, &how, &mut |_| {})?;
+    store.put_strategy(&s, &booster)?;
+    Ok(json!({
+        "ok": true,
+        "model_id": s.model_id,
+        "status": "trained",
+        "config": cfg_text(&s.config),
+        "config_sha": s.config_sha,
+        "policy_sha": s.policy_sha,
+        "matrix_sha": s.matrix_sha,
+        "model_sha": s.model_sha,
+        "top_pct_threshold": s.top_pct_threshold,
+        "trees": s.report.trees,
+        "rows": s.report.rows_train,
+        "calibration": s.report.calibration,
+        "calibration_folds": s.report.calibration_folds,
+        "oof_auc": s.report.valid_auc,
+        "oof_brier": s.report.valid_brier,
+        "created": s.created,
+    }))
 }
