@@ -25,22 +25,41 @@
 //! `SOURCE_DATE_EPOCH` (seconds), when set, is the time stamped on new records, so the same
 //! inputs print the same JSON.
 //!
-//! Errors go to stderr as one line and exit with status 1; nothing is printed on stdout then.
+//! Errors go to stderr as one line; nothing is printed on stdout then (with `--json` too). The
+//! exit status tells a script which side is at fault, as [`EXIT_STATUS`] prints under `--help`:
+//! 0 ok; 1 the data or an engine step failed (an unreadable file, a failed build, a store entry
+//! that is missing or damaged); 2 the command line is wrong (a missing or contradictory flag, a
+//! spec file that is not a valid body), the status clap itself gives its usage errors.
 
-mod pipeline;
-mod research;
+mod args;
+mod commands;
+mod error;
+mod matrix_file;
+mod print;
 mod store;
-mod train;
 
-use clap::{Args, Parser, Subcommand};
-use engine::data::{load, Dataset, IngestError, LoadOptions, Summary};
-use serde_json::json;
-use std::path::{Path, PathBuf};
+use args::ReadArgs;
+use clap::{Parser, Subcommand};
+use commands::{backtest, build, data, leaderboard, model, pipeline, predict, signals, sweep, train};
+use error::CliError;
+use std::path::PathBuf;
 use std::process::ExitCode;
-use store::{Added, Meta, Store, StoreError};
+use store::Store;
+
+/// Under `--help`: scripts branch on the status, so it is part of the interface.
+const EXIT_STATUS: &str = "\
+Exit status (errors are one line on stderr, nothing on stdout):
+  0  ok
+  1  the data or an engine step failed (an unreadable file, a failed build, a missing store entry)
+  2  a usage error (a missing or contradictory flag, an invalid spec file)";
 
 #[derive(Parser)]
-#[command(name = "btb", version, about = "BTB Workbench: research trading strategies on your own bars")]
+#[command(
+    name = "btb",
+    version,
+    about = "BTB Workbench: research trading strategies on your own bars",
+    after_long_help = EXIT_STATUS
+)]
 struct Cli {
     /// Store directory (datasets, later models and runs).
     #[arg(long, global = true, default_value = ".btb", value_name = "DIR")]
@@ -64,13 +83,13 @@ enum Cmd {
     #[command(subcommand)]
     Data(DataCmd),
     /// Compute indicators on a file's bars and write them as CSV.
-    Indicators(research::IndicatorsArgs),
+    Indicators(data::IndicatorsArgs),
     /// Create a model from a pack template (body of POST /models).
-    Init(research::InitArgs),
+    Init(model::InitArgs),
     /// Build a model's matrix (body of POST /build_matrix).
-    Build(research::BuildArgs),
+    Build(build::BuildArgs),
     /// Summary, per-feature statistics and first/last rows of a model's matrix.
-    Preview(research::PreviewArgs),
+    Preview(build::PreviewArgs),
     /// Built matrices.
     #[command(subcommand)]
     Matrix(MatrixCmd),
@@ -78,17 +97,17 @@ enum Cmd {
     /// of a stored model for one config (POST /train).
     Train(train::TrainArgs),
     /// Write a model's probabilities for every row of a matrix file.
-    Predict(train::PredictArgs),
+    Predict(predict::PredictArgs),
     /// Judge every config of a sweep by a cross-validated backtest (POST /backtest_sweep).
-    Sweep(pipeline::SweepArgs),
+    Sweep(sweep::SweepArgs),
     /// Stored runs, filtered and ranked (GET /leaderboard).
-    Leaderboard(pipeline::LeaderboardArgs),
+    Leaderboard(leaderboard::LeaderboardArgs),
     /// The cross-validated backtest of one config, with equity and trades (POST /backtest).
-    Backtest(pipeline::BacktestArgs),
+    Backtest(backtest::BacktestArgs),
     /// The newest signals of a model's trained strategy (GET /signals).
-    Signals(pipeline::SignalsArgs),
+    Signals(signals::SignalsArgs),
     /// Write a model's signals to a CSV file.
-    Alerts(pipeline::AlertsArgs),
+    Alerts(signals::AlertsArgs),
     /// build → train → backtest → signals in one go.
     Pipeline(pipeline::PipelineArgs),
 }
@@ -96,17 +115,7 @@ enum Cmd {
 #[derive(Subcommand)]
 enum MatrixCmd {
     /// Write a model's matrix as CSV or Parquet.
-    Export(research::ExportArgs),
-}
-
-#[derive(Args)]
-pub(crate) struct ReadArgs {
-    /// Ticker for a single-ticker file (default: the file name), or the one ticker to keep from a long file.
-    #[arg(long)]
-    pub ticker: Option<String>,
-    /// IANA time zone that naive timestamps are in (default: the file's, else UTC).
-    #[arg(long, value_name = "ZONE")]
-    pub tz: Option<String>,
+    Export(build::ExportArgs),
 }
 
 #[derive(Subcommand)]
@@ -137,20 +146,6 @@ enum DataCmd {
     Rm { id: String },
 }
 
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum CliError {
-    #[error("{0}")]
-    Usage(String),
-    #[error("{path}: not a valid spec: {detail}")]
-    Spec { path: String, detail: String },
-    #[error("{0}")]
-    Ingest(#[from] IngestError),
-    #[error("{0}")]
-    Store(#[from] StoreError),
-    #[error("{path}: {source}")]
-    Read { path: String, source: std::io::Error },
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
@@ -161,7 +156,7 @@ fn main() -> ExitCode {
         Err(e) => {
             let msg = e.to_string().replace(['\n', '\r'], " ");
             eprintln!("{msg}");
-            ExitCode::FAILURE
+            ExitCode::from(e.exit_code())
         }
     }
 }
@@ -170,162 +165,23 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<String, CliError> {
     let store = Store::new(&cli.store);
     match cli.cmd {
-        Cmd::Inspect { file, read, json } => {
-            let ds = read_file(&file, &read)?;
-            let summary = ds.summary();
-            Ok(if json { to_json(&summary) } else { human_summary(&summary) })
-        }
-        Cmd::Data(DataCmd::Add { file, read, name, json }) => {
-            let ds = read_file(&file, &read)?;
-            let name = name.unwrap_or_else(|| ds.name.clone());
-            let (meta, existing) = match store.add(&ds, &name, &file.display().to_string())? {
-                Added::New(m) => (m, false),
-                Added::Existing(m) => (m, true),
-            };
-            Ok(if json {
-                to_json(&json!({
-                    "id": meta.id, "name": meta.name, "sha": meta.sha, "rows": meta.rows,
-                    "tickers": meta.tickers, "created": meta.created, "existing": existing,
-                }))
-            } else {
-                format!(
-                    "{} {} ({} rows, {}) as {}\n",
-                    if existing { "already stored:" } else { "stored" },
-                    meta.name,
-                    meta.rows,
-                    meta.tickers.join(", "),
-                    meta.id
-                )
-            })
-        }
-        Cmd::Data(DataCmd::List { json }) => {
-            let all = store.list()?;
-            Ok(if json {
-                let v: Vec<_> = all.iter().map(list_entry).collect();
-                to_json(&v)
-            } else {
-                human_list(&all)
-            })
-        }
-        Cmd::Data(DataCmd::Show { id, json }) => {
-            let id = store.resolve(&id)?;
-            let (meta, ds): (Meta, Dataset) = store.load(&id)?;
-            let summary = ds.summary();
-            Ok(if json {
-                let mut v = list_entry(&meta);
-                v["summary"] = serde_json::to_value(&summary).unwrap_or_default();
-                v["verified"] = json!(true);
-                to_json(&v)
-            } else {
-                format!("{} ({}), sha {} verified\n{}", meta.name, meta.id, meta.sha, human_summary(&summary))
-            })
-        }
-        Cmd::Indicators(args) => research::indicators(args),
-        Cmd::Init(args) => research::init(&store, args),
-        Cmd::Build(args) => research::build(&store, args),
-        Cmd::Preview(args) => research::preview(&store, args),
-        Cmd::Matrix(MatrixCmd::Export(args)) => research::export(&store, args),
+        Cmd::Inspect { file, read, json } => data::inspect(&file, &read, json),
+        Cmd::Data(DataCmd::Add { file, read, name, json }) => data::add(&store, &file, &read, name, json),
+        Cmd::Data(DataCmd::List { json }) => data::list(&store, json),
+        Cmd::Data(DataCmd::Show { id, json }) => data::show(&store, &id, json),
+        Cmd::Data(DataCmd::Rm { id }) => data::rm(&store, &id),
+        Cmd::Indicators(args) => data::indicators(args),
+        Cmd::Init(args) => model::init(&store, args),
+        Cmd::Build(args) => build::build(&store, args),
+        Cmd::Preview(args) => build::preview(&store, args),
+        Cmd::Matrix(MatrixCmd::Export(args)) => build::export(&store, args),
         Cmd::Train(args) => train::train(&store, args),
-        Cmd::Sweep(args) => pipeline::sweep(&store, args),
-        Cmd::Leaderboard(args) => pipeline::leaderboard(&store, args),
-        Cmd::Backtest(args) => pipeline::backtest(&store, args),
-        Cmd::Signals(args) => pipeline::signals(&store, args),
-        Cmd::Alerts(args) => pipeline::alerts(&store, args),
+        Cmd::Sweep(args) => sweep::sweep(&store, args),
+        Cmd::Leaderboard(args) => leaderboard::leaderboard(&store, args),
+        Cmd::Backtest(args) => backtest::backtest(&store, args),
+        Cmd::Signals(args) => signals::signals(&store, args),
+        Cmd::Alerts(args) => signals::alerts(&store, args),
         Cmd::Pipeline(args) => pipeline::pipeline(&store, args),
-        Cmd::Predict(args) => train::predict(args),
-        Cmd::Data(DataCmd::Rm { id }) => {
-            let id = store.resolve(&id)?;
-            let meta = store.remove(&id)?;
-            Ok(format!("removed {} ({})\n", meta.id, meta.name))
-        }
+        Cmd::Predict(args) => predict::predict(args),
     }
-}
-
-fn list_entry(m: &Meta) -> serde_json::Value {
-    json!({
-        "id": m.id, "name": m.name, "sha": m.sha, "rows": m.rows, "tickers": m.tickers,
-        "tz": m.tz, "created": m.created, "source": m.source,
-    })
-}
-
-pub(crate) fn to_json<T: serde::Serialize>(v: &T) -> String {
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_else(|_| "null".to_string());
-    s.push('\n');
-    s
-}
-
-pub(crate) fn read_file(path: &Path, read: &ReadArgs) -> Result<Dataset, CliError> {
-    let bytes = std::fs::read(path).map_err(|source| CliError::Read { path: path.display().to_string(), source })?;
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| path.display().to_string());
-    let opts = LoadOptions { ticker: read.ticker.clone(), tz: read.tz.clone() };
-    Ok(load(&name, &bytes, &opts, &mut |_| {})?)
-}
-
-/// Columns padded to their widest cell.
-pub(crate) fn table(rows: &[Vec<String>]) -> String {
-    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> =
-        (0..n).map(|i| rows.iter().filter_map(|r| r.get(i)).map(|c| c.chars().count()).max().unwrap_or(0)).collect();
-    let mut out = String::new();
-    for r in rows {
-        let line: Vec<String> = r
-            .iter()
-            .enumerate()
-            .map(|(i, c)| if i + 1 == r.len() { c.clone() } else { format!("{c:<w$}", w = widths[i]) })
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-const MAX_ISSUE_LINES: usize = 30;
-
-fn human_summary(s: &Summary) -> String {
-    let mut out = format!("{}: {} rows, {} tickers, tz {}\n\n", s.name, s.rows, s.tickers.len(), s.tz);
-    let mut rows = vec![["ticker", "rows", "start", "end", "cadence", "adj close"].map(String::from).to_vec()];
-    for t in &s.tickers {
-        rows.push(vec![
-            t.ticker.clone(),
-            t.rows.to_string(),
-            t.start.clone(),
-            t.end.clone(),
-            t.cadence.to_string(),
-            if t.has_adj_close { "yes" } else { "no" }.to_string(),
-        ]);
-    }
-    out.push_str(&table(&rows));
-    let total: usize = s.issue_counts.iter().map(|c| c.count).sum();
-    if total == 0 {
-        out.push_str("\nno quality issues\n");
-        return out;
-    }
-    out.push_str(&format!("\n{total} quality issues:"));
-    let counts: Vec<String> = s.issue_counts.iter().map(|c| format!(" {} {} {}", c.ticker, c.kind, c.count)).collect();
-    out.push_str(&counts.join(","));
-    out.push_str("\n\n");
-    let mut rows = vec![["ticker", "row", "kind", "message"].map(String::from).to_vec()];
-    for i in s.issues.iter().take(MAX_ISSUE_LINES) {
-        rows.push(vec![i.ticker.clone(), i.row.to_string(), i.kind.to_string(), i.message.clone()]);
-    }
-    out.push_str(&table(&rows));
-    if s.issues.len() > MAX_ISSUE_LINES || total > s.issues.len() {
-        out.push_str(&format!("… {} more (see --json)\n", total - s.issues.len().min(MAX_ISSUE_LINES)));
-    }
-    out
-}
-
-fn human_list(all: &[Meta]) -> String {
-    if all.is_empty() {
-        return "no datasets\n".to_string();
-    }
-    let mut rows = vec![["id", "name", "rows", "tickers", "tz", "created"].map(String::from).to_vec()];
-    for m in all {
-        let mut tickers = m.tickers.iter().take(6).cloned().collect::<Vec<_>>().join(",");
-        if m.tickers.len() > 6 {
-            tickers.push_str(&format!(",… ({})", m.tickers.len()));
-        }
-        rows.push(vec![m.id.clone(), m.name.clone(), m.rows.to_string(), tickers, m.tz.clone(), m.created.clone()]);
-    }
-    table(&rows)
 }

@@ -284,6 +284,22 @@ pub struct ModelRecord {
     pub build_spec: Option<engine::matrix::BuildSpec>,
 }
 
+/// The time stamped on a new model, run or strategy: now, or `SOURCE_DATE_EPOCH` (seconds) when
+/// set, so that two runs can print identical JSON.
+pub(crate) fn created() -> String {
+    engine::data::time::format_utc(now_ms())
+}
+
+fn now_ms() -> i64 {
+    if let Some(s) = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.trim().parse::<i64>().ok()) {
+        return s.saturating_mul(1000);
+    }
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
 /// Reads a JSON record; floats come back bit-identical (the workspace's serde_json has
 /// `float_roundtrip`), so a stored run prints exactly as it was computed.
 fn read_record<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, StoreError> {

@@ -171,3 +171,43 @@ fn default_store_is_dot_btb() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(tmp.path().join(".btb/datasets").is_dir());
 }
+
+/// The exit status says which side is at fault: 1 the data or an engine step, 2 the command line
+/// (as clap's own usage errors). Either way one line on stderr and nothing on stdout.
+#[test]
+fn exit_status_1_for_engine_failures_2_for_usage() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = tmp.path().join("store");
+    let s = s.to_str().unwrap();
+    let tab = fixture("tab.tsv");
+    let tab = tab.to_str().unwrap();
+    let csv = tmp.path().join("ind.csv");
+    let csv = csv.to_str().unwrap();
+    let bad_spec = tmp.path().join("build.json");
+    std::fs::write(&bad_spec, "{\"model_id\": 7}").unwrap();
+    let not_a_model = tmp.path().join("model.json");
+    std::fs::write(&not_a_model, "{\"trees\": 3}").unwrap();
+    for (args, code, needle) in [
+        // Engine steps: the indicator, the model file, the file reader keep their own text.
+        (vec!["indicators", tab, "--ind", "rsi:0", "--csv", csv], 1, "rsi:0"),
+        (vec!["indicators", tab, "--ind", "nonsense:3", "--csv", csv], 1, "nonsense"),
+        (vec!["predict", "--model", not_a_model.to_str().unwrap(), "--matrix", tab, "--out", csv], 1, "model.json: "),
+        (vec!["inspect", fixture("bad/empty.csv").to_str().unwrap(), "--json"], 1, "the file is empty"),
+        (vec!["--store", s, "build", "--model-id", "nope"], 1, "no model"),
+        // The command line: a missing flag, a spec with a mistyped field, clap's own check.
+        (vec!["--store", s, "build"], 2, "build needs --model-id or --spec"),
+        (vec!["--store", s, "build", "--spec", bad_spec.to_str().unwrap(), "--json"], 2, "not a valid spec"),
+        (vec!["--store", s, "sweep", "--json"], 2, "sweep needs --model-id"),
+        (vec!["train", "--matrix", tab], 2, "needs --out"),
+        (vec!["inspect"], 2, "FILE"),
+    ] {
+        let out = btb(&args);
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}: stdout not empty");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        if args != ["inspect"] {
+            assert_eq!(err.trim_end().lines().count(), 1, "{args:?}: {err}");
+        }
+    }
+}

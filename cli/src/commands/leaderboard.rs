@@ -1,0 +1,57 @@
+//! Leaderboard (seed Phase 4): the stored runs, filtered and ranked by the engine.
+//!
+//! ```text
+//! btb leaderboard [--model-id ID] [--pack-id P] [--risk-profile R] [--tag T] [--pass-gate]
+//!                 [--rank-by METRIC] [--limit N] [--json]
+//! ```
+
+use clap::Args;
+
+use engine::leaderboard::{self, Query, RankBy};
+use engine::risk::RiskProfile;
+
+use crate::error::CliError;
+use crate::print::{leaderboard_table, to_json};
+use crate::store::Store;
+
+#[derive(Args)]
+pub struct LeaderboardArgs {
+    #[arg(long)]
+    pub model_id: Option<String>,
+    #[arg(long)]
+    pub pack_id: Option<String>,
+    #[arg(long)]
+    pub risk_profile: Option<String>,
+    #[arg(long)]
+    pub tag: Option<String>,
+    /// Only runs that pass the gate.
+    #[arg(long)]
+    pub pass_gate: bool,
+    /// sharpe (default), return, sortino, calmar, cagr, max_dd, trades, win_rate, profit_factor.
+    #[arg(long, default_value = "sharpe")]
+    pub rank_by: String,
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn leaderboard(store: &Store, args: LeaderboardArgs) -> Result<String, CliError> {
+    let q = Query {
+        model_id: args.model_id,
+        pack_id: args.pack_id,
+        risk_profile: args.risk_profile.map(|r| r.parse::<RiskProfile>()).transpose()?,
+        tag: args.tag,
+        pass_gate: args.pass_gate,
+        rank_by: args.rank_by.parse::<RankBy>()?,
+        limit: args.limit,
+    };
+    let rows = leaderboard::rank(&store.runs()?, &q);
+    if args.json {
+        return Ok(to_json(&rows));
+    }
+    if rows.is_empty() {
+        return Ok("no runs match; run `btb sweep` first\n".into());
+    }
+    Ok(leaderboard_table(&rows))
+}
