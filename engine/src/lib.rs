@@ -4,6 +4,7 @@ pub mod error;
 pub mod indicators;
 pub mod features;
 pub mod gbt;
+pub mod label;
 pub mod leaderboard;
 pub mod lineage;
 pub mod matrix;

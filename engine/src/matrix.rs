@@ -34,12 +34,12 @@ use sha2::{Digest, Sha256};
 
 use crate::data::time::{days_from_civil, format_ms, local_day, ms_to_local};
 use crate::data::Series;
-use crate::features::{self, Clock};
+use crate::features::{
+    self, check_series, compute_features_with_progress, tz_of, Clock, FeatureError, FeatureSpec,
+};
+use crate::label::{LabelGap, LabelSpec};
 use crate::lineage::{sha256_hex, sha_of};
 use crate::model::Model;
-use crate::pack::{
-    check_series, compute_features_with_progress, tz_of, FeatureError, FeatureSpec, LabelGap, LabelSpec,
-};
 
 /// Version of the feature code; part of `matrix_sha`. Bump it whenever a feature, label or the
 /// row selection changes its numbers, so cached matrices are rebuilt.
