@@ -37,7 +37,8 @@ use engine::policy::PolicyOptions;
 use engine::risk::RiskProfile;
 use engine::run::{evaluate, RunSettings};
 use engine::strategy::{self, Owner, Signal, TrainBody};
-use engine::sweep::{self, expand, BacktestBody, Config, ConfigKind, ResearchOptions, SweepBody};
+use engine::config::{Config, ConfigKind};
+use engine::sweep::{self, expand, BacktestBody, ResearchOptions, SweepBody};
 
 use crate::research::{built_matrix, now_ms, read_json};
 use crate::store::{ModelRecord, Store};

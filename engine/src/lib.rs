@@ -15,6 +15,7 @@ pub mod run;
 pub mod strategy;
 pub mod synth;
 pub mod backtest;
+pub mod config;
 pub mod cv;
 pub mod gate;
 pub mod metrics;
