@@ -3,6 +3,7 @@ pub mod determinism;
 pub mod error;
 pub mod indicators;
 pub mod features;
+mod frame;
 pub mod gbt;
 pub mod label;
 pub mod leaderboard;
