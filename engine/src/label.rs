@@ -197,22 +197,7 @@ impl LabelSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn series(n: usize) -> Series {
-        let close: Vec<f64> = (0..n)
-            .map(|i| 100.0 + (i as f64 * 0.3).sin() * 5.0 + i as f64 * 0.1)
-            .collect();
-        Series {
-            ticker: "T".into(),
-            ts: (0..n as i64).map(|i| i * 86_400_000).collect(),
-            open: close.iter().map(|c| c - 0.5).collect(),
-            high: close.iter().map(|c| c + 1.0).collect(),
-            low: close.iter().map(|c| c - 1.0).collect(),
-            close,
-            volume: (0..n).map(|i| 1000.0 + (i % 7) as f64 * 100.0).collect(),
-            adj_close: None,
-        }
-    }
+    use crate::features::test_series as series;
 
     #[test]
     fn labels() {

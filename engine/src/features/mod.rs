@@ -27,6 +27,8 @@ pub use spec::{
     FeatureInfo, FeatureSpec, ParamInfo,
 };
 pub(crate) use spec::{check_series, tz_of};
+#[cfg(test)]
+pub(crate) use spec::tests::series as test_series;
 
 /// Horizons (bars) of [`momentum_score_total`].
 pub const MOMENTUM_HORIZONS: [usize; 4] = [5, 10, 20, 60];

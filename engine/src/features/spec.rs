@@ -773,10 +773,11 @@ impl fmt::Display for FeatureSpec {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn series(n: usize) -> Series {
+    /// Daily bars on a rising sine, shared with the label tests.
+    pub(crate) fn series(n: usize) -> Series {
         let close: Vec<f64> = (0..n)
             .map(|i| 100.0 + (i as f64 * 0.3).sin() * 5.0 + i as f64 * 0.1)
             .collect();
