@@ -3,8 +3,9 @@
 //! leaderboard and strategies all name a config while only a sweep expands a request into them
 //! ([`crate::sweep`]), so none of them has to depend on request expansion.
 //!
-//! A config is always written canonically (`"0.6, 0.65"` → `"0.60,0.65"`, hours sorted), so equal
-//! configs have equal [`Config::config_sha`].
+//! A sweep writes every config canonically (`"0.6, 0.65"` → `"0.60,0.65"`, hours sorted; see
+//! [`Config::normalised`] for one written by hand), so equal configs have equal
+//! [`Config::config_sha`].
 
 use serde::{Deserialize, Serialize};
 

@@ -1,6 +1,6 @@
 //! Packs and templates: named feature sets, label rules, default policies and sweep grids, so a
-//! new model starts from a research setup that is known to build and trade instead of from a
-//! blank form.
+//! new model starts from a setup whose parts fit one trading horizon (daily swing, intraday)
+//! instead of from a blank form.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
