@@ -102,3 +102,33 @@ pub struct SweepConfig {
 pub(crate) fn join(v: impl IntoIterator<Item = String>) -> String {
     v.into_iter().collect::<Vec<_>>().join(",")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn to_policy_keeps_the_base_and_sets_rule_and_hours() {
+        let base = Policy::thr(vec![0.5]);
+        let thr = Config {
+            kind: ConfigKind::Thr,
+            value: "0.60,0.65,0.70".into(),
+            allowed_hours: Some("13,14,15".into()),
+        };
+        let p = thr.to_policy(&base).unwrap();
+        assert_eq!(
+            p.kind,
+            PolicyKind::Thr {
+                ladder: vec![0.6, 0.65, 0.7]
+            }
+        );
+        assert_eq!(p.allowed_hours, Some(vec![13, 14, 15]));
+        let top = Config {
+            kind: ConfigKind::TopPct,
+            value: "0.10".into(),
+            allowed_hours: Some("13,14".into()),
+        };
+        let q = top.to_policy(&base).unwrap();
+        assert_eq!(q.kind, PolicyKind::TopPct { fraction: 0.1 });
+    }
+}

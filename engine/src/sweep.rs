@@ -268,7 +268,6 @@ pub fn run(ctx: &RunContext<'_>, configs: &[SweepConfig]) -> Result<Vec<Run>, Ru
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::PolicyKind;
     use crate::risk::RiskProfile;
 
     const SEED: &str = r#"{
@@ -303,16 +302,6 @@ mod tests {
             allowed_hours: Some("15,13,14".into()),
         };
         assert_eq!(loose.normalised().unwrap(), c[5].config);
-        let p = c[5].config.to_policy(&Policy::thr(vec![0.5])).unwrap();
-        assert_eq!(
-            p.kind,
-            PolicyKind::Thr {
-                ladder: vec![0.6, 0.65, 0.7]
-            }
-        );
-        assert_eq!(p.allowed_hours, Some(vec![13, 14, 15]));
-        let q = c[6].config.to_policy(&Policy::thr(vec![0.5])).unwrap();
-        assert_eq!(q.kind, PolicyKind::TopPct { fraction: 0.1 });
     }
 
     #[test]
