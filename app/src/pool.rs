@@ -22,7 +22,8 @@ use engine::risk::RiskProfile;
 use engine::run::{BacktestReport, Run, RunSettings};
 use engine::policy::Policy;
 use engine::strategy::{FinalFit, OwnerRecord, Signal, Strategy};
-use engine::sweep::{Config, SweepBody, SweepConfig};
+use engine::config::{Config, SweepConfig};
+use engine::sweep::SweepBody;
 use js_sys::Uint8Array;
 
 use crate::protocol::{self, FoldMeta, Request, Response, SeriesLayout};

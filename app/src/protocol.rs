@@ -15,7 +15,8 @@ use engine::policy::Policy;
 use engine::risk::RiskProfile;
 use engine::run::{BacktestReport, Run, RunSettings};
 use engine::strategy::{FinalFit, OwnerRecord, Signal, Strategy};
-use engine::sweep::{Config, SweepBody, SweepConfig};
+use engine::config::{Config, SweepConfig};
+use engine::sweep::SweepBody;
 
 /// Bumped whenever a variant changes shape; a worker answering another version is refused.
 pub const PROTOCOL_VERSION: u32 = 4;

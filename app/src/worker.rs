@@ -7,7 +7,7 @@ use js_sys::{Array, Float64Array, Object, Reflect, Uint8Array};
 
 use engine::oof::FoldResult;
 use engine::run::{Run, RunSettings};
-use engine::sweep::SweepConfig;
+use engine::config::SweepConfig;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 

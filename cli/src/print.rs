@@ -9,7 +9,7 @@ use engine::data::Summary;
 use engine::leaderboard;
 use engine::oof::OofProgress;
 use engine::strategy::Signal;
-use engine::sweep::{Config, ConfigKind};
+use engine::config::{Config, ConfigKind};
 
 use crate::store::Meta;
 

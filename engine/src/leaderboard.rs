@@ -14,7 +14,7 @@ use crate::gate::Gate;
 use crate::metrics::Metrics;
 use crate::risk::RiskProfile;
 use crate::run::{Lineage, Run};
-use crate::sweep::Config;
+use crate::config::Config;
 
 /// The metric to rank by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -180,7 +180,7 @@ mod tests {
     use crate::cv::CvKind;
     use crate::gate::{GateOverrides, GateReason};
     use crate::policy::Policy;
-    use crate::sweep::ConfigKind;
+    use crate::config::ConfigKind;
 
     fn run(id: &str, model: &str, tag: Option<&str>, sharpe: f64, max_dd: f64, pass: bool) -> Run {
         Run {

@@ -1,22 +1,60 @@
+//! The research engine: every number, hash and verdict the workbench shows, in pure Rust so the
+//! browser (wasm32) and the command line compute the same bits from the same input.
+//!
+//! The modules follow the data path, each step reading only what the steps before it produce:
+//!
+//! - [`data`]: a file (CSV or Parquet, gzip or not) → a columnar [`data::Dataset`] of bars, with
+//!   its cadence and quality report; file errors name file, line and column.
+//! - [`indicators`]: TA-Lib-exact indicators and their string registry (`"macd:12:26:9"`).
+//! - [`features`]: the feature-spec language a model names its columns in ([`features::FeatureSpec`])
+//!   and the machine-learning features TA-Lib lacks.
+//! - [`matrix`]: a model over a dataset → the rows a model learns from (features, label, prices),
+//!   hashed ([`matrix::matrix_sha`]) and stored by that hash.
+//! - out of fold: [`cv`] (purged walk-forward and k-fold splits), [`gbt`] (the gradient-boosted
+//!   tree trainer), [`oof`] (one model per fold → probabilities for rows no model saw, cached).
+//! - runs: [`policy`] (when to hold a position), [`backtest`] (next-bar-open fills, equity),
+//!   [`metrics`] (quantstats' definitions), [`gate`] (pass or fail, with reasons), [`run`] (a config
+//!   judged on the out-of-fold probabilities, with its lineage), [`config`] (the unit a sweep
+//!   varies), [`sweep`] (a request → the configs to run, within the risk profile's budget).
+//! - [`leaderboard`]: filtering and ranking runs.
+//! - [`strategy`]: the final model for a config, and its signals over the newest bars.
+//! - (a bundle that exports a strategy is still to come.)
+//!
+//! Cross-cutting: [`error`] (one error over every step, and its wire form), [`lineage`]
+//! (canonical JSON → SHA-256), `frame` (the byte framing of stored matrices and out-of-fold
+//! files), [`determinism`] (the demo whose hashes native and wasm tests pin), [`synth`]
+//! (reproducible bars for benchmarks), [`risk`] (the risk profiles), [`model`] (a model from a pack
+//! template), [`pack`] (packs and templates), [`label`] (what a row is trained to predict).
+//!
+//! Determinism: no step starts a thread; parallelism belongs to the callers (workers training
+//! folds side by side), and the engine assembles their results in a fixed order, so a result
+//! never depends on how many ran.
+
 pub mod data;
-pub mod determinism;
-pub mod error;
 pub mod indicators;
 pub mod features;
-pub mod gbt;
-pub mod leaderboard;
-pub mod lineage;
 pub mod matrix;
-pub mod model;
-pub mod pack;
-pub mod risk;
-pub mod run;
-pub mod strategy;
-pub mod synth;
-pub mod backtest;
 pub mod cv;
-pub mod gate;
-pub mod metrics;
+pub mod gbt;
 pub mod oof;
 pub mod policy;
+pub mod backtest;
+pub mod metrics;
+pub mod gate;
+pub mod run;
+pub mod config;
 pub mod sweep;
+pub mod leaderboard;
+pub mod strategy;
+
+pub mod error;
+pub mod lineage;
+mod frame;
+pub mod determinism;
+pub mod synth;
+pub mod risk;
+pub mod model;
+pub mod pack;
+pub mod label;
+
+pub use error::{Error, ErrorKind, Report};

@@ -34,12 +34,13 @@ use sha2::{Digest, Sha256};
 
 use crate::data::time::{days_from_civil, format_ms, local_day, ms_to_local};
 use crate::data::Series;
-use crate::features::{self, Clock};
+use crate::frame::{self, Frame, FrameError};
+use crate::features::{
+    self, check_series, compute_features_with_progress, tz_of, Clock, FeatureError, FeatureSpec,
+};
+use crate::label::{LabelGap, LabelSpec};
 use crate::lineage::{sha256_hex, sha_of};
 use crate::model::Model;
-use crate::pack::{
-    check_series, compute_features_with_progress, tz_of, FeatureError, FeatureSpec, LabelGap, LabelSpec,
-};
 
 /// Version of the feature code; part of `matrix_sha`. Bump it whenever a feature, label or the
 /// row selection changes its numbers, so cached matrices are rebuilt.
@@ -711,9 +712,7 @@ impl Matrix {
     pub fn to_bytes(&self) -> Vec<u8> {
         let rows = self.rows();
         let mut cols: Vec<u8> = Vec::with_capacity(rows * 8 * (6 + self.n_features()));
-        for &t in &self.ts {
-            cols.extend_from_slice(&t.to_le_bytes());
-        }
+        frame::put_i64s(&mut cols, self.ts.iter().copied());
         for col in [
             &self.label,
             &self.close,
@@ -724,9 +723,7 @@ impl Matrix {
         .into_iter()
         .chain(self.features.iter())
         {
-            for i in 0..rows {
-                cols.extend_from_slice(&col.get(i).copied().unwrap_or(f64::NAN).to_le_bytes());
-            }
+            frame::put_f64s(&mut cols, (0..rows).map(|i| col.get(i).copied().unwrap_or(f64::NAN)));
         }
         let header = Header {
             format: "btb-matrix".into(),
@@ -742,35 +739,21 @@ impl Matrix {
             distance_max: self.distance_max,
             columns_sha: sha256_hex(&cols),
         };
-        let h = serde_json::to_vec(&header).unwrap_or_default();
-        let mut out = Vec::with_capacity(12 + h.len() + cols.len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&(h.len() as u32).to_le_bytes());
-        out.extend_from_slice(&h);
-        out.extend_from_slice(&cols);
-        out
+        frame::encode(MAGIC, &header, &cols)
     }
 
     /// Read bytes written by [`Matrix::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Matrix, MatrixDecodeError> {
-        if bytes.len() < 12 || bytes[..6] != MAGIC[..6] {
-            return Err(MatrixDecodeError::BadMagic);
-        }
-        if bytes[6..8] != MAGIC[6..8] {
-            return Err(MatrixDecodeError::UnsupportedVersion(u16::from_be_bytes([
-                bytes[6], bytes[7],
-            ]) as u32));
-        }
-        let hlen = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
-        let hend = 12usize.saturating_add(hlen);
-        if bytes.len() < hend {
-            return Err(MatrixDecodeError::Truncated {
-                needed: hend,
-                got: bytes.len(),
-            });
-        }
-        let header: Header = serde_json::from_slice(&bytes[12..hend])
-            .map_err(|e| MatrixDecodeError::BadHeader(e.to_string()))?;
+        let Frame {
+            header,
+            body_start: hend,
+            body,
+        } = frame::decode::<Header>(bytes, MAGIC).map_err(|e| match e {
+            FrameError::Short { .. } | FrameError::BadMagic => MatrixDecodeError::BadMagic,
+            FrameError::Version(v) => MatrixDecodeError::UnsupportedVersion(v as u32),
+            FrameError::Truncated { needed, got } => MatrixDecodeError::Truncated { needed, got },
+            FrameError::Header(e) => MatrixDecodeError::BadHeader(e),
+        })?;
         if header.format != "btb-matrix" {
             return Err(MatrixDecodeError::BadHeader(format!(
                 "format is `{}`",
@@ -796,35 +779,32 @@ impl Matrix {
                 got: bytes.len(),
             });
         }
-        let cols = &bytes[hend..needed];
+        let cols = &body[..needed - hend];
         if sha256_hex(cols) != header.columns_sha {
             return Err(MatrixDecodeError::Corrupt);
         }
-        let word = |k: usize| -> [u8; 8] {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&cols[k * 8..k * 8 + 8]);
-            w
-        };
-        let ts: Vec<i64> = (0..rows).map(|i| i64::from_le_bytes(word(i))).collect();
-        let col = |c: usize| -> Vec<f64> {
-            (0..rows)
-                .map(|i| f64::from_le_bytes(word(c * rows + i)))
-                .collect()
-        };
+        // Columns in the order `to_bytes` writes them.
+        let mut words = frame::words(cols);
+        let ts: Vec<i64> = words.by_ref().take(rows).map(i64::from_le_bytes).collect();
+        let mut col = || -> Vec<f64> { words.by_ref().take(rows).map(f64::from_le_bytes).collect() };
+        let label = col();
+        let close = col();
+        let next_open = col();
+        let hour = col();
+        let momentum_score_total = col();
+        let features = (0..header.feature_names.len()).map(|_| col()).collect();
         Ok(Matrix {
             matrix_sha: header.matrix_sha,
             ticker: header.ticker,
             tz: header.tz,
-            features: (0..header.feature_names.len())
-                .map(|j| col(6 + j))
-                .collect(),
+            features,
             feature_names: header.feature_names,
-            label: col(1),
+            label,
             ts,
-            close: col(2),
-            next_open: col(3),
-            hour: col(4),
-            momentum_score_total: col(5),
+            close,
+            next_open,
+            hour,
+            momentum_score_total,
             dropped: header.dropped,
             start: header.start,
             end: header.end,

@@ -7,8 +7,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::data::Cadence;
+use crate::features::{FeatureError, FeatureSpec};
+use crate::label::LabelSpec;
 use crate::lineage::sha_of;
-use crate::pack::{self, FeatureError, FeatureSpec, LabelSpec};
+use crate::pack;
 use crate::risk::RiskProfile;
 
 fn default_asset() -> String {

@@ -18,6 +18,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::cv::{self, CvError, CvKind, Fold};
+use crate::frame::{self, Frame, FrameError};
 use crate::gbt::fit::{fit, CalibrationKind, FitOptions};
 use crate::gbt::{auc, ColumnMatrix, GbtError, TrainParams};
 use crate::lineage::{sha256_hex, sha_of};
@@ -249,9 +250,7 @@ impl Oof {
     /// little-endian `f64` (bit-exact, which JSON text is not guaranteed to be).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut body = Vec::with_capacity(8 * (self.prob.len() + self.train_prob.iter().map(Vec::len).sum::<usize>()));
-        for v in self.prob.iter().chain(self.train_prob.iter().flatten()) {
-            body.extend_from_slice(&v.to_le_bytes());
-        }
+        frame::put_f64s(&mut body, self.prob.iter().chain(self.train_prob.iter().flatten()).copied());
         let header = Header {
             key: self.key.clone(),
             matrix_sha: self.matrix_sha.clone(),
@@ -262,22 +261,18 @@ impl Oof {
             fold_model_sha: self.fold_model_sha.clone(),
             body_sha: sha256_hex(&body),
         };
-        let h = serde_json::to_vec(&header).unwrap_or_default();
-        let mut out = Vec::with_capacity(MAGIC.len() + 4 + h.len() + body.len());
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&(h.len() as u32).to_le_bytes());
-        out.extend_from_slice(&h);
-        out.extend_from_slice(&body);
-        out
+        frame::encode(MAGIC, &header, &body)
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Oof, OofError> {
         let bad = |m: &str| OofError::Decode(m.to_string());
-        let rest = bytes.strip_prefix(MAGIC.as_slice()).ok_or_else(|| bad("not an out-of-fold file"))?;
-        let (len, rest) = rest.split_at_checked(4).ok_or_else(|| bad("truncated header"))?;
-        let len = u32::from_le_bytes([len[0], len[1], len[2], len[3]]) as usize;
-        let (h, body) = rest.split_at_checked(len).ok_or_else(|| bad("truncated header"))?;
-        let header: Header = serde_json::from_slice(h).map_err(|e| OofError::Decode(e.to_string()))?;
+        let Frame { header, body, .. } = frame::decode::<Header>(bytes, MAGIC).map_err(|e| match e {
+            FrameError::Short { magic: true } | FrameError::Truncated { .. } => bad("truncated header"),
+            FrameError::Short { magic: false } | FrameError::BadMagic | FrameError::Version(_) => {
+                bad("not an out-of-fold file")
+            }
+            FrameError::Header(e) => OofError::Decode(e),
+        })?;
         if sha256_hex(body) != header.body_sha {
             return Err(bad("damaged: the probabilities do not match their hash"));
         }
@@ -285,9 +280,7 @@ impl Oof {
         if body.len() != 8 * total || header.train_lens.len() != header.folds.len() {
             return Err(bad("damaged: wrong length"));
         }
-        let mut vals = body
-            .chunks_exact(8)
-            .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]));
+        let mut vals = frame::words(body).map(f64::from_le_bytes);
         let prob: Vec<f64> = vals.by_ref().take(header.rows).collect();
         let train_prob = header
             .train_lens

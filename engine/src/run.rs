@@ -13,6 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::backtest::{self, BacktestError, BacktestInputs, BacktestResult};
+use crate::config::{Config, SweepConfig};
 use crate::cv::CvKind;
 use crate::data::time::{local_day, parse_tz};
 use crate::data::Cadence;
@@ -24,7 +25,6 @@ use crate::metrics::Metrics;
 use crate::oof::{Oof, OofSpec};
 use crate::policy::{Policy, PolicyError, PolicyKind};
 use crate::risk::RiskProfile;
-use crate::sweep::{Config, SweepConfig};
 
 /// The hashes that tie a run to its inputs (the seed's `lineage`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

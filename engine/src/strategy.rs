@@ -27,7 +27,7 @@ use crate::oof::sorted_quantile;
 use crate::policy::{Policy, PolicyError, PolicyKind};
 use crate::risk::RiskProfile;
 use crate::run::{atr_column, bars_per_year, session_ends};
-use crate::sweep::Config;
+use crate::config::Config;
 
 /// Body of `POST /train`. `allowed_hours` (top level) overrides the config's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

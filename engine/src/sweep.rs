@@ -8,14 +8,14 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::{join, Config, ConfigKind, SweepConfig};
 use crate::cv::CvKind;
 use crate::gate::GateOverrides;
 use crate::gbt::fit::CalibrationKind;
 use crate::gbt::TrainParams;
-use crate::lineage::sha_of;
 use crate::matrix::Matrix;
 use crate::oof::OofSpec;
-use crate::policy::{fmt_level, parse_hours, parse_ladder, Policy, PolicyError, PolicyKind, PolicyOptions};
+use crate::policy::{fmt_level, parse_hours, parse_ladder, Policy, PolicyError, PolicyOptions};
 use crate::risk::RiskParams;
 use crate::run::{evaluate_with, MatrixFacts, Run, RunContext, RunError};
 
@@ -147,92 +147,6 @@ impl SweepBody {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConfigKind {
-    Thr,
-    TopPct,
-}
-
-/// One sweep variant, shaped like the seed's leaderboard `config`:
-/// `{"kind":"thr","value":"0.60,0.65,0.70","allowed_hours":"13,14,15"}` (`allowed_hours` left out
-/// when unrestricted). `config_sha` is `sha_of` this object.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct Config {
-    pub kind: ConfigKind,
-    pub value: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allowed_hours: Option<String>,
-}
-
-impl Config {
-    pub fn config_sha(&self) -> String {
-        sha_of(self)
-    }
-
-    /// The same config written canonically (`"0.6, 0.65"` → `"0.60,0.65"`, hours sorted), as
-    /// [`expand`] writes it, so equal configs have equal `config_sha`.
-    pub fn normalised(&self) -> Result<Config, PolicyError> {
-        let value = match self.kind {
-            ConfigKind::Thr => join(parse_ladder(&self.value)?.into_iter().map(fmt_level)),
-            ConfigKind::TopPct => {
-                let f: f64 = self
-                    .value
-                    .trim()
-                    .parse()
-                    .map_err(|_| PolicyError::BadNumber(self.value.clone()))?;
-                if !(f > 0.0 && f < 1.0) {
-                    return Err(PolicyError::BadFraction(f));
-                }
-                fmt_level(f)
-            }
-        };
-        let allowed_hours = match &self.allowed_hours {
-            Some(h) => Some(join(parse_hours(h)?.into_iter().map(|h| h.to_string()))),
-            None => None,
-        };
-        Ok(Config {
-            kind: self.kind,
-            value,
-            allowed_hours,
-        })
-    }
-
-    /// `base` (exits, costs, momentum gate, shorts) with this config's rule and hours.
-    pub fn to_policy(&self, base: &Policy) -> Result<Policy, PolicyError> {
-        let kind = match self.kind {
-            ConfigKind::Thr => PolicyKind::Thr {
-                ladder: parse_ladder(&self.value)?,
-            },
-            ConfigKind::TopPct => PolicyKind::TopPct {
-                fraction: self
-                    .value
-                    .trim()
-                    .parse()
-                    .map_err(|_| PolicyError::BadNumber(self.value.clone()))?,
-            },
-        };
-        let allowed_hours = match &self.allowed_hours {
-            Some(h) => Some(parse_hours(h)?),
-            None => None,
-        };
-        let p = Policy {
-            kind,
-            allowed_hours,
-            ..base.clone()
-        };
-        p.validate()?;
-        Ok(p)
-    }
-}
-
-/// A config with its hash, in expansion order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SweepConfig {
-    pub config_sha: String,
-    pub config: Config,
-}
-
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SweepError {
     #[error("thresholds variant `{variant}`: {source}")]
@@ -255,10 +169,6 @@ pub enum SweepError {
         "the sweep expands to {count} configs, over the risk profile's budget of {budget}; drop some variants or pick a profile with a larger budget"
     )]
     OverBudget { count: usize, budget: usize },
-}
-
-fn join(v: impl IntoIterator<Item = String>) -> String {
-    v.into_iter().collect::<Vec<_>>().join(",")
 }
 
 /// Expand `body` into configs (see the module docs); errors on a malformed variant, an empty
@@ -392,16 +302,6 @@ mod tests {
             allowed_hours: Some("15,13,14".into()),
         };
         assert_eq!(loose.normalised().unwrap(), c[5].config);
-        let p = c[5].config.to_policy(&Policy::thr(vec![0.5])).unwrap();
-        assert_eq!(
-            p.kind,
-            PolicyKind::Thr {
-                ladder: vec![0.6, 0.65, 0.7]
-            }
-        );
-        assert_eq!(p.allowed_hours, Some(vec![13, 14, 15]));
-        let q = c[6].config.to_policy(&Policy::thr(vec![0.5])).unwrap();
-        assert_eq!(q.kind, PolicyKind::TopPct { fraction: 0.1 });
     }
 
     #[test]

@@ -10,7 +10,7 @@ use engine::data::time::local_to_ms;
 use engine::data::{load, Dataset, LoadOptions, Series};
 use engine::matrix::{build_matrix, BuildError, BuildSpec, Matrix};
 use engine::model::{Model, ModelSpec};
-use engine::pack::compute_features;
+use engine::features::compute_features;
 
 fn demo() -> &'static Dataset {
     static D: OnceLock<Dataset> = OnceLock::new();

@@ -12,7 +12,8 @@ use engine::oof::{self, Oof, OofSpec};
 use engine::policy::Policy;
 use engine::risk::RiskProfile;
 use engine::run::{evaluate, Run, RunContext};
-use engine::sweep::{self, expand, SweepBody, SweepConfig};
+use engine::config::SweepConfig;
+use engine::sweep::{self, expand, SweepBody};
 
 struct Lcg(u64);
 impl Lcg {
@@ -383,7 +384,7 @@ fn final_strategy_and_signals_on_the_newest_bars() {
 
     let owner = Owner { model_id: "aapl_swing_daily", pack_id: "swingsigma", cadence: "daily", risk_profile: RiskProfile::Balanced, created: "" };
     let how = FinalFit { params: params(), calibration: engine::gbt::fit::CalibrationKind::Sigmoid, calibration_folds: 4 };
-    let config = engine::sweep::Config { kind: engine::sweep::ConfigKind::TopPct, value: "0.2".into(), allowed_hours: None };
+    let config = engine::config::Config { kind: engine::config::ConfigKind::TopPct, value: "0.2".into(), allowed_hours: None };
     let (booster, st) = strategy::train(&m, owner, &config, &base_policy(&m), &how, &mut |_| {}).unwrap();
     assert_eq!(st.config.value, "0.20");
     assert_eq!(st.report.rows_train, m.rows(), "the final model learns from every row");

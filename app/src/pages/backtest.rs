@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 
 use engine::leaderboard::{rank, Query};
 use engine::run::{BacktestReport, Run, RunSettings};
-use engine::sweep::SweepConfig;
+use engine::config::SweepConfig;
 
 use engine::strategy::{FinalFit, OwnerRecord};
 

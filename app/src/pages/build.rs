@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 
 use engine::matrix::{BuildSpec, FeatureStat, Preview, PreviewRow};
 use engine::model::ModelSpec;
-use engine::pack::FeatureSpec;
+use engine::features::FeatureSpec;
 
 use crate::app::{use_ctx, Ctx};
 use crate::db::{MatrixMeta, ModelRecord};

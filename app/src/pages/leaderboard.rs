@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 
 use engine::leaderboard::{rank, Query, RankBy, Row};
 use engine::risk::RiskProfile;
-use engine::sweep::{Config, ConfigKind};
+use engine::config::{Config, ConfigKind};
 
 use crate::app::{use_ctx, Ctx};
 use crate::route::Route;

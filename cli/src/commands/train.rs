@@ -25,7 +25,8 @@ use serde_json::json;
 use engine::gbt::fit::{fit, CalibrationKind, FitOptions};
 use engine::gbt::TrainParams;
 use engine::strategy::{self, Owner, TrainBody};
-use engine::sweep::{Config, ConfigKind, ResearchOptions};
+use engine::config::{Config, ConfigKind};
+use engine::sweep::ResearchOptions;
 
 use crate::args::{read_json, ParamArgs, PolicyArgs};
 use crate::commands::build::model_and_matrix;

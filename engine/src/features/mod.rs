@@ -1,6 +1,8 @@
-//! Machine-learning features that TA-Lib does not have.
+//! Features: the language a model names them in ([`FeatureSpec`]) and the
+//! machine-learning features that TA-Lib does not have, so everything a matrix column can be is
+//! found in one place (the TA-Lib ones themselves are in [`crate::indicators`]).
 //!
-//! Every function makes one forward pass (O(n), amortised O(1) per bar), returns a column as
+//! Every feature function makes one forward pass (O(n), amortised O(1) per bar), returns a column as
 //! long as its input with `NaN` during the warm-up, and uses bars `≤ t` only for the value at
 //! bar `t` (no look-ahead; `engine/tests/matrix.rs` checks it by perturbing and removing later
 //! bars). Logarithms and `tanh` come from the `libm` crate so values are bit-identical natively
@@ -13,12 +15,20 @@
 
 mod rolling;
 pub mod session;
+mod spec;
 
 use rolling::{RollingExtreme, RollingMoments};
 
 pub use session::{
     day_of_week, gap_pct, hour, minute_of_day, opening_range, vwap, Clock, OpeningRange, Vwap,
 };
+pub use spec::{
+    compute_features, compute_features_with_progress, feature_catalog, FeatureError, FeatureFrame,
+    FeatureInfo, FeatureSpec, ParamInfo,
+};
+pub(crate) use spec::{check_series, tz_of};
+#[cfg(test)]
+pub(crate) use spec::tests::series as test_series;
 
 /// Horizons (bars) of [`momentum_score_total`].
 pub const MOMENTUM_HORIZONS: [usize; 4] = [5, 10, 20, 60];

@@ -18,18 +18,12 @@ pub fn aroon(high: &[f64], low: &[f64], period: usize) -> Result<Aroon, Indicato
     let mut down = nan_vec(n);
     let mut up = nan_vec(n);
     let b = first_valid(&[high, low]);
-    let (h, l) = (&high[b..], &low[b..]);
     let (d_o, u_o) = (&mut down[b..], &mut up[b..]);
     let factor = 100.0 / period as f64;
-    let mut lo = Extreme::new();
-    let mut hi = Extreme::new();
-    for t in period..h.len() {
-        let trailing = t - period;
-        let (li, _) = lo.lowest(l, trailing, t);
-        let (hi_idx, _) = hi.highest(h, trailing, t);
+    extremes(&high[b..], &low[b..], period, |t, li, hi_idx| {
         u_o[t] = factor * (period - (t - hi_idx)) as f64;
         d_o[t] = factor * (period - (t - li)) as f64;
-    }
+    });
     Ok(Aroon { down, up })
 }
 
@@ -40,16 +34,24 @@ pub fn aroonosc(high: &[f64], low: &[f64], period: usize) -> Result<Vec<f64>, In
     let n = check_lengths("aroonosc", &[high, low])?;
     let mut out = nan_vec(n);
     let b = first_valid(&[high, low]);
-    let (h, l) = (&high[b..], &low[b..]);
     let o = &mut out[b..];
     let factor = 100.0 / period as f64;
+    extremes(&high[b..], &low[b..], period, |t, li, hi_idx| {
+        o[t] = factor * (hi_idx as f64 - li as f64);
+    });
+    Ok(out)
+}
+
+/// The scan both Aroon lines share: for every bar `t >= period`, `emit(t, index of the lowest low,
+/// index of the highest high)` over bars `t − period..=t` (ties to the most recent bar).
+#[inline(always)]
+fn extremes(h: &[f64], l: &[f64], period: usize, mut emit: impl FnMut(usize, usize, usize)) {
     let mut lo = Extreme::new();
     let mut hi = Extreme::new();
     for t in period..h.len() {
         let trailing = t - period;
         let (li, _) = lo.lowest(l, trailing, t);
         let (hi_idx, _) = hi.highest(h, trailing, t);
-        o[t] = factor * (hi_idx as f64 - li as f64);
+        emit(t, li, hi_idx);
     }
-    Ok(out)
 }

@@ -14,28 +14,7 @@ pub fn atr(
     close: &[f64],
     period: usize,
 ) -> Result<Vec<f64>, IndicatorError> {
-    check_period("atr", "period", period, 1)?;
-    let n = check_lengths("atr", &[high, low, close])?;
-    let b = first_valid(&[high, low, close]);
-    if n - b <= period {
-        return Ok(nan_vec(n));
-    }
-    let mut out = alloc_col(n);
-    out.resize(b + period, f64::NAN);
-    super::fma_dispatch(
-        #[inline(always)]
-        || {
-            atr_core(
-                &high[b..],
-                &low[b..],
-                &close[b..],
-                period,
-                &mut out,
-                |atr, _| atr,
-            )
-        },
-    );
-    Ok(out)
+    smoothed_range("atr", high, low, close, period, |atr, _| atr)
 }
 
 /// `100·ATR/close` (0 when the close is 0). Lookback `period`; `period >= 1`.
@@ -48,8 +27,28 @@ pub fn natr(
     close: &[f64],
     period: usize,
 ) -> Result<Vec<f64>, IndicatorError> {
-    check_period("natr", "period", period, 1)?;
-    let n = check_lengths("natr", &[high, low, close])?;
+    smoothed_range("natr", high, low, close, period, |atr, c| {
+        if c != 0.0 {
+            atr / c * 100.0
+        } else {
+            0.0
+        }
+    })
+}
+
+/// ATR and NATR: checks, warm-up and the dispatched pass of [`atr_core`], each bar's value
+/// written as `emit(atr, close)`, so the two differ only in what they emit.
+#[inline(always)]
+fn smoothed_range(
+    indicator: &'static str,
+    high: &[f64],
+    low: &[f64],
+    close: &[f64],
+    period: usize,
+    emit: impl Fn(f64, f64) -> f64,
+) -> Result<Vec<f64>, IndicatorError> {
+    check_period(indicator, "period", period, 1)?;
+    let n = check_lengths(indicator, &[high, low, close])?;
     let b = first_valid(&[high, low, close]);
     if n - b <= period {
         return Ok(nan_vec(n));
@@ -58,22 +57,7 @@ pub fn natr(
     out.resize(b + period, f64::NAN);
     super::fma_dispatch(
         #[inline(always)]
-        || {
-            atr_core(
-                &high[b..],
-                &low[b..],
-                &close[b..],
-                period,
-                &mut out,
-                |atr, c| {
-                    if c != 0.0 {
-                        atr / c * 100.0
-                    } else {
-                        0.0
-                    }
-                },
-            )
-        },
+        || atr_core(&high[b..], &low[b..], &close[b..], period, &mut out, emit),
     );
     Ok(out)
 }

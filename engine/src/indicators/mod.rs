@@ -358,30 +358,21 @@ impl Extreme {
     /// Highest of `x[trailing..=today]`; ties go to the newest bar.
     #[inline(always)]
     pub(crate) fn highest(&mut self, x: &[f64], trailing: usize, today: usize) -> (usize, f64) {
-        let v = x[today];
-        if !self.valid || self.idx < trailing {
-            self.valid = true;
-            self.idx = trailing;
-            self.val = x[trailing];
-            let mut i = trailing + 1;
-            while i <= today {
-                let t = x[i];
-                if t >= self.val {
-                    self.idx = i;
-                    self.val = t;
-                }
-                i += 1;
-            }
-        } else if v >= self.val {
-            self.idx = today;
-            self.val = v;
-        }
-        (self.idx, self.val)
+        self.scan::<true>(x, trailing, today)
     }
 
     /// Lowest of `x[trailing..=today]`; ties go to the newest bar.
     #[inline(always)]
     pub(crate) fn lowest(&mut self, x: &[f64], trailing: usize, today: usize) -> (usize, f64) {
+        self.scan::<false>(x, trailing, today)
+    }
+
+    /// Highest (`HIGH`) or lowest of `x[trailing..=today]`: one body for both, so the rescan and
+    /// the tie rule cannot drift apart.
+    #[inline(always)]
+    fn scan<const HIGH: bool>(&mut self, x: &[f64], trailing: usize, today: usize) -> (usize, f64) {
+        // Written as TA-Lib's `>=` / `<=`, not as a negation, so a `NaN` behaves as there.
+        let takes_over = |t: f64, best: f64| if HIGH { t >= best } else { t <= best };
         let v = x[today];
         if !self.valid || self.idx < trailing {
             self.valid = true;
@@ -390,13 +381,13 @@ impl Extreme {
             let mut i = trailing + 1;
             while i <= today {
                 let t = x[i];
-                if t <= self.val {
+                if takes_over(t, self.val) {
                     self.idx = i;
                     self.val = t;
                 }
                 i += 1;
             }
-        } else if v <= self.val {
+        } else if takes_over(v, self.val) {
             self.idx = today;
             self.val = v;
         }

@@ -4,8 +4,20 @@ use super::{check_lengths, check_period, col_from, first_valid, simd_dispatch, I
 
 /// `x[t] − x[t−period]`. Lookback `period`; `period >= 1`.
 pub fn mom(close: &[f64], period: usize) -> Result<Vec<f64>, IndicatorError> {
-    check_period("mom", "period", period, 1)?;
-    let n = check_lengths("mom", &[close])?;
+    lagged("mom", close, period, |v, old| v - old)
+}
+
+/// `f(x[t], x[t−period])` for every bar from the first valid one plus `period`: MOM and ROC
+/// differ only in `f`, so the warm-up and the vectorised pass are written once.
+#[inline(always)]
+pub(crate) fn lagged(
+    indicator: &'static str,
+    close: &[f64],
+    period: usize,
+    f: impl Fn(f64, f64) -> f64,
+) -> Result<Vec<f64>, IndicatorError> {
+    check_period(indicator, "period", period, 1)?;
+    let n = check_lengths(indicator, &[close])?;
     let b = first_valid(&[close]);
     let x = &close[b..];
     let lag = &x[..x.len().saturating_sub(period)];
@@ -18,7 +30,7 @@ pub fn mom(close: &[f64], period: usize) -> Result<Vec<f64>, IndicatorError> {
                 x[period.min(x.len())..]
                     .iter()
                     .zip(lag)
-                    .map(|(&v, &old)| v - old),
+                    .map(|(&v, &old)| f(v, old)),
             )
         },
     ))

@@ -38,20 +38,45 @@ pub fn stoch(
             slowd: nan_vec(n),
         });
     }
-    // Fast path: branch-free rolling extremes; fast %K a block at a time (vectorised), then the
-    // two running sums.
+    let (k, d) = stoch_lines(n, b, l, h, c, fastk, Some(slowk), slowd);
+    Ok(Stoch { slowk: k, slowd: d })
+}
+
+/// The %K and %D lines that STOCH and STOCHRSI share, as columns of `n` values: fast %K of
+/// `value[t]` against the lowest `low` and highest `high` of the last `fastk` bars, smoothed by an
+/// SMA of `k_smooth` bars when given (STOCH's slow %K; STOCHRSI has none), and %D, the SMA of that
+/// over `d` bars. The inputs start at bar `offset` of the output; they must be longer than the
+/// lookback `fastk − 1 + (k_smooth − 1) + d − 1`.
+///
+/// Vectorised over runs of the rolling extremes when the inputs allow it ([`rolling_min_max`]),
+/// else one bar at a time with TA-Lib's rescanning extremes; both give the same bits.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn stoch_lines(
+    n: usize,
+    offset: usize,
+    low: &[f64],
+    high: &[f64],
+    value: &[f64],
+    fastk: usize,
+    k_smooth: Option<usize>,
+    d: usize,
+) -> (Vec<f64>, Vec<f64>) {
+    let lookback = fastk - 1 + k_smooth.map_or(0, |k| k - 1) + d - 1;
     let (mut k_out, mut d_out) = (alloc_col(n), alloc_col(n));
-    k_out.resize(b + lookback, f64::NAN);
-    d_out.resize(b + lookback, f64::NAN);
-    let mut k_sma = SmaStream::new(slowk);
-    let mut d_sma = SmaStream::new(slowd);
+    k_out.resize(offset + lookback, f64::NAN);
+    d_out.resize(offset + lookback, f64::NAN);
+    // Fast path: branch-free rolling extremes; fast %K a block at a time (vectorised), then the
+    // running sums.
+    let mut k_sma = k_smooth.map(SmaStream::new);
+    let mut d_sma = SmaStream::new(d);
     let (mut fk, mut sk, mut sd) = (Vec::new(), Vec::new(), Vec::new());
     let clean = simd_dispatch(
         #[inline(always)]
         || {
             rolling_min_max(
-                l,
-                h,
+                low,
+                high,
                 fastk,
                 #[inline(always)]
                 |t0, lows, highs| {
@@ -59,55 +84,60 @@ pub fn stoch(
                     fk.extend(
                         lows.iter()
                             .zip(highs)
-                            .zip(&c[t0..t0 + lows.len()])
-                            .map(|((&lo, &hi), &cl)| fast_k(cl, lo, hi)),
+                            .zip(&value[t0..t0 + lows.len()])
+                            .map(|((&lo, &hi), &v)| fast_k(v, lo, hi)),
                     );
-                    sk.clear();
-                    k_sma.run(&fk, &mut sk);
+                    let k = match &mut k_sma {
+                        Some(s) => {
+                            sk.clear();
+                            s.run(&fk, &mut sk);
+                            &sk
+                        }
+                        None => &fk,
+                    };
                     sd.clear();
-                    d_sma.run(&sk, &mut sd);
-                    // Slow %D's values belong to the last slow %K values of the run.
-                    k_out.extend_from_slice(&sk[sk.len() - sd.len()..]);
+                    d_sma.run(k, &mut sd);
+                    // %D's values belong to the last %K values of the run.
+                    k_out.extend_from_slice(&k[k.len() - sd.len()..]);
                     d_out.extend_from_slice(&sd);
                 },
             )
         },
     );
     if clean {
-        return Ok(Stoch {
-            slowk: k_out,
-            slowd: d_out,
-        });
+        return (k_out, d_out);
     }
-    // A NaN in high or low: TA-Lib's scan, whose handling of it depends on the scan's history.
+    // A NaN in an input: TA-Lib's scan, whose handling of it depends on the scan's history.
     let mut k_out = nan_vec(n);
     let mut d_out = nan_vec(n);
-    let (ko, dout) = (&mut k_out[b..], &mut d_out[b..]);
+    let (ko, dout) = (&mut k_out[offset..], &mut d_out[offset..]);
     let mut lo = Extreme::new();
     let mut hi = Extreme::new();
-    let mut k_sma = SmaRing::new(slowk);
-    let mut d_sma = SmaRing::new(slowd);
-    for t in fastk - 1..h.len() {
+    let mut k_sma = k_smooth.map(SmaRing::new);
+    let mut d_sma = SmaRing::new(d);
+    for t in fastk - 1..value.len() {
         let trailing = t + 1 - fastk;
-        let (_, lowest) = lo.lowest(l, trailing, t);
-        let (_, highest) = hi.highest(h, trailing, t);
-        let fast = fast_k(c[t], lowest, highest);
-        if let Some(sk) = k_sma.push(fast) {
-            if let Some(sd) = d_sma.push(sk) {
-                ko[t] = sk;
-                dout[t] = sd;
-            }
+        let (_, lowest) = lo.lowest(low, trailing, t);
+        let (_, highest) = hi.highest(high, trailing, t);
+        let fast = fast_k(value[t], lowest, highest);
+        let k = match &mut k_sma {
+            Some(s) => match s.push(fast) {
+                Some(k) => k,
+                None => continue,
+            },
+            None => fast,
+        };
+        if let Some(dv) = d_sma.push(k) {
+            ko[t] = k;
+            dout[t] = dv;
         }
     }
-    Ok(Stoch {
-        slowk: k_out,
-        slowd: d_out,
-    })
+    (k_out, d_out)
 }
 
 /// TA-Lib's fast %K: `(close − lowest)/((highest − lowest)/100)`, 0 when the range is (near) 0.
 #[inline(always)]
-pub(crate) fn fast_k(close: f64, lowest: f64, highest: f64) -> f64 {
+fn fast_k(close: f64, lowest: f64, highest: f64) -> f64 {
     let diff = (highest - lowest) / 100.0;
     if !is_zero(diff) {
         (close - lowest) / diff
