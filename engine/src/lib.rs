@@ -30,6 +30,9 @@
 //! folds side by side), and the engine assembles their results in a fixed order, so a result
 //! never depends on how many ran.
 
+// The engine returns what it computes; only the shells print (progress goes through callbacks).
+#![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
+
 pub mod data;
 pub mod indicators;
 pub mod features;
