@@ -13,11 +13,13 @@ use crate::cv::CvKind;
 use crate::gate::GateOverrides;
 use crate::gbt::fit::CalibrationKind;
 use crate::gbt::TrainParams;
+use crate::error::Error;
 use crate::matrix::Matrix;
+use crate::model::Model;
 use crate::oof::OofSpec;
 use crate::policy::{fmt_level, parse_hours, parse_ladder, Policy, PolicyError, PolicyOptions};
 use crate::risk::RiskParams;
-use crate::run::{evaluate_with, MatrixFacts, Run, RunContext, RunError};
+use crate::run::{evaluate_with, MatrixFacts, Run, RunContext, RunError, RunSettings};
 
 /// The sweep request (unknown fields are ignored).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -88,6 +90,43 @@ impl ResearchOptions {
         let intraday = crate::data::Cadence::from_name(cadence).is_some_and(crate::data::Cadence::is_intraday);
         self.policy.base(m.distance_max, intraday)
     }
+
+    /// What every config of a request on `model`'s matrix `m` is judged with: the shells (the
+    /// CLI, the page's workers) fill nothing in themselves, so they cannot judge differently.
+    pub fn settings(
+        &self,
+        model: &Model,
+        m: &Matrix,
+        overrides: GateOverrides,
+        tag: Option<String>,
+        created: String,
+    ) -> Result<RunSettings, PolicyError> {
+        let base = self.base_policy(m, &model.cadence);
+        base.validate()?;
+        Ok(RunSettings {
+            model_id: model.model_id.clone(),
+            pack_id: model.pack_id.clone(),
+            cadence: model.cadence.clone(),
+            oof_spec: self.oof_spec(m),
+            base,
+            risk_profile: model.risk_profile,
+            overrides,
+            tag,
+            created,
+        })
+    }
+}
+
+/// A sweep worked out before any model is trained: its configs within the risk profile's
+/// budget, what they are judged with, the out-of-fold cache key to look up first, and the
+/// configs that cannot trade on this matrix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub configs: Vec<SweepConfig>,
+    pub settings: RunSettings,
+    pub oof_key: String,
+    /// See [`warnings`].
+    pub warnings: Vec<String>,
 }
 
 /// Body of `POST /backtest`: one config (a ladder in `thresholds`, or `top_pct`), judged the
@@ -122,6 +161,13 @@ impl BacktestBody {
         }
     }
 
+    /// The one config this body names and what it is judged with, as a sweep would judge it.
+    pub fn plan(&self, model: &Model, m: &Matrix, created: String) -> Result<(SweepConfig, RunSettings), Error> {
+        let config = self.config()?;
+        let settings = self.research.settings(model, m, self.gate_overrides(), self.tag.clone(), created)?;
+        Ok((config, settings))
+    }
+
     /// The one config this body names (exactly one of `thresholds` and `top_pct`).
     pub fn config(&self) -> Result<SweepConfig, SweepError> {
         let body = SweepBody {
@@ -139,6 +185,14 @@ impl BacktestBody {
 }
 
 impl SweepBody {
+    /// The sweep of `model` on its matrix `m`, planned: variants checked and expanded under the
+    /// model's risk profile, the shared policy validated, before anything is trained.
+    pub fn plan(&self, model: &Model, m: &Matrix, created: String) -> Result<Plan, Error> {
+        let configs = expand(self, &model.risk_profile.params())?;
+        let settings = self.research.settings(model, m, self.gate_overrides(), self.tag.clone(), created)?;
+        Ok(Plan { warnings: warnings(&configs, m), oof_key: settings.oof_spec.key(&m.matrix_sha), configs, settings })
+    }
+
     pub fn gate_overrides(&self) -> GateOverrides {
         GateOverrides {
             min_trades: self.min_trades,

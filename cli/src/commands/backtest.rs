@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use engine::run::{evaluate, RunSettings};
+use engine::run::evaluate;
 use engine::sweep::BacktestBody;
 
 use crate::args::{override_with, read_json, ResearchArgs};
@@ -64,21 +64,8 @@ fn backtest_body(args: &BacktestArgs) -> Result<BacktestBody, CliError> {
 pub(crate) fn run_backtest(store: &Store, body: &BacktestBody) -> Result<(engine::run::BacktestReport, bool), CliError> {
     let model_id = body.model_id.clone().ok_or_else(|| usage("backtest needs --model-id or a spec with model_id"))?;
     let (record, m) = model_and_matrix(store, &model_id, body.pack_id.as_deref())?;
-    let config = body.config()?;
-    let spec = body.research.oof_spec(&m);
-    let (o, cached) = oof_cached(store, &m, &spec)?;
-    let base = body.research.base_policy(&m, &record.model.cadence);
-    let settings = RunSettings {
-        model_id,
-        pack_id: record.model.pack_id.clone(),
-        cadence: record.model.cadence.clone(),
-        oof_spec: spec,
-        base,
-        risk_profile: record.model.risk_profile,
-        overrides: body.gate_overrides(),
-        tag: body.tag.clone(),
-        created: created(),
-    };
+    let (config, settings) = body.plan(&record.model, &m, created())?;
+    let (o, cached) = oof_cached(store, &m, &settings.oof_spec)?;
     let e = evaluate(&settings.context(&m, &o), &config)?;
     Ok((e.report(&m, &record.model.cadence), cached))
 }

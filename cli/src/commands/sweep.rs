@@ -17,8 +17,7 @@ use engine::cv::CvKind;
 use engine::leaderboard::{self, Query};
 use engine::matrix::Matrix;
 use engine::oof::{self, Oof, OofSpec};
-use engine::run::RunSettings;
-use engine::sweep::{self, expand, SweepBody};
+use engine::sweep::{self, SweepBody};
 
 use crate::args::{override_with, read_json, ResearchArgs};
 use crate::commands::build::model_and_matrix;
@@ -91,25 +90,11 @@ pub fn sweep(store: &Store, args: SweepArgs) -> Result<String, CliError> {
     let model_id = body.model_id.clone().ok_or_else(|| usage("sweep needs --model-id or a spec with model_id"))?;
     let (record, m) = model_and_matrix(store, &model_id, body.pack_id.as_deref())?;
     let profile = record.model.risk_profile;
-    let configs = expand(&body, &profile.params())?;
-    let warnings = sweep::warnings(&configs, &m);
-    let spec = body.research.oof_spec(&m);
+    let plan = body.plan(&record.model, &m, created())?;
+    let spec = &plan.settings.oof_spec;
     let started = std::time::Instant::now();
-    let (o, cached) = oof_cached(store, &m, &spec)?;
-    let base = body.research.base_policy(&m, &record.model.cadence);
-    base.validate()?;
-    let settings = RunSettings {
-        model_id: model_id.clone(),
-        pack_id: record.model.pack_id.clone(),
-        cadence: record.model.cadence.clone(),
-        oof_spec: spec.clone(),
-        base,
-        risk_profile: profile,
-        overrides: body.gate_overrides(),
-        tag: body.tag.clone(),
-        created: created(),
-    };
-    let runs = sweep::run(&settings.context(&m, &o), &configs)?;
+    let (o, cached) = oof_cached(store, &m, spec)?;
+    let runs = sweep::run(&plan.settings.context(&m, &o), &plan.configs)?;
     store.put_runs(&runs)?;
     let seconds = started.elapsed().as_secs_f64();
     let rows = leaderboard::rank(&runs, &Query::default());
@@ -122,12 +107,12 @@ pub fn sweep(store: &Store, args: SweepArgs) -> Result<String, CliError> {
             "oof_key": o.key,
             "oof_cached": cached,
             "fold_auc": o.fold_auc,
-            "warnings": warnings,
+            "warnings": plan.warnings,
             "runs": rows,
         })));
     }
     let passed = runs.iter().filter(|r| r.gate.pass()).count();
-    let warned: String = warnings.iter().map(|w| format!("warning: {w}\n")).collect();
+    let warned: String = plan.warnings.iter().map(|w| format!("warning: {w}\n")).collect();
     Ok(format!(
         "{warned}swept {} configs of {model_id} ({} risk, {} {} splits, out-of-fold {}{}) in {seconds:.2} s; {passed} pass the gate\n\n{}",
         runs.len(),
