@@ -9,11 +9,12 @@ use wasm_bindgen::JsCast;
 
 use engine::data::{LoadOptions, QualityIssue, Series};
 
-use crate::app::{use_ctx, Ctx};
 use crate::chart::CandleChart;
+use crate::components::ErrorView;
 use crate::db::DatasetMeta;
 use crate::format::{self, Clock};
 use crate::ingest;
+use crate::state::{refresh_datasets, use_ctx, Ctx};
 
 /// Time zones offered; the engine accepts any IANA name. The empty value lets the file decide
 /// (a zone-aware Parquet column), else UTC.
@@ -123,10 +124,7 @@ pub fn DataPage() -> impl IntoView {
                         </div>
                     })}
                     {move || ctx.error.get().map(|e| view! {
-                        <div class="error" role="alert" data-testid="error">
-                            <strong>"Could not load: "</strong>{e}
-                            <button class="ghost small" on:click=move |_| ctx.error.set(None)>"Dismiss"</button>
-                        </div>
+                        <ErrorView error=e testid="error" on_dismiss=move |_| ctx.error.set(None)/>
                     })}
                     {move || notice.get().map(|n| view! { <div class="notice" data-testid="notice">{n}</div> })}
                     <DatasetList/>
@@ -238,17 +236,17 @@ fn DatasetItem(meta: DatasetMeta) -> impl IntoView {
 async fn rename(ctx: Ctx, id: String, name: String) {
     let Some(store) = ctx.store.get_value() else { return };
     if let Err(e) = store.rename(&id, &name).await {
-        ctx.error.set(Some(e.to_string()));
+        ctx.error.set(Some(e.into()));
     }
-    ingest::refresh(ctx).await;
+    refresh_datasets(ctx).await;
 }
 
 async fn delete(ctx: Ctx, meta: DatasetMeta) {
     let Some(store) = ctx.store.get_value() else { return };
     if let Err(e) = store.delete(&meta).await {
-        ctx.error.set(Some(e.to_string()));
+        ctx.error.set(Some(e.into()));
     }
-    ingest::refresh(ctx).await;
+    refresh_datasets(ctx).await;
     if ctx.selected.get_untracked().as_deref() == Some(meta.id.as_str()) {
         ctx.selected.set(ctx.datasets.get_untracked().first().map(|m| m.id.clone()));
     }
@@ -279,7 +277,7 @@ fn DatasetView() -> impl IntoView {
             match store.series(&m, idx).await {
                 Ok(s) => Some(Arc::new(s)),
                 Err(e) => {
-                    ctx.error.set(Some(e.to_string()));
+                    ctx.error.set(Some(e.into()));
                     None
                 }
             }
