@@ -22,7 +22,7 @@ use engine::sweep::{Config, SweepBody, SweepConfig};
 pub const PROTOCOL_VERSION: u32 = 5;
 /// SHA-256 of this file without these two lines: `app/tests/shape.rs` fails when the file
 /// changes and this pin does not, so a change of shape cannot ship under an old version.
-pub const PROTOCOL_SHA: &str = "";
+pub const PROTOCOL_SHA: &str = "9757f4581b33e2907da906b73d09f02d08e4fd6c972c24e81fc86e8e51240eea";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
