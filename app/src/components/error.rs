@@ -58,8 +58,9 @@ pub fn ErrorView(
             ": "
             <span class="error-message">{error.to_string()}</span>
             {(!fields.is_empty()).then(|| view! {
-                <dl class="error-where small">
-                    {fields.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd data-field=k>{v}</dd> }).collect_view()}
+                // Styled here: the stylesheet in public/ is shared and this is the only user.
+                <dl class="error-where small" style="display:grid;grid-template-columns:max-content 1fr;gap:0 10px;margin:6px 0 0">
+                    {fields.into_iter().map(|(k, v)| view! { <dt>{k}</dt><dd data-field=k style="margin:0">{v}</dd> }).collect_view()}
                 </dl>
             })}
             {on_dismiss.map(|f| view! {
