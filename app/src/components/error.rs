@@ -54,8 +54,8 @@ pub fn ErrorView(
     let fields = error.ingest().map(ingest_fields).unwrap_or_default();
     view! {
         <div class="error" role="alert" data-testid=testid data-kind=error.kind()>
+            // `.error` stacks its children: the title is the heading line above the message.
             <strong class="error-title">{error.title()}</strong>
-            ": "
             <span class="error-message">{error.to_string()}</span>
             {(!fields.is_empty()).then(|| view! {
                 // Styled here: the stylesheet in public/ is shared and this is the only user.
