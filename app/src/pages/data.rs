@@ -43,8 +43,10 @@ pub fn DataPage() -> impl IntoView {
     let dragging = RwSignal::new(false);
     let notice = RwSignal::new(None::<String>);
 
-    let upload = move |files: Vec<web_sys::File>| {
-        spawn_local(async move {
+    // Files one after another, so each gets the progress bar to itself.
+    let upload = Action::new_local(move |files: &Vec<web_sys::File>| {
+        let files = files.clone();
+        async move {
             for file in files {
                 // `try_`: the user may leave the page while several files are still loading.
                 let t = ticker.try_get_untracked().unwrap_or_default();
@@ -70,18 +72,18 @@ pub fn DataPage() -> impl IntoView {
                     }
                 }
             }
-        });
-    };
+        }
+    });
 
     let on_pick = move |ev: web_sys::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
-        upload(files_of(input.files()));
+        upload.dispatch(files_of(input.files()));
         input.set_value("");
     };
     let on_drop = move |ev: web_sys::DragEvent| {
         ev.prevent_default();
         dragging.set(false);
-        upload(files_of(ev.data_transfer().and_then(|d| d.files())));
+        upload.dispatch(files_of(ev.data_transfer().and_then(|d| d.files())));
     };
 
     view! {

@@ -69,15 +69,9 @@ pub fn ModelsPage() -> impl IntoView {
     };
     let resolved = Memo::new(move |_| spec().resolve().map_err(AppError::from));
 
-    let create = move |_| {
-        let (Ok(model), Some(ds)) = (resolved.get_untracked(), dataset_id.get_untracked()) else {
-            error.set(Some(match resolved.get_untracked() {
-                Err(e) => e,
-                Ok(_) => AppError::Input("choose a dataset first (Data page)".to_string()),
-            }));
-            return;
-        };
-        spawn_local(async move {
+    let save = Action::new_local(move |(model, ds): &(engine::model::Model, String)| {
+        let (model, ds) = (model.clone(), ds.clone());
+        async move {
             let Some(store) = ctx.store.get_value() else { return };
             if ctx.models.get_untracked().iter().any(|m| m.model_id == model.model_id) {
                 error.set(Some(AppError::Input(format!("a model named {} exists already; choose another model id", model.model_id))));
@@ -100,7 +94,17 @@ pub fn ModelsPage() -> impl IntoView {
                 Err(e) => error.set(Some(e.into())),
             }
             refresh_models(ctx).await;
-        });
+        }
+    });
+    let create = move |_| {
+        let (Ok(model), Some(ds)) = (resolved.get_untracked(), dataset_id.get_untracked()) else {
+            error.set(Some(match resolved.get_untracked() {
+                Err(e) => e,
+                Ok(_) => AppError::Input("choose a dataset first (Data page)".to_string()),
+            }));
+            return;
+        };
+        save.dispatch((model, ds));
     };
 
     view! {
