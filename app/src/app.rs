@@ -1,79 +1,23 @@
-//! The shell: header, step navigation, banners, and the shared state every page reads.
-
-use std::rc::Rc;
+//! The shell: header, step navigation, banners; it opens storage and fills the shared state
+//! (`state.rs`) before the pages read it.
 
 use leptos::prelude::*;
 
-use crate::db::{self, DatasetMeta, ModelRecord, Store};
-use crate::ingest::{self, ImportProgress};
+use crate::db::{self, Store};
+use crate::ingest;
 use crate::pages;
-use crate::pool::{EngineWorker, Pool};
-use engine::run::Run;
 use crate::route::{use_route, Route};
-
-/// App-wide state. Every field is a `Copy` handle, so pages take `Ctx` by value.
-#[derive(Clone, Copy)]
-pub struct Ctx {
-    pub store: StoredValue<Option<Store>, LocalStorage>,
-    pub worker: StoredValue<Option<Rc<EngineWorker>>, LocalStorage>,
-    pub datasets: RwSignal<Vec<DatasetMeta>>,
-    pub selected: RwSignal<Option<String>>,
-    pub progress: RwSignal<Option<ImportProgress>>,
-    /// The last failure to show the user (an import, a rename, storage).
-    pub error: RwSignal<Option<String>>,
-    /// Set when data cannot be kept across reloads.
-    pub storage_warning: RwSignal<Option<String>>,
-    pub persisted: RwSignal<Option<bool>>,
-    /// True once storage is open and the dataset list has been read.
-    pub ready: RwSignal<bool>,
-    pub models: RwSignal<Vec<ModelRecord>>,
-    /// The model the Build page works on.
-    pub current_model: RwSignal<Option<String>>,
-    /// Engine workers for sweeps (folds side by side), replaced when resized or broken.
-    pub pool: StoredValue<Option<Rc<Pool>>, LocalStorage>,
-    /// Every stored sweep run (the Leaderboard ranks them).
-    pub runs: RwSignal<Vec<Run>>,
-    /// Run ids picked on the Leaderboard (kept in the settings store).
-    pub cart: RwSignal<Vec<String>>,
-    /// The run the Backtest page opens with.
-    pub focus_run: RwSignal<Option<String>>,
-}
-
-impl Ctx {
-    fn new() -> Ctx {
-        Ctx {
-            store: StoredValue::new_local(None),
-            worker: StoredValue::new_local(None),
-            datasets: RwSignal::new(Vec::new()),
-            selected: RwSignal::new(None),
-            progress: RwSignal::new(None),
-            error: RwSignal::new(None),
-            storage_warning: RwSignal::new(None),
-            persisted: RwSignal::new(None),
-            ready: RwSignal::new(false),
-            models: RwSignal::new(Vec::new()),
-            current_model: RwSignal::new(None),
-            pool: StoredValue::new_local(None),
-            runs: RwSignal::new(Vec::new()),
-            cart: RwSignal::new(Vec::new()),
-            focus_run: RwSignal::new(None),
-        }
-    }
-}
-
-pub fn use_ctx() -> Ctx {
-    expect_context::<Ctx>()
-}
+use crate::state::{self, Ctx};
 
 async fn boot(ctx: Ctx) {
     let (store, warning) = Store::open().await;
     let persistent = store.is_persistent();
     ctx.store.set_value(Some(store));
     ctx.storage_warning.set(warning);
-    ingest::refresh(ctx).await;
-    pages::models::refresh_models(ctx).await;
-    pages::sweeps::refresh_runs(ctx).await;
-    pages::leaderboard::load_cart(ctx).await;
+    state::refresh_datasets(ctx).await;
+    state::refresh_models(ctx).await;
+    state::refresh_runs(ctx).await;
+    state::load_cart(ctx).await;
     if ctx.selected.get_untracked().is_none() {
         ctx.selected.set(ctx.datasets.get_untracked().first().map(|m| m.id.clone()));
     }

@@ -4,21 +4,34 @@
 //! millisecond timestamp up to year 285,000 is exactly representable in an f64, and a
 //! `Float64Array` is cheaper to handle in JS than a `BigInt64Array`.
 
-use engine::data::Series;
+use engine::data::{Series, SeriesLayout};
 use js_sys::{Array, Float64Array};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::protocol::SeriesLayout;
+/// Each series' layout, `offset` counting rows from the dataset's first series as the engine's
+/// `ColumnSet` does (the page keeps one array set per series, so it only reads `rows`).
+pub fn layouts(series: &[Series]) -> Vec<SeriesLayout> {
+    let mut offset = 0;
+    series
+        .iter()
+        .map(|s| {
+            let l = SeriesLayout { ticker: s.ticker.clone(), offset, rows: s.ts.len(), has_adj_close: s.adj_close.is_some() };
+            offset += l.rows;
+            l
+        })
+        .collect()
+}
 
-pub fn layout(series: &Series) -> SeriesLayout {
-    SeriesLayout {
-        ticker: series.ticker.clone(),
-        rows: series.ts.len(),
-        has_adj_close: series.adj_close.is_some(),
+/// The typed arrays that travel and are stored for one series, in this order.
+pub fn names(layout: &SeriesLayout) -> &'static [&'static str] {
+    if layout.has_adj_close {
+        &["ts", "open", "high", "low", "close", "volume", "adj_close"]
+    } else {
+        &["ts", "open", "high", "low", "close", "volume"]
     }
 }
 
-/// The series' columns as typed arrays in `SeriesLayout::columns` order.
+/// The series' columns as typed arrays in [`names`] order.
 pub fn to_arrays(series: &Series) -> Vec<Float64Array> {
     let ts: Vec<f64> = series.ts.iter().map(|&t| t as f64).collect();
     let mut out = vec![
@@ -45,7 +58,7 @@ pub struct ColumnsError {
 /// Rebuilds a series from typed arrays, checking every column has the promised length.
 pub fn from_arrays(layout: &SeriesLayout, arrays: &[JsValue]) -> Result<Series, ColumnsError> {
     let err = |what: String| ColumnsError { ticker: layout.ticker.clone(), what };
-    let names = layout.columns();
+    let names = names(layout);
     if arrays.len() < names.len() {
         return Err(err(format!("{} columns, expected {}", arrays.len(), names.len())));
     }

@@ -14,14 +14,13 @@ use js_sys::Array;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 
-use engine::data::{Series, Summary};
+use engine::data::{SeriesLayout, Series, Summary};
 use engine::gbt::fit::{FitOptions, FitReport};
 use engine::matrix::{BuildSummary, Preview};
-use engine::model::Model;
+pub use engine::model::ModelRecord;
 use engine::run::Run;
 
 use crate::columns;
-use crate::protocol::SeriesLayout;
 
 pub const DB_NAME: &str = "btb-workbench";
 /// Current schema. Each version's step lives in [`migrate`]; never edit a released step.
@@ -46,10 +45,33 @@ pub struct DatasetMeta {
     pub created: f64,
     pub sha: String,
     pub summary: Summary,
+    #[serde(deserialize_with = "layouts_with_offsets")]
     pub layout: Vec<SeriesLayout>,
     /// How long parsing took in the worker, in milliseconds (0 for records stored before v2).
     #[serde(default)]
     pub parse_ms: f64,
+}
+
+/// Datasets stored before the page used the engine's `SeriesLayout` have no `offset`; it is
+/// where the series starts in the dataset's rows, so it is the rows of the series before it.
+fn layouts_with_offsets<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<SeriesLayout>, D::Error> {
+    #[derive(Deserialize)]
+    struct Stored {
+        ticker: String,
+        #[serde(default)]
+        offset: Option<usize>,
+        rows: usize,
+        has_adj_close: bool,
+    }
+    let mut next = 0;
+    Ok(Vec::<Stored>::deserialize(d)?
+        .into_iter()
+        .map(|s| {
+            let offset = s.offset.unwrap_or(next);
+            next = offset + s.rows;
+            SeriesLayout { ticker: s.ticker, offset, rows: s.rows, has_adj_close: s.has_adj_close }
+        })
+        .collect())
 }
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
@@ -121,18 +143,6 @@ pub struct TrainedRecord {
     pub report: FitReport,
     /// The model file (`Booster::to_model_json`), reloadable bit-identically.
     pub model_json: String,
-}
-
-/// A model as the app keeps it: the engine's resolved model plus the dataset it draws bars from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ModelRecord {
-    pub model_id: String,
-    pub model: Model,
-    pub dataset_id: String,
-    pub created: f64,
-    /// The last matrix built for this model, if any.
-    #[serde(default)]
-    pub matrix_sha: Option<String>,
 }
 
 /// What the Build page shows of a stored matrix; its columns are in the record's `bytes`.
@@ -407,7 +417,9 @@ impl Store {
             Store::Memory(m) => m.borrow().models.values().cloned().collect(),
             Store::Indexed(db) => all_records(db, MODELS).await?,
         };
-        out.sort_by(|a, b| a.created.total_cmp(&b.created));
+        // Old records were stamped in milliseconds and new ones are too (`created_stamp`), but a
+        // record from the CLI has seconds: order by the instant, not the text.
+        out.sort_by_key(|m| (m.created_ms(), m.model_id.clone()));
         Ok(out)
     }
 
@@ -464,6 +476,7 @@ impl Store {
         let sha = meta.summary.matrix_sha.clone();
         let mut model = model.clone();
         model.matrix_sha = Some(sha.clone());
+        model.build_spec = meta.spec.clone();
         match self {
             Store::Memory(m) => {
                 let mut m = m.borrow_mut();

@@ -2,6 +2,7 @@
 
 use engine::data::time::{ms_to_local, parse_tz};
 use engine::data::Cadence;
+use engine::config::{Config, ConfigKind};
 
 /// `1234567` → `1,234,567`.
 pub fn thousands(n: usize) -> String {
@@ -80,6 +81,28 @@ pub fn compact(x: f64) -> String {
     } else {
         format!("{x:.0}")
     }
+}
+
+/// A config as one short phrase: `thr 0.55,0.60 · hours 13,14`.
+pub fn config_text(c: &Config) -> String {
+    let kind = match c.kind {
+        ConfigKind::Thr => "thr",
+        ConfigKind::TopPct => "top %",
+    };
+    match &c.allowed_hours {
+        Some(h) => format!("{kind} {} · hours {h}", c.value),
+        None => format!("{kind} {}", c.value),
+    }
+}
+
+/// A fraction as a signed percentage: `0.0123` → `+1.23%`.
+pub fn pct(x: f64) -> String {
+    format!("{:+.2}%", 100.0 * x)
+}
+
+/// The first seven characters of a hash, as git shows one.
+pub fn short(s: &str) -> String {
+    s.chars().take(7).collect()
 }
 
 #[cfg(test)]

@@ -3,8 +3,6 @@
 //! Uploads and the built-in demo take the same path, so the demo exercises exactly what a user's
 //! file goes through.
 
-use std::rc::Rc;
-
 use js_sys::{ArrayBuffer, Date};
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
@@ -12,9 +10,9 @@ use wasm_bindgen_futures::JsFuture;
 
 use engine::data::LoadOptions;
 
-use crate::app::Ctx;
-use crate::db::{DatasetMeta, Store};
-use crate::pool::EngineWorker;
+use crate::db::DatasetMeta;
+use crate::error::AppError;
+use crate::state::{self, store, worker, Ctx};
 
 /// Where the demo lives inside `dist/`, relative so sub-path hosting works.
 pub const DEMO_URL: &str = "./demo/stocks-daily-2000-2013.csv.gz";
@@ -28,29 +26,8 @@ pub struct ImportProgress {
     pub fraction: f64,
 }
 
-pub async fn worker(ctx: Ctx) -> Result<Rc<EngineWorker>, String> {
-    if let Some(w) = ctx.worker.get_value() {
-        return Ok(w);
-    }
-    let w = EngineWorker::spawn().await?;
-    ctx.worker.set_value(Some(w.clone()));
-    Ok(w)
-}
-
-fn store(ctx: Ctx) -> Result<Store, String> {
-    ctx.store.get_value().ok_or_else(|| "storage is still opening".to_string())
-}
-
-pub async fn refresh(ctx: Ctx) {
-    let Ok(store) = store(ctx) else { return };
-    match store.list().await {
-        Ok(list) => ctx.datasets.set(list),
-        Err(e) => ctx.error.set(Some(e.to_string())),
-    }
-}
-
 /// Parses and stores one file; on failure nothing is stored and the message names the problem.
-pub async fn import(ctx: Ctx, name: String, bytes: ArrayBuffer, options: LoadOptions) -> Result<DatasetMeta, String> {
+pub async fn import(ctx: Ctx, name: String, bytes: ArrayBuffer, options: LoadOptions) -> Result<DatasetMeta, AppError> {
     let store = store(ctx)?;
     ctx.progress.set(Some(ImportProgress { name: name.clone(), fraction: 0.0 }));
     let result = async {
@@ -60,12 +37,7 @@ pub async fn import(ctx: Ctx, name: String, bytes: ArrayBuffer, options: LoadOpt
             .load(&name, bytes, options, move |fraction| {
                 ctx.progress.set(Some(ImportProgress { name: progress_name.clone(), fraction }))
             })
-            .await
-            .inspect_err(|_| {
-                if w.is_dead() {
-                    ctx.worker.set_value(None);
-                }
-            })?;
+            .await?;
         let created = Date::now();
         let meta = DatasetMeta {
             id: format!("ds-{}", &loaded.sha[..loaded.sha.len().min(16)]),
@@ -76,46 +48,47 @@ pub async fn import(ctx: Ctx, name: String, bytes: ArrayBuffer, options: LoadOpt
             layout: loaded.layout,
             parse_ms: loaded.parse_ms,
         };
-        store.put(&meta, loaded.arrays).await.map_err(|e| e.to_string())?;
-        Ok::<_, String>(meta)
+        store.put(&meta, loaded.arrays).await?;
+        Ok::<_, AppError>(meta)
     }
     .await;
     ctx.progress.set(None);
-    refresh(ctx).await;
+    state::refresh_datasets(ctx).await;
     result
 }
 
-pub async fn import_file(ctx: Ctx, file: web_sys::File, options: LoadOptions) -> Result<DatasetMeta, String> {
+pub async fn import_file(ctx: Ctx, file: web_sys::File, options: LoadOptions) -> Result<DatasetMeta, AppError> {
     let name = file.name();
     let buffer = JsFuture::from(file.array_buffer())
         .await
-        .map_err(|e| format!("{name}: the browser could not read the file ({e:?})"))?;
+        .map_err(|e| AppError::Browser(format!("{name}: the browser could not read the file ({e:?})")))?;
     let buffer: ArrayBuffer = buffer.unchecked_into();
     import(ctx, name, buffer, options).await
 }
 
 /// First open: fetch the bundled demo and store it once. A user who deletes it keeps it deleted.
-pub async fn seed_demo(ctx: Ctx) -> Result<(), String> {
+pub async fn seed_demo(ctx: Ctx) -> Result<(), AppError> {
     let store = store(ctx)?;
-    if store.setting(DEMO_SETTING).await.map_err(|e| e.to_string())?.is_some() {
+    if store.setting(DEMO_SETTING).await?.is_some() {
         return Ok(());
     }
     if !ctx.datasets.get_untracked().is_empty() {
         return Ok(());
     }
-    let window = web_sys::window().ok_or("no window")?;
+    let fail = |what: String| AppError::Browser(what);
+    let window = web_sys::window().ok_or_else(|| fail("no window".into()))?;
     let response = JsFuture::from(window.fetch_with_str(DEMO_URL))
         .await
-        .map_err(|e| format!("cannot fetch the demo dataset: {e:?}"))?;
+        .map_err(|e| fail(format!("cannot fetch the demo dataset: {e:?}")))?;
     let response: web_sys::Response = response.unchecked_into();
     if !response.ok() {
-        return Err(format!("cannot fetch the demo dataset: HTTP {}", response.status()));
+        return Err(fail(format!("cannot fetch the demo dataset: HTTP {}", response.status())));
     }
-    let buffer = JsFuture::from(response.array_buffer().map_err(|e| format!("{e:?}"))?)
+    let buffer = JsFuture::from(response.array_buffer().map_err(|e| fail(format!("{e:?}")))?)
         .await
-        .map_err(|e| format!("cannot read the demo dataset: {e:?}"))?;
+        .map_err(|e| fail(format!("cannot read the demo dataset: {e:?}")))?;
     let meta = import(ctx, DEMO_NAME.to_string(), buffer.unchecked_into(), LoadOptions::default()).await?;
-    store.set_setting(DEMO_SETTING, &meta.id).await.map_err(|e| e.to_string())?;
+    store.set_setting(DEMO_SETTING, &meta.id).await?;
     if ctx.selected.get_untracked().is_none() {
         ctx.selected.set(Some(meta.id));
     }

@@ -7,13 +7,16 @@ pub mod app;
 pub mod bench;
 pub mod chart;
 pub mod columns;
+pub mod components;
 pub mod db;
+pub mod error;
 pub mod format;
 pub mod ingest;
 pub mod pages;
 pub mod pool;
 pub mod protocol;
 pub mod route;
+pub mod state;
 pub mod worker;
 
 use wasm_bindgen::prelude::*;

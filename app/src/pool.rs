@@ -13,7 +13,7 @@ use js_sys::{Array, ArrayBuffer, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
 
-use engine::data::{LoadOptions, Summary};
+use engine::data::{LoadOptions, SeriesLayout, Summary};
 use engine::matrix::{BuildSpec, BuildSummary, Preview};
 use engine::gbt::fit::{FitOptions, FitReport};
 use engine::model::Model;
@@ -26,16 +26,22 @@ use engine::config::{Config, SweepConfig};
 use engine::sweep::SweepBody;
 use js_sys::Uint8Array;
 
-use crate::protocol::{self, FoldMeta, Request, Response, SeriesLayout};
+use crate::columns;
+use crate::error::AppError;
+use crate::protocol::{self, FoldMeta, ProtocolError, Request, Response};
+
+/// What arrives in a worker's inbox: a decoded message with its buffers, or why there is none
+/// (an undecodable message, the worker dying or being stopped).
+type Message = Result<(Response, Array), AppError>;
 
 pub struct EngineWorker {
     worker: Worker,
     /// Set when the worker raised an uncaught error (a panic ends a wasm instance): it must be
     /// replaced, not reused.
     dead: Rc<std::cell::Cell<bool>>,
-    inbox: RefCell<UnboundedReceiver<(Response, Array)>>,
+    inbox: RefCell<UnboundedReceiver<Message>>,
     /// The inbox's sending side, to end a request the page gives up on.
-    outbox: futures::channel::mpsc::UnboundedSender<(Response, Array)>,
+    outbox: futures::channel::mpsc::UnboundedSender<Message>,
     _onmessage: Closure<dyn FnMut(MessageEvent)>,
     _onerror: Closure<dyn FnMut(ErrorEvent)>,
 }
@@ -46,7 +52,7 @@ pub struct Loaded {
     pub sha: String,
     pub layout: Vec<SeriesLayout>,
     pub parse_ms: f64,
-    /// Per series, its columns in `SeriesLayout::columns` order.
+    /// Per series, its columns in `columns::names` order.
     pub arrays: Vec<Vec<JsValue>>,
 }
 
@@ -67,12 +73,12 @@ impl Drop for EngineWorker {
 
 impl EngineWorker {
     /// Starts a worker and waits until its wasm is ready.
-    pub async fn spawn() -> Result<Rc<EngineWorker>, String> {
+    pub async fn spawn() -> Result<Rc<EngineWorker>, AppError> {
         let options = WorkerOptions::new();
         options.set_type(WorkerType::Module);
         // Relative to the page, so the app works under any sub-path of a static host.
         let worker = Worker::new_with_options("./worker.js", &options)
-            .map_err(|e| format!("cannot start a web worker: {e:?}"))?;
+            .map_err(|e| AppError::Worker(format!("cannot start a web worker: {e:?}")))?;
         let (tx, rx) = unbounded();
         let tx_err = tx.clone();
         let outbox = tx.clone();
@@ -83,16 +89,15 @@ impl EngineWorker {
                 .ok()
                 .and_then(|v| v.dyn_into().ok())
                 .unwrap_or_default();
-            let msg = protocol::decode::<Response>(&text)
-                .unwrap_or_else(|e| Response::Failed { message: e.to_string() });
-            let _ = tx.unbounded_send((msg, buffers));
+            let msg = protocol::decode::<Response>(&text).map(|m| (m, buffers)).map_err(AppError::from);
+            let _ = tx.unbounded_send(msg);
         });
         let dead = Rc::new(std::cell::Cell::new(false));
         let dead_flag = dead.clone();
         let onerror = Closure::<dyn FnMut(ErrorEvent)>::new(move |ev: ErrorEvent| {
             dead_flag.set(true);
             let message = format!("the engine worker failed: {}", ev.message());
-            let _ = tx_err.unbounded_send((Response::Failed { message }, Array::new()));
+            let _ = tx_err.unbounded_send(Err(AppError::Worker(message)));
         });
         worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
         worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
@@ -105,9 +110,9 @@ impl EngineWorker {
             _onerror: onerror,
         };
         match this.next().await {
-            Some((Response::Ready, _)) => Ok(Rc::new(this)),
-            Some((Response::Failed { message }, _)) => Err(message),
-            other => Err(format!("the engine worker did not start ({:?})", other.map(|o| o.0))),
+            Some(Ok((Response::Ready, _))) => Ok(Rc::new(this)),
+            Some(Err(e)) => Err(e),
+            other => Err(AppError::Worker(format!("the engine worker did not start ({:?})", other.map(|o| o.map(|m| m.0))))),
         }
     }
 
@@ -120,10 +125,10 @@ impl EngineWorker {
     pub fn cancel(&self, message: &str) {
         self.worker.terminate();
         self.dead.set(true);
-        let _ = self.outbox.unbounded_send((Response::Failed { message: message.to_string() }, Array::new()));
+        let _ = self.outbox.unbounded_send(Err(AppError::Worker(message.to_string())));
     }
 
-    async fn next(&self) -> Option<(Response, Array)> {
+    async fn next(&self) -> Option<Message> {
         // Holding the borrow across the await is safe: one request owns a worker at a time.
         #[allow(clippy::await_holding_refcell_ref)]
         let item = self.inbox.borrow_mut().next().await;
@@ -131,13 +136,13 @@ impl EngineWorker {
     }
 
     /// `payload` is what the worker reads; `transfer` the `ArrayBuffer`s moved rather than copied.
-    fn send(&self, req: &Request, payload: &Array, transfer: &Array) -> Result<(), String> {
+    fn send(&self, req: &Request, payload: &Array, transfer: &Array) -> Result<(), AppError> {
         let obj = Object::new();
         let _ = Reflect::set(&obj, &"msg".into(), &protocol::encode(req).into());
         let _ = Reflect::set(&obj, &"buffers".into(), payload);
         self.worker
             .post_message_with_transfer(&obj, transfer)
-            .map_err(|e| format!("cannot reach the engine worker: {e:?}"))
+            .map_err(|e| AppError::Worker(format!("cannot reach the engine worker: {e:?}")))
     }
 
     /// Sends one request and waits for its answer: `answer` maps each message to `Some(result)`
@@ -148,18 +153,20 @@ impl EngineWorker {
         req: &Request,
         payload: &Array,
         transfer: &Array,
-        mut answer: impl FnMut(Response, Array) -> Option<Result<T, String>>,
-    ) -> Result<T, String> {
+        mut answer: impl FnMut(Response, Array) -> Option<Result<T, AppError>>,
+    ) -> Result<T, AppError> {
         self.send(req, payload, transfer)?;
         loop {
             match self.next().await {
-                Some((Response::Failed { message }, _)) => return Err(message),
-                Some((msg, buffers)) => {
+                Some(Ok((Response::Failed { error }, _))) => return Err(AppError::Engine(error)),
+                Some(Ok((Response::Rejected { message }, _))) => return Err(ProtocolError::Rejected(message).into()),
+                Some(Ok((msg, buffers))) => {
                     if let Some(result) = answer(msg, buffers) {
                         return result;
                     }
                 }
-                None => return Err("the engine worker stopped".to_string()),
+                Some(Err(e)) => return Err(e),
+                None => return Err(AppError::Worker("the engine worker stopped".to_string())),
             }
         }
     }
@@ -171,7 +178,7 @@ impl EngineWorker {
         bytes: ArrayBuffer,
         options: LoadOptions,
         progress: impl Fn(f64),
-    ) -> Result<Loaded, String> {
+    ) -> Result<Loaded, AppError> {
         let buffers = Array::of1(&bytes);
         let req = Request::Load { name: name.to_string(), options };
         self.call(&req, &buffers, &buffers, |msg, buffers| match msg {
@@ -181,7 +188,7 @@ impl EngineWorker {
             }
             Response::Loaded { summary, sha, layout, parse_ms } => {
                 let mut all = buffers.iter();
-                let arrays = layout.iter().map(|l| all.by_ref().take(l.columns().len()).collect()).collect();
+                let arrays = layout.iter().map(|l| all.by_ref().take(columns::names(l).len()).collect()).collect();
                 Some(Ok(Loaded { summary, sha, layout, parse_ms, arrays }))
             }
             _ => None,
@@ -197,7 +204,7 @@ impl EngineWorker {
         tz: String,
         layout: SeriesLayout,
         columns: Vec<JsValue>,
-    ) -> Result<String, String> {
+    ) -> Result<String, AppError> {
         let payload: Array = columns.into_iter().collect();
         let req = Request::MatrixSha { model, spec, tz, layout };
         self.call(&req, &payload, &Array::new(), |msg, _| match msg {
@@ -216,7 +223,7 @@ impl EngineWorker {
         layout: SeriesLayout,
         columns: Vec<JsValue>,
         progress: impl Fn(f64),
-    ) -> Result<Built, String> {
+    ) -> Result<Built, AppError> {
         // Copied, not transferred: the page keeps its columns (e.g. for the chart).
         let payload: Array = columns.into_iter().collect();
         let req = Request::BuildMatrix { model, spec, tz, layout };
@@ -230,7 +237,7 @@ impl EngineWorker {
                     .get(0)
                     .dyn_into::<js_sys::Uint8Array>()
                     .map(|b| Built { summary, preview, feature_names, build_ms, bytes: b.to_vec() })
-                    .map_err(|_| "the worker sent no matrix".to_string()),
+                    .map_err(|_| ProtocolError::Malformed("the worker sent no matrix".to_string()).into()),
             ),
             _ => None,
         })
@@ -243,7 +250,7 @@ impl EngineWorker {
         options: FitOptions,
         matrix_bytes: js_sys::Uint8Array,
         on_tree: impl Fn(usize, f64, Option<f64>),
-    ) -> Result<(FitReport, String, f64), String> {
+    ) -> Result<(FitReport, String, f64), AppError> {
         let payload = Array::of1(&matrix_bytes);
         self.call(&Request::Train { options }, &payload, &Array::new(), |msg, _| match msg {
             Response::TreeDone { tree, train_loss, valid_loss } => {
@@ -264,7 +271,7 @@ impl EngineWorker {
         risk_profile: RiskProfile,
         cadence: String,
         matrix: &Uint8Array,
-    ) -> Result<Plan, String> {
+    ) -> Result<Plan, AppError> {
         let payload = Array::of1(matrix);
         self.call(&Request::Plan { body, risk_profile, cadence }, &payload, &Array::new(), |msg, _| match msg {
             Response::Planned { configs, oof_spec, oof_key, base, warnings } => {
@@ -282,7 +289,7 @@ impl EngineWorker {
         configs: Vec<SweepConfig>,
         matrix: &Uint8Array,
         oof: &Uint8Array,
-    ) -> Result<Swept, String> {
+    ) -> Result<Swept, AppError> {
         let payload = Array::of2(matrix, oof);
         self.call(&Request::SweepCached { settings, configs }, &payload, &Array::new(), |msg, _| match msg {
             Response::Swept { runs, oof_key, oof_sha } => Some(Ok(Swept { runs, oof_key, oof_sha, oof_bytes: Vec::new() })),
@@ -298,7 +305,7 @@ impl EngineWorker {
         spec: OofSpec,
         fold: usize,
         progress: impl Fn(usize, usize),
-    ) -> Result<TrainedFold, String> {
+    ) -> Result<TrainedFold, AppError> {
         let payload = Array::of1(matrix);
         self.call(&Request::OofFold { spec, fold }, &payload, &Array::new(), |msg, buffers| match msg {
             Response::FoldProgress { tree, trees, .. } => {
@@ -319,7 +326,7 @@ impl EngineWorker {
         configs: Vec<SweepConfig>,
         matrix: &Uint8Array,
         folds: &[TrainedFold],
-    ) -> Result<Swept, String> {
+    ) -> Result<Swept, AppError> {
         let payload = Array::of1(matrix);
         for f in folds {
             payload.push(&f.test);
@@ -333,7 +340,7 @@ impl EngineWorker {
                     .get(0)
                     .dyn_into::<Uint8Array>()
                     .map(|b| Swept { runs, oof_key, oof_sha, oof_bytes: b.to_vec() })
-                    .map_err(|_| "the worker sent no out-of-fold file".to_string()),
+                    .map_err(|_| ProtocolError::Malformed("the worker sent no out-of-fold file".to_string()).into()),
             ),
             _ => None,
         })
@@ -349,7 +356,7 @@ impl EngineWorker {
         how: FinalFit,
         matrix: &Uint8Array,
         on_tree: impl Fn(usize),
-    ) -> Result<(Strategy, String), String> {
+    ) -> Result<(Strategy, String), AppError> {
         let payload = Array::of1(matrix);
         self.call(&Request::TrainStrategy { owner, config, base, how }, &payload, &Array::new(), |msg, _| match msg {
             Response::TreeDone { tree, .. } => {
@@ -373,7 +380,7 @@ impl EngineWorker {
         tz: String,
         layout: SeriesLayout,
         columns: Vec<JsValue>,
-    ) -> Result<Vec<Signal>, String> {
+    ) -> Result<Vec<Signal>, AppError> {
         let payload: Array = columns.into_iter().collect();
         let req = Request::Signals { model, spec, strategy, model_json, tz, layout };
         self.call(&req, &payload, &Array::new(), |msg, _| match msg {
@@ -390,7 +397,7 @@ impl EngineWorker {
         config: SweepConfig,
         matrix: &Uint8Array,
         oof: &Uint8Array,
-    ) -> Result<BacktestReport, String> {
+    ) -> Result<BacktestReport, AppError> {
         let payload = Array::of2(matrix, oof);
         self.call(&Request::Backtest { settings, config }, &payload, &Array::new(), |msg, _| match msg {
             Response::BacktestDone { report } => Some(Ok(report)),
@@ -436,7 +443,7 @@ pub struct Pool {
 }
 
 impl Pool {
-    pub async fn spawn(n: usize) -> Result<Pool, String> {
+    pub async fn spawn(n: usize) -> Result<Pool, AppError> {
         let mut workers = Vec::with_capacity(n.max(1));
         for _ in 0..n.max(1) {
             workers.push(EngineWorker::spawn().await?);
@@ -463,14 +470,14 @@ impl Pool {
         spec: &OofSpec,
         folds: usize,
         progress: impl Fn(usize, usize, usize) + Clone,
-    ) -> Result<Vec<TrainedFold>, String> {
+    ) -> Result<Vec<TrainedFold>, AppError> {
         let queue = Rc::new(RefCell::new((0..folds).collect::<std::collections::VecDeque<usize>>()));
         let done = Rc::new(RefCell::new(Vec::with_capacity(folds)));
         let jobs = self.workers.iter().map(|w| {
             let (queue, done, progress, spec) = (queue.clone(), done.clone(), progress.clone(), spec.clone());
             async move {
                 loop {
-                    let Some(k) = queue.borrow_mut().pop_front() else { return Ok::<(), String>(()) };
+                    let Some(k) = queue.borrow_mut().pop_front() else { return Ok::<(), AppError>(()) };
                     let p = progress.clone();
                     let f = w.oof_fold(matrix, spec.clone(), k, move |tree, trees| p(k, tree, trees)).await?;
                     done.borrow_mut().push(f);

@@ -6,7 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use engine::data::{LoadOptions, Summary};
+use engine::data::{LoadOptions, SeriesLayout, Summary};
+use engine::error::Report;
 use engine::matrix::{BuildSpec, BuildSummary, Preview};
 use engine::gbt::fit::{FitOptions, FitReport};
 use engine::model::Model;
@@ -19,14 +20,17 @@ use engine::config::{Config, SweepConfig};
 use engine::sweep::SweepBody;
 
 /// Bumped whenever a variant changes shape; a worker answering another version is refused.
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
+/// SHA-256 of this file without these two lines: `app/tests/shape.rs` fails when the file
+/// changes and this pin does not, so a change of shape cannot ship under an old version.
+pub const PROTOCOL_SHA: &str = "9757f4581b33e2907da906b73d09f02d08e4fd6c972c24e81fc86e8e51240eea";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
     /// Parse a file. Buffers: `[file bytes]`.
     Load { name: String, options: LoadOptions },
     /// Build a model's matrix from one ticker's bars. Buffers: the series' columns in
-    /// `layout.columns()` order.
+    /// `columns::names(layout)` order.
     BuildMatrix { model: Model, spec: BuildSpec, tz: String, layout: SeriesLayout },
     /// The `matrix_sha` a `BuildMatrix` with these inputs would give, to look up the cache
     /// first. Buffers as for `BuildMatrix`.
@@ -50,7 +54,7 @@ pub enum Request {
     /// Buffers: `[matrix bytes]`.
     TrainStrategy { owner: OwnerRecord, config: Config, base: Policy, how: FinalFit },
     /// A trained strategy's signals over the newest bars of its series, built as `spec` built
-    /// its matrix (up to the newest bar). Buffers: the series' columns in `layout.columns()` order.
+    /// its matrix (up to the newest bar). Buffers: the series' columns in `columns::names(layout)` order.
     Signals { model: Model, spec: BuildSpec, strategy: Strategy, model_json: String, tz: String, layout: SeriesLayout },
 }
 
@@ -68,7 +72,7 @@ pub enum Response {
     /// The worker's wasm is initialised and it takes requests.
     Ready,
     Progress { fraction: f64 },
-    /// Buffers: per series, in order, the columns named by `SeriesLayout::columns`.
+    /// Buffers: per series, in order, the columns named by `columns::names`.
     /// `parse_ms`: wall time of the engine's load in the worker, shown to the user.
     Loaded { summary: Summary, sha: String, layout: Vec<SeriesLayout>, parse_ms: f64 },
     /// Buffers: `[matrix bytes]` (`Matrix::to_bytes`), to be cached under `summary.matrix_sha`.
@@ -89,25 +93,11 @@ pub enum Response {
     BacktestDone { report: BacktestReport },
     StrategyTrained { strategy: Strategy, model_json: String },
     SignalsDone { signals: Vec<Signal> },
-    Failed { message: String },
-}
-
-/// Which typed arrays follow for one series, so the page can rebuild it without guessing.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct SeriesLayout {
-    pub ticker: String,
-    pub rows: usize,
-    pub has_adj_close: bool,
-}
-
-impl SeriesLayout {
-    pub fn columns(&self) -> &'static [&'static str] {
-        if self.has_adj_close {
-            &["ts", "open", "high", "low", "close", "volume", "adj_close"]
-        } else {
-            &["ts", "open", "high", "low", "close", "volume"]
-        }
-    }
+    /// An engine step failed: its kind and message as the engine wrote them.
+    Failed { error: Report },
+    /// The request could not be used at all (a buffer missing or damaged, an unreadable
+    /// envelope); no engine step ran.
+    Rejected { message: String },
 }
 
 /// The envelope both directions share: `{v, msg, buffers}` as a plain JS object.
@@ -121,12 +111,15 @@ pub fn encode<T: Serialize>(msg: &T) -> String {
     serde_json::to_string(&Envelope { v: PROTOCOL_VERSION, msg }).unwrap_or_default()
 }
 
-#[derive(Debug, thiserror::Error, PartialEq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum ProtocolError {
     #[error("worker speaks protocol version {0}, the page speaks {PROTOCOL_VERSION}; reload the page")]
     Version(u32),
     #[error("malformed worker message: {0}")]
     Malformed(String),
+    /// The worker's reply to a request it could not use.
+    #[error("{0}")]
+    Rejected(String),
 }
 
 pub fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, ProtocolError> {

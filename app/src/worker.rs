@@ -5,6 +5,7 @@
 
 use js_sys::{Array, Float64Array, Object, Reflect, Uint8Array};
 
+use engine::error::Report;
 use engine::oof::FoldResult;
 use engine::run::{Run, RunSettings};
 use engine::config::SweepConfig;
@@ -26,22 +27,72 @@ fn post(scope: &DedicatedWorkerGlobalScope, msg: &Response) {
     post_with(scope, msg, &Array::new(), &Array::new());
 }
 
-fn matrix_at(buffers: &Array, i: u32) -> Result<engine::matrix::Matrix, String> {
-    let bytes = buffers.get(i).dyn_into::<Uint8Array>().map(|b| b.to_vec()).map_err(|_| "no matrix was sent".to_string())?;
-    engine::matrix::Matrix::from_bytes(&bytes).map_err(|e| e.to_string())
+/// Why a request ended without its answer: an engine step's error (sent whole, as its
+/// [`Report`]), or a request the worker could not use (no engine step ran).
+enum Failure {
+    Engine(Report),
+    Rejected(String),
 }
 
-fn oof_at(buffers: &Array, i: u32) -> Result<engine::oof::Oof, String> {
+/// `?` on any engine step keeps its typed error as a report.
+impl<E: Into<engine::error::Error>> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Engine(Report::from(e))
+    }
+}
+
+impl From<columns::ColumnsError> for Failure {
+    fn from(e: columns::ColumnsError) -> Self {
+        Failure::Rejected(e.to_string())
+    }
+}
+
+/// A request's final answer with the buffers that go with it.
+struct Reply {
+    msg: Response,
+    payload: Array,
+    transfer: Array,
+}
+
+impl Reply {
+    fn plain(msg: Response) -> Reply {
+        Reply { msg, payload: Array::new(), transfer: Array::new() }
+    }
+}
+
+/// The one place a request's outcome becomes a message.
+fn reply(scope: &DedicatedWorkerGlobalScope, outcome: Result<Reply, Failure>) {
+    match outcome {
+        Ok(r) => post_with(scope, &r.msg, &r.payload, &r.transfer),
+        Err(Failure::Engine(error)) => post(scope, &Response::Failed { error }),
+        Err(Failure::Rejected(message)) => post(scope, &Response::Rejected { message }),
+    }
+}
+
+fn matrix_at(buffers: &Array, i: u32) -> Result<engine::matrix::Matrix, Failure> {
     let bytes = buffers
         .get(i)
         .dyn_into::<Uint8Array>()
         .map(|b| b.to_vec())
-        .map_err(|_| "no out-of-fold probabilities were sent".to_string())?;
-    engine::oof::Oof::from_bytes(&bytes).map_err(|e| e.to_string())
+        .map_err(|_| Failure::Rejected("no matrix was sent".to_string()))?;
+    Ok(engine::matrix::Matrix::from_bytes(&bytes)?)
 }
 
-fn f64s_at(buffers: &Array, i: u32) -> Result<Vec<f64>, String> {
-    buffers.get(i).dyn_into::<Float64Array>().map(|a| a.to_vec()).map_err(|_| format!("buffer {i} is not a Float64Array"))
+fn oof_at(buffers: &Array, i: u32) -> Result<engine::oof::Oof, Failure> {
+    let bytes = buffers
+        .get(i)
+        .dyn_into::<Uint8Array>()
+        .map(|b| b.to_vec())
+        .map_err(|_| Failure::Rejected("no out-of-fold probabilities were sent".to_string()))?;
+    Ok(engine::oof::Oof::from_bytes(&bytes)?)
+}
+
+fn f64s_at(buffers: &Array, i: u32) -> Result<Vec<f64>, Failure> {
+    buffers
+        .get(i)
+        .dyn_into::<Float64Array>()
+        .map(|a| a.to_vec())
+        .map_err(|_| Failure::Rejected(format!("buffer {i} is not a Float64Array")))
 }
 
 /// A `Float64Array` holding `v`, and its buffer for the transfer list.
@@ -51,7 +102,7 @@ fn f64_array(v: &[f64]) -> (Float64Array, JsValue) {
     (a, b)
 }
 
-fn sweep(buffers: &Array, settings: &RunSettings, configs: &[SweepConfig], folds: &[FoldMeta]) -> Result<(Vec<Run>, engine::oof::Oof), String> {
+fn sweep(buffers: &Array, settings: &RunSettings, configs: &[SweepConfig], folds: &[FoldMeta]) -> Result<(Vec<Run>, engine::oof::Oof), Failure> {
     let m = matrix_at(buffers, 0)?;
     let mut results = Vec::with_capacity(folds.len());
     for (i, f) in folds.iter().enumerate() {
@@ -64,105 +115,72 @@ fn sweep(buffers: &Array, settings: &RunSettings, configs: &[SweepConfig], folds
             model_sha: f.model_sha.clone(),
         });
     }
-    let oof = engine::oof::assemble(&m, &settings.oof_spec, results).map_err(|e| e.to_string())?;
-    let runs = engine::sweep::run(&settings.context(&m, &oof), configs).map_err(|e| e.to_string())?;
+    let oof = engine::oof::assemble(&m, &settings.oof_spec, results)?;
+    let runs = engine::sweep::run(&settings.context(&m, &oof), configs)?;
     Ok((runs, oof))
 }
 
-fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) {
+fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) -> Result<Reply, Failure> {
     match req {
         Request::Plan { body, risk_profile, cadence } => {
-            let planned = matrix_at(&buffers, 0).and_then(|m| {
-                let configs = engine::sweep::expand(&body, &risk_profile.params()).map_err(|e| e.to_string())?;
-                let oof_spec = body.research.oof_spec(&m);
-                let base = body.research.base_policy(&m, &cadence);
-                base.validate().map_err(|e| e.to_string())?;
-                let warnings = engine::sweep::warnings(&configs, &m);
-                Ok(Response::Planned { configs, oof_key: oof_spec.key(&m.matrix_sha), oof_spec, base, warnings })
-            });
-            match planned {
-                Ok(resp) => post(scope, &resp),
-                Err(message) => post(scope, &Response::Failed { message }),
-            }
+            let m = matrix_at(&buffers, 0)?;
+            let configs = engine::sweep::expand(&body, &risk_profile.params())?;
+            let oof_spec = body.research.oof_spec(&m);
+            let base = body.research.base_policy(&m, &cadence);
+            base.validate()?;
+            let warnings = engine::sweep::warnings(&configs, &m);
+            Ok(Reply::plain(Response::Planned { configs, oof_key: oof_spec.key(&m.matrix_sha), oof_spec, base, warnings }))
         }
         Request::SweepCached { settings, configs } => {
-            let result = matrix_at(&buffers, 0).and_then(|m| {
-                let oof = oof_at(&buffers, 1)?;
-                let runs = engine::sweep::run(&settings.context(&m, &oof), &configs).map_err(|e| e.to_string())?;
-                let sha = engine::lineage::sha256_hex(&oof.to_bytes());
-                Ok((runs, oof.key, sha))
-            });
-            match result {
-                Ok((runs, oof_key, oof_sha)) => post(scope, &Response::Swept { runs, oof_key, oof_sha }),
-                Err(message) => post(scope, &Response::Failed { message }),
-            }
+            let m = matrix_at(&buffers, 0)?;
+            let oof = oof_at(&buffers, 1)?;
+            let runs = engine::sweep::run(&settings.context(&m, &oof), &configs)?;
+            let oof_sha = engine::lineage::sha256_hex(&oof.to_bytes());
+            Ok(Reply::plain(Response::Swept { runs, oof_key: oof.key, oof_sha }))
         }
         Request::OofFold { spec, fold } => {
-            let result = matrix_at(&buffers, 0).and_then(|m| {
-                let mut progress = |p: engine::oof::OofProgress| {
-                    post(scope, &Response::FoldProgress { fold: p.fold, tree: p.tree, trees: p.trees })
-                };
-                engine::oof::compute_fold(&m, &spec, fold, &mut progress).map_err(|e| e.to_string())
-            });
-            match result {
-                Ok(r) => {
-                    let (test, tb) = f64_array(&r.test_prob);
-                    let (train, rb) = f64_array(&r.train_prob);
-                    let meta = FoldMeta { fold: r.fold, auc: r.auc.is_finite().then_some(r.auc), model_sha: r.model_sha };
-                    post_with(scope, &Response::FoldDone { meta }, &Array::of2(&test, &train), &Array::of2(&tb, &rb));
-                }
-                Err(message) => post(scope, &Response::Failed { message }),
-            }
+            let m = matrix_at(&buffers, 0)?;
+            let mut progress = |p: engine::oof::OofProgress| {
+                post(scope, &Response::FoldProgress { fold: p.fold, tree: p.tree, trees: p.trees })
+            };
+            let r = engine::oof::compute_fold(&m, &spec, fold, &mut progress)?;
+            let (test, tb) = f64_array(&r.test_prob);
+            let (train, rb) = f64_array(&r.train_prob);
+            let meta = FoldMeta { fold: r.fold, auc: r.auc.is_finite().then_some(r.auc), model_sha: r.model_sha };
+            Ok(Reply { msg: Response::FoldDone { meta }, payload: Array::of2(&test, &train), transfer: Array::of2(&tb, &rb) })
         }
-        Request::Sweep { settings, configs, folds } => match sweep(&buffers, &settings, &configs, &folds) {
-            Ok((runs, oof)) => {
-                let raw = oof.to_bytes();
-                let oof_sha = engine::lineage::sha256_hex(&raw);
-                let bytes = Uint8Array::from(raw.as_slice());
-                let transfer = Array::of1(&bytes.buffer());
-                post_with(scope, &Response::Swept { runs, oof_key: oof.key, oof_sha }, &Array::of1(&bytes), &transfer);
-            }
-            Err(message) => post(scope, &Response::Failed { message }),
-        },
+        Request::Sweep { settings, configs, folds } => {
+            let (runs, oof) = sweep(&buffers, &settings, &configs, &folds)?;
+            let raw = oof.to_bytes();
+            let oof_sha = engine::lineage::sha256_hex(&raw);
+            let bytes = Uint8Array::from(raw.as_slice());
+            let transfer = Array::of1(&bytes.buffer());
+            Ok(Reply { msg: Response::Swept { runs, oof_key: oof.key, oof_sha }, payload: Array::of1(&bytes), transfer })
+        }
         Request::TrainStrategy { owner, config, base, how } => {
-            let result = matrix_at(&buffers, 0).and_then(|m| {
-                let mut progress = |p: engine::gbt::TreeProgress| {
-                    post(scope, &Response::TreeDone { tree: p.tree, train_loss: p.train_loss, valid_loss: p.valid_loss })
-                };
-                let (booster, strategy) = engine::strategy::train(&m, owner.owner(), &config, &base, &how, &mut progress)
-                    .map_err(|e| e.to_string())?;
-                Ok((strategy, booster.to_model_json().map_err(|e| e.to_string())?))
-            });
-            match result {
-                Ok((strategy, model_json)) => post(scope, &Response::StrategyTrained { strategy, model_json }),
-                Err(message) => post(scope, &Response::Failed { message }),
-            }
+            let m = matrix_at(&buffers, 0)?;
+            let mut progress = |p: engine::gbt::TreeProgress| {
+                post(scope, &Response::TreeDone { tree: p.tree, train_loss: p.train_loss, valid_loss: p.valid_loss })
+            };
+            let (booster, strategy) = engine::strategy::train(&m, owner.owner(), &config, &base, &how, &mut progress)?;
+            let model_json = booster.to_model_json()?;
+            Ok(Reply::plain(Response::StrategyTrained { strategy, model_json }))
         }
         Request::Signals { model, mut spec, strategy, model_json, tz, layout } => {
-            let result = (|| {
-                let arrays: Vec<JsValue> = buffers.iter().collect();
-                let series = columns::from_arrays(&layout, &arrays).map_err(|e| e.to_string())?;
-                let booster = engine::gbt::Booster::from_model_json(&model_json).map_err(|e| e.to_string())?;
-                // The training matrix's build, up to the newest bar.
-                spec.end = None;
-                let scoring = engine::matrix::build_scoring(&model, &series, &tz, &spec).map_err(|e| e.to_string())?;
-                engine::strategy::signals(&booster, &strategy, &scoring).map_err(|e| e.to_string())
-            })();
-            match result {
-                Ok(signals) => post(scope, &Response::SignalsDone { signals }),
-                Err(message) => post(scope, &Response::Failed { message }),
-            }
+            let arrays: Vec<JsValue> = buffers.iter().collect();
+            let series = columns::from_arrays(&layout, &arrays)?;
+            let booster = engine::gbt::Booster::from_model_json(&model_json)?;
+            // The training matrix's build, up to the newest bar.
+            spec.end = None;
+            let scoring = engine::matrix::build_scoring(&model, &series, &tz, &spec)?;
+            let signals = engine::strategy::signals(&booster, &strategy, &scoring)?;
+            Ok(Reply::plain(Response::SignalsDone { signals }))
         }
         Request::Backtest { settings, config } => {
-            let result = matrix_at(&buffers, 0).and_then(|m| {
-                let oof = oof_at(&buffers, 1)?;
-                let e = engine::run::evaluate(&settings.context(&m, &oof), &config).map_err(|e| e.to_string())?;
-                Ok(e.report(&m, &settings.cadence))
-            });
-            match result {
-                Ok(report) => post(scope, &Response::BacktestDone { report }),
-                Err(message) => post(scope, &Response::Failed { message }),
-            }
+            let m = matrix_at(&buffers, 0)?;
+            let oof = oof_at(&buffers, 1)?;
+            let e = engine::run::evaluate(&settings.context(&m, &oof), &config)?;
+            Ok(Reply::plain(Response::BacktestDone { report: e.report(&m, &settings.cadence) }))
         }
         Request::Load { name, options } => {
             let bytes = buffers
@@ -178,59 +196,40 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) {
                 }
             };
             let started = js_sys::Date::now();
-            match engine::data::load(&name, &bytes, &options, &mut progress) {
-                Ok(dataset) => {
-                    let layout: Vec<_> = dataset.series.iter().map(columns::layout).collect();
-                    let arrays: Vec<_> = dataset.series.iter().flat_map(columns::to_arrays).collect();
-                    let transfer = columns::transfer_list(&arrays);
-                    let payload: Array = arrays.iter().collect();
-                    let parse_ms = js_sys::Date::now() - started;
-                    let resp = Response::Loaded { summary: dataset.summary(), sha: dataset.sha(), layout, parse_ms };
-                    post_with(scope, &resp, &payload, &transfer);
-                }
-                Err(e) => post(scope, &Response::Failed { message: e.to_string() }),
-            }
+            let dataset = engine::data::load(&name, &bytes, &options, &mut progress)?;
+            let layout = columns::layouts(&dataset.series);
+            let arrays: Vec<_> = dataset.series.iter().flat_map(columns::to_arrays).collect();
+            let transfer = columns::transfer_list(&arrays);
+            let payload: Array = arrays.iter().collect();
+            let parse_ms = js_sys::Date::now() - started;
+            let msg = Response::Loaded { summary: dataset.summary(), sha: dataset.sha(), layout, parse_ms };
+            Ok(Reply { msg, payload, transfer })
         }
         Request::MatrixSha { model, spec, tz, layout } => {
             let arrays: Vec<JsValue> = buffers.iter().collect();
-            let resp = columns::from_arrays(&layout, &arrays)
-                .map_err(|e| e.to_string())
-                .and_then(|series| engine::matrix::matrix_sha(&model, &series, &tz, &spec).map_err(|e| e.to_string()));
-            match resp {
-                Ok(matrix_sha) => post(scope, &Response::Sha { matrix_sha }),
-                Err(message) => post(scope, &Response::Failed { message }),
-            }
+            let series = columns::from_arrays(&layout, &arrays)?;
+            let matrix_sha = engine::matrix::matrix_sha(&model, &series, &tz, &spec)?;
+            Ok(Reply::plain(Response::Sha { matrix_sha }))
         }
         Request::Train { mut options } => {
             let bytes = buffers.get(0).dyn_into::<Uint8Array>().map(|b| b.to_vec()).unwrap_or_default();
             let started = js_sys::Date::now();
-            let result = engine::matrix::Matrix::from_bytes(&bytes).map_err(|e| e.to_string()).and_then(|m| {
-                // Out-of-fold folds are purged by the matrix's own label horizon.
-                if options.purge == 0 {
-                    options.purge = m.distance_max;
-                }
-                let mut progress = |p: engine::gbt::TreeProgress| {
-                    post(scope, &Response::TreeDone { tree: p.tree, train_loss: p.train_loss, valid_loss: p.valid_loss })
-                };
-                let (booster, report) = engine::gbt::fit::fit(&m.feature_names, &m.features, &m.label, &options, &mut progress)
-                    .map_err(|e| e.to_string())?;
-                let model_json = booster.to_model_json().map_err(|e| e.to_string())?;
-                Ok((report, model_json))
-            });
-            match result {
-                Ok((report, model_json)) => {
-                    let train_ms = js_sys::Date::now() - started;
-                    post(scope, &Response::Trained { report, model_json, train_ms })
-                }
-                Err(message) => post(scope, &Response::Failed { message }),
+            let m = engine::matrix::Matrix::from_bytes(&bytes)?;
+            // Out-of-fold folds are purged by the matrix's own label horizon.
+            if options.purge == 0 {
+                options.purge = m.distance_max;
             }
+            let mut progress = |p: engine::gbt::TreeProgress| {
+                post(scope, &Response::TreeDone { tree: p.tree, train_loss: p.train_loss, valid_loss: p.valid_loss })
+            };
+            let (booster, report) = engine::gbt::fit::fit(&m.feature_names, &m.features, &m.label, &options, &mut progress)?;
+            let model_json = booster.to_model_json()?;
+            let train_ms = js_sys::Date::now() - started;
+            Ok(Reply::plain(Response::Trained { report, model_json, train_ms }))
         }
         Request::BuildMatrix { model, spec, tz, layout } => {
             let arrays: Vec<JsValue> = buffers.iter().collect();
-            let series = match columns::from_arrays(&layout, &arrays) {
-                Ok(s) => s,
-                Err(e) => return post(scope, &Response::Failed { message: e.to_string() }),
-            };
+            let series = columns::from_arrays(&layout, &arrays)?;
             let started = js_sys::Date::now();
             let mut last = -1.0;
             let mut progress = |f: f64| {
@@ -239,22 +238,18 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) {
                     post(scope, &Response::Progress { fraction: f });
                 }
             };
-            match engine::matrix::build_matrix_with_progress(&model, &series, &tz, &spec, &mut progress) {
-                Ok(matrix) => {
-                    let build_ms = js_sys::Date::now() - started;
-                    let bytes = Uint8Array::from(matrix.to_bytes().as_slice());
-                    let payload = Array::of1(&bytes);
-                    let transfer = Array::of1(&bytes.buffer());
-                    let resp = Response::Built {
-                        summary: matrix.summary(),
-                        preview: matrix.preview(5),
-                        feature_names: matrix.feature_names.clone(),
-                        build_ms,
-                    };
-                    post_with(scope, &resp, &payload, &transfer);
-                }
-                Err(e) => post(scope, &Response::Failed { message: e.to_string() }),
-            }
+            let matrix = engine::matrix::build_matrix_with_progress(&model, &series, &tz, &spec, &mut progress)?;
+            let build_ms = js_sys::Date::now() - started;
+            let bytes = Uint8Array::from(matrix.to_bytes().as_slice());
+            let payload = Array::of1(&bytes);
+            let transfer = Array::of1(&bytes.buffer());
+            let msg = Response::Built {
+                summary: matrix.summary(),
+                preview: matrix.preview(5),
+                feature_names: matrix.feature_names.clone(),
+                build_ms,
+            };
+            Ok(Reply { msg, payload, transfer })
         }
     }
 }
@@ -271,10 +266,10 @@ pub fn worker_entry() {
             .ok()
             .and_then(|v| v.dyn_into().ok())
             .unwrap_or_default();
-        match protocol::decode::<Request>(&text) {
-            Ok(req) => handle(&inner, req, buffers),
-            Err(e) => post(&inner, &Response::Failed { message: e.to_string() }),
-        }
+        let outcome = protocol::decode::<Request>(&text)
+            .map_err(|e| Failure::Rejected(e.to_string()))
+            .and_then(|req| handle(&inner, req, buffers));
+        reply(&inner, outcome);
     });
     scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();

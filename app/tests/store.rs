@@ -5,10 +5,10 @@
 #![cfg(target_arch = "wasm32")]
 
 use app::db::{open_indexed, DatasetMeta, Store, StoreError, DB_VERSION};
-use app::protocol::SeriesLayout;
-use engine::data::{Cadence, Summary, TickerSummary};
+use engine::data::{Cadence, SeriesLayout, Summary, TickerSummary};
 use idb::{Factory, KeyPath, ObjectStoreParams, TransactionMode};
 use js_sys::Float64Array;
+use serde::Serialize;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
@@ -39,7 +39,7 @@ fn meta(id: &str, sha: &str, rows: usize) -> DatasetMeta {
             issues: vec![],
             issue_counts: vec![],
         },
-        layout: vec![SeriesLayout { ticker: "AAA".into(), rows, has_adj_close: false }],
+        layout: vec![SeriesLayout { ticker: "AAA".into(), offset: 0, rows, has_adj_close: false }],
         parse_ms: 1.0,
     }
 }
@@ -103,7 +103,7 @@ async fn failed_write_leaves_nothing_behind() {
     let mut cols = columns(10, 0.0);
     cols.push(vec![js_sys::Function::new_no_args("return 1").into()]);
     let mut bad2 = bad.clone();
-    bad2.layout.push(SeriesLayout { ticker: "BBB".into(), rows: 10, has_adj_close: false });
+    bad2.layout.push(SeriesLayout { ticker: "BBB".into(), offset: 10, rows: 10, has_adj_close: false });
     assert!(store.put(&bad2, cols).await.is_err());
     assert_eq!(store.list().await.unwrap(), vec![good.clone()]);
     assert!(store.series(&bad2, 0).await.is_err(), "no orphan columns");
@@ -142,4 +142,36 @@ async fn migrates_a_version_1_database() {
     assert!(warning.is_none());
     assert_eq!(store.list().await.unwrap(), vec![m.clone()]);
     assert_eq!(store.series(&m, 0).await.unwrap().close[0], 1.5);
+}
+
+/// Records written before the page used the engine's shared types: a dataset layout without
+/// `offset` and a model stamped in f64 milliseconds. Both still read; nothing is skipped.
+#[wasm_bindgen_test]
+async fn records_of_the_previous_shapes_still_read() {
+    use app::db::ModelRecord;
+    let (store, _) = Store::open_named(&unique("shapes")).await;
+    let m = meta("ds-old", "sha-old", 5);
+    let mut old = serde_json::to_value(&m).unwrap();
+    let layout = old["layout"][0].as_object_mut().unwrap();
+    layout.remove("offset");
+    let model = engine::model::ModelSpec::new("swingsigma", "AAA").resolve().unwrap();
+    let old_model = serde_json::json!({
+        "model_id": model.model_id, "model": model, "dataset_id": "ds-old", "created": 1_704_205_800_123.0_f64,
+        "matrix_sha": null,
+    });
+    let Store::Indexed(db) = &store else { panic!("IndexedDB expected") };
+    let to_js = |v: &serde_json::Value| v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).unwrap();
+    let tx = db.transaction(&["datasets", "columns", "models"], TransactionMode::ReadWrite).unwrap();
+    let cols: js_sys::Array = columns(5, 1.0).remove(0).into_iter().collect();
+    tx.object_store("columns").unwrap().put(&cols, Some(&JsValue::from("ds-old/0"))).unwrap().await.unwrap();
+    tx.object_store("datasets").unwrap().put(&to_js(&old), None).unwrap().await.unwrap();
+    tx.object_store("models").unwrap().put(&to_js(&old_model), None).unwrap().await.unwrap();
+    tx.commit().unwrap().await.unwrap();
+
+    assert_eq!(store.list().await.unwrap(), vec![m.clone()], "the missing offset is the rows before the series");
+    assert_eq!(store.series(&m, 0).await.unwrap().close[0], 1.5);
+    let models: Vec<ModelRecord> = store.models().await.unwrap();
+    assert_eq!(models.len(), 1, "the old model record is not skipped");
+    assert_eq!(models[0].created, "2024-01-02T14:30:00.123Z");
+    assert_eq!(models[0].build_spec, None);
 }

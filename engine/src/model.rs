@@ -427,3 +427,80 @@ mod tests {
         assert_eq!(a.model_sha().len(), 64);
     }
 }
+
+/// A model as both shells store it (the page in IndexedDB, `btb` in `<store>/models/`), so a
+/// record written by one reads in the other and a bundle file carries one shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelRecord {
+    pub model_id: String,
+    pub model: Model,
+    pub dataset_id: String,
+    /// RFC 3339 UTC. Records the page stored before this type existed hold epoch milliseconds
+    /// instead; they still read (as the same instant, written out), so none is lost.
+    #[serde(deserialize_with = "created_from_string_or_ms")]
+    pub created: String,
+    /// The last matrix built for this model.
+    #[serde(default)]
+    pub matrix_sha: Option<String>,
+    /// The build that made it (signals rebuild the newest rows with the same settings).
+    #[serde(default)]
+    pub build_spec: Option<crate::matrix::BuildSpec>,
+}
+
+impl ModelRecord {
+    /// `created` as epoch milliseconds, to order records whatever precision wrote them
+    /// (`None` if it is not RFC 3339).
+    pub fn created_ms(&self) -> Option<i64> {
+        chrono::DateTime::parse_from_rfc3339(&self.created).ok().map(|t| t.timestamp_millis())
+    }
+}
+
+/// A `created` stamp from epoch milliseconds, to the millisecond: the page creates records
+/// faster than once a second and orders them by this stamp.
+pub fn created_stamp(ms: i64) -> String {
+    match chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms) {
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+        None => crate::data::time::format_utc(ms),
+    }
+}
+
+fn created_from_string_or_ms<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Stamp {
+        Text(String),
+        Millis(f64),
+    }
+    match Stamp::deserialize(d)? {
+        Stamp::Text(s) => Ok(s),
+        Stamp::Millis(ms) if ms.is_finite() => Ok(created_stamp(ms.round() as i64)),
+        Stamp::Millis(ms) => Err(serde::de::Error::custom(format!("created: {ms} is not a time"))),
+    }
+}
+
+#[cfg(test)]
+mod record_tests {
+    use super::*;
+
+    fn record_json(created: serde_json::Value) -> serde_json::Value {
+        let model = ModelSpec::new("swingsigma", "AAPL").resolve().unwrap();
+        serde_json::json!({"model_id": model.model_id, "model": model, "dataset_id": "ds-1", "created": created})
+    }
+
+    #[test]
+    fn reads_the_pages_old_millisecond_stamps_and_the_clis_strings() {
+        // The page's records before the shared type: f64 milliseconds, no build_spec.
+        let old: ModelRecord = serde_json::from_value(record_json(serde_json::json!(1_704_205_800_123.0))).unwrap();
+        assert_eq!(old.created, "2024-01-02T14:30:00.123Z");
+        assert_eq!(old.created_ms(), Some(1_704_205_800_123));
+        assert_eq!((old.matrix_sha.as_ref(), old.build_spec.as_ref()), (None, None));
+        // The CLI's: seconds, as `format_utc` writes them.
+        let cli: ModelRecord = serde_json::from_value(record_json(serde_json::json!("2024-01-02T14:30:00Z"))).unwrap();
+        assert_eq!(cli.created_ms(), Some(1_704_205_800_000));
+        // What is written is a string, and it reads back unchanged.
+        let text = serde_json::to_string(&old).unwrap();
+        assert!(text.contains("\"created\":\"2024-01-02T14:30:00.123Z\""), "{text}");
+        assert_eq!(serde_json::from_str::<ModelRecord>(&text).unwrap(), old);
+        assert!(serde_json::from_value::<ModelRecord>(record_json(serde_json::json!(true))).is_err());
+    }
+}

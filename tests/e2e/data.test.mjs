@@ -118,6 +118,12 @@ test('demo on first open, uploads, reload, rename, delete, bad input', async () 
     }
     await page.setInputFiles('[data-testid=file-input]', join(FIXTURES, 'bad/text_in_price.csv'));
     await page.locator('[data-testid=error]').waitFor();
+    // The one error view: the step's title, the engine's message, and the file's place as fields.
+    assert.equal(await page.locator('[data-testid=error]').getAttribute('data-kind'), 'ingest');
+    assert.equal(await page.locator('[data-testid=error] .error-title').innerText(), 'The file could not be read');
+    assert.equal(await page.locator('[data-testid=error] [data-field=file]').innerText(), 'text_in_price.csv');
+    assert.match(await page.locator('[data-testid=error] [data-field=line]').innerText(), /^\d+$/);
+    assert.equal(await page.locator('[data-testid=error] [data-field=column]').count(), 1);
     await shot(page, 'data-bad-file');
     await page.reload();
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid=dataset]').length === n, after.length);

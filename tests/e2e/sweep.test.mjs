@@ -29,6 +29,8 @@ test('sweep aapl_swing_daily, rank it, pick into the cart', async () => {
     await page.fill('[data-testid=thresholds]', '0.60,0.55');
     await page.click('[data-testid=run-sweep]');
     assert.match(await page.locator('[data-testid=sweep-error]').innerText(), /ascending/);
+    assert.equal(await page.locator('[data-testid=sweep-error]').getAttribute('data-kind'), 'sweep');
+    await shot(page, 'sweeps-error');
 
     await page.fill('[data-testid=thresholds]', '0.50,0.55,0.60\n0.55,0.60,0.65\n0.60,0.65,0.70');
     await page.fill('[data-testid=top-pct]', '0.10, 0.15');

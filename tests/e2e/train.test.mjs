@@ -39,6 +39,7 @@ test('train aapl_swing_daily with calibration and see its curves', async () => {
     await page.fill('[data-testid=lr]', 'fast');
     await page.click('[data-testid=start-training]');
     assert.match(await page.locator('[data-testid=train-error]').innerText(), /learning rate/);
+    await shot(page, 'train-error');
 
     // Same settings, same seed → the same model, bit for bit.
     await page.fill('[data-testid=lr]', '0.1');

@@ -4,123 +4,36 @@
 //! Leaderboard ranked is what this page draws.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use engine::leaderboard::{rank, Query};
 use engine::run::{BacktestReport, Run, RunSettings};
 use engine::config::SweepConfig;
 
-use engine::strategy::{FinalFit, OwnerRecord};
-
-use crate::app::{use_ctx, Ctx};
-use crate::db::StrategyRecord;
-use crate::pages::leaderboard::{config_text, pct};
+use crate::components::train_strategy::TrainStrategy;
+use crate::components::ErrorView;
+use crate::error::AppError;
+use crate::format::{config_text, pct};
 use crate::route::Route;
+use crate::state::{pool, run_inputs, use_ctx, worker, Ctx};
 
-/// What judging `run` again needs from storage: the store, its model's cadence, its matrix.
-async fn run_inputs(ctx: Ctx, run: &Run) -> Result<(crate::db::Store, String, js_sys::Uint8Array), String> {
-    let store = ctx.store.get_value().ok_or("storage is still opening")?;
-    let cadence = ctx
-        .models
-        .get_untracked()
-        .into_iter()
-        .find(|m| m.model_id == run.model_id)
-        .map(|m| m.model.cadence)
-        .ok_or_else(|| format!("model {} is no longer stored", run.model_id))?;
-    let matrix = store
-        .matrix_bytes(&run.lineage.matrix_sha)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("this run's matrix is no longer stored: build the model again")?;
-    Ok((store, cadence, matrix))
-}
-
-async fn load_report(ctx: Ctx, run: Run) -> Result<BacktestReport, String> {
+async fn load_report(ctx: Ctx, run: Run) -> Result<BacktestReport, AppError> {
     let (store, cadence, matrix) = run_inputs(ctx, &run).await?;
     let settings = RunSettings::of_run(&run, &cadence);
     let config = SweepConfig { config_sha: run.lineage.config_sha.clone(), config: run.config.clone() };
-    let worker = crate::ingest::worker(ctx).await?;
-    let oof = match store.oof(&run.lineage.oof_key).await.map_err(|e| e.to_string())? {
+    let worker = worker(ctx).await?;
+    let oof = match store.oof(&run.lineage.oof_key).await? {
         Some(o) => o,
         None => {
             // Not cached (cleared storage): train the folds again, as the sweep did.
-            let pool = crate::pages::sweeps::pool(ctx, 1).await?;
+            let pool = pool(ctx, 1).await?;
             let spec = run.oof_spec.clone();
             let folds = pool.oof(&matrix, &spec, spec.splits, |_, _, _| {}).await?;
             let swept = worker.sweep(settings.clone(), vec![config.clone()], &matrix, &folds).await?;
-            store.put_oof(&swept.oof_key, &swept.oof_bytes).await.map_err(|e| e.to_string())?;
+            store.put_oof(&swept.oof_key, &swept.oof_bytes).await?;
             js_sys::Uint8Array::from(swept.oof_bytes.as_slice())
         }
     };
     worker.backtest(settings, config, &matrix, &oof).await
-}
-
-/// Trains the final model for `run`'s config with the sweep's model settings and stores it as
-/// the model's strategy; returns its `model_sha`.
-async fn train_strategy(ctx: Ctx, run: Run, trees: RwSignal<usize>) -> Result<String, String> {
-    let (store, cadence, matrix) = run_inputs(ctx, &run).await?;
-    let owner = OwnerRecord {
-        model_id: run.model_id.clone(),
-        pack_id: run.pack_id.clone(),
-        cadence,
-        risk_profile: run.lineage.risk_profile,
-        created: engine::data::time::format_utc(js_sys::Date::now() as i64),
-    };
-    let how = FinalFit {
-        params: run.oof_spec.params.clone(),
-        calibration: run.oof_spec.calibration,
-        calibration_folds: run.oof_spec.splits,
-    };
-    let worker = crate::ingest::worker(ctx).await?;
-    let (strategy, model_json) = worker
-        .train_strategy(owner, run.config.clone(), run.policy.clone(), how, &matrix, move |t| {
-            trees.try_set(t);
-        })
-        .await?;
-    let sha = strategy.model_sha.clone();
-    let record = StrategyRecord { model_id: run.model_id.clone(), strategy, model_json, created: js_sys::Date::now() };
-    store.put_strategy(&record).await.map_err(|e| e.to_string())?;
-    Ok(sha)
-}
-
-/// "Train the final model for this config" (`POST /train`), on the Backtest page for the run
-/// shown and on the Train page for each run in the cart (`named`: the heading names the run).
-#[component]
-pub fn TrainStrategy(run: Run, #[prop(optional)] named: bool) -> impl IntoView {
-    let ctx = use_ctx();
-    let busy = RwSignal::new(false);
-    let trees = RwSignal::new(0usize);
-    let done = RwSignal::new(None::<Result<String, String>>);
-    let total = run.oof_spec.params.num_trees;
-    let what = format!(
-        "{} trees on every row of the matrix, {:?} calibration on {} purged walk-forward folds",
-        total, run.oof_spec.calibration, run.oof_spec.splits
-    )
-    .to_lowercase();
-    let heading = if named { format!("{} · {}", config_text(&run.config), run.model_id) } else { "Final model".to_string() };
-    let start = move |_| {
-        busy.set(true);
-        done.set(None);
-        let run = run.clone();
-        spawn_local(async move {
-            let r = train_strategy(ctx, run, trees).await;
-            done.try_set(Some(r));
-            busy.try_set(false);
-        });
-    };
-    view! {
-        <div class="panel" data-testid="strategy-panel">
-            <h2>{heading} " " <span class="muted small">{what}</span></h2>
-            <button class="primary" data-testid="train-strategy" disabled=move || busy.get() on:click=start>
-                {move || if busy.get() { format!("Training… tree {} of {total}", trees.get()) } else { "Train the final model for this config".to_string() }}
-            </button>
-            {move || done.get().map(|r| match r {
-                Ok(sha) => view! { <p class="small" data-testid="strategy-trained">"Trained model " <code>{sha.chars().take(7).collect::<String>()}</code>
-                    " for this config. " <a href=Route::Signals.href()>"Its signals →"</a></p> }.into_any(),
-                Err(e) => view! { <div class="error" role="alert">{e}</div> }.into_any(),
-            })}
-        </div>
-    }
 }
 
 #[component]
@@ -142,29 +55,22 @@ pub fn BacktestPage() -> impl IntoView {
             }
         }
     });
-    let report = RwSignal::new(None::<BacktestReport>);
-    let loading = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        let Some(id) = ctx.focus_run.get() else { return };
-        let Some(run) = ctx.runs.get_untracked().into_iter().find(|r| r.run_id == id) else { return };
-        if report.get_untracked().is_some_and(|r| r.run.run_id == id) {
-            return;
-        }
-        loading.set(true);
-        error.set(None);
-        spawn_local(async move {
-            match load_report(ctx, run).await {
-                Ok(r) => {
-                    report.try_set(Some(r));
-                }
-                Err(e) => {
-                    error.try_set(Some(e));
-                }
-            }
-            loading.try_set(false);
-        });
+    // The focused run's record; a Memo, so runs reloaded unchanged do not judge it again.
+    let focused = Memo::new(move |_| {
+        let id = ctx.focus_run.get()?;
+        ctx.runs.get().into_iter().find(|r| r.run_id == id)
     });
+    // Keyed by run id: a slower earlier load never replaces the run now selected.
+    let report = LocalResource::new(move || {
+        let run = focused.get();
+        async move {
+            let run = run?;
+            let id = run.run_id.clone();
+            Some((id, load_report(ctx, run).await))
+        }
+    });
+    let current = move || report.get().flatten().filter(|(id, _)| Some(id) == ctx.focus_run.get().as_ref());
+    let loading = move || focused.get().is_some() && current().is_none();
     view! {
         <section class="page backtest" data-page="backtest">
             <Show when=move || !ctx.runs.get().is_empty()
@@ -186,11 +92,11 @@ pub fn BacktestPage() -> impl IntoView {
                             }}
                         </select>
                     </label>
-                    <Show when=move || loading.get()><span class="muted small" data-testid="bt-loading">"running the backtest in a worker…"</span></Show>
+                    <Show when=loading><span class="muted small" data-testid="bt-loading">"running the backtest in a worker…"</span></Show>
                 </div>
-                {move || error.get().map(|e| view! { <div class="error" role="alert" data-testid="bt-error">{e}</div> })}
+                {move || current().and_then(|(_, r)| r.err()).map(|e| view! { <ErrorView error=e testid="bt-error"/> })}
             </div>
-            {move || report.get().map(|r| { let run = r.run.clone(); view! { <Report r=r/> <TrainStrategy run=run/> } })}
+            {move || current().and_then(|(_, r)| r.ok()).map(|r| { let run = r.run.clone(); view! { <Report r=r/> <TrainStrategy run=run/> } })}
             </Show>
         </section>
     }

@@ -6,18 +6,19 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use engine::matrix::{BuildSpec, FeatureStat, Preview, PreviewRow};
-use engine::model::ModelSpec;
+use engine::model::{ModelRecord, ModelSpec};
 use engine::features::FeatureSpec;
 
-use crate::app::{use_ctx, Ctx};
-use crate::db::{MatrixMeta, ModelRecord};
+use crate::components::ErrorView;
+use crate::db::MatrixMeta;
+use crate::error::AppError;
 use crate::format;
-use crate::pages::models::refresh_models;
 use crate::route::Route;
+use crate::state::{refresh_models, store, use_ctx, worker, Ctx};
 
 /// The model's features replaced by `features`, re-resolved by the engine so names and
 /// parameters are validated exactly as on creation.
-fn with_features(record: &ModelRecord, features: Vec<FeatureSpec>) -> Result<ModelRecord, String> {
+fn with_features(record: &ModelRecord, features: Vec<FeatureSpec>) -> Result<ModelRecord, AppError> {
     let m = &record.model;
     let spec = ModelSpec {
         pack_id: m.pack_id.clone(),
@@ -31,13 +32,13 @@ fn with_features(record: &ModelRecord, features: Vec<FeatureSpec>) -> Result<Mod
         indicators: Some(features),
         custom_indicators: Vec::new(),
     };
-    let model = spec.resolve().map_err(|e| e.to_string())?;
-    Ok(ModelRecord { model, matrix_sha: None, ..record.clone() })
+    let model = spec.resolve()?;
+    Ok(ModelRecord { model, matrix_sha: None, build_spec: None, ..record.clone() })
 }
 
-async fn save(ctx: Ctx, record: ModelRecord) -> Result<(), String> {
-    let store = ctx.store.get_value().ok_or("storage is still opening")?;
-    store.put_model(&record).await.map_err(|e| e.to_string())?;
+async fn save(ctx: Ctx, record: ModelRecord) -> Result<(), AppError> {
+    let store = store(ctx)?;
+    store.put_model(&record).await?;
     refresh_models(ctx).await;
     Ok(())
 }
@@ -48,30 +49,30 @@ async fn build(
     record: ModelRecord,
     spec: BuildSpec,
     progress: RwSignal<f64>,
-) -> Result<(MatrixMeta, bool), String> {
-    let store = ctx.store.get_value().ok_or("storage is still opening")?;
+) -> Result<(MatrixMeta, bool), AppError> {
+    let store = store(ctx)?;
     let datasets = ctx.datasets.get_untracked();
     let meta = datasets
         .iter()
         .find(|d| d.id == record.dataset_id)
-        .ok_or_else(|| format!("the dataset of {} was deleted; create the model again", record.model_id))?;
+        .ok_or_else(|| AppError::missing(format!("the dataset of {} was deleted; create the model again", record.model_id)))?;
     let index = meta
         .layout
         .iter()
         .position(|l| l.ticker == record.model.ticker)
-        .ok_or_else(|| format!("{} has no ticker {}", meta.name, record.model.ticker))?;
-    let columns = store.series_arrays(meta, index).await.map_err(|e| e.to_string())?;
-    let worker = crate::ingest::worker(ctx).await?;
+        .ok_or_else(|| AppError::missing(format!("{} has no ticker {}", meta.name, record.model.ticker)))?;
+    let columns = store.series_arrays(meta, index).await?;
+    let worker = worker(ctx).await?;
     let tz = meta.summary.tz.clone();
     let layout = meta.layout[index].clone();
     let sha = worker
         .matrix_sha(record.model.clone(), spec.clone(), tz, layout, columns.clone())
         .await?;
-    if let Some(cached) = store.matrix_meta(&sha).await.map_err(|e| e.to_string())? {
+    if let Some(cached) = store.matrix_meta(&sha).await? {
         if record.matrix_sha.as_deref() != Some(sha.as_str()) {
             let mut updated = record.clone();
             updated.matrix_sha = Some(sha);
-            store.put_model(&updated).await.map_err(|e| e.to_string())?;
+            store.put_model(&updated).await?;
             refresh_models(ctx).await;
         }
         return Ok((cached, true));
@@ -90,7 +91,7 @@ async fn build(
         build_ms: built.build_ms,
         spec: Some(spec),
     };
-    store.put_matrix(&matrix, &built.bytes, &record).await.map_err(|e| e.to_string())?;
+    store.put_matrix(&matrix, &built.bytes, &record).await?;
     refresh_models(ctx).await;
     Ok((matrix, false))
 }
@@ -118,11 +119,20 @@ pub fn BuildPage() -> impl IntoView {
     let end = RwSignal::new(String::new());
     let distance = RwSignal::new(String::new());
     let custom = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
-    let building = RwSignal::new(false);
+    let error = RwSignal::new(None::<AppError>);
     let result = RwSignal::new(None::<MatrixMeta>);
     let from_cache = RwSignal::new(false);
     let progress = RwSignal::new(0.0f64);
+    let build_matrix = Action::new_local(move |(r, spec): &(ModelRecord, BuildSpec)| {
+        let (r, spec) = (r.clone(), spec.clone());
+        async move {
+            let (m, cached) = build(ctx, r, spec, progress).await?;
+            from_cache.try_set(cached);
+            result.try_set(Some(m));
+            Ok::<_, AppError>(())
+        }
+    });
+    let building = build_matrix.pending();
 
     // A different model: its data's full range, its label's horizon, and its last matrix if
     // stored. Keyed on the id alone, so saving the model (a build, an edit) keeps the form.
@@ -138,16 +148,22 @@ pub fn BuildPage() -> impl IntoView {
         distance.set(r.model.label.distance_max().to_string());
         error.set(None);
         result.set(None);
-        if let Some(sha) = r.matrix_sha.clone() {
-            spawn_local(async move {
-                if let Some(store) = ctx.store.get_value() {
-                    if let Ok(Some(m)) = store.matrix_meta(&sha).await {
-                        result.try_set(Some(m));
-                    }
-                }
-            });
+        build_matrix.value().set(None);
+    });
+    // The model's last stored matrix, keyed by model id so a slow read for the model left
+    // behind never shows under the one now open.
+    let stored = LocalResource::new(move || {
+        let id = current_id.get();
+        let sha = record.get_untracked().and_then(|r| r.matrix_sha);
+        async move {
+            let m = store(ctx).ok()?.matrix_meta(&sha?).await.ok().flatten()?;
+            Some((id?, m))
         }
     });
+    let shown = move || {
+        result.get().or_else(|| stored.get().flatten().filter(|(id, _)| Some(id) == current_id.get().as_ref()).map(|(_, m)| m))
+    };
+    let failure = move || error.get().or_else(|| (!building.get()).then(|| build_matrix.value().get().and_then(Result::err)).flatten());
 
     let run = move |_| {
         let Some(r) = record.get_untracked() else { return };
@@ -157,7 +173,7 @@ pub fn BuildPage() -> impl IntoView {
             s => match s.parse::<usize>() {
                 Ok(v) if v > 0 => Some(v),
                 _ => {
-                    error.set(Some(format!("label horizon must be a whole number of bars ≥ 1, not \"{s}\"")));
+                    error.set(Some(AppError::Input(format!("label horizon must be a whole number of bars ≥ 1, not \"{s}\""))));
                     return;
                 }
             },
@@ -172,21 +188,9 @@ pub fn BuildPage() -> impl IntoView {
             distance_max,
             ..BuildSpec::default()
         };
-        building.set(true);
         progress.set(0.0);
         error.set(None);
-        spawn_local(async move {
-            match build(ctx, r, spec, progress).await {
-                Ok((m, cached)) => {
-                    from_cache.try_set(cached);
-                    result.try_set(Some(m));
-                }
-                Err(e) => {
-                    error.try_set(Some(e));
-                }
-            }
-            building.try_set(false);
-        });
+        build_matrix.dispatch((r, spec));
     };
 
     let remove = move |index: usize| {
@@ -208,9 +212,9 @@ pub fn BuildPage() -> impl IntoView {
         let Some(r) = record.get_untracked() else { return };
         let text = custom.get_untracked();
         let parsed = if text.trim_start().starts_with('{') {
-            serde_json::from_str::<FeatureSpec>(&text).map_err(|e| format!("not a feature: {e}"))
+            serde_json::from_str::<FeatureSpec>(&text).map_err(|e| AppError::Input(format!("not a feature: {e}")))
         } else {
-            FeatureSpec::parse(text.trim()).map_err(|e| e.to_string())
+            FeatureSpec::parse(text.trim()).map_err(AppError::from)
         };
         let result = parsed.and_then(|f| {
             let mut features = r.model.features.clone();
@@ -263,7 +267,7 @@ pub fn BuildPage() -> impl IntoView {
                                 <div class="bar"><div style:width=move || format!("{:.1}%", progress.get() * 100.0)></div></div>
                             </div>
                         </Show>
-                        {move || error.get().map(|e| view! { <div class="error" role="alert" data-testid="build-error">{e}</div> })}
+                        {move || failure().map(|e| view! { <ErrorView error=e testid="build-error"/> })}
                     </div>
                     <div class="panel">
                         <h2>{move || format!("Indicators ({})", record.get().map(|r| r.model.features.len()).unwrap_or(0))}</h2>
@@ -287,8 +291,8 @@ pub fn BuildPage() -> impl IntoView {
                     </div>
                 </aside>
                 <div class="main">
-                    {move || result.get().map(|m| view! { <MatrixView meta=m cached=from_cache.get()/> })}
-                    <Show when=move || result.get().is_none() && !building.get()>
+                    {move || shown().map(|m| view! { <MatrixView meta=m cached=from_cache.get()/> })}
+                    <Show when=move || shown().is_none() && !building.get()>
                         <div class="panel empty"><p class="muted">"Build the matrix to see its sha, rows and a preview."</p></div>
                     </Show>
                 </div>

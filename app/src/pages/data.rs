@@ -9,11 +9,12 @@ use wasm_bindgen::JsCast;
 
 use engine::data::{LoadOptions, QualityIssue, Series};
 
-use crate::app::{use_ctx, Ctx};
 use crate::chart::CandleChart;
+use crate::components::ErrorView;
 use crate::db::DatasetMeta;
 use crate::format::{self, Clock};
 use crate::ingest;
+use crate::state::{refresh_datasets, use_ctx, Ctx};
 
 /// Time zones offered; the engine accepts any IANA name. The empty value lets the file decide
 /// (a zone-aware Parquet column), else UTC.
@@ -42,8 +43,10 @@ pub fn DataPage() -> impl IntoView {
     let dragging = RwSignal::new(false);
     let notice = RwSignal::new(None::<String>);
 
-    let upload = move |files: Vec<web_sys::File>| {
-        spawn_local(async move {
+    // Files one after another, so each gets the progress bar to itself.
+    let upload = Action::new_local(move |files: &Vec<web_sys::File>| {
+        let files = files.clone();
+        async move {
             for file in files {
                 // `try_`: the user may leave the page while several files are still loading.
                 let t = ticker.try_get_untracked().unwrap_or_default();
@@ -69,18 +72,18 @@ pub fn DataPage() -> impl IntoView {
                     }
                 }
             }
-        });
-    };
+        }
+    });
 
     let on_pick = move |ev: web_sys::Event| {
         let input: web_sys::HtmlInputElement = event_target(&ev);
-        upload(files_of(input.files()));
+        upload.dispatch(files_of(input.files()));
         input.set_value("");
     };
     let on_drop = move |ev: web_sys::DragEvent| {
         ev.prevent_default();
         dragging.set(false);
-        upload(files_of(ev.data_transfer().and_then(|d| d.files())));
+        upload.dispatch(files_of(ev.data_transfer().and_then(|d| d.files())));
     };
 
     view! {
@@ -123,10 +126,7 @@ pub fn DataPage() -> impl IntoView {
                         </div>
                     })}
                     {move || ctx.error.get().map(|e| view! {
-                        <div class="error" role="alert" data-testid="error">
-                            <strong>"Could not load: "</strong>{e}
-                            <button class="ghost small" on:click=move |_| ctx.error.set(None)>"Dismiss"</button>
-                        </div>
+                        <ErrorView error=e testid="error" on_dismiss=move |_| ctx.error.set(None)/>
                     })}
                     {move || notice.get().map(|n| view! { <div class="notice" data-testid="notice">{n}</div> })}
                     <DatasetList/>
@@ -238,17 +238,17 @@ fn DatasetItem(meta: DatasetMeta) -> impl IntoView {
 async fn rename(ctx: Ctx, id: String, name: String) {
     let Some(store) = ctx.store.get_value() else { return };
     if let Err(e) = store.rename(&id, &name).await {
-        ctx.error.set(Some(e.to_string()));
+        ctx.error.set(Some(e.into()));
     }
-    ingest::refresh(ctx).await;
+    refresh_datasets(ctx).await;
 }
 
 async fn delete(ctx: Ctx, meta: DatasetMeta) {
     let Some(store) = ctx.store.get_value() else { return };
     if let Err(e) = store.delete(&meta).await {
-        ctx.error.set(Some(e.to_string()));
+        ctx.error.set(Some(e.into()));
     }
-    ingest::refresh(ctx).await;
+    refresh_datasets(ctx).await;
     if ctx.selected.get_untracked().as_deref() == Some(meta.id.as_str()) {
         ctx.selected.set(ctx.datasets.get_untracked().first().map(|m| m.id.clone()));
     }
@@ -279,7 +279,7 @@ fn DatasetView() -> impl IntoView {
             match store.series(&m, idx).await {
                 Ok(s) => Some(Arc::new(s)),
                 Err(e) => {
-                    ctx.error.set(Some(e.to_string()));
+                    ctx.error.set(Some(e.into()));
                     None
                 }
             }

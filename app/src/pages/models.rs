@@ -4,23 +4,16 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use engine::model::ModelSpec;
+use engine::model::{created_stamp, ModelRecord, ModelSpec};
 use engine::pack::packs;
 use engine::risk::RiskProfile;
 
-use crate::app::{use_ctx, Ctx};
-use crate::db::ModelRecord;
+use crate::components::ErrorView;
+use crate::error::AppError;
 use crate::route::Route;
+use crate::state::{refresh_models, refresh_runs, use_ctx};
 
 const PROFILES: [RiskProfile; 3] = [RiskProfile::Conservative, RiskProfile::Balanced, RiskProfile::Aggressive];
-
-pub async fn refresh_models(ctx: Ctx) {
-    let Some(store) = ctx.store.get_value() else { return };
-    match store.models().await {
-        Ok(list) => ctx.models.set(list),
-        Err(e) => ctx.error.set(Some(e.to_string())),
-    }
-}
 
 #[component]
 pub fn ModelsPage() -> impl IntoView {
@@ -32,7 +25,7 @@ pub fn ModelsPage() -> impl IntoView {
     let ticker = RwSignal::new(String::new());
     let risk = RwSignal::new(RiskProfile::Balanced);
     let model_id = RwSignal::new(String::new());
-    let error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<AppError>);
 
     // Default the dataset to the selected one (the demo on first open) and the ticker to its first.
     Effect::new(move |_| {
@@ -74,28 +67,23 @@ pub fn ModelsPage() -> impl IntoView {
         s.model_id = (!id.trim().is_empty()).then(|| id.trim().to_string());
         s
     };
-    let resolved = Memo::new(move |_| spec().resolve().map_err(|e| e.to_string()));
+    let resolved = Memo::new(move |_| spec().resolve().map_err(AppError::from));
 
-    let create = move |_| {
-        let (Ok(model), Some(ds)) = (resolved.get_untracked(), dataset_id.get_untracked()) else {
-            error.set(Some(match resolved.get_untracked() {
-                Err(e) => e,
-                Ok(_) => "choose a dataset first (Data page)".to_string(),
-            }));
-            return;
-        };
-        spawn_local(async move {
+    let save = Action::new_local(move |(model, ds): &(engine::model::Model, String)| {
+        let (model, ds) = (model.clone(), ds.clone());
+        async move {
             let Some(store) = ctx.store.get_value() else { return };
             if ctx.models.get_untracked().iter().any(|m| m.model_id == model.model_id) {
-                error.set(Some(format!("a model named {} exists already; choose another model id", model.model_id)));
+                error.set(Some(AppError::Input(format!("a model named {} exists already; choose another model id", model.model_id))));
                 return;
             }
             let record = ModelRecord {
                 model_id: model.model_id.clone(),
                 model,
                 dataset_id: ds,
-                created: js_sys::Date::now(),
+                created: created_stamp(js_sys::Date::now() as i64),
                 matrix_sha: None,
+                build_spec: None,
             };
             match store.put_model(&record).await {
                 Ok(()) => {
@@ -103,10 +91,20 @@ pub fn ModelsPage() -> impl IntoView {
                     model_id.set(String::new());
                     ctx.current_model.set(Some(record.model_id.clone()));
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(e.into())),
             }
             refresh_models(ctx).await;
-        });
+        }
+    });
+    let create = move |_| {
+        let (Ok(model), Some(ds)) = (resolved.get_untracked(), dataset_id.get_untracked()) else {
+            error.set(Some(match resolved.get_untracked() {
+                Err(e) => e,
+                Ok(_) => AppError::Input("choose a dataset first (Data page)".to_string()),
+            }));
+            return;
+        };
+        save.dispatch((model, ds));
     };
 
     view! {
@@ -171,8 +169,8 @@ pub fn ModelsPage() -> impl IntoView {
                                 on:input=move |ev| model_id.set(event_target_value(&ev))/>
                         </label>
                         <button class="primary" data-testid="create-model" on:click=create>"Create"</button>
-                        {move || error.get().map(|e| view! { <div class="error" role="alert" data-testid="model-error">{e}</div> })}
-                        {move || resolved.get().err().map(|e| view! { <div class="muted small">{e}</div> })}
+                        {move || error.get().map(|e| view! { <ErrorView error=e testid="model-error"/> })}
+                        {move || resolved.get().err().map(|e| view! { <div class="muted small">{e.to_string()}</div> })}
                     </div>
                 </aside>
                 <div class="main">
@@ -230,11 +228,11 @@ fn ModelRow(record: ModelRecord) -> impl IntoView {
                             spawn_local(async move {
                                 if let Some(store) = ctx.store.get_value() {
                                     if let Err(e) = store.delete_model(&id).await {
-                                        ctx.error.set(Some(e.to_string()));
+                                        ctx.error.set(Some(e.into()));
                                     }
                                 }
                                 refresh_models(ctx).await;
-                                crate::pages::sweeps::refresh_runs(ctx).await;
+                                refresh_runs(ctx).await;
                             });
                         }
                     }>"Confirm delete"</button>

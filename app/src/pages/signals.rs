@@ -3,50 +3,54 @@
 //! the next open). Exported as the alerts CSV.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
 use engine::strategy::{latest, to_csv, Signal};
 
-use crate::app::{use_ctx, Ctx};
+use crate::components::ErrorView;
 use crate::db::StrategyRecord;
-use crate::pages::leaderboard::{config_text, pct};
+use crate::error::AppError;
+use crate::format::{config_text, pct};
 use crate::route::Route;
+use crate::state::{store, use_ctx, worker, Ctx};
 
-async fn load_signals(ctx: Ctx, s: StrategyRecord) -> Result<Vec<Signal>, String> {
-    let store = ctx.store.get_value().ok_or("storage is still opening")?;
+async fn load_signals(ctx: Ctx, s: StrategyRecord) -> Result<Vec<Signal>, AppError> {
+    let store = store(ctx)?;
     let record = ctx
         .models
         .get_untracked()
         .into_iter()
         .find(|m| m.model_id == s.model_id)
-        .ok_or_else(|| format!("model {} is no longer stored", s.model_id))?;
+        .ok_or_else(|| AppError::missing(format!("model {} is no longer stored", s.model_id)))?;
     let meta = ctx
         .datasets
         .get_untracked()
         .into_iter()
         .find(|d| d.id == record.dataset_id)
-        .ok_or_else(|| format!("the dataset of {} was deleted", s.model_id))?;
+        .ok_or_else(|| AppError::missing(format!("the dataset of {} was deleted", s.model_id)))?;
     let index = meta
         .layout
         .iter()
         .position(|l| l.ticker == record.model.ticker)
-        .ok_or_else(|| format!("{} has no ticker {}", meta.name, record.model.ticker))?;
+        .ok_or_else(|| AppError::missing(format!("{} has no ticker {}", meta.name, record.model.ticker)))?;
     let spec = store
         .matrix_meta(&s.strategy.matrix_sha)
-        .await
-        .map_err(|e| e.to_string())?
+        .await?
         .and_then(|m| m.spec)
-        .ok_or("the strategy's matrix is no longer stored: build the model again")?;
-    let columns = store.series_arrays(&meta, index).await.map_err(|e| e.to_string())?;
-    let worker = crate::ingest::worker(ctx).await?;
+        .ok_or_else(|| AppError::missing("the strategy's matrix is no longer stored: build the model again"))?;
+    let columns = store.series_arrays(&meta, index).await?;
+    let worker = worker(ctx).await?;
     worker
         .signals(record.model, spec, s.strategy, s.model_json, meta.summary.tz.clone(), meta.layout[index].clone(), columns)
         .await
 }
 
 /// Offers `text` as a download named `name`.
-fn download(name: &str, text: &str) -> Result<(), String> {
+fn download(name: &str, text: &str) -> Result<(), AppError> {
+    download_js(name, text).map_err(AppError::Browser)
+}
+
+fn download_js(name: &str, text: &str) -> Result<(), String> {
     let parts = js_sys::Array::of1(&text.into());
     let opts = web_sys::BlobPropertyBag::new();
     opts.set_type("text/csv");
@@ -64,63 +68,56 @@ fn download(name: &str, text: &str) -> Result<(), String> {
 #[component]
 pub fn SignalsPage() -> impl IntoView {
     let ctx = use_ctx();
-    let strategies = RwSignal::new(Vec::<StrategyRecord>::new());
     let current = RwSignal::new(None::<String>);
-    let signals = RwSignal::new(Vec::<Signal>::new());
     let limit = RwSignal::new(String::from("10"));
-    let loading = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        if !ctx.ready.get() {
-            return;
+    // An export that failed (the one thing on this page the user starts).
+    let error = RwSignal::new(None::<AppError>);
+    let strategies = LocalResource::new(move || {
+        let ready = ctx.ready.get();
+        async move {
+            if !ready {
+                return Ok(Vec::new());
+            }
+            Ok::<_, AppError>(store(ctx)?.strategies().await?)
         }
-        spawn_local(async move {
-            if let Some(store) = ctx.store.get_value() {
-                match store.strategies().await {
-                    Ok(list) => {
-                        if current.get_untracked().is_none() {
-                            current.try_set(list.first().map(|s| s.model_id.clone()));
-                        }
-                        strategies.try_set(list);
-                    }
-                    Err(e) => {
-                        error.try_set(Some(e.to_string()));
-                    }
-                }
-            }
-        });
     });
+    let list = move || strategies.get().and_then(Result::ok).unwrap_or_default();
+    // The strategy picked, else the newest.
     let selected = Memo::new(move |_| {
-        let id = current.get()?;
-        strategies.get().into_iter().find(|s| s.model_id == id)
+        let list = list();
+        let id = current.get();
+        list.iter().find(|s| Some(&s.model_id) == id.as_ref()).or(list.first()).cloned()
     });
-    Effect::new(move |_| {
-        let Some(s) = selected.get() else { return };
-        loading.set(true);
-        error.set(None);
-        spawn_local(async move {
-            match load_signals(ctx, s).await {
-                Ok(v) => {
-                    signals.try_set(v);
-                }
-                Err(e) => {
-                    error.try_set(Some(e));
-                }
-            }
-            loading.try_set(false);
-        });
+    // Keyed by model id: a slower earlier replay never replaces the strategy now selected.
+    let replay = LocalResource::new(move || {
+        let s = selected.get();
+        async move {
+            let s = s?;
+            let id = s.model_id.clone();
+            Some((id, load_signals(ctx, s).await))
+        }
     });
-    let shown = move || latest(signals.get(), limit.get().trim().parse().unwrap_or(10));
+    let fresh = move || {
+        let id = selected.get().map(|s| s.model_id);
+        replay.get().flatten().filter(|(r, _)| Some(r) == id.as_ref())
+    };
+    let loading = move || selected.get().is_some() && fresh().is_none();
+    let signals = move || fresh().and_then(|(_, r)| r.ok()).unwrap_or_default();
+    let load_error = move || {
+        let e = strategies.get().and_then(Result::err);
+        e.or_else(|| fresh().and_then(|(_, r)| r.err()))
+    };
+    let shown = move || latest(signals(), limit.get().trim().parse().unwrap_or(10));
     let export = move |_| {
         let Some(s) = selected.get_untracked() else { return };
-        let all = latest(signals.get_untracked(), usize::MAX);
+        let all = latest(untrack(signals), usize::MAX);
         if let Err(e) = download(&format!("alerts_{}.csv", s.model_id), &to_csv(&all)) {
             error.set(Some(e));
         }
     };
     view! {
         <section class="page signals" data-page="signals">
-            <Show when=move || !strategies.get().is_empty()
+            <Show when=move || !list().is_empty()
                 fallback=|| view! { <div class="panel empty"><h2>"No trained strategy yet"</h2>
                     <p class="muted">"Pick a run on the " <a href=Route::Leaderboard.href()>"Leaderboard"</a>
                     ", open its " <a href=Route::Backtest.href()>"Backtest"</a> " and train the final model for its config."</p></div> }>
@@ -128,17 +125,17 @@ pub fn SignalsPage() -> impl IntoView {
                 <div class="filters">
                     <label>"Strategy"
                         <select data-testid="sig-model" on:change=move |ev| current.set(Some(event_target_value(&ev)))>
-                            {move || strategies.get().into_iter().map(|s| {
+                            {move || list().into_iter().map(|s| {
                                 let id = s.model_id.clone();
-                                let sel = current.get() == Some(id.clone());
+                                let sel = selected.get().map(|s| s.model_id) == Some(id.clone());
                                 view! { <option value=id.clone() selected=sel>{format!("{} · {}", id, config_text(&s.strategy.config))}</option> }
                             }).collect_view()}
                         </select>
                     </label>
                     <label>"Newest"<input type="text" data-testid="sig-limit" prop:value=move || limit.get()
                         on:input=move |ev| limit.set(event_target_value(&ev))/></label>
-                    <button data-testid="export-alerts" on:click=export disabled=move || signals.get().is_empty()>"Export alerts CSV"</button>
-                    <Show when=move || loading.get()><span class="muted small">"replaying the strategy in a worker…"</span></Show>
+                    <button data-testid="export-alerts" on:click=export disabled=move || signals().is_empty()>"Export alerts CSV"</button>
+                    <Show when=loading><span class="muted small" data-testid="sig-loading">"replaying the strategy in a worker…"</span></Show>
                 </div>
                 {move || selected.get().map(|s| view! {
                     <p class="small muted" data-testid="sig-about">{format!(
@@ -150,7 +147,7 @@ pub fn SignalsPage() -> impl IntoView {
                         s.strategy.policy_sha.chars().take(7).collect::<String>(),
                     )}" · signals on bars the model was trained on are in-sample; the newest bars are not."</p>
                 })}
-                {move || error.get().map(|e| view! { <div class="error" role="alert" data-testid="sig-error">{e}</div> })}
+                {move || load_error().or_else(|| error.get()).map(|e| view! { <ErrorView error=e testid="sig-error"/> })}
             </div>
             <div class="panel">
                 <table class="grid" data-testid="signals">

@@ -5,23 +5,21 @@
 //! so a second sweep on the same matrix and model settings only re-runs the policies. Runs
 //! are stored in one transaction and ranked on the Leaderboard.
 
-use std::rc::Rc;
-
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use engine::cv::CvKind;
 use engine::gbt::TrainParams;
 use engine::leaderboard::{rank, Query};
+use engine::model::ModelRecord;
 use engine::run::{Run, RunSettings};
 use engine::sweep::SweepBody;
 
-use crate::app::{use_ctx, Ctx};
-use crate::pages::picker;
-use crate::db::ModelRecord;
-use crate::pages::leaderboard::RunsTable;
-use crate::pool::Pool;
+use crate::components::picker;
+use crate::components::runs_table::RunsTable;
+use crate::components::ErrorView;
+use crate::error::AppError;
 use crate::route::Route;
+use crate::state::{pool, refresh_runs, store, use_ctx, Ctx};
 
 /// Form fields as text, parsed when the sweep starts.
 #[derive(Clone, Copy)]
@@ -72,11 +70,11 @@ impl Form {
     }
 
     /// The seed's `POST /backtest_sweep` body; the engine checks the variants.
-    fn body(&self, model: &ModelRecord) -> Result<(SweepBody, usize), String> {
-        fn num<T: std::str::FromStr>(name: &str, text: &str) -> Result<T, String> {
-            text.trim().parse::<T>().map_err(|_| format!("{name}: \"{}\" is not a valid number", text.trim()))
+    fn body(&self, model: &ModelRecord) -> Result<(SweepBody, usize), AppError> {
+        fn num<T: std::str::FromStr>(name: &str, text: &str) -> Result<T, AppError> {
+            text.trim().parse::<T>().map_err(|_| AppError::Input(format!("{name}: \"{}\" is not a valid number", text.trim())))
         }
-        fn opt<T: std::str::FromStr>(name: &str, text: &str) -> Result<Option<T>, String> {
+        fn opt<T: std::str::FromStr>(name: &str, text: &str) -> Result<Option<T>, AppError> {
             if text.trim().is_empty() {
                 Ok(None)
             } else {
@@ -112,23 +110,10 @@ impl Form {
         r.policy.allow_short = Some(self.allow_short.get_untracked());
         let workers: usize = num("workers", &self.workers.get_untracked())?;
         if !(1..=16).contains(&workers) {
-            return Err(format!("workers: {workers} is outside 1..16"));
+            return Err(AppError::Input(format!("workers: {workers} is outside 1..16")));
         }
         Ok((body, workers))
     }
-}
-
-/// The page's pool of `n` workers, replaced when its size changes or a worker died.
-pub async fn pool(ctx: Ctx, n: usize) -> Result<Rc<Pool>, String> {
-    if let Some(p) = ctx.pool.get_value() {
-        if p.size() == n && !p.workers.iter().any(|w| w.is_dead()) {
-            return Ok(p);
-        }
-    }
-    ctx.pool.set_value(None);
-    let p = Rc::new(Pool::spawn(n).await?);
-    ctx.pool.set_value(Some(p.clone()));
-    Ok(p)
 }
 
 /// Per fold: trees built of trees planned.
@@ -153,18 +138,17 @@ async fn run_sweep(
     workers: usize,
     retrain: bool,
     folds: FoldBars,
-) -> Result<Outcome, String> {
+) -> Result<Outcome, AppError> {
     let started = js_sys::Date::now();
-    let store = ctx.store.get_value().ok_or("storage is still opening")?;
+    let store = store(ctx)?;
     let sha = model
         .matrix_sha
         .clone()
-        .ok_or_else(|| format!("{} has no matrix yet: build it on the Build page", model.model_id))?;
+        .ok_or_else(|| AppError::missing(format!("{} has no matrix yet: build it on the Build page", model.model_id)))?;
     let matrix = store
         .matrix_bytes(&sha)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("the model's matrix is no longer stored: build it again")?;
+        .await?
+        .ok_or_else(|| AppError::missing("the model's matrix is no longer stored: build it again"))?;
     let pool = pool(ctx, workers).await?;
     let lead = pool.workers[0].clone();
     let plan = lead.plan(body.clone(), model.model.risk_profile, model.model.cadence.clone(), &matrix).await?;
@@ -179,7 +163,7 @@ async fn run_sweep(
         tag: body.tag.clone(),
         created: engine::data::time::format_utc(js_sys::Date::now() as i64),
     };
-    let cached = if retrain { None } else { store.oof(&plan.oof_key).await.map_err(|e| e.to_string())? };
+    let cached = if retrain { None } else { store.oof(&plan.oof_key).await? };
     let (swept, was_cached) = match cached {
         Some(oof) => (lead.sweep_cached(settings, plan.configs, &matrix, &oof).await?, true),
         None => {
@@ -196,11 +180,11 @@ async fn run_sweep(
                 })
                 .await?;
             let swept = lead.sweep(settings, plan.configs, &matrix, &trained).await?;
-            store.put_oof(&swept.oof_key, &swept.oof_bytes).await.map_err(|e| e.to_string())?;
+            store.put_oof(&swept.oof_key, &swept.oof_bytes).await?;
             (swept, false)
         }
     };
-    store.put_runs(&swept.runs).await.map_err(|e| e.to_string())?;
+    store.put_runs(&swept.runs).await?;
     Ok(Outcome {
         runs: swept.runs,
         seconds: (js_sys::Date::now() - started) / 1000.0,
@@ -212,57 +196,45 @@ async fn run_sweep(
     })
 }
 
-/// Reloads every stored run into `ctx.runs`.
-pub async fn refresh_runs(ctx: Ctx) {
-    if let Some(store) = ctx.store.get_value() {
-        match store.runs().await {
-            Ok(r) => {
-                ctx.runs.try_set(r);
-            }
-            Err(e) => {
-                ctx.error.try_set(Some(e.to_string()));
-            }
-        }
-    }
-}
-
 #[component]
 pub fn SweepsPage() -> impl IntoView {
     let ctx = use_ctx();
     let form = Form::new();
     let buildable = move || picker::built(ctx);
     let record = picker::current_built(ctx);
-    let running = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
+    // A form the page could not read; the sweep's own failures are its action's value.
+    let form_error = RwSignal::new(None::<AppError>);
     let folds: FoldBars = RwSignal::new(Vec::new());
-    let outcome = RwSignal::new(None::<Outcome>);
+    let sweep = Action::new_local(move |(r, body, workers, retrain): &(ModelRecord, SweepBody, usize, bool)| {
+        let (r, body, workers, retrain) = (r.clone(), body.clone(), *workers, *retrain);
+        async move {
+            let outcome = run_sweep(ctx, r, body, workers, retrain, folds).await;
+            if outcome.is_ok() {
+                refresh_runs(ctx).await;
+            }
+            outcome
+        }
+    });
+    let running = sweep.pending();
+    // The last sweep's outcome, hidden while the next one runs.
+    let last = move || (!running.get()).then(|| sweep.value().get()).flatten();
+    let outcome = move || last().and_then(Result::ok);
+    let error = move || form_error.get().or_else(|| last().and_then(Result::err));
 
     let start = move |_| {
         let Some(r) = record.get_untracked() else { return };
         let retrain = form.retrain.get_untracked();
-        let (body, workers) = match form.body(&r) {
-            Ok(b) => b,
+        match form.body(&r) {
+            Ok((body, workers)) => {
+                form_error.set(None);
+                folds.set(Vec::new());
+                sweep.dispatch((r, body, workers, retrain));
+            }
             Err(e) => {
-                error.set(Some(e));
-                return;
+                sweep.value().set(None);
+                form_error.set(Some(e));
             }
-        };
-        error.set(None);
-        outcome.set(None);
-        folds.set(Vec::new());
-        running.set(true);
-        spawn_local(async move {
-            match run_sweep(ctx, r, body, workers, retrain, folds).await {
-                Ok(o) => {
-                    outcome.try_set(Some(o));
-                    refresh_runs(ctx).await;
-                }
-                Err(e) => {
-                    error.try_set(Some(e));
-                }
-            }
-            running.try_set(false);
-        });
+        }
     };
 
     let field = picker::text_field;
@@ -323,7 +295,7 @@ pub fn SweepsPage() -> impl IntoView {
                                 if let Some(p) = ctx.pool.get_value() { p.cancel() }
                             }>"Cancel"</button>
                         </Show>
-                        {move || error.get().map(|e| view! { <div class="error" role="alert" data-testid="sweep-error">{e}</div> })}
+                        {move || error().map(|e| view! { <ErrorView error=e testid="sweep-error"/> })}
                     </div>
                 </aside>
                 <div class="main">
@@ -338,7 +310,7 @@ pub fn SweepsPage() -> impl IntoView {
                             }).collect_view()}
                         </div>
                     </Show>
-                    {move || outcome.get().map(|o| {
+                    {move || outcome().map(|o| {
                         let passed = o.runs.iter().filter(|r| r.gate.pass()).count();
                         let rows = rank(&o.runs, &Query::default());
                         view! {

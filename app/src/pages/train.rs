@@ -3,16 +3,18 @@
 //! feature importance and a reliability diagram. Trained models are kept in IndexedDB.
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 
 use engine::gbt::fit::{CalibrationKind, FitOptions, FitReport};
 use engine::gbt::TrainParams;
+use engine::model::ModelRecord;
 
-use crate::app::{use_ctx, Ctx};
-use crate::pages::backtest::TrainStrategy;
-use crate::pages::picker;
-use crate::db::{ModelRecord, TrainedRecord};
+use crate::components::picker;
+use crate::components::train_strategy::TrainStrategy;
+use crate::components::ErrorView;
+use crate::db::TrainedRecord;
+use crate::error::AppError;
 use crate::format;
+use crate::state::{store, use_ctx, worker, Ctx};
 
 /// Form fields as text, parsed on Start so a half-typed number is not an error while typing.
 #[derive(Clone, Copy)]
@@ -52,10 +54,10 @@ impl Settings {
         }
     }
 
-    fn options(&self) -> Result<FitOptions, String> {
-        fn num<T: std::str::FromStr>(name: &str, v: RwSignal<String>) -> Result<T, String> {
+    fn options(&self) -> Result<FitOptions, AppError> {
+        fn num<T: std::str::FromStr>(name: &str, v: RwSignal<String>) -> Result<T, AppError> {
             let text = v.get_untracked();
-            text.trim().parse::<T>().map_err(|_| format!("{name}: \"{text}\" is not a valid number"))
+            text.trim().parse::<T>().map_err(|_| AppError::Input(format!("{name}: \"{text}\" is not a valid number")))
         }
         let bagging_fraction: f64 = num("bagging fraction", self.bagging_fraction)?;
         let params = TrainParams {
@@ -86,18 +88,17 @@ async fn run_training(
     record: ModelRecord,
     options: FitOptions,
     curve: RwSignal<Vec<(f64, Option<f64>)>>,
-) -> Result<TrainedRecord, String> {
-    let store = ctx.store.get_value().ok_or("storage is still opening")?;
+) -> Result<TrainedRecord, AppError> {
+    let store = store(ctx)?;
     let matrix_sha = record
         .matrix_sha
         .clone()
-        .ok_or_else(|| format!("{} has no matrix yet: build it on the Build page", record.model_id))?;
+        .ok_or_else(|| AppError::missing(format!("{} has no matrix yet: build it on the Build page", record.model_id)))?;
     let bytes = store
         .matrix_bytes(&matrix_sha)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| "the model's matrix is no longer stored: build it again".to_string())?;
-    let worker = crate::ingest::worker(ctx).await?;
+        .await?
+        .ok_or_else(|| AppError::missing("the model's matrix is no longer stored: build it again"))?;
+    let worker = worker(ctx).await?;
     let (report, model_json, train_ms) = worker
         .train(options.clone(), bytes, move |_, train, valid| {
             curve.try_update(|c| c.push((train, valid)));
@@ -113,7 +114,7 @@ async fn run_training(
         report,
         model_json,
     };
-    store.put_trained(&trained).await.map_err(|e| e.to_string())?;
+    store.put_trained(&trained).await?;
     Ok(trained)
 }
 
@@ -130,35 +131,38 @@ pub fn TrainPage() -> impl IntoView {
         runs.sort_by(|a, b| b.metrics.sharpe.total_cmp(&a.metrics.sharpe));
         runs
     });
-    let training = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
+    let form_error = RwSignal::new(None::<AppError>);
     let curve = RwSignal::new(Vec::<(f64, Option<f64>)>::new());
     let total = RwSignal::new(0usize);
-    let history = RwSignal::new(Vec::<TrainedRecord>::new());
     let shown = RwSignal::new(None::<TrainedRecord>);
-    let reload = move || {
-        spawn_local(async move {
-            if let Some(store) = ctx.store.get_value() {
-                match store.trained().await {
-                    Ok(list) => {
-                        history.try_set(list);
-                    }
-                    Err(e) => {
-                        error.try_set(Some(e.to_string()));
-                    }
-                }
+    let history = LocalResource::new(move || {
+        let ready = ctx.ready.get();
+        async move {
+            if !ready {
+                return Ok(Vec::new());
             }
-        })
-    };
-    Effect::new(move |_| {
-        if ctx.ready.get() {
-            reload();
+            Ok::<_, AppError>(store(ctx)?.trained().await?)
         }
     });
+    let trained = move || history.get().and_then(Result::ok).unwrap_or_default();
+    let train = Action::new_local(move |(r, options): &(ModelRecord, FitOptions)| {
+        let (r, options) = (r.clone(), options.clone());
+        async move {
+            let t = run_training(ctx, r, options, curve).await?;
+            shown.try_set(Some(t.clone()));
+            history.refetch();
+            Ok::<_, AppError>(t)
+        }
+    });
+    let training = train.pending();
+    let error = move || {
+        let failed = (!training.get()).then(|| train.value().get().and_then(Result::err)).flatten();
+        form_error.get().or(failed).or_else(|| history.get().and_then(Result::err))
+    };
     // The latest trained model of the current model, when none is being shown.
     Effect::new(move |_| {
         let id = record.get().map(|r| r.model_id);
-        let latest = history.get().into_iter().find(|t| Some(&t.model_id) == id.as_ref());
+        let latest = trained().into_iter().find(|t| Some(&t.model_id) == id.as_ref());
         if shown.get_untracked().map(|s| Some(s.model_id) != id).unwrap_or(true) {
             shown.set(latest);
         }
@@ -166,29 +170,18 @@ pub fn TrainPage() -> impl IntoView {
 
     let start = move |_| {
         let Some(r) = record.get_untracked() else { return };
-        let options = match settings.options() {
-            Ok(o) => o,
+        match settings.options() {
+            Ok(options) => {
+                total.set(options.params.num_trees);
+                curve.set(Vec::new());
+                form_error.set(None);
+                train.dispatch((r, options));
+            }
             Err(e) => {
-                error.set(Some(e));
-                return;
+                train.value().set(None);
+                form_error.set(Some(e));
             }
-        };
-        total.set(options.params.num_trees);
-        curve.set(Vec::new());
-        error.set(None);
-        training.set(true);
-        spawn_local(async move {
-            match run_training(ctx, r, options, curve).await {
-                Ok(t) => {
-                    shown.try_set(Some(t));
-                    reload();
-                }
-                Err(e) => {
-                    error.try_set(Some(e));
-                }
-            }
-            training.try_set(false);
-        });
+        }
     };
 
     let field = picker::text_field;
@@ -242,12 +235,12 @@ pub fn TrainPage() -> impl IntoView {
                                 <div class="bar"><div style:width=move || format!("{:.1}%", 100.0 * curve.get().len() as f64 / total.get().max(1) as f64)></div></div>
                             </div>
                         </Show>
-                        {move || error.get().map(|e| view! { <div class="error" role="alert" data-testid="train-error">{e}</div> })}
+                        {move || error().map(|e| view! { <ErrorView error=e testid="train-error"/> })}
                     </div>
                     <div class="panel">
                         <h2>"Trained models"</h2>
                         <ul class="trained" data-testid="trained">
-                            {move || history.get().into_iter().map(|t| {
+                            {move || trained().into_iter().map(|t| {
                                 let t2 = t.clone();
                                 view! {
                                     <li data-sha=t.model_sha.clone()>

@@ -3,8 +3,8 @@
 
 use leptos::prelude::*;
 
-use crate::app::Ctx;
-use crate::db::ModelRecord;
+use crate::state::Ctx;
+use engine::model::ModelRecord;
 use crate::route::Route;
 
 /// Models whose matrix is built, in creation order.

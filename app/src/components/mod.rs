@@ -1,0 +1,9 @@
+//! Pieces more than one page shows, one module each. Pages compose these; a component never
+//! reaches into a page.
+
+pub mod error;
+pub mod picker;
+pub mod runs_table;
+pub mod train_strategy;
+
+pub use error::ErrorView;

@@ -1,0 +1,175 @@
+//! What every page shares: the context handles, the loaders that fill them from storage, the
+//! cart, and the page's engine workers. Pages read this module; they never read each other.
+
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use engine::model::ModelRecord;
+use engine::run::Run;
+
+use crate::db::{DatasetMeta, Store};
+use crate::error::AppError;
+use crate::ingest::ImportProgress;
+use crate::pool::{EngineWorker, Pool};
+
+/// App-wide state. Every field is a `Copy` handle, so pages take `Ctx` by value.
+#[derive(Clone, Copy)]
+pub struct Ctx {
+    pub store: StoredValue<Option<Store>, LocalStorage>,
+    pub worker: StoredValue<Option<Rc<EngineWorker>>, LocalStorage>,
+    pub datasets: RwSignal<Vec<DatasetMeta>>,
+    pub selected: RwSignal<Option<String>>,
+    pub progress: RwSignal<Option<ImportProgress>>,
+    /// The last failure to show the user (an import, a rename, storage).
+    pub error: RwSignal<Option<AppError>>,
+    /// Set when data cannot be kept across reloads.
+    pub storage_warning: RwSignal<Option<String>>,
+    pub persisted: RwSignal<Option<bool>>,
+    /// True once storage is open and the dataset list has been read.
+    pub ready: RwSignal<bool>,
+    pub models: RwSignal<Vec<ModelRecord>>,
+    /// The model the Build page works on.
+    pub current_model: RwSignal<Option<String>>,
+    /// Engine workers for sweeps (folds side by side), replaced when resized or broken.
+    pub pool: StoredValue<Option<Rc<Pool>>, LocalStorage>,
+    /// Every stored sweep run (the Leaderboard ranks them).
+    pub runs: RwSignal<Vec<Run>>,
+    /// Run ids picked on the Leaderboard (kept in the settings store).
+    pub cart: RwSignal<Vec<String>>,
+    /// The run the Backtest page opens with.
+    pub focus_run: RwSignal<Option<String>>,
+}
+
+impl Ctx {
+    pub(crate) fn new() -> Ctx {
+        Ctx {
+            store: StoredValue::new_local(None),
+            worker: StoredValue::new_local(None),
+            datasets: RwSignal::new(Vec::new()),
+            selected: RwSignal::new(None),
+            progress: RwSignal::new(None),
+            error: RwSignal::new(None),
+            storage_warning: RwSignal::new(None),
+            persisted: RwSignal::new(None),
+            ready: RwSignal::new(false),
+            models: RwSignal::new(Vec::new()),
+            current_model: RwSignal::new(None),
+            pool: StoredValue::new_local(None),
+            runs: RwSignal::new(Vec::new()),
+            cart: RwSignal::new(Vec::new()),
+            focus_run: RwSignal::new(None),
+        }
+    }
+}
+
+pub fn use_ctx() -> Ctx {
+    expect_context::<Ctx>()
+}
+
+/// The open store; before `boot` has opened it, an error rather than a panic.
+pub fn store(ctx: Ctx) -> Result<Store, AppError> {
+    ctx.store.get_value().ok_or_else(|| AppError::missing("storage is still opening"))
+}
+
+/// The page's single engine worker. A worker that died (a panic ends its wasm instance) or was
+/// stopped is replaced here, so no caller has to remember to check.
+pub async fn worker(ctx: Ctx) -> Result<Rc<EngineWorker>, AppError> {
+    if let Some(w) = ctx.worker.get_value().filter(|w| !w.is_dead()) {
+        return Ok(w);
+    }
+    ctx.worker.set_value(None);
+    let w = EngineWorker::spawn().await?;
+    ctx.worker.set_value(Some(w.clone()));
+    Ok(w)
+}
+
+/// The sweep pool of `n` workers, replaced when its size changes or any worker died, by the
+/// same rule as [`worker`].
+pub async fn pool(ctx: Ctx, n: usize) -> Result<Rc<Pool>, AppError> {
+    if let Some(p) = ctx.pool.get_value().filter(|p| p.size() == n && !p.workers.iter().any(|w| w.is_dead())) {
+        return Ok(p);
+    }
+    ctx.pool.set_value(None);
+    let p = Rc::new(Pool::spawn(n).await?);
+    ctx.pool.set_value(Some(p.clone()));
+    Ok(p)
+}
+
+/// Reloads the dataset list into `ctx.datasets`.
+pub async fn refresh_datasets(ctx: Ctx) {
+    let Ok(store) = store(ctx) else { return };
+    match store.list().await {
+        Ok(list) => ctx.datasets.set(list),
+        Err(e) => ctx.error.set(Some(e.into())),
+    }
+}
+
+/// Reloads every model into `ctx.models`.
+pub async fn refresh_models(ctx: Ctx) {
+    let Ok(store) = store(ctx) else { return };
+    match store.models().await {
+        Ok(list) => ctx.models.set(list),
+        Err(e) => ctx.error.set(Some(e.into())),
+    }
+}
+
+/// Reloads every stored run into `ctx.runs`.
+pub async fn refresh_runs(ctx: Ctx) {
+    let Ok(store) = store(ctx) else { return };
+    match store.runs().await {
+        Ok(r) => {
+            ctx.runs.try_set(r);
+        }
+        Err(e) => {
+            ctx.error.try_set(Some(e.into()));
+        }
+    }
+}
+
+const CART_SETTING: &str = "cart";
+
+/// Loads the cart (run ids) kept in the settings store.
+pub async fn load_cart(ctx: Ctx) {
+    let Ok(store) = store(ctx) else { return };
+    if let Ok(Some(text)) = store.setting(CART_SETTING).await {
+        if let Ok(ids) = serde_json::from_str::<Vec<String>>(&text) {
+            ctx.cart.try_set(ids);
+        }
+    }
+}
+
+/// Puts run `id` into the cart (or takes it out) and keeps the cart across reloads.
+pub fn set_in_cart(ctx: Ctx, id: String, on: bool) {
+    ctx.cart.update(|c| {
+        c.retain(|x| *x != id);
+        if on {
+            c.push(id);
+        }
+    });
+    let ids = ctx.cart.get_untracked();
+    spawn_local(async move {
+        let Ok(store) = store(ctx) else { return };
+        if let Err(e) = store.set_setting(CART_SETTING, &serde_json::to_string(&ids).unwrap_or_default()).await {
+            ctx.error.try_set(Some(e.into()));
+        }
+    });
+}
+
+/// What judging `run` again needs from storage: the store, its model's cadence, its matrix.
+pub async fn run_inputs(ctx: Ctx, run: &Run) -> Result<(Store, String, js_sys::Uint8Array), AppError> {
+    let store = store(ctx)?;
+    let cadence = ctx
+        .models
+        .get_untracked()
+        .into_iter()
+        .find(|m| m.model_id == run.model_id)
+        .map(|m| m.model.cadence)
+        .ok_or_else(|| AppError::missing(format!("model {} is no longer stored", run.model_id)))?;
+    let matrix = store
+        .matrix_bytes(&run.lineage.matrix_sha)
+        .await?
+        .ok_or_else(|| AppError::missing("this run's matrix is no longer stored: build the model again"))?;
+    Ok((store, cadence, matrix))
+}
