@@ -21,6 +21,7 @@
 //! `datasets/.tmp-…` and renamed into place, so a failure never leaves a half-written dataset.
 //! Removal renames to `datasets/.rm-…` before deleting.
 
+use engine::model::ModelRecord;
 use engine::data::{
     f64s_to_le, i64s_to_le, le_to_f64s, le_to_i64s, ColumnSet, Dataset, SeriesLayout, Summary, COLUMN_NAMES,
 };
@@ -266,22 +267,6 @@ impl Store {
         fs::remove_dir_all(&to).map_err(io(&to))?;
         Ok(meta)
     }
-}
-
-/// A model as the store keeps it: the engine's resolved model and the dataset it draws from.
-/// The page keeps the same record in IndexedDB.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct ModelRecord {
-    pub model_id: String,
-    pub model: engine::model::Model,
-    pub dataset_id: String,
-    pub created: String,
-    /// The last matrix built for this model.
-    #[serde(default)]
-    pub matrix_sha: Option<String>,
-    /// The build that made it (signals rebuild the newest rows with the same settings).
-    #[serde(default)]
-    pub build_spec: Option<engine::matrix::BuildSpec>,
 }
 
 /// The time stamped on a new model, run or strategy: now, or `SOURCE_DATE_EPOCH` (seconds) when

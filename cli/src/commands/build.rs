@@ -8,11 +8,12 @@ use clap::Args;
 use serde_json::json;
 
 use engine::matrix::{build_matrix, matrix_sha, BuildSpec, Matrix};
+use engine::model::ModelRecord;
 
 use crate::args::read_json;
 use crate::error::{usage, CliError};
 use crate::print::{table, to_json};
-use crate::store::{ModelRecord, Store};
+use crate::store::Store;
 
 #[derive(Args)]
 pub struct BuildArgs {

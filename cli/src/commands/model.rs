@@ -6,13 +6,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use engine::model::ModelSpec;
+use engine::model::{ModelRecord, ModelSpec};
 use engine::risk::RiskProfile;
 
 use crate::args::read_json;
 use crate::error::CliError;
 use crate::print::to_json;
-use crate::store::{created, ModelRecord, Store};
+use crate::store::{created, Store};
 
 #[derive(Args)]
 pub struct InitArgs {
