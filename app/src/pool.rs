@@ -18,12 +18,11 @@ use engine::matrix::{BuildSpec, BuildSummary, Preview};
 use engine::gbt::fit::{FitOptions, FitReport};
 use engine::model::Model;
 use engine::oof::OofSpec;
-use engine::risk::RiskProfile;
 use engine::run::{BacktestReport, Run, RunSettings};
 use engine::policy::Policy;
 use engine::strategy::{FinalFit, OwnerRecord, Signal, Strategy};
 use engine::config::{Config, SweepConfig};
-use engine::sweep::SweepBody;
+use engine::sweep::{Plan, SweepBody};
 use js_sys::Uint8Array;
 
 use crate::columns;
@@ -265,18 +264,10 @@ impl EngineWorker {
 
     /// Plans a sweep in the worker (variants checked, the profile's budget enforced, the
     /// out-of-fold spec and the shared policy derived from the matrix).
-    pub async fn plan(
-        &self,
-        body: SweepBody,
-        risk_profile: RiskProfile,
-        cadence: String,
-        matrix: &Uint8Array,
-    ) -> Result<Plan, AppError> {
+    pub async fn plan(&self, body: SweepBody, model: Model, created: String, matrix: &Uint8Array) -> Result<Plan, AppError> {
         let payload = Array::of1(matrix);
-        self.call(&Request::Plan { body, risk_profile, cadence }, &payload, &Array::new(), |msg, _| match msg {
-            Response::Planned { configs, oof_spec, oof_key, base, warnings } => {
-                Some(Ok(Plan { configs, oof_spec, oof_key, base, warnings }))
-            }
+        self.call(&Request::Plan { body, model, created }, &payload, &Array::new(), |msg, _| match msg {
+            Response::Planned { plan } => Some(Ok(plan)),
             _ => None,
         })
         .await
@@ -414,16 +405,6 @@ pub struct Swept {
     pub oof_key: String,
     pub oof_sha: String,
     pub oof_bytes: Vec<u8>,
-}
-
-/// A planned sweep (see [`EngineWorker::plan`]).
-#[derive(Debug, Clone)]
-pub struct Plan {
-    pub configs: Vec<SweepConfig>,
-    pub oof_spec: OofSpec,
-    pub oof_key: String,
-    pub base: engine::policy::Policy,
-    pub warnings: Vec<String>,
 }
 
 /// A fold trained in some worker: its report and its probabilities, still in the transferred

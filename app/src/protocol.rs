@@ -13,11 +13,10 @@ use engine::gbt::fit::{FitOptions, FitReport};
 use engine::model::Model;
 use engine::oof::OofSpec;
 use engine::policy::Policy;
-use engine::risk::RiskProfile;
 use engine::run::{BacktestReport, Run, RunSettings};
 use engine::strategy::{FinalFit, OwnerRecord, Signal, Strategy};
 use engine::config::{Config, SweepConfig};
-use engine::sweep::SweepBody;
+use engine::sweep::{Plan, SweepBody};
 
 /// Bumped whenever a variant changes shape; a worker answering another version is refused.
 pub const PROTOCOL_VERSION: u32 = 5;
@@ -37,10 +36,10 @@ pub enum Request {
     MatrixSha { model: Model, spec: BuildSpec, tz: String, layout: SeriesLayout },
     /// Train a model on a stored matrix. Buffers: `[matrix bytes]` (`Matrix::to_bytes`).
     Train { options: FitOptions },
-    /// Plan a sweep before any training starts: its configs under the model's risk profile
-    /// (variants checked, budget enforced), the out-of-fold spec and key, the shared policy.
-    /// Buffers: `[matrix bytes]`.
-    Plan { body: SweepBody, risk_profile: RiskProfile, cadence: String },
+    /// Plan a sweep before any training starts (`SweepBody::plan`): its configs under the
+    /// model's risk profile (variants checked, budget enforced), the run settings and the
+    /// out-of-fold key. `created` stamps the runs. Buffers: `[matrix bytes]`.
+    Plan { body: SweepBody, model: Model, created: String },
     /// Train fold `fold` of `spec` and predict its test block. Buffers: `[matrix bytes]`.
     OofFold { spec: OofSpec, fold: usize },
     /// Assemble the folds and judge every config. Buffers: `[matrix bytes]` then, per entry of
@@ -81,8 +80,8 @@ pub enum Response {
     /// After each tree: its losses (valid is `None` without a validation set).
     TreeDone { tree: usize, train_loss: f64, valid_loss: Option<f64> },
     Trained { report: FitReport, model_json: String, train_ms: f64 },
-    /// `warnings`: configs that cannot trade on this matrix (see `engine::sweep::warnings`).
-    Planned { configs: Vec<SweepConfig>, oof_spec: OofSpec, oof_key: String, base: Policy, warnings: Vec<String> },
+    /// `plan.warnings`: configs that cannot trade on this matrix (see `engine::sweep::warnings`).
+    Planned { plan: Plan },
     /// After each tree of a fold.
     FoldProgress { fold: usize, tree: usize, trees: usize },
     /// Buffers: `[test probabilities, training probabilities]` as `Float64Array`s.

@@ -122,14 +122,9 @@ fn sweep(buffers: &Array, settings: &RunSettings, configs: &[SweepConfig], folds
 
 fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) -> Result<Reply, Failure> {
     match req {
-        Request::Plan { body, risk_profile, cadence } => {
+        Request::Plan { body, model, created } => {
             let m = matrix_at(&buffers, 0)?;
-            let configs = engine::sweep::expand(&body, &risk_profile.params())?;
-            let oof_spec = body.research.oof_spec(&m);
-            let base = body.research.base_policy(&m, &cadence);
-            base.validate()?;
-            let warnings = engine::sweep::warnings(&configs, &m);
-            Ok(Reply::plain(Response::Planned { configs, oof_key: oof_spec.key(&m.matrix_sha), oof_spec, base, warnings }))
+            Ok(Reply::plain(Response::Planned { plan: body.plan(&model, &m, created)? }))
         }
         Request::SweepCached { settings, configs } => {
             let m = matrix_at(&buffers, 0)?;

@@ -11,7 +11,7 @@ use engine::cv::CvKind;
 use engine::gbt::TrainParams;
 use engine::leaderboard::{rank, Query};
 use engine::model::ModelRecord;
-use engine::run::{Run, RunSettings};
+use engine::run::Run;
 use engine::sweep::SweepBody;
 
 use crate::components::picker;
@@ -151,27 +151,18 @@ async fn run_sweep(
         .ok_or_else(|| AppError::missing("the model's matrix is no longer stored: build it again"))?;
     let pool = pool(ctx, workers).await?;
     let lead = pool.workers[0].clone();
-    let plan = lead.plan(body.clone(), model.model.risk_profile, model.model.cadence.clone(), &matrix).await?;
-    let settings = RunSettings {
-        model_id: model.model_id.clone(),
-        pack_id: model.model.pack_id.clone(),
-        cadence: model.model.cadence.clone(),
-        oof_spec: plan.oof_spec.clone(),
-        base: plan.base.clone(),
-        risk_profile: model.model.risk_profile,
-        overrides: body.gate_overrides(),
-        tag: body.tag.clone(),
-        created: engine::data::time::format_utc(js_sys::Date::now() as i64),
-    };
+    let created = engine::data::time::format_utc(js_sys::Date::now() as i64);
+    let plan = lead.plan(body.clone(), model.model.clone(), created, &matrix).await?;
+    let (settings, oof_spec) = (plan.settings.clone(), &plan.settings.oof_spec);
     let cached = if retrain { None } else { store.oof(&plan.oof_key).await? };
     let (swept, was_cached) = match cached {
         Some(oof) => (lead.sweep_cached(settings, plan.configs, &matrix, &oof).await?, true),
         None => {
-            let n = plan.oof_spec.splits;
-            let trees = plan.oof_spec.params.num_trees;
+            let n = oof_spec.splits;
+            let trees = oof_spec.params.num_trees;
             folds.set(vec![(0, trees); n]);
             let trained = pool
-                .oof(&matrix, &plan.oof_spec, n, move |fold, tree, trees| {
+                .oof(&matrix, oof_spec, n, move |fold, tree, trees| {
                     folds.try_update(|f| {
                         if let Some(slot) = f.get_mut(fold) {
                             *slot = (tree, trees);
