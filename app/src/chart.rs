@@ -66,7 +66,11 @@ fn css_var(name: &str, fallback: &str) -> String {
         })
         .map(|v| v.trim().to_string())
         .unwrap_or_default();
-    if value.is_empty() { fallback.to_string() } else { value }
+    if value.is_empty() {
+        fallback.to_string()
+    } else {
+        value
+    }
 }
 
 fn theme() -> Theme {
@@ -89,7 +93,15 @@ fn nice_step(span: f64, target: f64) -> f64 {
     let raw = (span / target).max(f64::MIN_POSITIVE);
     let mag = 10f64.powf(raw.log10().floor());
     let norm = raw / mag;
-    let step = if norm < 1.5 { 1.0 } else if norm < 3.5 { 2.0 } else if norm < 7.5 { 5.0 } else { 10.0 };
+    let step = if norm < 1.5 {
+        1.0
+    } else if norm < 3.5 {
+        2.0
+    } else if norm < 7.5 {
+        5.0
+    } else {
+        10.0
+    };
     step * mag
 }
 
@@ -121,9 +133,15 @@ fn draw(
 
     let (mut lo, mut hi, mut vmax) = (f64::INFINITY, f64::NEG_INFINITY, 0f64);
     for i in first..last {
-        if s.low[i].is_finite() { lo = lo.min(s.low[i]); }
-        if s.high[i].is_finite() { hi = hi.max(s.high[i]); }
-        if s.volume[i].is_finite() { vmax = vmax.max(s.volume[i]); }
+        if s.low[i].is_finite() {
+            lo = lo.min(s.low[i]);
+        }
+        if s.high[i].is_finite() {
+            hi = hi.max(s.high[i]);
+        }
+        if s.volume[i].is_finite() {
+            vmax = vmax.max(s.volume[i]);
+        }
     }
     if !lo.is_finite() || !hi.is_finite() {
         return;
@@ -216,7 +234,12 @@ fn draw(
         let x = x_of(f as f64);
         ctx.set_stroke_style_str(&t.focus);
         ctx.set_line_width(2.0);
-        ctx.stroke_rect(x - bar_w.max(6.0) / 2.0 - 2.0, y_of(s.high[f]) - 6.0, bar_w.max(6.0) + 4.0, y_of(s.low[f]) - y_of(s.high[f]) + 12.0);
+        ctx.stroke_rect(
+            x - bar_w.max(6.0) / 2.0 - 2.0,
+            y_of(s.high[f]) - 6.0,
+            bar_w.max(6.0) + 4.0,
+            y_of(s.low[f]) - y_of(s.high[f]) + 12.0,
+        );
         ctx.set_line_width(1.0);
     }
 
@@ -278,11 +301,8 @@ pub fn CandleChart(
             }
             el.set_width((cw * dpr) as u32);
             el.set_height((ch * dpr) as u32);
-            let Some(ctx) = el
-                .get_context("2d")
-                .ok()
-                .flatten()
-                .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+            let Some(ctx) =
+                el.get_context("2d").ok().flatten().and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
             else {
                 return;
             };
@@ -301,7 +321,8 @@ pub fn CandleChart(
             let f = focus.get();
             let _ = clock.get();
             let n = s.as_ref().map(|s| s.ts.len()).unwrap_or(0);
-            let same = data.borrow().as_ref().map(|d| Arc::ptr_eq(d, s.as_ref().unwrap_or(d))).unwrap_or(false) && s.is_some();
+            let same =
+                data.borrow().as_ref().map(|d| Arc::ptr_eq(d, s.as_ref().unwrap_or(d))).unwrap_or(false) && s.is_some();
             *data.borrow_mut() = s;
             focus_now.set(f);
             match f {
@@ -329,7 +350,8 @@ pub fn CandleChart(
         let data = data.clone();
         move || data.borrow().as_ref().map(|s| s.ts.len()).unwrap_or(0)
     };
-    let plot_w = move || canvas.try_get_untracked().flatten().map(|c| c.client_width() as f64 - AXIS_W).unwrap_or(1.0).max(1.0);
+    let plot_w =
+        move || canvas.try_get_untracked().flatten().map(|c| c.client_width() as f64 - AXIS_W).unwrap_or(1.0).max(1.0);
 
     let on_wheel = {
         let (win, redraw, n_bars, hover) = (win.clone(), redraw.clone(), n_bars.clone(), hover.clone());
@@ -349,7 +371,8 @@ pub fn CandleChart(
         move |ev: web_sys::MouseEvent| drag.set(Some((ev.client_x() as f64, win.get())))
     };
     let on_move = {
-        let (win, drag, hover, redraw, n_bars) = (win.clone(), drag.clone(), hover.clone(), redraw.clone(), n_bars.clone());
+        let (win, drag, hover, redraw, n_bars) =
+            (win.clone(), drag.clone(), hover.clone(), redraw.clone(), n_bars.clone());
         move |ev: web_sys::MouseEvent| {
             if let Some((x0, w0)) = drag.get() {
                 let bars = (x0 - ev.client_x() as f64) / plot_w() * (w0.end - w0.start);
@@ -397,8 +420,8 @@ pub fn CandleChart(
 
 #[cfg(test)]
 mod tests {
-    use wasm_bindgen_test::wasm_bindgen_test;
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
     #[wasm_bindgen_test]
     fn window_stays_inside_data() {

@@ -15,7 +15,12 @@ pub fn layouts(series: &[Series]) -> Vec<SeriesLayout> {
     series
         .iter()
         .map(|s| {
-            let l = SeriesLayout { ticker: s.ticker.clone(), offset, rows: s.ts.len(), has_adj_close: s.adj_close.is_some() };
+            let l = SeriesLayout {
+                ticker: s.ticker.clone(),
+                offset,
+                rows: s.ts.len(),
+                has_adj_close: s.adj_close.is_some(),
+            };
             offset += l.rows;
             l
         })
@@ -64,9 +69,8 @@ pub fn from_arrays(layout: &SeriesLayout, arrays: &[JsValue]) -> Result<Series, 
     }
     let mut cols = Vec::with_capacity(names.len());
     for (name, value) in names.iter().zip(arrays) {
-        let arr: &Float64Array = value
-            .dyn_ref::<Float64Array>()
-            .ok_or_else(|| err(format!("column {name} is not a Float64Array")))?;
+        let arr: &Float64Array =
+            value.dyn_ref::<Float64Array>().ok_or_else(|| err(format!("column {name} is not a Float64Array")))?;
         if arr.length() as usize != layout.rows {
             return Err(err(format!("column {name} has {} rows, expected {}", arr.length(), layout.rows)));
         }

@@ -14,7 +14,7 @@ use js_sys::Array;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 
-use engine::data::{SeriesLayout, Series, Summary};
+use engine::data::{Series, SeriesLayout, Summary};
 use engine::gbt::fit::{FitOptions, FitReport};
 use engine::matrix::{BuildSummary, Preview};
 pub use engine::model::ModelRecord;
@@ -206,7 +206,12 @@ fn migrate(db: &Database, old_version: u32) -> Result<(), idb::Error> {
 }
 
 /// Puts `records` (in-line keys) into `store_name` in one transaction: all of them or none.
-async fn put_records<T: Serialize>(db: &Database, store_name: &str, records: &[T], name: &str) -> Result<(), StoreError> {
+async fn put_records<T: Serialize>(
+    db: &Database,
+    store_name: &str,
+    records: &[T],
+    name: &str,
+) -> Result<(), StoreError> {
     let tx = db.transaction(&[store_name], TransactionMode::ReadWrite).map_err(failed)?;
     let queued = (|| {
         let store = tx.object_store(store_name).map_err(failed)?;
@@ -302,9 +307,8 @@ impl Store {
             }
             Store::Indexed(db) => {
                 let name = meta.name.as_str();
-                let tx = db
-                    .transaction(&[DATASETS, COLUMNS], TransactionMode::ReadWrite)
-                    .map_err(|e| classify(e, name))?;
+                let tx =
+                    db.transaction(&[DATASETS, COLUMNS], TransactionMode::ReadWrite).map_err(|e| classify(e, name))?;
                 match queue_dataset(&tx, meta, arrays) {
                     Ok(()) => finish(tx, name).await,
                     Err(e) => {
@@ -320,12 +324,8 @@ impl Store {
     }
 
     pub async fn rename(&self, id: &str, name: &str) -> Result<(), StoreError> {
-        let mut meta = self
-            .list()
-            .await?
-            .into_iter()
-            .find(|m| m.id == id)
-            .ok_or_else(|| StoreError::NotFound(id.to_string()))?;
+        let mut meta =
+            self.list().await?.into_iter().find(|m| m.id == id).ok_or_else(|| StoreError::NotFound(id.to_string()))?;
         meta.name = name.to_string();
         match self {
             Store::Memory(m) => {
@@ -353,9 +353,7 @@ impl Store {
                 Ok(())
             }
             Store::Indexed(db) => {
-                let tx = db
-                    .transaction(&[DATASETS, COLUMNS], TransactionMode::ReadWrite)
-                    .map_err(failed)?;
+                let tx = db.transaction(&[DATASETS, COLUMNS], TransactionMode::ReadWrite).map_err(failed)?;
                 let cols = tx.object_store(COLUMNS).map_err(failed)?;
                 for i in 0..meta.layout.len() {
                     let _ = cols.delete(Query::from(column_key(&meta.id, i))).map_err(failed)?;
@@ -369,10 +367,8 @@ impl Store {
 
     /// One ticker's bars, read back into engine types for charting.
     pub async fn series(&self, meta: &DatasetMeta, index: usize) -> Result<Series, StoreError> {
-        let layout = meta
-            .layout
-            .get(index)
-            .ok_or_else(|| StoreError::NotFound(format!("{} series {index}", meta.id)))?;
+        let layout =
+            meta.layout.get(index).ok_or_else(|| StoreError::NotFound(format!("{} series {index}", meta.id)))?;
         let arrays = self.series_arrays(meta, index).await?;
         columns::from_arrays(layout, &arrays).map_err(failed)
     }
@@ -453,7 +449,11 @@ impl Store {
                 let queued = (|| {
                     let key = Query::from(JsValue::from(model_id));
                     let _ = tx.object_store(MODELS).map_err(failed)?.delete(key).map_err(failed)?;
-                    let _ = tx.object_store(STRATEGIES).map_err(failed)?.delete(Query::from(JsValue::from(model_id))).map_err(failed)?;
+                    let _ = tx
+                        .object_store(STRATEGIES)
+                        .map_err(failed)?
+                        .delete(Query::from(JsValue::from(model_id)))
+                        .map_err(failed)?;
                     let runs = tx.object_store(RUNS).map_err(failed)?;
                     for id in &run_ids {
                         let _ = runs.delete(Query::from(JsValue::from(id.as_str()))).map_err(failed)?;
@@ -616,7 +616,9 @@ impl Store {
                 let tx = db.transaction(&[OOF], TransactionMode::ReadWrite).map_err(failed)?;
                 let store = tx.object_store(OOF).map_err(failed)?;
                 let data = js_sys::Uint8Array::from(bytes);
-                let _ = store.put(&data, Some(&JsValue::from(key))).map_err(|e| classify(e, "out-of-fold probabilities"))?;
+                let _ = store
+                    .put(&data, Some(&JsValue::from(key)))
+                    .map_err(|e| classify(e, "out-of-fold probabilities"))?;
                 finish(tx, key).await
             }
         }
@@ -697,9 +699,5 @@ pub async fn request_persistence() -> bool {
     let Some(window) = web_sys::window() else { return false };
     let storage = window.navigator().storage();
     let Ok(promise) = storage.persist() else { return false };
-    wasm_bindgen_futures::JsFuture::from(promise)
-        .await
-        .ok()
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false)
+    wasm_bindgen_futures::JsFuture::from(promise).await.ok().and_then(|v| v.as_bool()).unwrap_or(false)
 }

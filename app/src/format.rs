@@ -1,8 +1,8 @@
 //! Display formatting only: how the engine's numbers and times are written on screen.
 
+use engine::config::{Config, ConfigKind};
 use engine::data::time::{ms_to_local, parse_tz};
 use engine::data::Cadence;
-use engine::config::{Config, ConfigKind};
 
 /// `1234567` → `1,234,567`.
 pub fn thousands(n: usize) -> String {

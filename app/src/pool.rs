@@ -13,15 +13,15 @@ use js_sys::{Array, ArrayBuffer, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
 
+use engine::config::{Config, SweepConfig};
 use engine::data::{LoadOptions, SeriesLayout, Summary};
-use engine::matrix::{BuildSpec, BuildSummary, Preview};
 use engine::gbt::fit::{FitOptions, FitReport};
+use engine::matrix::{BuildSpec, BuildSummary, Preview};
 use engine::model::Model;
 use engine::oof::OofSpec;
-use engine::run::{BacktestReport, Run, RunSettings};
 use engine::policy::Policy;
+use engine::run::{BacktestReport, Run, RunSettings};
 use engine::strategy::{FinalFit, OwnerRecord, Signal, Strategy};
-use engine::config::{Config, SweepConfig};
 use engine::sweep::{Plan, SweepBody};
 use js_sys::Uint8Array;
 
@@ -84,10 +84,8 @@ impl EngineWorker {
         let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
             let data = ev.data();
             let text = Reflect::get(&data, &"msg".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
-            let buffers: Array = Reflect::get(&data, &"buffers".into())
-                .ok()
-                .and_then(|v| v.dyn_into().ok())
-                .unwrap_or_default();
+            let buffers: Array =
+                Reflect::get(&data, &"buffers".into()).ok().and_then(|v| v.dyn_into().ok()).unwrap_or_default();
             let msg = protocol::decode::<Response>(&text).map(|m| (m, buffers)).map_err(AppError::from);
             let _ = tx.unbounded_send(msg);
         });
@@ -100,18 +98,14 @@ impl EngineWorker {
         });
         worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
         worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
-        let this = EngineWorker {
-            worker,
-            dead,
-            inbox: RefCell::new(rx),
-            outbox,
-            _onmessage: onmessage,
-            _onerror: onerror,
-        };
+        let this =
+            EngineWorker { worker, dead, inbox: RefCell::new(rx), outbox, _onmessage: onmessage, _onerror: onerror };
         match this.next().await {
             Some(Ok((Response::Ready, _))) => Ok(Rc::new(this)),
             Some(Err(e)) => Err(e),
-            other => Err(AppError::Worker(format!("the engine worker did not start ({:?})", other.map(|o| o.map(|m| m.0))))),
+            other => {
+                Err(AppError::Worker(format!("the engine worker did not start ({:?})", other.map(|o| o.map(|m| m.0)))))
+            }
         }
     }
 
@@ -264,7 +258,13 @@ impl EngineWorker {
 
     /// Plans a sweep in the worker (variants checked, the profile's budget enforced, the
     /// out-of-fold spec and the shared policy derived from the matrix).
-    pub async fn plan(&self, body: SweepBody, model: Model, created: String, matrix: &Uint8Array) -> Result<Plan, AppError> {
+    pub async fn plan(
+        &self,
+        body: SweepBody,
+        model: Model,
+        created: String,
+        matrix: &Uint8Array,
+    ) -> Result<Plan, AppError> {
         let payload = Array::of1(matrix);
         self.call(&Request::Plan { body, model, created }, &payload, &Array::new(), |msg, _| match msg {
             Response::Planned { plan } => Some(Ok(plan)),
@@ -283,7 +283,9 @@ impl EngineWorker {
     ) -> Result<Swept, AppError> {
         let payload = Array::of2(matrix, oof);
         self.call(&Request::SweepCached { settings, configs }, &payload, &Array::new(), |msg, _| match msg {
-            Response::Swept { runs, oof_key, oof_sha } => Some(Ok(Swept { runs, oof_key, oof_sha, oof_bytes: Vec::new() })),
+            Response::Swept { runs, oof_key, oof_sha } => {
+                Some(Ok(Swept { runs, oof_key, oof_sha, oof_bytes: Vec::new() }))
+            }
             _ => None,
         })
         .await

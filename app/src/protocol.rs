@@ -6,16 +6,16 @@
 
 use serde::{Deserialize, Serialize};
 
+use engine::config::{Config, SweepConfig};
 use engine::data::{LoadOptions, SeriesLayout, Summary};
 use engine::error::Report;
-use engine::matrix::{BuildSpec, BuildSummary, Preview};
 use engine::gbt::fit::{FitOptions, FitReport};
+use engine::matrix::{BuildSpec, BuildSummary, Preview};
 use engine::model::Model;
 use engine::oof::OofSpec;
 use engine::policy::Policy;
 use engine::run::{BacktestReport, Run, RunSettings};
 use engine::strategy::{FinalFit, OwnerRecord, Signal, Strategy};
-use engine::config::{Config, SweepConfig};
 use engine::sweep::{Plan, SweepBody};
 
 /// Bumped whenever a variant changes shape; a worker answering another version is refused.
@@ -70,33 +70,78 @@ pub struct FoldMeta {
 pub enum Response {
     /// The worker's wasm is initialised and it takes requests.
     Ready,
-    Progress { fraction: f64 },
+    Progress {
+        fraction: f64,
+    },
     /// Buffers: per series, in order, the columns named by `columns::names`.
     /// `parse_ms`: wall time of the engine's load in the worker, shown to the user.
-    Loaded { summary: Summary, sha: String, layout: Vec<SeriesLayout>, parse_ms: f64 },
+    Loaded {
+        summary: Summary,
+        sha: String,
+        layout: Vec<SeriesLayout>,
+        parse_ms: f64,
+    },
     /// Buffers: `[matrix bytes]` (`Matrix::to_bytes`), to be cached under `summary.matrix_sha`.
-    Built { summary: BuildSummary, preview: Preview, feature_names: Vec<String>, build_ms: f64 },
-    Sha { matrix_sha: String },
+    Built {
+        summary: BuildSummary,
+        preview: Preview,
+        feature_names: Vec<String>,
+        build_ms: f64,
+    },
+    Sha {
+        matrix_sha: String,
+    },
     /// After each tree: its losses (valid is `None` without a validation set).
-    TreeDone { tree: usize, train_loss: f64, valid_loss: Option<f64> },
-    Trained { report: FitReport, model_json: String, train_ms: f64 },
+    TreeDone {
+        tree: usize,
+        train_loss: f64,
+        valid_loss: Option<f64>,
+    },
+    Trained {
+        report: FitReport,
+        model_json: String,
+        train_ms: f64,
+    },
     /// `plan.warnings`: configs that cannot trade on this matrix (see `engine::sweep::warnings`).
-    Planned { plan: Plan },
+    Planned {
+        plan: Plan,
+    },
     /// After each tree of a fold.
-    FoldProgress { fold: usize, tree: usize, trees: usize },
+    FoldProgress {
+        fold: usize,
+        tree: usize,
+        trees: usize,
+    },
     /// Buffers: `[test probabilities, training probabilities]` as `Float64Array`s.
-    FoldDone { meta: FoldMeta },
+    FoldDone {
+        meta: FoldMeta,
+    },
     /// Buffers: `[out-of-fold bytes]` (`Oof::to_bytes`), to be cached under its key.
     /// `oof_sha`: SHA-256 of those bytes (the same whichever workers trained which folds).
-    Swept { runs: Vec<Run>, oof_key: String, oof_sha: String },
-    BacktestDone { report: BacktestReport },
-    StrategyTrained { strategy: Strategy, model_json: String },
-    SignalsDone { signals: Vec<Signal> },
+    Swept {
+        runs: Vec<Run>,
+        oof_key: String,
+        oof_sha: String,
+    },
+    BacktestDone {
+        report: BacktestReport,
+    },
+    StrategyTrained {
+        strategy: Strategy,
+        model_json: String,
+    },
+    SignalsDone {
+        signals: Vec<Signal>,
+    },
     /// An engine step failed: its kind and message as the engine wrote them.
-    Failed { error: Report },
+    Failed {
+        error: Report,
+    },
     /// The request could not be used at all (a buffer missing or damaged, an unreadable
     /// envelope); no engine step ran.
-    Rejected { message: String },
+    Rejected {
+        message: String,
+    },
 }
 
 /// The envelope both directions share: `{v, msg, buffers}` as a plain JS object.
@@ -132,8 +177,8 @@ pub fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, ProtocolErr
 
 #[cfg(test)]
 mod tests {
-    use wasm_bindgen_test::wasm_bindgen_test;
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
     #[wasm_bindgen_test]
     fn round_trip_and_version_check() {

@@ -85,8 +85,8 @@ pub fn use_route() -> ReadSignal<Route> {
 
 #[cfg(test)]
 mod tests {
-    use wasm_bindgen_test::wasm_bindgen_test;
     use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
 
     #[wasm_bindgen_test]
     fn parses_fragments() {

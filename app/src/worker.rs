@@ -5,10 +5,10 @@
 
 use js_sys::{Array, Float64Array, Object, Reflect, Uint8Array};
 
+use engine::config::SweepConfig;
 use engine::error::Report;
 use engine::oof::FoldResult;
 use engine::run::{Run, RunSettings};
-use engine::config::SweepConfig;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
@@ -102,7 +102,12 @@ fn f64_array(v: &[f64]) -> (Float64Array, JsValue) {
     (a, b)
 }
 
-fn sweep(buffers: &Array, settings: &RunSettings, configs: &[SweepConfig], folds: &[FoldMeta]) -> Result<(Vec<Run>, engine::oof::Oof), Failure> {
+fn sweep(
+    buffers: &Array,
+    settings: &RunSettings,
+    configs: &[SweepConfig],
+    folds: &[FoldMeta],
+) -> Result<(Vec<Run>, engine::oof::Oof), Failure> {
     let m = matrix_at(buffers, 0)?;
     let mut results = Vec::with_capacity(folds.len());
     for (i, f) in folds.iter().enumerate() {
@@ -142,7 +147,11 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) -> R
             let (test, tb) = f64_array(&r.test_prob);
             let (train, rb) = f64_array(&r.train_prob);
             let meta = FoldMeta { fold: r.fold, auc: r.auc.is_finite().then_some(r.auc), model_sha: r.model_sha };
-            Ok(Reply { msg: Response::FoldDone { meta }, payload: Array::of2(&test, &train), transfer: Array::of2(&tb, &rb) })
+            Ok(Reply {
+                msg: Response::FoldDone { meta },
+                payload: Array::of2(&test, &train),
+                transfer: Array::of2(&tb, &rb),
+            })
         }
         Request::Sweep { settings, configs, folds } => {
             let (runs, oof) = sweep(&buffers, &settings, &configs, &folds)?;
@@ -150,7 +159,11 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) -> R
             let oof_sha = engine::lineage::sha256_hex(&raw);
             let bytes = Uint8Array::from(raw.as_slice());
             let transfer = Array::of1(&bytes.buffer());
-            Ok(Reply { msg: Response::Swept { runs, oof_key: oof.key, oof_sha }, payload: Array::of1(&bytes), transfer })
+            Ok(Reply {
+                msg: Response::Swept { runs, oof_key: oof.key, oof_sha },
+                payload: Array::of1(&bytes),
+                transfer,
+            })
         }
         Request::TrainStrategy { owner, config, base, how } => {
             let m = matrix_at(&buffers, 0)?;
@@ -217,7 +230,8 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) -> R
             let mut progress = |p: engine::gbt::TreeProgress| {
                 post(scope, &Response::TreeDone { tree: p.tree, train_loss: p.train_loss, valid_loss: p.valid_loss })
             };
-            let (booster, report) = engine::gbt::fit::fit(&m.feature_names, &m.features, &m.label, &options, &mut progress)?;
+            let (booster, report) =
+                engine::gbt::fit::fit(&m.feature_names, &m.features, &m.label, &options, &mut progress)?;
             let model_json = booster.to_model_json()?;
             let train_ms = js_sys::Date::now() - started;
             Ok(Reply::plain(Response::Trained { report, model_json, train_ms }))
@@ -257,10 +271,8 @@ pub fn worker_entry() {
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         let data = ev.data();
         let text = Reflect::get(&data, &"msg".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
-        let buffers: Array = Reflect::get(&data, &"buffers".into())
-            .ok()
-            .and_then(|v| v.dyn_into().ok())
-            .unwrap_or_default();
+        let buffers: Array =
+            Reflect::get(&data, &"buffers".into()).ok().and_then(|v| v.dyn_into().ok()).unwrap_or_default();
         let outcome = protocol::decode::<Request>(&text)
             .map_err(|e| Failure::Rejected(e.to_string()))
             .and_then(|req| handle(&inner, req, buffers));

@@ -13,10 +13,7 @@ const DEMO: &[u8] = include_bytes!("../../public/demo/stocks-daily-2000-2013.csv
 #[wasm_bindgen_test]
 fn lineage_and_risk_hashes_match_native() {
     let custom = serde_json::json!({"name": "custom_rsi", "params": {"period": 21.0}});
-    assert_eq!(
-        engine::lineage::sha_of(&custom),
-        "8e7d568bd56d92484458014b2dfd6f3b8deec75cfc87862916eb74073d099ad4"
-    );
+    assert_eq!(engine::lineage::sha_of(&custom), "8e7d568bd56d92484458014b2dfd6f3b8deec75cfc87862916eb74073d099ad4");
     assert_eq!(
         engine::risk::RiskProfile::Balanced.risk_sha(),
         "85425bb79eab4a3f3fdbc6b6d0413ab46237852b37827c6e43eae6578645b84e"

@@ -58,10 +58,8 @@ fn page_imports(source: &str) -> Vec<String> {
 
 #[wasm_bindgen_test]
 fn every_page_is_checked() {
-    let declared: Vec<&str> = PAGES_MOD
-        .lines()
-        .filter_map(|l| l.trim().strip_prefix("pub mod ")?.strip_suffix(';'))
-        .collect();
+    let declared: Vec<&str> =
+        PAGES_MOD.lines().filter_map(|l| l.trim().strip_prefix("pub mod ")?.strip_suffix(';')).collect();
     let checked: Vec<&str> = PAGES.iter().map(|(name, _)| *name).collect();
     assert_eq!(declared, checked, "app/tests/shape.rs: list every module of app/src/pages/ in PAGES");
 }
@@ -81,7 +79,9 @@ fn pages_never_import_pages() {
 
 #[wasm_bindgen_test]
 fn the_import_check_sees_each_form() {
-    for line in ["use crate::pages::leaderboard::pct;", "use super::picker;", "let p = crate::pages::sweeps::pool(ctx, 1);"] {
+    for line in
+        ["use crate::pages::leaderboard::pct;", "use super::picker;", "let p = crate::pages::sweeps::pool(ctx, 1);"]
+    {
         assert_eq!(page_imports(line).len(), 1, "{line}");
     }
     assert!(page_imports("use crate::components::picker;\n// crate::pages::x in a comment").is_empty());

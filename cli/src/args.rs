@@ -27,7 +27,8 @@ pub(crate) use override_with;
 /// A `--spec FILE`: the seed's API body the flags then override.
 pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, CliError> {
     let bytes = std::fs::read(path).map_err(|source| CliError::Read { path: path.display().to_string(), source })?;
-    serde_json::from_slice(&bytes).map_err(|e| CliError::Spec { path: path.display().to_string(), detail: e.to_string() })
+    serde_json::from_slice(&bytes)
+        .map_err(|e| CliError::Spec { path: path.display().to_string(), detail: e.to_string() })
 }
 
 #[derive(Args)]

@@ -60,7 +60,8 @@ fn parse_cell(s: &str) -> Option<f64> {
 
 fn read_csv(path: &Path) -> Result<Table, CliError> {
     let text = std::fs::read_to_string(path).map_err(read_err(path))?;
-    let lines: Vec<String> = text.lines().map(|l| l.trim_end_matches('\r').to_string()).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<String> =
+        text.lines().map(|l| l.trim_end_matches('\r').to_string()).filter(|l| !l.is_empty()).collect();
     let Some(header) = lines.first() else {
         return Err(CliError::Data(format!("{}: empty file", path.display())));
     };
@@ -107,8 +108,10 @@ fn read_parquet(path: &Path) -> Result<Table, CliError> {
 
     let fail = |e: String| CliError::Data(format!("{}: cannot read Parquet: {e}", path.display()));
     let file = std::fs::File::open(path).map_err(read_err(path))?;
-    let reader =
-        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| fail(e.to_string()))?.build().map_err(|e| fail(e.to_string()))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| fail(e.to_string()))?
+        .build()
+        .map_err(|e| fail(e.to_string()))?;
     let mut t = Table { names: Vec::new(), columns: Vec::new(), skipped: Vec::new(), lines: None };
     let mut first = true;
     let mut keep: Vec<bool> = Vec::new();
@@ -132,11 +135,22 @@ fn read_parquet(path: &Path) -> Result<Table, CliError> {
                     v
                 }};
             }
-            let mut vals =
-                prim!(Float64Type, Float32Type, Int64Type, Int32Type, Int16Type, Int8Type, UInt64Type, UInt32Type, UInt16Type, UInt8Type);
+            let mut vals = prim!(
+                Float64Type,
+                Float32Type,
+                Int64Type,
+                Int32Type,
+                Int16Type,
+                Int8Type,
+                UInt64Type,
+                UInt32Type,
+                UInt16Type,
+                UInt8Type
+            );
             if vals.is_none() {
                 if let Some(b) = a.as_boolean_opt() {
-                    vals = Some((0..n).map(|i| if b.is_null(i) { f64::NAN } else { b.value(i) as u8 as f64 }).collect());
+                    vals =
+                        Some((0..n).map(|i| if b.is_null(i) { f64::NAN } else { b.value(i) as u8 as f64 }).collect());
                 }
             }
             let name = field.name().clone();

@@ -5,11 +5,11 @@ use std::io::IsTerminal;
 
 use serde_json::json;
 
+use engine::config::{Config, ConfigKind};
 use engine::data::Summary;
 use engine::leaderboard;
 use engine::oof::OofProgress;
 use engine::strategy::Signal;
-use engine::config::{Config, ConfigKind};
 
 use crate::store::Meta;
 
@@ -126,7 +126,9 @@ pub(crate) fn pct(x: f64) -> String {
 }
 
 pub(crate) fn leaderboard_table(rows: &[leaderboard::Row]) -> String {
-    let mut t = vec![["rank", "config", "sharpe", "return", "max_dd", "trades", "win", "gate", "run"].map(String::from).to_vec()];
+    let mut t = vec![["rank", "config", "sharpe", "return", "max_dd", "trades", "win", "gate", "run"]
+        .map(String::from)
+        .to_vec()];
     for r in rows {
         let gate = if r.gate.pass() { "pass".to_string() } else { format!("fail: {}", r.gate.reasons_text()) };
         t.push(vec![
@@ -181,7 +183,9 @@ pub(crate) fn metrics_text(r: &engine::run::Run) -> String {
 }
 
 pub(crate) fn signals_table(v: &[Signal]) -> String {
-    let mut t = vec![["bar", "ticker", "side", "confidence", "status", "close", "position", "exit on"].map(String::from).to_vec()];
+    let mut t = vec![["bar", "ticker", "side", "confidence", "status", "close", "position", "exit on"]
+        .map(String::from)
+        .to_vec()];
     for s in v {
         t.push(vec![
             s.bar.clone(),

@@ -21,10 +21,10 @@
 //! `datasets/.tmp-…` and renamed into place, so a failure never leaves a half-written dataset.
 //! Removal renames to `datasets/.rm-…` before deleting.
 
-use engine::model::ModelRecord;
 use engine::data::{
     f64s_to_le, i64s_to_le, le_to_f64s, le_to_i64s, ColumnSet, Dataset, SeriesLayout, Summary, COLUMN_NAMES,
 };
+use engine::model::ModelRecord;
 use serde::{Deserialize, Serialize};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -279,17 +279,15 @@ fn now_ms() -> i64 {
     if let Some(s) = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.trim().parse::<i64>().ok()) {
         return s.saturating_mul(1000);
     }
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// Reads a JSON record; floats come back bit-identical (the workspace's serde_json has
 /// `float_roundtrip`), so a stored run prints exactly as it was computed.
 fn read_record<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, StoreError> {
     let bytes = fs::read(path).map_err(io(path))?;
-    serde_json::from_slice(&bytes).map_err(|e| StoreError::Damaged { path: path.display().to_string(), detail: e.to_string() })
+    serde_json::from_slice(&bytes)
+        .map_err(|e| StoreError::Damaged { path: path.display().to_string(), detail: e.to_string() })
 }
 
 impl Store {
@@ -423,10 +421,7 @@ impl Store {
         Self::write_atomic(&dir.join("strategy.json"), &json)
     }
 
-    pub fn strategy(
-        &self,
-        model_id: &str,
-    ) -> Result<(engine::strategy::Strategy, engine::gbt::Booster), StoreError> {
+    pub fn strategy(&self, model_id: &str) -> Result<(engine::strategy::Strategy, engine::gbt::Booster), StoreError> {
         let dir = self.strategy_dir(model_id);
         let path = dir.join("strategy.json");
         if !path.is_file() {
@@ -438,7 +433,10 @@ impl Store {
         let b = engine::gbt::Booster::from_model_json(&text)
             .map_err(|e| StoreError::Damaged { path: mpath.display().to_string(), detail: e.to_string() })?;
         if b.model_sha() != s.model_sha {
-            return Err(StoreError::Damaged { path: mpath.display().to_string(), detail: "model_sha does not match".into() });
+            return Err(StoreError::Damaged {
+                path: mpath.display().to_string(),
+                detail: "model_sha does not match".into(),
+            });
         }
         Ok((s, b))
     }

@@ -82,9 +82,30 @@ fn sweep_leaderboard_backtest() {
 
     // The same sweep without hours, as flags: 6 configs over the cached out-of-fold probabilities.
     let args = [
-        "sweep", "--model-id", "aapl_swing_daily", "--thresholds-variants", "0.50,0.55,0.60", "0.55,0.60,0.65",
-        "0.60,0.65,0.70", "--top-pct-variants", "0.10", "0.15", "0.30", "--splits", "5", "--tag", "no_hours",
-        "--min-trades", "30", "--min-sharpe", "0.5", "--trees", "40", "--leaves", "15", "--json",
+        "sweep",
+        "--model-id",
+        "aapl_swing_daily",
+        "--thresholds-variants",
+        "0.50,0.55,0.60",
+        "0.55,0.60,0.65",
+        "0.60,0.65,0.70",
+        "--top-pct-variants",
+        "0.10",
+        "0.15",
+        "0.30",
+        "--splits",
+        "5",
+        "--tag",
+        "no_hours",
+        "--min-trades",
+        "30",
+        "--min-sharpe",
+        "0.5",
+        "--trees",
+        "40",
+        "--leaves",
+        "15",
+        "--json",
     ];
     let a = json(&store, &args);
     assert_eq!(a["oof_cached"], true, "same model, splits and parameters: the folds are not retrained");
@@ -100,7 +121,8 @@ fn sweep_leaderboard_backtest() {
     // GET /leaderboard: every stored run (16 files, the rerun replaced its own), filters, limit.
     let all = json(&store, &["leaderboard", "--model-id", "aapl_swing_daily", "--json"]);
     assert_eq!(all.as_array().unwrap().len(), 16);
-    let top = json(&store, &["leaderboard", "--model-id", "aapl_swing_daily", "--tag", "no_hours", "--limit", "3", "--json"]);
+    let top =
+        json(&store, &["leaderboard", "--model-id", "aapl_swing_daily", "--tag", "no_hours", "--limit", "3", "--json"]);
     let top = top.as_array().unwrap();
     assert_eq!(top.len(), 3);
     assert_eq!(top[0]["rank"], 1);
@@ -108,7 +130,9 @@ fn sweep_leaderboard_backtest() {
     for k in ["rank", "config", "metrics", "gate", "lineage"] {
         assert!(top[0].get(k).is_some(), "{k}");
     }
-    for k in ["sharpe", "return", "trades", "max_dd", "sortino", "calmar", "cagr", "win_rate", "profit_factor", "exposure"] {
+    for k in
+        ["sharpe", "return", "trades", "max_dd", "sortino", "calmar", "cagr", "win_rate", "profit_factor", "exposure"]
+    {
         assert!(top[0]["metrics"].get(k).is_some(), "metrics.{k}");
     }
     for k in ["matrix_sha", "config_sha", "policy_sha", "risk_sha", "risk_profile"] {
@@ -126,7 +150,22 @@ fn sweep_leaderboard_backtest() {
 
     // POST /backtest of the best config: the very numbers its sweep run has, plus the curves.
     let best = &rows[0]["config"];
-    let mut bt = vec!["backtest", "--model-id", "aapl_swing_daily", "--splits", "5", "--trees", "40", "--leaves", "15", "--min-trades", "30", "--min-sharpe", "0.5", "--json"];
+    let mut bt = vec![
+        "backtest",
+        "--model-id",
+        "aapl_swing_daily",
+        "--splits",
+        "5",
+        "--trees",
+        "40",
+        "--leaves",
+        "15",
+        "--min-trades",
+        "30",
+        "--min-sharpe",
+        "0.5",
+        "--json",
+    ];
     let value = best["value"].as_str().unwrap().to_string();
     if best["kind"] == "thr" {
         bt.extend(["--thresholds", &value]);
@@ -162,14 +201,19 @@ fn sweep_leaderboard_backtest() {
     // Errors are one clear line.
     assert!(fails(&store, &["backtest", "--model-id", "aapl_swing_daily", "--thresholds", "0.6", "--top-pct", "0.1"])
         .contains("either thresholds or top_pct"));
-    assert!(fails(&store, &["backtest", "--model-id", "aapl_swing_daily", "--thresholds", "0.7,0.6"]).contains("ascending"));
+    assert!(
+        fails(&store, &["backtest", "--model-id", "aapl_swing_daily", "--thresholds", "0.7,0.6"]).contains("ascending")
+    );
     assert!(fails(&store, &["sweep", "--model-id", "nope", "--thresholds-variants", "0.6"]).contains("no model"));
     let many: Vec<String> = (0..51).map(|i| format!("0.{:02}", 40 + i)).collect();
     let mut over = vec!["sweep", "--model-id", "aapl_swing_daily", "--thresholds-variants"];
     over.extend(many.iter().map(String::as_str));
     assert!(fails(&store, &over).contains("budget of 50"));
-    assert!(fails(&store, &["sweep", "--model-id", "aapl_swing_daily", "--thresholds-variants", "0.6", "--splits", "400"])
-        .contains("too few"));
+    assert!(fails(
+        &store,
+        &["sweep", "--model-id", "aapl_swing_daily", "--thresholds-variants", "0.6", "--splits", "400"]
+    )
+    .contains("too few"));
 }
 
 #[test]
@@ -224,7 +268,8 @@ fn train_signals_alerts_and_pipeline() {
     assert!(out.contains(&format!("wrote {} signals", all.as_array().unwrap().len())));
 
     // make pipeline / pipeline-gated
-    let mut p = vec!["pipeline", "--model-id", "aapl_swing_daily", "--start", "2003-01-01", "--end", "2012-12-31", "--json"];
+    let mut p =
+        vec!["pipeline", "--model-id", "aapl_swing_daily", "--start", "2003-01-01", "--end", "2012-12-31", "--json"];
     p.extend(FAST);
     let plain = json(&store, &p);
     p.extend(["--momentum-min", "0.0"]);
@@ -233,7 +278,10 @@ fn train_signals_alerts_and_pipeline() {
     assert!(plain["backtest"]["run"]["policy"]["momentum_min"].is_null());
     assert_eq!(gated["backtest"]["run"]["policy"]["momentum_min"], 0.0);
     assert_ne!(plain["backtest"]["run"]["lineage"]["policy_sha"], gated["backtest"]["run"]["lineage"]["policy_sha"]);
-    assert!(gated["backtest"]["run"]["metrics"]["exposure"].as_f64().unwrap() <= plain["backtest"]["run"]["metrics"]["exposure"].as_f64().unwrap());
+    assert!(
+        gated["backtest"]["run"]["metrics"]["exposure"].as_f64().unwrap()
+            <= plain["backtest"]["run"]["metrics"]["exposure"].as_f64().unwrap()
+    );
     assert!(gated["train"]["model_sha"].is_string());
     // a new model straight from the pipeline
     let mut q = vec!["pipeline", "--model-id", "ibm_swing_daily", "--ticker", "IBM", "--start", "2004-01-01"];

@@ -71,7 +71,10 @@ fn train_then_predict() {
     assert_eq!(file["calibration"]["kind"], "isotonic");
 
     let human = ok(&["train", "--matrix", csv_s, "--label", "label", "--trees", "10", "--out", model_s]);
-    assert!(human.contains("trained 10 trees") && human.contains("skipped non-feature columns: timestamp, note"), "{human}");
+    assert!(
+        human.contains("trained 10 trees") && human.contains("skipped non-feature columns: timestamp, note"),
+        "{human}"
+    );
 
     let preds = dir.path().join("p.csv");
     ok(&["predict", "--model", model_s, "--matrix", csv_s, "--out", preds.to_str().unwrap()]);

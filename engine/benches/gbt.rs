@@ -34,7 +34,8 @@ fn data(n: usize, seed: u64) -> (Vec<String>, Vec<Vec<f64>>, Vec<f64>) {
     let mut y = Vec::with_capacity(n);
     for _ in 0..n {
         let x: Vec<f64> = (0..k).map(|_| r.normal()).collect();
-        let s = x[0] + 0.8 * x[1] * x[2] - 0.6 * x[3].abs() + (2.0 * x[4]).sin() + 0.5 * x[5] * x[5] - 0.5 + 0.4 * x[6] - 0.3 * x[7] * x[8]
+        let s = x[0] + 0.8 * x[1] * x[2] - 0.6 * x[3].abs() + (2.0 * x[4]).sin() + 0.5 * x[5] * x[5] - 0.5 + 0.4 * x[6]
+            - 0.3 * x[7] * x[8]
             + 0.2 * x[9];
         y.push((r.next() < 1.0 / (1.0 + (-s).exp())) as u8 as f64);
         for (c, v) in cols.iter_mut().zip(x) {

@@ -27,8 +27,6 @@ const RUNS: usize = 15;
 
 use engine::synth::{lcg_bars, BENCH_SPECS as SPECS};
 
-
-
 fn bars() -> [Vec<f64>; 5] {
     let s = lcg_bars(N);
     [s.open, s.high, s.low, s.close, s.volume]
@@ -57,10 +55,7 @@ fn talib_times(root: &Path, checksum: f64) -> HashMap<String, f64> {
     };
     if let Some(c) = json.get("checksum").and_then(|c| c.as_f64()) {
         if (c - checksum).abs() > 1e-3 {
-            eprintln!(
-                "WARNING: {} was made from other bars (checksum {c})",
-                path.display()
-            );
+            eprintln!("WARNING: {} was made from other bars (checksum {c})", path.display());
         }
     }
     let mut out = HashMap::new();
@@ -77,15 +72,8 @@ fn talib_times(root: &Path, checksum: f64) -> HashMap<String, f64> {
 
 fn main() {
     // `cargo bench` passes `--bench`; any other argument filters the specs by substring.
-    let filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
-    let runs = std::env::var("INDICATOR_BENCH_RUNS")
-        .ok()
-        .and_then(|r| r.parse().ok())
-        .unwrap_or(RUNS)
-        .max(1);
+    let filters: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let runs = std::env::var("INDICATOR_BENCH_RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(RUNS).max(1);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let [o, h, l, c, v] = bars();
     let checksum: f64 = c.iter().sum();
@@ -101,10 +89,7 @@ fn main() {
         Some(&t) if t > 0.0 => (format!("{:10.3}", t * 1e3), format!("{:8.2}", ours / t)),
         _ => (format!("{:>10}", "-"), format!("{:>8}", "-")),
     };
-    println!(
-        "{:<20} {:>10} {:>8} {:>10} {:>8}",
-        "indicator", "ours ms", "ns/bar", "talib ms", "ratio"
-    );
+    println!("{:<20} {:>10} {:>8} {:>10} {:>8}", "indicator", "ours ms", "ns/bar", "talib ms", "ratio");
     let mut rows = Vec::new();
     let (mut sum, mut talib_sum) = (0.0, 0.0);
     for ind in &inds {
@@ -115,11 +100,7 @@ fn main() {
         sum += secs;
         talib_sum += talib.get(&spec).copied().unwrap_or(f64::NAN);
         let (t, r) = ratio(secs, &spec);
-        println!(
-            "{spec:<20} {:>10.3} {:>8.2} {t} {r}",
-            secs * 1e3,
-            secs * 1e9 / N as f64
-        );
+        println!("{spec:<20} {:>10.3} {:>8.2} {t} {r}", secs * 1e3, secs * 1e9 / N as f64);
         rows.push(format!("\"{spec}\": {secs:e}"));
     }
     if talib_sum.is_finite() && talib_sum > 0.0 {
@@ -172,5 +153,4 @@ fn main() {
             model.features.len()
         );
     }
-
 }

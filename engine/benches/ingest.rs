@@ -67,7 +67,16 @@ fn to_csv(b: &Bars) -> Vec<u8> {
     s.push_str("Ticker,Date,Open,High,Low,Close,Volume\n");
     for i in 0..b.ts.len() {
         let date = engine::data::time::format_utc(b.ts[i]);
-        s.push_str(&format!("{},{},{},{},{},{},{}\n", b.ticker[i], &date[..10], b.o[i], b.h[i], b.l[i], b.c[i], b.v[i]));
+        s.push_str(&format!(
+            "{},{},{},{},{},{},{}\n",
+            b.ticker[i],
+            &date[..10],
+            b.o[i],
+            b.h[i],
+            b.l[i],
+            b.c[i],
+            b.v[i]
+        ));
     }
     s.into_bytes()
 }

@@ -20,8 +20,8 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use engine::backtest::{run, BacktestInputs};
-use engine::risk::RiskParams;
 use engine::policy::Policy;
+use engine::risk::RiskParams;
 use engine::risk::RiskProfile;
 use engine::synth::lcg_bars;
 
@@ -41,9 +41,7 @@ fn cols(n: usize) -> Cols {
     next_open.push(f64::NAN);
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut u = move || {
-        x = x
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (x >> 11) as f64 / (1u64 << 53) as f64
     };
     // persistent probabilities (an AR(1) around 0.5) so trades last a few bars
@@ -68,12 +66,7 @@ fn cols(n: usize) -> Cols {
 /// `k` distinct configs: ladders of 1–3 rungs from 0.50 upwards, three in four restricted to
 /// some hours, every fifth a top_pct, half with shorts, costs and a hold limit.
 fn configs(k: usize) -> Vec<Policy> {
-    let hours: [Option<Vec<u8>>; 4] = [
-        None,
-        Some(vec![13, 14]),
-        Some(vec![13, 14, 15]),
-        Some(vec![10, 11, 12]),
-    ];
+    let hours: [Option<Vec<u8>>; 4] = [None, Some(vec![13, 14]), Some(vec![13, 14, 15]), Some(vec![10, 11, 12])];
     (0..k)
         .map(|i| {
             let mut p = if i % 5 == 4 {
@@ -100,12 +93,12 @@ fn write_f64(path: &std::path::Path, v: &[f64]) {
 
 /// One-rung long-only configs at 100% of equity, their final equities and our time.
 fn parity(runs: usize) {
-    let out = std::path::PathBuf::from(std::env::var("BTB_BENCH_OUT").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-data").into()));
+    let out = std::path::PathBuf::from(
+        std::env::var("BTB_BENCH_OUT")
+            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../target/bench-data").into()),
+    );
     std::fs::create_dir_all(&out).expect("bench output dir");
-    let full = RiskParams {
-        position_size: 1.0,
-        ..RiskProfile::Aggressive.params()
-    };
+    let full = RiskParams { position_size: 1.0, ..RiskProfile::Aggressive.params() };
     let mut cases = Vec::new();
     for (bars, label, k) in [(10_000usize, "10k", 1000usize), (1_000_000, "1M", 12)] {
         // A random walk in log prices (no decay over a million bars, unlike lcg_bars' ±2% steps,
@@ -145,12 +138,7 @@ fn parity(runs: usize) {
             }
             best = best.min(t.elapsed().as_secs_f64());
         }
-        println!(
-            "{:<22} {:>12.4} {:>14.0}",
-            format!("parity_{k}_{label}"),
-            best,
-            k as f64 / best
-        );
+        println!("{:<22} {:>12.4} {:>14.0}", format!("parity_{k}_{label}"), best, k as f64 / best);
         cases.push(serde_json::json!({
             "label": label, "bars": bars, "configs": k, "thresholds": thresholds,
             "final_equity": finals, "trades": trades, "seconds": best, "configs_per_s": k as f64 / best,
@@ -162,23 +150,14 @@ fn parity(runs: usize) {
 }
 
 fn main() {
-    let filter: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    let runs: usize = std::env::var("POLICY_BENCH_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(3);
+    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
+    let runs: usize = std::env::var("POLICY_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
     if filter.iter().any(|f| f == "parity") {
         parity(runs);
         return;
     }
     let risk = RiskProfile::Balanced.params();
-    println!(
-        "{:<22} {:>12} {:>14} {:>16} {:>10}",
-        "case", "seconds", "configs/s", "bar-evals/s", "trades/cfg"
-    );
+    println!("{:<22} {:>12} {:>14} {:>16} {:>10}", "case", "seconds", "configs/s", "bar-evals/s", "trades/cfg");
     for (bars, label) in [(10_000usize, "10k"), (1_000_000, "1M")] {
         let c = cols(bars);
         let inp = BacktestInputs {
@@ -204,8 +183,7 @@ fn main() {
                 let t = Instant::now();
                 trades = 0;
                 for p in &cfgs {
-                    let r = run(black_box(p), black_box(&inp), &risk, 252.0)
-                        .expect("valid bench policy");
+                    let r = run(black_box(p), black_box(&inp), &risk, 252.0).expect("valid bench policy");
                     trades += r.trades.len();
                     black_box(&r);
                 }
@@ -218,10 +196,7 @@ fn main() {
                 for _ in 0..k {
                     black_box(engine::metrics::from_equity(black_box(&r.equity), 252.0));
                 }
-                println!(
-                    "  (metrics alone: {:.4} s for {k} equity series)",
-                    t.elapsed().as_secs_f64()
-                );
+                println!("  (metrics alone: {:.4} s for {k} equity series)", t.elapsed().as_secs_f64());
             }
             println!(
                 "{:<22} {:>12.4} {:>14.0} {:>16.3e} {:>10.0}",

@@ -196,16 +196,9 @@ pub enum BacktestError {
     #[error(transparent)]
     Policy(#[from] PolicyError),
     #[error("column `{column}` has {got} values for {expected} rows")]
-    LengthMismatch {
-        column: &'static str,
-        got: usize,
-        expected: usize,
-    },
+    LengthMismatch { column: &'static str, got: usize, expected: usize },
     #[error("the policy uses `{needs}` but no `{column}` column was given")]
-    MissingColumn {
-        column: &'static str,
-        needs: &'static str,
-    },
+    MissingColumn { column: &'static str, needs: &'static str },
     #[error("position size must be in (0, 1], got {0}")]
     BadPositionSize(f64),
 }
@@ -234,11 +227,7 @@ struct Prepared<'a> {
     size: f64,
 }
 
-fn prepare<'a>(
-    policy: &'a Policy,
-    inp: &BacktestInputs<'a>,
-    risk: &RiskParams,
-) -> Result<Prepared<'a>, BacktestError> {
+fn prepare<'a>(policy: &'a Policy, inp: &BacktestInputs<'a>, risk: &RiskParams) -> Result<Prepared<'a>, BacktestError> {
     policy.validate()?;
     let size = risk.position_size;
     if !(size > 0.0 && size <= 1.0) {
@@ -249,11 +238,7 @@ fn prepare<'a>(
         if got == n {
             Ok(())
         } else {
-            Err(BacktestError::LengthMismatch {
-                column,
-                got,
-                expected: n,
-            })
+            Err(BacktestError::LengthMismatch { column, got, expected: n })
         }
     };
     check("ts", inp.ts.len())?;
@@ -273,11 +258,7 @@ fn prepare<'a>(
         need(inp.atr.map(|c| c.len()), "atr", "atr_stop/atr_target")?;
     }
     if policy.flat_at_session_end {
-        need(
-            inp.session_end.map(|c| c.len()),
-            "session_end",
-            "flat_at_session_end",
-        )?;
+        need(inp.session_end.map(|c| c.len()), "session_end", "flat_at_session_end")?;
     }
     let (ladder, top_pct): (&[f64], bool) = match &policy.kind {
         PolicyKind::Thr { ladder } => (ladder, false),
@@ -318,12 +299,7 @@ pub fn run(
     let mut pending = None;
     let in_pos = simulate(policy, &p, &mut equity, &mut trades, &mut pending);
     let metrics = metrics::compute(&equity, &trades, in_pos, bars_per_year);
-    Ok(BacktestResult {
-        equity,
-        trades,
-        metrics,
-        pending,
-    })
+    Ok(BacktestResult { equity, trades, metrics, pending })
 }
 
 /// Signed signal level on row `t`: long rungs reached minus (with shorts) short rungs reached.
@@ -457,11 +433,7 @@ fn simulate(
                     from: pos,
                     to: p.size * want as f64 / p.rungs,
                     prob: prob[t],
-                    exit_reason: if want == 0 || want.signum() != cur.signum() {
-                        forced
-                    } else {
-                        None
-                    },
+                    exit_reason: if want == 0 || want.signum() != cur.signum() { forced } else { None },
                 });
             }
             continue;
@@ -475,11 +447,7 @@ fn simulate(
             // exit (possibly to reverse)
             eq *= 1.0 - p.cost * pos.abs();
             if let Some(o) = open.take() {
-                let reason = forced.unwrap_or(if want != 0 {
-                    ExitReason::Reversal
-                } else {
-                    ExitReason::Signal
-                });
+                let reason = forced.unwrap_or(if want != 0 { ExitReason::Reversal } else { ExitReason::Signal });
                 trades.push(close_trade(o, inp, t, px, eq, reason));
             }
             pos = 0.0;
@@ -525,14 +493,7 @@ fn simulate(
     in_pos
 }
 
-fn close_trade(
-    o: Open,
-    inp: &BacktestInputs<'_>,
-    t: usize,
-    px: f64,
-    eq: f64,
-    exit_reason: ExitReason,
-) -> Trade {
+fn close_trade(o: Open, inp: &BacktestInputs<'_>, t: usize, px: f64, eq: f64, exit_reason: ExitReason) -> Trade {
     let pnl = eq - o.eq_before;
     Trade {
         entry_ts: inp.ts[o.row],
@@ -570,12 +531,7 @@ mod tests {
         if let Some(l) = next_open.last_mut() {
             *l = f64::NAN;
         }
-        Cols {
-            ts: (0..n as i64).collect(),
-            close: close.to_vec(),
-            next_open,
-            prob: prob.to_vec(),
-        }
+        Cols { ts: (0..n as i64).collect(), close: close.to_vec(), next_open, prob: prob.to_vec() }
     }
 
     fn inputs(c: &Cols) -> BacktestInputs<'_> {
@@ -583,19 +539,13 @@ mod tests {
     }
 
     fn full() -> RiskParams {
-        RiskParams {
-            position_size: 1.0,
-            ..RiskProfile::Balanced.params()
-        }
+        RiskParams { position_size: 1.0, ..RiskProfile::Balanced.params() }
     }
 
     #[test]
     fn single_trade_next_open_execution() {
         // signal on bar 1 -> enter at open of bar 2 (= close 1 here), exit decided bar 3.
-        let c = cols(
-            &[100.0, 100.0, 110.0, 121.0, 121.0],
-            &[0.1, 0.7, 0.7, 0.1, 0.1],
-        );
+        let c = cols(&[100.0, 100.0, 110.0, 121.0, 121.0], &[0.1, 0.7, 0.7, 0.1, 0.1]);
         let r = run(&Policy::thr(vec![0.6]), &inputs(&c), &full(), 252.0).unwrap();
         assert_eq!(r.equity.len(), 5);
         let want = [1.0, 1.0, 1.1, 1.21, 1.21];
@@ -614,17 +564,13 @@ mod tests {
     #[test]
     fn ladder_scales_and_costs() {
         // two rungs, half size per rung, 10 bps total cost
-        let c = cols(
-            &[100.0, 100.0, 100.0, 100.0, 100.0],
-            &[0.62, 0.7, 0.62, 0.5, 0.5],
-        );
+        let c = cols(&[100.0, 100.0, 100.0, 100.0, 100.0], &[0.62, 0.7, 0.62, 0.5, 0.5]);
         let mut pol = Policy::thr(vec![0.6, 0.65]);
         pol.commission_bps = 6.0;
         pol.slippage_bps = 4.0;
         let r = run(&pol, &inputs(&c), &full(), 252.0).unwrap();
         // trades: 0 -> 0.5 -> 1.0 -> 0.5 -> 0 : traded 2.0 of equity in total
-        let expect =
-            (1.0 - 0.001 * 0.5) * (1.0 - 0.001 * 0.5) * (1.0 - 0.001 * 0.5) * (1.0 - 0.001 * 0.5);
+        let expect = (1.0 - 0.001 * 0.5) * (1.0 - 0.001 * 0.5) * (1.0 - 0.001 * 0.5) * (1.0 - 0.001 * 0.5);
         assert!((r.equity[4] - expect).abs() < 1e-15, "{:?}", r.equity);
         assert_eq!(r.trades.len(), 1);
         assert_eq!(r.trades[0].size, 1.0);
@@ -634,10 +580,7 @@ mod tests {
 
     #[test]
     fn shorts_hold_bars_and_lockout() {
-        let c = cols(
-            &[100.0, 100.0, 90.0, 81.0, 81.0, 81.0],
-            &[0.3, 0.3, 0.3, 0.3, 0.5, 0.3],
-        );
+        let c = cols(&[100.0, 100.0, 90.0, 81.0, 81.0, 81.0], &[0.3, 0.3, 0.3, 0.3, 0.5, 0.3]);
         let mut pol = Policy::thr(vec![0.6]);
         pol.allow_short = true;
         pol.hold_bars = 2;
@@ -682,10 +625,7 @@ mod tests {
         let p = r.pending.unwrap();
         assert_eq!((p.row, p.from, p.to, p.prob), (2, 0.0, 1.0, 0.7));
         let c = cols(&[100.0, 100.0, 100.0], &[0.7, 0.7, 0.7]);
-        assert!(run(&Policy::thr(vec![0.6]), &inputs(&c), &full(), 252.0)
-            .unwrap()
-            .pending
-            .is_none());
+        assert!(run(&Policy::thr(vec![0.6]), &inputs(&c), &full(), 252.0).unwrap().pending.is_none());
     }
 
     #[test]
@@ -695,19 +635,10 @@ mod tests {
         pol.allow_short = true;
         let r = run(&pol, &inputs(&c), &full(), 252.0).unwrap();
         assert_eq!(r.trades.len(), 2);
-        assert_eq!(
-            (r.trades[0].side, r.trades[1].side),
-            (Side::Long, Side::Short)
-        );
+        assert_eq!((r.trades[0].side, r.trades[1].side), (Side::Long, Side::Short));
         assert_eq!(r.trades[1].exit_row, 3);
-        assert_eq!(
-            (r.trades[0].exit_reason, r.trades[1].exit_reason),
-            (ExitReason::Reversal, ExitReason::EndOfData)
-        );
-        assert_eq!(
-            (r.trades[0].exit_price, r.trades[1].exit_price),
-            (100.0, 100.0)
-        );
+        assert_eq!((r.trades[0].exit_reason, r.trades[1].exit_reason), (ExitReason::Reversal, ExitReason::EndOfData));
+        assert_eq!((r.trades[0].exit_price, r.trades[1].exit_price), (100.0, 100.0));
         // long 100->100, then short 100->110->100
         assert!((r.equity[3] - 0.9 * (1.0 + 10.0 / 110.0)).abs() < 1e-12);
     }
@@ -740,10 +671,7 @@ mod tests {
         let mut pol = Policy::thr(vec![0.6]);
         pol.atr_stop = Some(2.0);
         let mut i = inputs(&c);
-        assert!(matches!(
-            run(&pol, &i, &full(), 252.0),
-            Err(BacktestError::MissingColumn { .. })
-        ));
+        assert!(matches!(run(&pol, &i, &full(), 252.0), Err(BacktestError::MissingColumn { .. })));
         i.atr = Some(&atr);
         let r = run(&pol, &i, &full(), 252.0).unwrap();
         // entered at 100 (decided 0), close 97 on bar 2 is 3 ATR down -> exit at open of 3
@@ -773,10 +701,7 @@ mod tests {
         assert_eq!(r.trades.len(), 2);
         let bad = [0.5; 4];
         i.prob = &bad;
-        assert!(matches!(
-            run(&pol, &i, &full(), 252.0),
-            Err(BacktestError::LengthMismatch { column: "prob", .. })
-        ));
+        assert!(matches!(run(&pol, &i, &full(), 252.0), Err(BacktestError::LengthMismatch { column: "prob", .. })));
         let mut risk = full();
         risk.position_size = 0.0;
         i.prob = &c.prob;
@@ -785,20 +710,11 @@ mod tests {
 
     #[test]
     fn nan_prices_do_not_panic() {
-        let c = cols(
-            &[100.0, f64::NAN, 0.0, 105.0, 110.0],
-            &[0.7, 0.7, f64::NAN, 0.7, 0.2],
-        );
+        let c = cols(&[100.0, f64::NAN, 0.0, 105.0, 110.0], &[0.7, 0.7, f64::NAN, 0.7, 0.2]);
         let r = run(&Policy::thr(vec![0.6]), &inputs(&c), &full(), 252.0).unwrap();
         assert_eq!(r.equity.len(), 5);
         assert!(r.equity.iter().all(|e| e.is_finite()));
-        let r = run(
-            &Policy::thr(vec![0.6]),
-            &inputs(&cols(&[], &[])),
-            &full(),
-            252.0,
-        )
-        .unwrap();
+        let r = run(&Policy::thr(vec![0.6]), &inputs(&cols(&[], &[])), &full(), 252.0).unwrap();
         assert!(r.equity.is_empty() && r.trades.is_empty());
     }
 }

@@ -41,11 +41,7 @@ impl Config {
         let value = match self.kind {
             ConfigKind::Thr => join(parse_ladder(&self.value)?.into_iter().map(fmt_level)),
             ConfigKind::TopPct => {
-                let f: f64 = self
-                    .value
-                    .trim()
-                    .parse()
-                    .map_err(|_| PolicyError::BadNumber(self.value.clone()))?;
+                let f: f64 = self.value.trim().parse().map_err(|_| PolicyError::BadNumber(self.value.clone()))?;
                 if !(f > 0.0 && f < 1.0) {
                     return Err(PolicyError::BadFraction(f));
                 }
@@ -56,36 +52,22 @@ impl Config {
             Some(h) => Some(join(parse_hours(h)?.into_iter().map(|h| h.to_string()))),
             None => None,
         };
-        Ok(Config {
-            kind: self.kind,
-            value,
-            allowed_hours,
-        })
+        Ok(Config { kind: self.kind, value, allowed_hours })
     }
 
     /// `base` (exits, costs, momentum gate, shorts) with this config's rule and hours.
     pub fn to_policy(&self, base: &Policy) -> Result<Policy, PolicyError> {
         let kind = match self.kind {
-            ConfigKind::Thr => PolicyKind::Thr {
-                ladder: parse_ladder(&self.value)?,
-            },
+            ConfigKind::Thr => PolicyKind::Thr { ladder: parse_ladder(&self.value)? },
             ConfigKind::TopPct => PolicyKind::TopPct {
-                fraction: self
-                    .value
-                    .trim()
-                    .parse()
-                    .map_err(|_| PolicyError::BadNumber(self.value.clone()))?,
+                fraction: self.value.trim().parse().map_err(|_| PolicyError::BadNumber(self.value.clone()))?,
             },
         };
         let allowed_hours = match &self.allowed_hours {
             Some(h) => Some(parse_hours(h)?),
             None => None,
         };
-        let p = Policy {
-            kind,
-            allowed_hours,
-            ..base.clone()
-        };
+        let p = Policy { kind, allowed_hours, ..base.clone() };
         p.validate()?;
         Ok(p)
     }
@@ -110,24 +92,12 @@ mod tests {
     #[test]
     fn to_policy_keeps_the_base_and_sets_rule_and_hours() {
         let base = Policy::thr(vec![0.5]);
-        let thr = Config {
-            kind: ConfigKind::Thr,
-            value: "0.60,0.65,0.70".into(),
-            allowed_hours: Some("13,14,15".into()),
-        };
+        let thr =
+            Config { kind: ConfigKind::Thr, value: "0.60,0.65,0.70".into(), allowed_hours: Some("13,14,15".into()) };
         let p = thr.to_policy(&base).unwrap();
-        assert_eq!(
-            p.kind,
-            PolicyKind::Thr {
-                ladder: vec![0.6, 0.65, 0.7]
-            }
-        );
+        assert_eq!(p.kind, PolicyKind::Thr { ladder: vec![0.6, 0.65, 0.7] });
         assert_eq!(p.allowed_hours, Some(vec![13, 14, 15]));
-        let top = Config {
-            kind: ConfigKind::TopPct,
-            value: "0.10".into(),
-            allowed_hours: Some("13,14".into()),
-        };
+        let top = Config { kind: ConfigKind::TopPct, value: "0.10".into(), allowed_hours: Some("13,14".into()) };
         let q = top.to_policy(&base).unwrap();
         assert_eq!(q.kind, PolicyKind::TopPct { fraction: 0.1 });
     }

@@ -51,11 +51,7 @@ impl Fold {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CvError {
     #[error("cross-validation needs at least {min} splits for {kind:?}, got {splits}")]
-    TooFewSplits {
-        kind: CvKind,
-        splits: usize,
-        min: usize,
-    },
+    TooFewSplits { kind: CvKind, splits: usize, min: usize },
     #[error(
         "{n_rows} rows are too few for {splits} {kind:?} splits with a purge of {purge} and an embargo of {embargo}: fold {fold} has no {what} rows"
     )]
@@ -75,13 +71,7 @@ pub enum CvError {
 /// Errors when `splits` is too small (walk-forward needs 1, k-fold 2), or any fold would have
 /// an empty test block or an empty training set (too few rows for the purge): the gate's
 /// `insufficient_data`.
-pub fn splits(
-    n_rows: usize,
-    splits: usize,
-    kind: CvKind,
-    purge: usize,
-    embargo: usize,
-) -> Result<Vec<Fold>, CvError> {
+pub fn splits(n_rows: usize, splits: usize, kind: CvKind, purge: usize, embargo: usize) -> Result<Vec<Fold>, CvError> {
     let min = match kind {
         CvKind::WalkForward => 1,
         CvKind::KFold => 2,
@@ -160,10 +150,7 @@ mod tests {
             for i in f.train_rows() {
                 assert!(!f.test.contains(&i));
                 for j in f.test.clone() {
-                    assert!(
-                        i.abs_diff(j) > purge,
-                        "train {i} within {purge} of test {j}"
-                    );
+                    assert!(i.abs_diff(j) > purge, "train {i} within {purge} of test {j}");
                     if walk_forward {
                         assert!(i < j);
                     }
@@ -207,18 +194,9 @@ mod tests {
 
     #[test]
     fn errors() {
-        assert!(matches!(
-            splits(100, 0, CvKind::WalkForward, 0, 0),
-            Err(CvError::TooFewSplits { .. })
-        ));
-        assert!(matches!(
-            splits(100, 1, CvKind::KFold, 0, 0),
-            Err(CvError::TooFewSplits { .. })
-        ));
-        assert!(matches!(
-            splits(3, 5, CvKind::WalkForward, 0, 0),
-            Err(CvError::InsufficientRows { .. })
-        ));
+        assert!(matches!(splits(100, 0, CvKind::WalkForward, 0, 0), Err(CvError::TooFewSplits { .. })));
+        assert!(matches!(splits(100, 1, CvKind::KFold, 0, 0), Err(CvError::TooFewSplits { .. })));
+        assert!(matches!(splits(3, 5, CvKind::WalkForward, 0, 0), Err(CvError::InsufficientRows { .. })));
         let e = splits(12, 5, CvKind::WalkForward, 2, 0).unwrap_err();
         assert!(e.to_string().contains("no training rows"), "{e}");
         assert!(splits(0, 2, CvKind::KFold, 0, 0).is_err());

@@ -56,11 +56,7 @@ pub fn demo_sweep_hashes(demo_csv_gz: &[u8]) -> Result<(String, String, String),
     use crate::gate::GateOverrides;
     use crate::risk::RiskProfile;
     let m = demo_aapl_matrix(demo_csv_gz)?;
-    let params = TrainParams {
-        num_trees: 40,
-        max_leaves: 15,
-        ..Default::default()
-    };
+    let params = TrainParams { num_trees: 40, max_leaves: 15, ..Default::default() };
     let spec = crate::oof::OofSpec::for_matrix(&m, params);
     let oof = crate::oof::compute(&m, &spec, &mut |_| {}).map_err(|e| e.to_string())?;
     let body = crate::sweep::SweepBody {

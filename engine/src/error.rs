@@ -194,7 +194,10 @@ mod tests {
 
         let r = Report::from(PolicyError::EmptyLadder);
         assert_eq!((r.kind, r.message.as_str(), &r.ingest), (ErrorKind::Policy, "threshold ladder is empty", &None));
-        assert_eq!(serde_json::to_value(&r).unwrap(), serde_json::json!({"kind": "policy", "message": "threshold ladder is empty"}));
+        assert_eq!(
+            serde_json::to_value(&r).unwrap(),
+            serde_json::json!({"kind": "policy", "message": "threshold ladder is empty"})
+        );
     }
 
     #[test]

@@ -51,14 +51,9 @@ pub(crate) fn encode(magic: &[u8; 8], header: &impl Serialize, body: &[u8]) -> V
 
 /// Read what [`encode`] wrote with this `magic`. The body is everything after the header; its
 /// length and checksum are the caller's to check against the header.
-pub(crate) fn decode<'a, H: DeserializeOwned>(
-    bytes: &'a [u8],
-    magic: &[u8; 8],
-) -> Result<Frame<'a, H>, FrameError> {
+pub(crate) fn decode<'a, H: DeserializeOwned>(bytes: &'a [u8], magic: &[u8; 8]) -> Result<Frame<'a, H>, FrameError> {
     if bytes.len() < 12 {
-        return Err(FrameError::Short {
-            magic: bytes.starts_with(magic),
-        });
+        return Err(FrameError::Short { magic: bytes.starts_with(magic) });
     }
     if bytes[..6] != magic[..6] {
         return Err(FrameError::BadMagic);
@@ -69,18 +64,10 @@ pub(crate) fn decode<'a, H: DeserializeOwned>(
     let hlen = u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize;
     let hend = 12usize.saturating_add(hlen);
     if bytes.len() < hend {
-        return Err(FrameError::Truncated {
-            needed: hend,
-            got: bytes.len(),
-        });
+        return Err(FrameError::Truncated { needed: hend, got: bytes.len() });
     }
-    let header =
-        serde_json::from_slice(&bytes[12..hend]).map_err(|e| FrameError::Header(e.to_string()))?;
-    Ok(Frame {
-        header,
-        body_start: hend,
-        body: &bytes[hend..],
-    })
+    let header = serde_json::from_slice(&bytes[12..hend]).map_err(|e| FrameError::Header(e.to_string()))?;
+    Ok(Frame { header, body_start: hend, body: &bytes[hend..] })
 }
 
 /// Append `values` to a body, one little-endian word each.
@@ -132,10 +119,7 @@ mod tests {
         let mut v2 = b.clone();
         v2[7] = 2;
         assert!(matches!(decode::<Vec<String>>(&v2, MAGIC), Err(FrameError::Version(2))));
-        assert!(matches!(
-            decode::<Vec<String>>(&b[..14], MAGIC),
-            Err(FrameError::Truncated { needed: 17, got: 14 })
-        ));
+        assert!(matches!(decode::<Vec<String>>(&b[..14], MAGIC), Err(FrameError::Truncated { needed: 17, got: 14 })));
         assert!(matches!(decode::<u32>(&b, MAGIC), Err(FrameError::Header(_))));
     }
 }

@@ -90,11 +90,7 @@ struct GateIn {
 
 impl Serialize for Gate {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        GateOut {
-            pass: self.pass(),
-            reasons: &self.reasons,
-        }
-        .serialize(s)
+        GateOut { pass: self.pass(), reasons: &self.reasons }.serialize(s)
     }
 }
 
@@ -135,67 +131,31 @@ mod tests {
     use crate::risk::RiskProfile;
 
     fn good() -> Metrics {
-        Metrics {
-            sharpe: 1.85,
-            total_return: 0.24,
-            trades: 87,
-            max_dd: -0.08,
-            ..Metrics::default()
-        }
+        Metrics { sharpe: 1.85, total_return: 0.24, trades: 87, max_dd: -0.08, ..Metrics::default() }
     }
 
     #[test]
     fn passes_and_serialises() {
-        let g = gate(
-            &good(),
-            &RiskProfile::Balanced.params(),
-            GateOverrides::default(),
-            true,
-        );
+        let g = gate(&good(), &RiskProfile::Balanced.params(), GateOverrides::default(), true);
         assert!(g.pass());
-        assert_eq!(
-            serde_json::to_string(&g).unwrap(),
-            r#"{"pass":true,"reasons":[]}"#
-        );
+        assert_eq!(serde_json::to_string(&g).unwrap(), r#"{"pass":true,"reasons":[]}"#);
     }
 
     #[test]
     fn every_reason() {
-        let m = Metrics {
-            sharpe: 0.6,
-            total_return: 0.0,
-            trades: 29,
-            max_dd: -0.20,
-            ..Metrics::default()
-        };
-        let g = gate(
-            &m,
-            &RiskProfile::Balanced.params(),
-            GateOverrides::default(),
-            false,
-        );
+        let m = Metrics { sharpe: 0.6, total_return: 0.0, trades: 29, max_dd: -0.20, ..Metrics::default() };
+        let g = gate(&m, &RiskProfile::Balanced.params(), GateOverrides::default(), false);
         assert!(!g.pass());
         assert_eq!(
             serde_json::to_string(&g).unwrap(),
             r#"{"pass":false,"reasons":["min_trades_not_met","poor_sharpe","excessive_drawdown","negative_return","insufficient_data"]}"#
         );
         // overrides loosen the trade count and Sharpe bar; aggressive allows a 20% drawdown
-        let o = GateOverrides {
-            min_trades: Some(20),
-            min_sharpe: Some(0.5),
-        };
+        let o = GateOverrides { min_trades: Some(20), min_sharpe: Some(0.5) };
         let g = gate(&m, &RiskProfile::Aggressive.params(), o, true);
         assert_eq!(g.reasons(), &[GateReason::NegativeReturn]);
-        let nan = Metrics {
-            sharpe: f64::NAN,
-            ..good()
-        };
-        let g = gate(
-            &nan,
-            &RiskProfile::Balanced.params(),
-            GateOverrides::default(),
-            true,
-        );
+        let nan = Metrics { sharpe: f64::NAN, ..good() };
+        let g = gate(&nan, &RiskProfile::Balanced.params(), GateOverrides::default(), true);
         assert_eq!(g.reasons(), &[GateReason::PoorSharpe]);
     }
 

@@ -60,15 +60,17 @@ pub enum LabelGap {
 impl LabelSpec {
     pub fn distance_max(&self) -> usize {
         match *self {
-            LabelSpec::ForwardReturn { distance_max, .. }
-            | LabelSpec::TripleBarrier { distance_max, .. } => distance_max,
+            LabelSpec::ForwardReturn { distance_max, .. } | LabelSpec::TripleBarrier { distance_max, .. } => {
+                distance_max
+            }
         }
     }
 
     pub fn within_session(&self) -> bool {
         match *self {
-            LabelSpec::ForwardReturn { within_session, .. }
-            | LabelSpec::TripleBarrier { within_session, .. } => within_session,
+            LabelSpec::ForwardReturn { within_session, .. } | LabelSpec::TripleBarrier { within_session, .. } => {
+                within_session
+            }
         }
     }
 
@@ -76,8 +78,9 @@ impl LabelSpec {
     pub fn with_distance_max(&self, d: usize) -> LabelSpec {
         let mut l = self.clone();
         match &mut l {
-            LabelSpec::ForwardReturn { distance_max, .. }
-            | LabelSpec::TripleBarrier { distance_max, .. } => *distance_max = d,
+            LabelSpec::ForwardReturn { distance_max, .. } | LabelSpec::TripleBarrier { distance_max, .. } => {
+                *distance_max = d
+            }
         }
         l
     }
@@ -93,17 +96,10 @@ impl LabelSpec {
         match *self {
             LabelSpec::ForwardReturn { threshold, .. } => {
                 if !threshold.is_finite() {
-                    return Err(FeatureError::BadLabel(format!(
-                        "threshold must be a finite number, got {threshold}"
-                    )));
+                    return Err(FeatureError::BadLabel(format!("threshold must be a finite number, got {threshold}")));
                 }
             }
-            LabelSpec::TripleBarrier {
-                atr_period,
-                up_mult,
-                down_mult,
-                ..
-            } => {
+            LabelSpec::TripleBarrier { atr_period, up_mult, down_mult, .. } => {
                 if atr_period == 0 || atr_period > MAX_PERIOD {
                     return Err(FeatureError::BadLabel(format!(
                         "atr_period must be an integer from 1 to {MAX_PERIOD}, got {atr_period}"
@@ -111,9 +107,7 @@ impl LabelSpec {
                 }
                 for (n, v) in [("up_mult", up_mult), ("down_mult", down_mult)] {
                     if !(v.is_finite() && v > 0.0) {
-                        return Err(FeatureError::BadLabel(format!(
-                            "{n} must be a positive number, got {v}"
-                        )));
+                        return Err(FeatureError::BadLabel(format!("{n} must be a positive number, got {v}")));
                     }
                 }
             }
@@ -123,11 +117,7 @@ impl LabelSpec {
 
     /// Label every bar: `Ok(0.0 | 1.0)` or why there is none. `session` is the session id of
     /// each bar (see [`crate::features::Clock::day`]); it is only read for `within_session` labels.
-    pub fn compute(
-        &self,
-        series: &Series,
-        session: &[i64],
-    ) -> Result<Vec<Result<f64, LabelGap>>, FeatureError> {
+    pub fn compute(&self, series: &Series, session: &[i64]) -> Result<Vec<Result<f64, LabelGap>>, FeatureError> {
         self.validate()?;
         check_series(series)?;
         let n = series.len();
@@ -135,12 +125,8 @@ impl LabelSpec {
         let c = &series.close;
         let atr = match *self {
             LabelSpec::TripleBarrier { atr_period, .. } => Some(
-                crate::indicators::atr(&series.high, &series.low, c, atr_period).map_err(|e| {
-                    FeatureError::Indicator {
-                        feature: "label atr".into(),
-                        source: e,
-                    }
-                })?,
+                crate::indicators::atr(&series.high, &series.low, c, atr_period)
+                    .map_err(|e| FeatureError::Indicator { feature: "label atr".into(), source: e })?,
             ),
             LabelSpec::ForwardReturn { .. } => None,
         };
@@ -165,9 +151,7 @@ impl LabelSpec {
                         Err(LabelGap::Missing)
                     }
                 }
-                LabelSpec::TripleBarrier {
-                    up_mult, down_mult, ..
-                } => {
+                LabelSpec::TripleBarrier { up_mult, down_mult, .. } => {
                     let a = atr.as_ref().map_or(f64::NAN, |a| a[t]);
                     if !(a.is_finite() && c[t].is_finite()) {
                         Err(LabelGap::Missing)
@@ -203,11 +187,7 @@ mod tests {
     fn labels() {
         let mut s = series(10);
         s.close = vec![10.0, 11.0, 9.0, 12.0, 12.0, 8.0, 13.0, 13.0, 13.0, 13.0];
-        let l = LabelSpec::ForwardReturn {
-            distance_max: 2,
-            threshold: 0.0,
-            within_session: false,
-        };
+        let l = LabelSpec::ForwardReturn { distance_max: 2, threshold: 0.0, within_session: false };
         let got = l.compute(&s, &[]).unwrap();
         assert_eq!(got[0], Ok(0.0)); // 9 < 10
         assert_eq!(got[1], Ok(1.0)); // 12 > 11
@@ -215,33 +195,17 @@ mod tests {
         assert_eq!(got[3], Ok(0.0));
         assert_eq!(got[8], Err(LabelGap::PastEnd));
         let sess = [0, 0, 0, 1, 1, 1, 2, 2, 2, 2];
-        let l = LabelSpec::ForwardReturn {
-            distance_max: 2,
-            threshold: 0.0,
-            within_session: true,
-        };
+        let l = LabelSpec::ForwardReturn { distance_max: 2, threshold: 0.0, within_session: true };
         let got = l.compute(&s, &sess).unwrap();
         assert_eq!(got[0], Ok(0.0));
         assert_eq!(got[1], Err(LabelGap::SessionEnd));
         assert_eq!(got[3], Ok(0.0));
         assert_eq!(got[6], Ok(0.0));
-        assert!(LabelSpec::ForwardReturn {
-            distance_max: 0,
-            threshold: 0.0,
-            within_session: false
-        }
-        .compute(&s, &[])
-        .is_err());
-        let j: LabelSpec =
-            serde_json::from_str(r#"{"kind":"forward_return","distance_max":7}"#).unwrap();
-        assert_eq!(
-            j,
-            LabelSpec::ForwardReturn {
-                distance_max: 7,
-                threshold: 0.0,
-                within_session: false
-            }
-        );
+        assert!(LabelSpec::ForwardReturn { distance_max: 0, threshold: 0.0, within_session: false }
+            .compute(&s, &[])
+            .is_err());
+        let j: LabelSpec = serde_json::from_str(r#"{"kind":"forward_return","distance_max":7}"#).unwrap();
+        assert_eq!(j, LabelSpec::ForwardReturn { distance_max: 7, threshold: 0.0, within_session: false });
     }
 
     #[test]
@@ -267,10 +231,8 @@ mod tests {
         assert_eq!(got[20], Ok(1.0)); // up at 22
         assert_eq!(got[23], Ok(0.0)); // down at 25
         assert_eq!(got[28], Err(LabelGap::PastEnd));
-        let j: LabelSpec = serde_json::from_str(
-            r#"{"kind":"triple_barrier","distance_max":5,"up_mult":2,"down_mult":1}"#,
-        )
-        .unwrap();
+        let j: LabelSpec =
+            serde_json::from_str(r#"{"kind":"triple_barrier","distance_max":5,"up_mult":2,"down_mult":1}"#).unwrap();
         assert!(matches!(j, LabelSpec::TripleBarrier { atr_period: 14, .. }));
     }
 }

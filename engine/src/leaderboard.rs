@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::str::FromStr;
 
+use crate::config::Config;
 use crate::gate::Gate;
 use crate::metrics::Metrics;
 use crate::risk::RiskProfile;
 use crate::run::{Lineage, Run};
-use crate::config::Config;
 
 /// The metric to rank by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -71,11 +71,7 @@ impl RankBy {
             RankBy::MaxDd => m.max_dd,
             RankBy::Trades => m.trades as f64,
             RankBy::WinRate => m.win_rate,
-            RankBy::ProfitFactor => m.profit_factor.unwrap_or(if m.trades > 0 {
-                f64::INFINITY
-            } else {
-                f64::NAN
-            }),
+            RankBy::ProfitFactor => m.profit_factor.unwrap_or(if m.trades > 0 { f64::INFINITY } else { f64::NAN }),
         }
     }
 }
@@ -177,10 +173,10 @@ pub fn rank(runs: &[Run], q: &Query) -> Vec<Row> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::ConfigKind;
     use crate::cv::CvKind;
     use crate::gate::{GateOverrides, GateReason};
     use crate::policy::Policy;
-    use crate::config::ConfigKind;
 
     fn run(id: &str, model: &str, tag: Option<&str>, sharpe: f64, max_dd: f64, pass: bool) -> Run {
         Run {
@@ -190,11 +186,7 @@ mod tests {
             ticker: "SPY".into(),
             tag: tag.map(Into::into),
             created: "2026-11-25T00:00:00Z".into(),
-            config: Config {
-                kind: ConfigKind::Thr,
-                value: "0.60".into(),
-                allowed_hours: None,
-            },
+            config: Config { kind: ConfigKind::Thr, value: "0.60".into(), allowed_hours: None },
             policy: Policy::thr(vec![0.6]),
             splits: 5,
             cv: CvKind::WalkForward,
@@ -210,12 +202,7 @@ mod tests {
             overrides: GateOverrides::default(),
             start: "2020-01-01".into(),
             end: "2021-01-01".into(),
-            metrics: Metrics {
-                sharpe,
-                max_dd,
-                trades: 40,
-                ..Metrics::default()
-            },
+            metrics: Metrics { sharpe, max_dd, trades: 40, ..Metrics::default() },
             gate: Gate::from_reasons(if pass { vec![] } else { vec![GateReason::PoorSharpe] }),
             lineage: Lineage {
                 matrix_sha: "m".into(),
@@ -237,10 +224,7 @@ mod tests {
             run("d", "spy", None, 1.9, -0.30, false),
             run("e", "qqq", Some("t1"), 3.0, -0.02, true),
         ];
-        let q = Query {
-            model_id: Some("spy".into()),
-            ..Query::default()
-        };
+        let q = Query { model_id: Some("spy".into()), ..Query::default() };
         let ids: Vec<String> = rank(&runs, &q).into_iter().map(|r| r.run_id).collect();
         assert_eq!(ids, ["d", "a", "b", "c"], "sharpe desc, ties by id, NaN last");
         let q = Query {
@@ -254,10 +238,7 @@ mod tests {
         let ids: Vec<&str> = rows.iter().map(|r| r.run_id.as_str()).collect();
         assert_eq!(ids, ["e", "a"]);
         assert_eq!((rows[0].rank, rows[1].rank), (1, 2));
-        let q = Query {
-            risk_profile: Some(RiskProfile::Aggressive),
-            ..Query::default()
-        };
+        let q = Query { risk_profile: Some(RiskProfile::Aggressive), ..Query::default() };
         assert!(rank(&runs, &q).is_empty());
         let j = serde_json::to_value(&rank(&runs, &Query::default())[0]).unwrap();
         for k in ["rank", "config", "metrics", "gate", "lineage"] {
@@ -274,11 +255,7 @@ mod tests {
         assert_eq!("total_return".parse::<RankBy>().unwrap(), RankBy::Return);
         assert_eq!("max_dd".parse::<RankBy>().unwrap(), RankBy::MaxDd);
         assert!("alpha".parse::<RankBy>().is_err());
-        let m = Metrics {
-            trades: 3,
-            profit_factor: None,
-            ..Metrics::default()
-        };
+        let m = Metrics { trades: 3, profit_factor: None, ..Metrics::default() };
         assert_eq!(RankBy::ProfitFactor.value(&m), f64::INFINITY);
     }
 }

@@ -114,15 +114,8 @@ mod tests {
             alpha: Option<u32>,
             nan: f64,
         }
-        let s = S {
-            zeta: 1e-7,
-            alpha: None,
-            nan: f64::NAN,
-        };
-        assert_eq!(
-            String::from_utf8(canonical_json(&s)).unwrap(),
-            r#"{"alpha":null,"nan":null,"zeta":1e-7}"#
-        );
+        let s = S { zeta: 1e-7, alpha: None, nan: f64::NAN };
+        assert_eq!(String::from_utf8(canonical_json(&s)).unwrap(), r#"{"alpha":null,"nan":null,"zeta":1e-7}"#);
         let mut m = BTreeMap::new();
         m.insert("period".to_string(), 21.0);
         assert_eq!(canonical_json(&m), b"{\"period\":21.0}");
@@ -132,23 +125,11 @@ mod tests {
     /// Fixed strings, so the wasm test can assert the very same ones.
     #[test]
     fn fixed_hashes() {
-        assert_eq!(
-            sha256_hex(b""),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(sha256_hex(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         let v = json!({"name": "custom_rsi", "params": {"period": 21.0}});
-        assert_eq!(
-            canonical_json(&v),
-            br#"{"name":"custom_rsi","params":{"period":21.0}}"#
-        );
-        assert_eq!(
-            sha_of(&v),
-            sha256_hex(br#"{"name":"custom_rsi","params":{"period":21.0}}"#)
-        );
+        assert_eq!(canonical_json(&v), br#"{"name":"custom_rsi","params":{"period":21.0}}"#);
+        assert_eq!(sha_of(&v), sha256_hex(br#"{"name":"custom_rsi","params":{"period":21.0}}"#));
         assert_eq!(sha_of(&v), CUSTOM_RSI_SHA);
         assert_eq!(short(CUSTOM_RSI_SHA), &CUSTOM_RSI_SHA[..7]);
         assert_eq!(short("abc"), "abc");

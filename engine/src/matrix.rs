@@ -34,10 +34,8 @@ use sha2::{Digest, Sha256};
 
 use crate::data::time::{days_from_civil, format_ms, local_day, ms_to_local};
 use crate::data::Series;
+use crate::features::{self, check_series, compute_features_with_progress, tz_of, Clock, FeatureError, FeatureSpec};
 use crate::frame::{self, Frame, FrameError};
-use crate::features::{
-    self, check_series, compute_features_with_progress, tz_of, Clock, FeatureError, FeatureSpec,
-};
 use crate::label::{LabelGap, LabelSpec};
 use crate::lineage::{sha256_hex, sha_of};
 use crate::model::Model;
@@ -172,11 +170,7 @@ pub enum BuildError {
     #[error("build is for model `{requested}` but the model is `{model}`")]
     ModelMismatch { requested: String, model: String },
     #[error("build is for pack `{requested}` but model {model} is in pack `{pack}`")]
-    PackMismatch {
-        requested: String,
-        model: String,
-        pack: String,
-    },
+    PackMismatch { requested: String, model: String, pack: String },
     #[error("the series is {got} but the build is for ticker {expected}")]
     TickerMismatch { expected: String, got: String },
     #[error("`{field}` must be a date like 2022-01-31, got `{value}`")]
@@ -184,13 +178,7 @@ pub enum BuildError {
     #[error("start {start} is after end {end}")]
     StartAfterEnd { start: String, end: String },
     #[error("no bars of {ticker} between {start} and {end} (the data covers {first} to {last})")]
-    EmptyRange {
-        ticker: String,
-        start: String,
-        end: String,
-        first: String,
-        last: String,
-    },
+    EmptyRange { ticker: String, start: String, end: String, first: String, last: String },
     #[error("distance_max must be at least 1")]
     BadDistanceMax,
     #[error(
@@ -226,17 +214,11 @@ pub enum MatrixDecodeError {
     Corrupt,
 }
 
-fn parse_date(
-    field: &'static str,
-    s: &Option<String>,
-) -> Result<Option<(String, i64)>, BuildError> {
+fn parse_date(field: &'static str, s: &Option<String>) -> Result<Option<(String, i64)>, BuildError> {
     let Some(raw) = s.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
-    let bad = || BuildError::BadDate {
-        field,
-        value: raw.to_string(),
-    };
+    let bad = || BuildError::BadDate { field, value: raw.to_string() };
     let d = chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d").map_err(|_| bad())?;
     use chrono::Datelike;
     let day = days_from_civil(d.year(), d.month(), d.day()).ok_or_else(bad)?;
@@ -306,9 +288,7 @@ struct ShaInput<'a> {
 fn date_only(ts: &[i64], tz: chrono_tz::Tz) -> bool {
     use chrono::Timelike;
     !ts.is_empty()
-        && ts.iter().all(|&t| {
-            ms_to_local(t, tz).is_some_and(|n| n.hour() == 0 && n.minute() == 0 && n.second() == 0)
-        })
+        && ts.iter().all(|&t| ms_to_local(t, tz).is_some_and(|n| n.hour() == 0 && n.minute() == 0 && n.second() == 0))
 }
 
 /// A build request checked and its slice cut: everything `matrix_sha` depends on, before any
@@ -323,21 +303,13 @@ struct Prepared {
     matrix_sha: String,
 }
 
-fn prepare(
-    model: &Model,
-    series: &Series,
-    tz: &str,
-    spec: &BuildSpec,
-) -> Result<Prepared, BuildError> {
+fn prepare(model: &Model, series: &Series, tz: &str, spec: &BuildSpec) -> Result<Prepared, BuildError> {
     let zone = tz_of(tz)?;
     let tz_name = zone.name();
     // Requests must be about this model and ticker.
     let req_model = spec.model_id.trim();
     if !req_model.is_empty() && req_model != model.model_id {
-        return Err(BuildError::ModelMismatch {
-            requested: req_model.to_string(),
-            model: model.model_id.clone(),
-        });
+        return Err(BuildError::ModelMismatch { requested: req_model.to_string(), model: model.model_id.clone() });
     }
     let req_pack = spec.pack_id.trim();
     if !req_pack.is_empty() && !req_pack.eq_ignore_ascii_case(&model.pack_id) {
@@ -347,43 +319,26 @@ fn prepare(
             pack: model.pack_id.clone(),
         });
     }
-    let expected = spec
-        .ticker
-        .as_deref()
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .unwrap_or(&model.ticker);
+    let expected = spec.ticker.as_deref().map(str::trim).filter(|t| !t.is_empty()).unwrap_or(&model.ticker);
     if !expected.eq_ignore_ascii_case(series.ticker.trim()) {
-        return Err(BuildError::TickerMismatch {
-            expected: expected.to_string(),
-            got: series.ticker.clone(),
-        });
+        return Err(BuildError::TickerMismatch { expected: expected.to_string(), got: series.ticker.clone() });
     }
     check_series(series)?;
-    let distance_max = spec
-        .distance_max
-        .unwrap_or_else(|| model.label.distance_max());
+    let distance_max = spec.distance_max.unwrap_or_else(|| model.label.distance_max());
     if distance_max == 0 {
         return Err(BuildError::BadDistanceMax);
     }
     let label_spec = model.label.with_distance_max(distance_max);
     label_spec.validate()?;
     // Canonical features (a model from `resolve` already has them; a hand-built one may not).
-    let feats: Vec<FeatureSpec> = model
-        .features
-        .iter()
-        .map(FeatureSpec::canonical)
-        .collect::<Result<_, _>>()?;
+    let feats: Vec<FeatureSpec> = model.features.iter().map(FeatureSpec::canonical).collect::<Result<_, _>>()?;
 
     // Slice.
     let start = parse_date("start", &spec.start)?;
     let end = parse_date("end", &spec.end)?;
     if let (Some((s, a)), Some((e, b))) = (&start, &end) {
         if a > b {
-            return Err(BuildError::StartAfterEnd {
-                start: s.clone(),
-                end: e.clone(),
-            });
+            return Err(BuildError::StartAfterEnd { start: s.clone(), end: e.clone() });
         }
     }
     let fmt_all = date_only(&series.ts, zone);
@@ -399,20 +354,10 @@ fn prepare(
     if a >= b {
         return Err(BuildError::EmptyRange {
             ticker: series.ticker.clone(),
-            start: start
-                .as_ref()
-                .map_or("the first bar".into(), |s| s.0.clone()),
+            start: start.as_ref().map_or("the first bar".into(), |s| s.0.clone()),
             end: end.as_ref().map_or("the last bar".into(), |e| e.0.clone()),
-            first: series
-                .ts
-                .first()
-                .map(|&t| fmt(t))
-                .unwrap_or_else(|| "-".into()),
-            last: series
-                .ts
-                .last()
-                .map(|&t| fmt(t))
-                .unwrap_or_else(|| "-".into()),
+            first: series.ts.first().map(|&t| fmt(t)).unwrap_or_else(|| "-".into()),
+            last: series.ts.last().map(|&t| fmt(t)).unwrap_or_else(|| "-".into()),
         });
     }
     // Split- and dividend-adjusted prices when the file has an adjusted close: a 2:1 split is
@@ -422,12 +367,7 @@ fn prepare(
     let n = sl.len();
     let sha_input = ShaInput {
         code_version: FEATURE_CODE_VERSION,
-        data: ShaData {
-            bars: n,
-            sha256: data_sha(&sl),
-            ticker: &sl.ticker,
-            tz: tz_name,
-        },
+        data: ShaData { bars: n, sha256: data_sha(&sl), ticker: &sl.ticker, tz: tz_name },
         features: &feats,
         label: &label_spec,
         start: start.as_ref().map(|s| s.0.as_str()),
@@ -435,15 +375,7 @@ fn prepare(
         distance_max,
     };
     let matrix_sha = sha_of(&sha_input);
-    Ok(Prepared {
-        zone,
-        feats,
-        label_spec,
-        distance_max,
-        fmt_all,
-        sl,
-        matrix_sha,
-    })
+    Ok(Prepared { zone, feats, label_spec, distance_max, fmt_all, sl, matrix_sha })
 }
 
 /// The `matrix_sha` that [`build_matrix`] would return for these inputs, without computing a
@@ -453,12 +385,7 @@ pub fn matrix_sha(model: &Model, series: &Series, tz: &str, spec: &BuildSpec) ->
 }
 
 /// Build the matrix of `model` on `series` (one ticker's bars, in the dataset's zone `tz`).
-pub fn build_matrix(
-    model: &Model,
-    series: &Series,
-    tz: &str,
-    spec: &BuildSpec,
-) -> Result<Matrix, BuildError> {
+pub fn build_matrix(model: &Model, series: &Series, tz: &str, spec: &BuildSpec) -> Result<Matrix, BuildError> {
     build_matrix_with_progress(model, series, tz, spec, &mut |_| {})
 }
 
@@ -530,12 +457,8 @@ fn build(
         }
     }
     if keep.is_empty() {
-        let lookback = frame
-            .columns
-            .iter()
-            .map(|c| c.iter().position(|v| v.is_finite()).unwrap_or(n))
-            .max()
-            .unwrap_or(0);
+        let lookback =
+            frame.columns.iter().map(|c| c.iter().position(|v| v.is_finite()).unwrap_or(n)).max().unwrap_or(0);
         return Err(BuildError::NoRows {
             ticker: series.ticker.clone(),
             bars: n,
@@ -548,12 +471,8 @@ fn build(
         });
     }
 
-
     let pick = |col: &[f64]| keep.iter().map(|&t| col[t]).collect::<Vec<f64>>();
-    let next_open: Vec<f64> = keep
-        .iter()
-        .map(|&t| if t + 1 < n { sl.open[t + 1] } else { f64::NAN })
-        .collect();
+    let next_open: Vec<f64> = keep.iter().map(|&t| if t + 1 < n { sl.open[t + 1] } else { f64::NAN }).collect();
     let first = keep[0];
     let last = keep[keep.len() - 1];
     progress(1.0);
@@ -646,26 +565,11 @@ impl Matrix {
         let tail_idx: Vec<usize> = (rows.saturating_sub(n)..rows).collect();
         let mk = |idx: &[usize]| -> Vec<PreviewRow> {
             let ts = self.ts_strings(idx.iter().copied());
-            idx.iter()
-                .zip(ts)
-                .map(|(&i, ts)| PreviewRow {
-                    ts,
-                    label: self.label[i],
-                    values: self.row(i),
-                })
-                .collect()
+            idx.iter().zip(ts).map(|(&i, ts)| PreviewRow { ts, label: self.label[i], values: self.row(i) }).collect()
         };
-        let stats = self
-            .feature_names
-            .iter()
-            .zip(&self.features)
-            .map(|(name, col)| feature_stat(name, col))
-            .collect();
-        let positive_rate = if rows == 0 {
-            f64::NAN
-        } else {
-            self.label.iter().filter(|&&v| v > 0.5).count() as f64 / rows as f64
-        };
+        let stats = self.feature_names.iter().zip(&self.features).map(|(name, col)| feature_stat(name, col)).collect();
+        let positive_rate =
+            if rows == 0 { f64::NAN } else { self.label.iter().filter(|&&v| v > 0.5).count() as f64 / rows as f64 };
         Preview {
             feature_names: self.feature_names.clone(),
             rows,
@@ -713,15 +617,9 @@ impl Matrix {
         let rows = self.rows();
         let mut cols: Vec<u8> = Vec::with_capacity(rows * 8 * (6 + self.n_features()));
         frame::put_i64s(&mut cols, self.ts.iter().copied());
-        for col in [
-            &self.label,
-            &self.close,
-            &self.next_open,
-            &self.hour,
-            &self.momentum_score_total,
-        ]
-        .into_iter()
-        .chain(self.features.iter())
+        for col in [&self.label, &self.close, &self.next_open, &self.hour, &self.momentum_score_total]
+            .into_iter()
+            .chain(self.features.iter())
         {
             frame::put_f64s(&mut cols, (0..rows).map(|i| col.get(i).copied().unwrap_or(f64::NAN)));
         }
@@ -744,21 +642,14 @@ impl Matrix {
 
     /// Read bytes written by [`Matrix::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Matrix, MatrixDecodeError> {
-        let Frame {
-            header,
-            body_start: hend,
-            body,
-        } = frame::decode::<Header>(bytes, MAGIC).map_err(|e| match e {
+        let Frame { header, body_start: hend, body } = frame::decode::<Header>(bytes, MAGIC).map_err(|e| match e {
             FrameError::Short { .. } | FrameError::BadMagic => MatrixDecodeError::BadMagic,
             FrameError::Version(v) => MatrixDecodeError::UnsupportedVersion(v as u32),
             FrameError::Truncated { needed, got } => MatrixDecodeError::Truncated { needed, got },
             FrameError::Header(e) => MatrixDecodeError::BadHeader(e),
         })?;
         if header.format != "btb-matrix" {
-            return Err(MatrixDecodeError::BadHeader(format!(
-                "format is `{}`",
-                header.format
-            )));
+            return Err(MatrixDecodeError::BadHeader(format!("format is `{}`", header.format)));
         }
         if header.version != FORMAT_VERSION {
             return Err(MatrixDecodeError::UnsupportedVersion(header.version));
@@ -769,15 +660,9 @@ impl Matrix {
             .checked_mul(8)
             .and_then(|b| b.checked_mul(ncols))
             .and_then(|b| b.checked_add(hend))
-            .ok_or(MatrixDecodeError::Truncated {
-                needed: usize::MAX,
-                got: bytes.len(),
-            })?;
+            .ok_or(MatrixDecodeError::Truncated { needed: usize::MAX, got: bytes.len() })?;
         if bytes.len() < needed {
-            return Err(MatrixDecodeError::Truncated {
-                needed,
-                got: bytes.len(),
-            });
+            return Err(MatrixDecodeError::Truncated { needed, got: bytes.len() });
         }
         let cols = &body[..needed - hend];
         if sha256_hex(cols) != header.columns_sha {
@@ -850,22 +735,11 @@ fn feature_stat(name: &str, col: &[f64]) -> FeatureStat {
     let w = max - min;
     for &v in col {
         if v.is_finite() {
-            let b = if w > 0.0 {
-                (((v - min) / w) * HISTOGRAM_BINS as f64) as usize
-            } else {
-                0
-            };
+            let b = if w > 0.0 { (((v - min) / w) * HISTOGRAM_BINS as f64) as usize } else { 0 };
             histogram[b.min(HISTOGRAM_BINS - 1)] += 1;
         }
     }
-    FeatureStat {
-        name: name.to_string(),
-        min,
-        max,
-        mean: sum / k as f64,
-        nan_count,
-        histogram,
-    }
+    FeatureStat { name: name.to_string(), min, max, mean: sum / k as f64, nan_count, histogram }
 }
 
 #[cfg(test)]
@@ -874,14 +748,10 @@ mod tests {
     use crate::model::ModelSpec;
 
     fn daily(n: usize) -> Series {
-        let close: Vec<f64> = (0..n)
-            .map(|i| 100.0 + (i as f64 * 0.21).sin() * 6.0 + i as f64 * 0.05)
-            .collect();
+        let close: Vec<f64> = (0..n).map(|i| 100.0 + (i as f64 * 0.21).sin() * 6.0 + i as f64 * 0.05).collect();
         Series {
             ticker: "TEST".into(),
-            ts: (0..n as i64)
-                .map(|i| 1_577_836_800_000 + i * 86_400_000)
-                .collect(), // from 2020-01-01
+            ts: (0..n as i64).map(|i| 1_577_836_800_000 + i * 86_400_000).collect(), // from 2020-01-01
             open: close.iter().map(|c| c - 0.3).collect(),
             high: close.iter().map(|c| c + 1.0).collect(),
             low: close.iter().map(|c| c - 1.0).collect(),
@@ -893,10 +763,7 @@ mod tests {
 
     fn small_model() -> Model {
         let mut s = ModelSpec::new("swingsigma", "TEST");
-        s.indicators = Some(vec![
-            FeatureSpec::parse("rsi:5").unwrap(),
-            FeatureSpec::parse("logret:3").unwrap(),
-        ]);
+        s.indicators = Some(vec![FeatureSpec::parse("rsi:5").unwrap(), FeatureSpec::parse("logret:3").unwrap()]);
         s.resolve().unwrap()
     }
 
@@ -906,23 +773,13 @@ mod tests {
         let s = daily(100);
         let mx = build_matrix(&m, &s, "UTC", &BuildSpec::default()).unwrap();
         assert_eq!(mx.feature_names, vec!["rsi_5", "logret_3"]);
-        assert_eq!(
-            mx.dropped,
-            Dropped {
-                warmup: 5,
-                label_horizon: 7,
-                session_end: 0
-            }
-        );
+        assert_eq!(mx.dropped, Dropped { warmup: 5, label_horizon: 7, session_end: 0 });
         assert_eq!(mx.rows(), 100 - 5 - 7);
         assert_eq!(mx.start, "2020-01-06");
         assert_eq!(mx.ts[0], s.ts[5]);
         assert_eq!(mx.close[0], s.close[5]);
         assert_eq!(mx.next_open[0], s.open[6]);
-        assert_eq!(
-            mx.label[0],
-            if s.close[12] > s.close[5] { 1.0 } else { 0.0 }
-        );
+        assert_eq!(mx.label[0], if s.close[12] > s.close[5] { 1.0 } else { 0.0 });
         assert!(mx.hour.iter().all(|&h| h == 0.0));
         assert!(mx.momentum_score_total[..55].iter().all(|v| v.is_nan()));
         assert_eq!(mx.summary().features, 2);
@@ -935,11 +792,7 @@ mod tests {
     fn sha_depends_on_inputs_only() {
         let m = small_model();
         let s = daily(100);
-        let spec = BuildSpec {
-            start: Some("2020-01-10".into()),
-            end: Some("2020-03-31".into()),
-            ..Default::default()
-        };
+        let spec = BuildSpec { start: Some("2020-01-10".into()), end: Some("2020-03-31".into()), ..Default::default() };
         let a = build_matrix(&m, &s, "UTC", &spec).unwrap();
         let b = build_matrix(&m, &s, "UTC", &spec).unwrap();
         assert_eq!(a.matrix_sha, b.matrix_sha);
@@ -952,24 +805,15 @@ mod tests {
         assert_eq!(c.distance_max, 3);
         let mut s2 = s.clone();
         s2.close[50] += 0.01;
-        assert_ne!(
-            build_matrix(&m, &s2, "UTC", &spec).unwrap().matrix_sha,
-            a.matrix_sha
-        );
+        assert_ne!(build_matrix(&m, &s2, "UTC", &spec).unwrap().matrix_sha, a.matrix_sha);
         // Outside the slice: no change.
         let mut s3 = s.clone();
         s3.close[99] += 1.0;
-        assert_eq!(
-            build_matrix(&m, &s3, "UTC", &spec).unwrap().matrix_sha,
-            a.matrix_sha
-        );
+        assert_eq!(build_matrix(&m, &s3, "UTC", &spec).unwrap().matrix_sha, a.matrix_sha);
         // The model id is not part of it.
         let mut m2 = m.clone();
         m2.model_id = "other".into();
-        assert_eq!(
-            build_matrix(&m2, &s, "UTC", &spec).unwrap().matrix_sha,
-            a.matrix_sha
-        );
+        assert_eq!(build_matrix(&m2, &s, "UTC", &spec).unwrap().matrix_sha, a.matrix_sha);
     }
 
     #[test]
@@ -980,7 +824,10 @@ mod tests {
             BuildSpec::default(),
             BuildSpec { start: Some("2020-01-10".into()), distance_max: Some(3), ..Default::default() },
         ] {
-            assert_eq!(matrix_sha(&m, &s, "UTC", &spec).unwrap(), build_matrix(&m, &s, "UTC", &spec).unwrap().matrix_sha);
+            assert_eq!(
+                matrix_sha(&m, &s, "UTC", &spec).unwrap(),
+                build_matrix(&m, &s, "UTC", &spec).unwrap().matrix_sha
+            );
         }
     }
 
@@ -990,11 +837,7 @@ mod tests {
     fn sha_definition() {
         let m = small_model();
         let s = daily(100);
-        let spec = BuildSpec {
-            start: Some("2020-01-10".into()),
-            end: Some("2020-03-31".into()),
-            ..Default::default()
-        };
+        let spec = BuildSpec { start: Some("2020-01-10".into()), end: Some("2020-03-31".into()), ..Default::default() };
         let mx = build_matrix(&m, &s, "UTC", &spec).unwrap();
         let (a, b) = (9, 91); // 2020-01-10 ..= 2020-03-31 (2020 is a leap year)
         let mut bytes = Vec::new();
@@ -1016,7 +859,10 @@ mod tests {
             "distance_max": 7,
         });
         assert_eq!(mx.matrix_sha, sha_of(&v));
-        assert_eq!(mx.matrix_sha, FIXED_SHA, "the matrix_sha definition changed: bump FEATURE_CODE_VERSION deliberately");
+        assert_eq!(
+            mx.matrix_sha, FIXED_SHA,
+            "the matrix_sha definition changed: bump FEATURE_CODE_VERSION deliberately"
+        );
     }
 
     const FIXED_SHA: &str = "e78a6c3ee45f115c431fa8e7fb9d77faceeabafb769f430916c118eef649e18c";
@@ -1027,59 +873,31 @@ mod tests {
         let s = daily(100);
         let e = |spec: BuildSpec| build_matrix(&m, &s, "UTC", &spec).unwrap_err();
         assert!(matches!(
-            e(BuildSpec {
-                start: Some("2020-13-01".into()),
-                ..Default::default()
-            }),
+            e(BuildSpec { start: Some("2020-13-01".into()), ..Default::default() }),
             BuildError::BadDate { .. }
         ));
         assert!(matches!(
-            e(BuildSpec {
-                start: Some("2020-03-01".into()),
-                end: Some("2020-02-01".into()),
-                ..Default::default()
-            }),
+            e(BuildSpec { start: Some("2020-03-01".into()), end: Some("2020-02-01".into()), ..Default::default() }),
             BuildError::StartAfterEnd { .. }
         ));
-        let er = e(BuildSpec {
-            start: Some("2021-01-01".into()),
-            ..Default::default()
-        });
+        let er = e(BuildSpec { start: Some("2021-01-01".into()), ..Default::default() });
         assert!(er.to_string().contains("2020-01-01 to 2020-04-09"), "{er}");
-        let er = e(BuildSpec {
-            end: Some("2020-01-08".into()),
-            ..Default::default()
-        });
+        let er = e(BuildSpec { end: Some("2020-01-08".into()), ..Default::default() });
         assert!(matches!(er, BuildError::NoRows { bars: 8, .. }), "{er}");
         assert!(er.to_string().contains("no rows left"), "{er}");
         assert!(matches!(
-            e(BuildSpec {
-                ticker: Some("MSFT".into()),
-                ..Default::default()
-            }),
+            e(BuildSpec { ticker: Some("MSFT".into()), ..Default::default() }),
             BuildError::TickerMismatch { .. }
         ));
         assert!(matches!(
-            e(BuildSpec {
-                model_id: "x".into(),
-                ..Default::default()
-            }),
+            e(BuildSpec { model_id: "x".into(), ..Default::default() }),
             BuildError::ModelMismatch { .. }
         ));
         assert!(matches!(
-            e(BuildSpec {
-                pack_id: "zerosigma".into(),
-                ..Default::default()
-            }),
+            e(BuildSpec { pack_id: "zerosigma".into(), ..Default::default() }),
             BuildError::PackMismatch { .. }
         ));
-        assert!(matches!(
-            e(BuildSpec {
-                distance_max: Some(0),
-                ..Default::default()
-            }),
-            BuildError::BadDistanceMax
-        ));
+        assert!(matches!(e(BuildSpec { distance_max: Some(0), ..Default::default() }), BuildError::BadDistanceMax));
         assert!(build_matrix(&m, &s, "Nowhere/Land", &BuildSpec::default()).is_err());
         let mut bad = s.clone();
         bad.close.pop();
@@ -1099,33 +917,18 @@ mod tests {
         assert_eq!(back.dropped, mx.dropped);
         // NaN columns survive bit for bit.
         assert_eq!(
-            back.momentum_score_total
-                .iter()
-                .map(|v| v.to_bits())
-                .collect::<Vec<_>>(),
-            mx.momentum_score_total
-                .iter()
-                .map(|v| v.to_bits())
-                .collect::<Vec<_>>()
+            back.momentum_score_total.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            mx.momentum_score_total.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
         );
         assert_eq!(
             Matrix::from_bytes(&bytes[..bytes.len() - 1]).unwrap_err(),
-            MatrixDecodeError::Truncated {
-                needed: bytes.len(),
-                got: bytes.len() - 1
-            }
+            MatrixDecodeError::Truncated { needed: bytes.len(), got: bytes.len() - 1 }
         );
         let mut bad = bytes.clone();
         let k = bad.len() - 3;
         bad[k] ^= 1;
-        assert_eq!(
-            Matrix::from_bytes(&bad).unwrap_err(),
-            MatrixDecodeError::Corrupt
-        );
-        assert_eq!(
-            Matrix::from_bytes(b"hello world!!").unwrap_err(),
-            MatrixDecodeError::BadMagic
-        );
+        assert_eq!(Matrix::from_bytes(&bad).unwrap_err(), MatrixDecodeError::Corrupt);
+        assert_eq!(Matrix::from_bytes(b"hello world!!").unwrap_err(), MatrixDecodeError::BadMagic);
         assert!(Matrix::from_bytes(&[]).is_err());
     }
 

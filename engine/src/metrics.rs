@@ -97,19 +97,12 @@ fn lane_sum(x: &[f64], f: impl Fn(f64) -> f64) -> f64 {
 
 /// The return-based fields only (everything but the trade statistics and exposure).
 pub fn from_equity(equity: &[f64], bars_per_year: f64) -> Metrics {
-    let mut m = Metrics {
-        bars: equity.len(),
-        ..Metrics::default()
-    };
+    let mut m = Metrics { bars: equity.len(), ..Metrics::default() };
     let n = equity.len().saturating_sub(1);
     if n == 0 {
         return m;
     }
-    let bpy = if bars_per_year.is_finite() && bars_per_year > 0.0 {
-        bars_per_year
-    } else {
-        0.0
-    };
+    let bpy = if bars_per_year.is_finite() && bars_per_year > 0.0 { bars_per_year } else { 0.0 };
     let first = equity[0];
     let last = equity[n];
     let growth = last / first;
@@ -188,12 +181,7 @@ pub fn drawdown_series(equity: &[f64]) -> Vec<f64> {
 
 /// All metrics: [`from_equity`] plus trade statistics and `exposure`, where `bars_in_position`
 /// counts the bar intervals (of `equity.len() − 1`) during which a position was held.
-pub fn compute(
-    equity: &[f64],
-    trades: &[Trade],
-    bars_in_position: usize,
-    bars_per_year: f64,
-) -> Metrics {
+pub fn compute(equity: &[f64], trades: &[Trade], bars_in_position: usize, bars_per_year: f64) -> Metrics {
     let mut m = from_equity(equity, bars_per_year);
     let n = equity.len().saturating_sub(1);
     if n > 0 {
@@ -247,10 +235,7 @@ mod tests {
         let var = r.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / 2.0;
         assert!(close(m.sharpe, mean / var.sqrt() * 3f64.sqrt()));
         assert!(close(m.volatility, var.sqrt() * 3f64.sqrt()));
-        assert!(close(
-            m.sortino,
-            mean / (0.01f64 / 3.0).sqrt() * 3f64.sqrt()
-        ));
+        assert!(close(m.sortino, mean / (0.01f64 / 3.0).sqrt() * 3f64.sqrt()));
         // years = 3 / 3 = 1
         assert!(close(m.cagr, 0.188));
         assert!(close(m.max_dd, -0.1));
@@ -283,17 +268,12 @@ mod tests {
         let m = from_equity(&[], 252.0);
         assert_eq!(m, Metrics::default());
         let m = from_equity(&[1.0; 10], 252.0);
-        assert_eq!(
-            (m.sharpe, m.sortino, m.calmar, m.max_dd, m.total_return),
-            (0.0, 0.0, 0.0, 0.0, 0.0)
-        );
+        assert_eq!((m.sharpe, m.sortino, m.calmar, m.max_dd, m.total_return), (0.0, 0.0, 0.0, 0.0, 0.0));
         let m = from_equity(&[1.0, 1.1], 0.0);
         assert_eq!(m.cagr, 0.0);
         assert!(close(m.total_return, 0.1));
         let j = serde_json::to_value(from_equity(&[1.0, 1.1], 252.0)).unwrap();
-        assert!(
-            j.get("return").is_some() && j.get("max_dd").is_some() && j.get("sharpe").is_some()
-        );
+        assert!(j.get("return").is_some() && j.get("max_dd").is_some() && j.get("sharpe").is_some());
     }
 
     #[test]

@@ -85,11 +85,7 @@ pub enum ModelError {
     #[error("unknown pack `{pack}`; known packs: {known}")]
     UnknownPack { pack: String, known: String },
     #[error("pack {pack} has no template `{template}`; its templates: {known}")]
-    UnknownTemplate {
-        pack: String,
-        template: String,
-        known: String,
-    },
+    UnknownTemplate { pack: String, template: String, known: String },
     #[error("invalid model_id `{id}`: use lower-case letters, digits and `_` only (e.g. `spy_swing_daily`)")]
     BadModelId { id: String },
     #[error("invalid {field} `{value}`: use letters, digits and `_` only")]
@@ -101,105 +97,52 @@ pub enum ModelError {
     #[error("the model has no features")]
     NoFeatures,
     #[error("feature column `{column}` is produced twice (by `{first}` and `{second}`)")]
-    DuplicateColumn {
-        column: String,
-        first: String,
-        second: String,
-    },
+    DuplicateColumn { column: String, first: String, second: String },
     #[error("feature {index} (`{name}`): {source}")]
-    Feature {
-        index: usize,
-        name: String,
-        source: Box<FeatureError>,
-    },
+    Feature { index: usize, name: String, source: Box<FeatureError> },
 }
 
 const CADENCES: [Cadence; 9] = Cadence::ALL;
 
 /// Whether `id` is a valid model id: non-empty, `[a-z0-9_]+`, at most 128 characters.
 pub fn valid_model_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 128
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    !id.is_empty() && id.len() <= 128 && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 fn slug(s: &str) -> String {
-    s.trim()
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    s.trim().chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect()
 }
 
 impl ModelSpec {
     /// Fill defaults from the pack and template, canonicalise and validate the features.
     pub fn resolve(self) -> Result<Model, ModelError> {
         let Some(p) = pack::pack(&self.pack_id) else {
-            return Err(ModelError::UnknownPack {
-                pack: self.pack_id.clone(),
-                known: pack::pack_ids().join(", "),
-            });
+            return Err(ModelError::UnknownPack { pack: self.pack_id.clone(), known: pack::pack_ids().join(", ") });
         };
-        let template = match self
-            .template
-            .as_deref()
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-        {
+        let template = match self.template.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
             Some(t) => p.template(t).ok_or_else(|| ModelError::UnknownTemplate {
                 pack: p.id.clone(),
                 template: t.to_string(),
-                known: p
-                    .templates
-                    .iter()
-                    .map(|t| t.id.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                known: p.templates.iter().map(|t| t.id.as_str()).collect::<Vec<_>>().join(", "),
             })?,
-            None => p
-                .templates
-                .first()
-                .ok_or_else(|| ModelError::UnknownTemplate {
-                    pack: p.id.clone(),
-                    template: String::new(),
-                    known: String::new(),
-                })?,
+            None => p.templates.first().ok_or_else(|| ModelError::UnknownTemplate {
+                pack: p.id.clone(),
+                template: String::new(),
+                known: String::new(),
+            })?,
         };
         let ticker = self.ticker.trim().to_string();
         if ticker.is_empty() {
             return Err(ModelError::EmptyTicker);
         }
-        let horizon = match self
-            .horizon
-            .as_deref()
-            .map(str::trim)
-            .filter(|h| !h.is_empty())
-        {
+        let horizon = match self.horizon.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
             Some(h) => h.to_ascii_lowercase(),
             None => p.horizon.clone(),
         };
-        if !horizon
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        {
-            return Err(ModelError::BadName {
-                field: "horizon",
-                value: horizon,
-            });
+        if !horizon.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(ModelError::BadName { field: "horizon", value: horizon });
         }
-        let cadence = match self
-            .cadence
-            .as_deref()
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-        {
+        let cadence = match self.cadence.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
             Some(c) => {
                 let c = c.to_ascii_lowercase();
                 // Accept a few everyday spellings.
@@ -215,11 +158,7 @@ impl ModelSpec {
                 if !CADENCES.iter().any(|k| k.as_str() == c) {
                     return Err(ModelError::UnknownCadence {
                         cadence: c,
-                        known: CADENCES
-                            .iter()
-                            .map(|k| k.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", "),
+                        known: CADENCES.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", "),
                     });
                 }
                 c
@@ -234,21 +173,10 @@ impl ModelSpec {
                 a
             }
         };
-        if !asset
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        {
-            return Err(ModelError::BadName {
-                field: "asset",
-                value: asset,
-            });
+        if !asset.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+            return Err(ModelError::BadName { field: "asset", value: asset });
         }
-        let model_id = match self
-            .model_id
-            .as_deref()
-            .map(str::trim)
-            .filter(|m| !m.is_empty())
-        {
+        let model_id = match self.model_id.as_deref().map(str::trim).filter(|m| !m.is_empty()) {
             Some(m) => {
                 if !valid_model_id(m) {
                     return Err(ModelError::BadModelId { id: m.to_string() });
@@ -260,11 +188,7 @@ impl ModelSpec {
         let given = self.indicators.unwrap_or_else(|| template.features.clone());
         let mut features: Vec<FeatureSpec> = Vec::new();
         let mut columns: Vec<(String, String)> = Vec::new(); // (column, spec string)
-        for (index, f) in given
-            .iter()
-            .chain(self.custom_indicators.iter())
-            .enumerate()
-        {
+        for (index, f) in given.iter().chain(self.custom_indicators.iter()).enumerate() {
             let c = f.canonical().map_err(|source| ModelError::Feature {
                 index,
                 name: f.name.clone(),
@@ -281,11 +205,7 @@ impl ModelSpec {
             let me = c.to_string();
             for o in outs {
                 if let Some((_, first)) = columns.iter().find(|(col, _)| *col == o) {
-                    return Err(ModelError::DuplicateColumn {
-                        column: o,
-                        first: first.clone(),
-                        second: me,
-                    });
+                    return Err(ModelError::DuplicateColumn { column: o, first: first.clone(), second: me });
                 }
                 columns.push((o, me.clone()));
             }
@@ -312,10 +232,7 @@ impl ModelSpec {
 impl Model {
     /// Feature column names, in matrix order.
     pub fn feature_names(&self) -> Vec<String> {
-        self.features
-            .iter()
-            .flat_map(|f| f.outputs().unwrap_or_default())
-            .collect()
+        self.features.iter().flat_map(|f| f.outputs().unwrap_or_default()).collect()
     }
 
     /// `sha_of(self)`: the model hash of the lineage.
@@ -332,10 +249,7 @@ mod tests {
     fn defaults_from_pack() {
         let m = ModelSpec::new("swingsigma", "AAPL").resolve().unwrap();
         assert_eq!(m.model_id, "aapl_swing_daily");
-        assert_eq!(
-            (m.horizon.as_str(), m.cadence.as_str(), m.asset.as_str()),
-            ("swing", "daily", "eq")
-        );
+        assert_eq!((m.horizon.as_str(), m.cadence.as_str(), m.asset.as_str()), ("swing", "daily", "eq"));
         assert_eq!(m.template, "swing_default");
         assert_eq!(m.risk_profile, RiskProfile::Balanced);
         assert_eq!(m.label.distance_max(), 7);
@@ -356,10 +270,8 @@ mod tests {
         let names = m.feature_names();
         assert!(names.contains(&"custom_rsi_21".to_string()));
         assert!(names.contains(&"volatility_filter_20_0.02".to_string()));
-        let minimal: ModelSpec = serde_json::from_str(
-            r#"{"pack_id":"swingsigma","ticker":"BRK.B","risk_profile":"Aggressive"}"#,
-        )
-        .unwrap();
+        let minimal: ModelSpec =
+            serde_json::from_str(r#"{"pack_id":"swingsigma","ticker":"BRK.B","risk_profile":"Aggressive"}"#).unwrap();
         assert_eq!(minimal.risk_profile, RiskProfile::Aggressive);
         let m = minimal.resolve().unwrap();
         assert_eq!(m.model_id, "brk_b_swing_daily");
@@ -368,18 +280,13 @@ mod tests {
     #[test]
     fn overrides_and_errors() {
         let mut s = ModelSpec::new("swingsigma", "AAPL");
-        s.indicators = Some(vec![
-            FeatureSpec::parse("rsi:14").unwrap(),
-            FeatureSpec::new("RSI", &[("timeperiod", 14.0)]),
-        ]);
+        s.indicators =
+            Some(vec![FeatureSpec::parse("rsi:14").unwrap(), FeatureSpec::new("RSI", &[("timeperiod", 14.0)])]);
         s.custom_indicators = vec![FeatureSpec::new("custom_rsi", &[("period", 21.0)])];
         let m = s.resolve().unwrap();
         assert_eq!(m.feature_names(), vec!["rsi_14", "custom_rsi_21"]);
 
-        let e = ModelSpec::new("nopack", "AAPL")
-            .resolve()
-            .unwrap_err()
-            .to_string();
+        let e = ModelSpec::new("nopack", "AAPL").resolve().unwrap_err().to_string();
         assert!(e.contains("swingsigma, zerosigma"), "{e}");
         let mut s = ModelSpec::new("swingsigma", "AAPL");
         s.template = Some("fancy".into());
@@ -391,25 +298,16 @@ mod tests {
         let mut s = ModelSpec::new("swingsigma", "AAPL");
         s.custom_indicators = vec![FeatureSpec::new("nope", &[])];
         let e = s.resolve().unwrap_err().to_string();
-        assert!(
-            e.contains("unknown feature `nope`") && e.contains("custom_rsi"),
-            "{e}"
-        );
+        assert!(e.contains("unknown feature `nope`") && e.contains("custom_rsi"), "{e}");
         let mut s = ModelSpec::new("swingsigma", "AAPL");
         s.cadence = Some("fortnightly".into());
         assert!(s.resolve().unwrap_err().to_string().contains("five_minute"));
-        assert_eq!(
-            ModelSpec::new("swingsigma", "  ").resolve(),
-            Err(ModelError::EmptyTicker)
-        );
+        assert_eq!(ModelSpec::new("swingsigma", "  ").resolve(), Err(ModelError::EmptyTicker));
         let mut s = ModelSpec::new("swingsigma", "AAPL");
         s.indicators = Some(vec![]);
         assert_eq!(s.resolve(), Err(ModelError::NoFeatures));
         let mut s = ModelSpec::new("swingsigma", "AAPL");
-        s.indicators = Some(vec![
-            FeatureSpec::parse("hour").unwrap(),
-            FeatureSpec::parse("hour_of_day").unwrap(),
-        ]);
+        s.indicators = Some(vec![FeatureSpec::parse("hour").unwrap(), FeatureSpec::parse("hour_of_day").unwrap()]);
         assert_eq!(s.resolve().unwrap().features.len(), 1);
     }
 
@@ -417,11 +315,7 @@ mod tests {
     fn model_sha_is_canonical() {
         let a = ModelSpec::new("swingsigma", "AAPL").resolve().unwrap();
         let mut s = ModelSpec::new("swingsigma", "AAPL");
-        s.indicators = Some(
-            pack::pack("swingsigma").unwrap().templates[0]
-                .features
-                .clone(),
-        );
+        s.indicators = Some(pack::pack("swingsigma").unwrap().templates[0].features.clone());
         let b = s.resolve().unwrap();
         assert_eq!(a.model_sha(), b.model_sha());
         assert_eq!(a.model_sha().len(), 64);

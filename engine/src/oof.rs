@@ -63,10 +63,7 @@ impl OofSpec {
             matrix_sha: &'a str,
             oof: &'a OofSpec,
         }
-        sha_of(&Canon {
-            matrix_sha,
-            oof: self,
-        })
+        sha_of(&Canon { matrix_sha, oof: self })
     }
 }
 
@@ -110,10 +107,7 @@ pub struct OofProgress {
 }
 
 fn take(columns: &[Vec<f64>], rows: &[usize]) -> Vec<Vec<f64>> {
-    columns
-        .iter()
-        .map(|c| rows.iter().map(|&i| c[i]).collect())
-        .collect()
+    columns.iter().map(|c| rows.iter().map(|&i| c[i]).collect()).collect()
 }
 
 /// One fold's share of [`Oof`]: what a worker sends back when folds are trained side by side.
@@ -158,23 +152,13 @@ pub fn compute_fold(
     let x = take(&m.features, &rows);
     let y: Vec<f64> = rows.iter().map(|&i| m.label[i]).collect();
     let trees = spec.params.num_trees;
-    let (booster, _) = fit(names, &x, &y, &opts, &mut |p| {
-        progress(OofProgress {
-            fold: k,
-            folds: n_folds,
-            tree: p.tree,
-            trees,
-        })
-    })
-    .map_err(err)?;
-    let mut train_prob = booster
-        .predict_proba(&ColumnMatrix::new(names, &x).map_err(err)?)
-        .map_err(err)?;
+    let (booster, _) =
+        fit(names, &x, &y, &opts, &mut |p| progress(OofProgress { fold: k, folds: n_folds, tree: p.tree, trees }))
+            .map_err(err)?;
+    let mut train_prob = booster.predict_proba(&ColumnMatrix::new(names, &x).map_err(err)?).map_err(err)?;
     train_prob.sort_unstable_by(|a, b| a.total_cmp(b));
     let test: Vec<Vec<f64>> = m.features.iter().map(|c| c[fold.test.clone()].to_vec()).collect();
-    let test_prob = booster
-        .predict_proba(&ColumnMatrix::new(names, &test).map_err(err)?)
-        .map_err(err)?;
+    let test_prob = booster.predict_proba(&ColumnMatrix::new(names, &test).map_err(err)?).map_err(err)?;
     Ok(FoldResult {
         fold: k,
         auc: auc(&test_prob, &m.label[fold.test.clone()]),
@@ -193,10 +177,7 @@ pub fn assemble(m: &Matrix, spec: &OofSpec, mut results: Vec<FoldResult>) -> Res
             r.fold == k && r.test_prob.len() == folds[k].test.len() && r.train_prob.len() == folds[k].train_len()
         });
     if !complete {
-        return Err(OofError::Incomplete {
-            got: results.iter().map(|r| r.fold).collect(),
-            folds: folds.len(),
-        });
+        return Err(OofError::Incomplete { got: results.iter().map(|r| r.fold).collect(), folds: folds.len() });
     }
     let test_preds: Vec<Vec<f64>> = results.iter().map(|r| r.test_prob.clone()).collect();
     Ok(Oof {
@@ -212,15 +193,9 @@ pub fn assemble(m: &Matrix, spec: &OofSpec, mut results: Vec<FoldResult>) -> Res
 
 /// Fit one model per fold, one after the other, and assemble the out-of-fold probabilities
 /// (see the module docs).
-pub fn compute(
-    m: &Matrix,
-    spec: &OofSpec,
-    progress: &mut dyn FnMut(OofProgress),
-) -> Result<Oof, OofError> {
+pub fn compute(m: &Matrix, spec: &OofSpec, progress: &mut dyn FnMut(OofProgress)) -> Result<Oof, OofError> {
     let n = folds(m, spec)?.len();
-    let results = (0..n)
-        .map(|k| compute_fold(m, spec, k, progress))
-        .collect::<Result<Vec<_>, _>>()?;
+    let results = (0..n).map(|k| compute_fold(m, spec, k, progress)).collect::<Result<Vec<_>, _>>()?;
     assemble(m, spec, results)
 }
 
@@ -282,11 +257,7 @@ impl Oof {
         }
         let mut vals = frame::words(body).map(f64::from_le_bytes);
         let prob: Vec<f64> = vals.by_ref().take(header.rows).collect();
-        let train_prob = header
-            .train_lens
-            .iter()
-            .map(|&l| vals.by_ref().take(l).collect())
-            .collect();
+        let train_prob = header.train_lens.iter().map(|&l| vals.by_ref().take(l).collect()).collect();
         Ok(Oof {
             key: header.key,
             matrix_sha: header.matrix_sha,

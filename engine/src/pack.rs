@@ -38,17 +38,13 @@ pub struct Pack {
 impl Pack {
     pub fn template(&self, id: &str) -> Option<&Template> {
         let id = id.trim();
-        self.templates
-            .iter()
-            .find(|t| t.id.eq_ignore_ascii_case(id))
+        self.templates.iter().find(|t| t.id.eq_ignore_ascii_case(id))
     }
 }
 
 fn specs(list: &[&str]) -> Vec<FeatureSpec> {
     // Static lists, checked by `templates_parse` below.
-    list.iter()
-        .filter_map(|s| FeatureSpec::parse(s).ok())
-        .collect()
+    list.iter().filter_map(|s| FeatureSpec::parse(s).ok()).collect()
 }
 
 /// Feature specs of `swingsigma/swing_default` (compact form).
@@ -179,16 +175,8 @@ fn sweep_grid(hours: &[&str]) -> Value {
 
 /// Every built-in pack: `swingsigma` (daily swing) and `zerosigma` (intraday).
 pub fn packs() -> Vec<Pack> {
-    let swing_label = LabelSpec::ForwardReturn {
-        distance_max: 7,
-        threshold: 0.0,
-        within_session: false,
-    };
-    let intraday_label = LabelSpec::ForwardReturn {
-        distance_max: 6,
-        threshold: 0.0,
-        within_session: true,
-    };
+    let swing_label = LabelSpec::ForwardReturn { distance_max: 7, threshold: 0.0, within_session: false };
+    let intraday_label = LabelSpec::ForwardReturn { distance_max: 6, threshold: 0.0, within_session: true };
     vec![
         Pack {
             id: "swingsigma".into(),
@@ -261,19 +249,12 @@ mod tests {
     #[test]
     fn templates_parse() {
         let ps = packs();
-        assert_eq!(
-            ps.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(),
-            vec!["swingsigma", "zerosigma"]
-        );
+        assert_eq!(ps.iter().map(|p| p.id.as_str()).collect::<Vec<_>>(), vec!["swingsigma", "zerosigma"]);
         let sw = &ps[0].templates[0];
         assert_eq!(sw.features.len(), SWING_DEFAULT_FEATURES.len());
         let zs = &ps[1].templates[0];
         assert_eq!(zs.features.len(), INTRADAY_DEFAULT_FEATURES.len());
-        let names: Vec<String> = sw
-            .features
-            .iter()
-            .flat_map(|f| f.outputs().unwrap())
-            .collect();
+        let names: Vec<String> = sw.features.iter().flat_map(|f| f.outputs().unwrap()).collect();
         assert!((65..=80).contains(&names.len()), "{}", names.len());
         let mut uniq = names.clone();
         uniq.sort();

@@ -138,11 +138,7 @@ pub enum PolicyError {
     #[error("{field} must be a finite number ≥ 0, got {value}")]
     BadParameter { field: &'static str, value: f64 },
     #[error("{what}: {got} values for {expected} rows")]
-    LengthMismatch {
-        what: &'static str,
-        got: usize,
-        expected: usize,
-    },
+    LengthMismatch { what: &'static str, got: usize, expected: usize },
 }
 
 /// Parse a ladder like `"0.55,0.60,0.65"`: comma-separated, spaces ignored, strictly ascending,
@@ -157,9 +153,7 @@ pub fn parse_ladder(s: &str) -> Result<Vec<f64>, PolicyError> {
             }
             return Err(PolicyError::BadNumber(part.to_string()));
         }
-        let v: f64 = t
-            .parse()
-            .map_err(|_| PolicyError::BadNumber(t.to_string()))?;
+        let v: f64 = t.parse().map_err(|_| PolicyError::BadNumber(t.to_string()))?;
         out.push(v);
     }
     validate_ladder(&out)?;
@@ -175,10 +169,7 @@ pub fn validate_ladder(ladder: &[f64]) -> Result<(), PolicyError> {
             return Err(PolicyError::RungOutOfRange(v));
         }
         if i > 0 && ladder[i - 1].partial_cmp(&v) != Some(std::cmp::Ordering::Less) {
-            return Err(PolicyError::NotAscending {
-                prev: ladder[i - 1],
-                next: v,
-            });
+            return Err(PolicyError::NotAscending { prev: ladder[i - 1], next: v });
         }
     }
     Ok(())
@@ -279,10 +270,7 @@ impl Policy {
         }
         if let Some(v) = self.momentum_min {
             if v.is_nan() {
-                return Err(PolicyError::BadParameter {
-                    field: "momentum_min",
-                    value: v,
-                });
+                return Err(PolicyError::BadParameter { field: "momentum_min", value: v });
             }
         }
         Ok(())
@@ -371,40 +359,16 @@ mod tests {
 
     #[test]
     fn ladder_parsing() {
-        assert_eq!(
-            parse_ladder("0.55,0.60,0.65").unwrap(),
-            vec![0.55, 0.6, 0.65]
-        );
+        assert_eq!(parse_ladder("0.55,0.60,0.65").unwrap(), vec![0.55, 0.6, 0.65]);
         assert_eq!(parse_ladder(" 0.5 , 0.7").unwrap(), vec![0.5, 0.7]);
         assert_eq!(parse_ladder("").unwrap_err(), PolicyError::EmptyLadder);
-        assert!(matches!(
-            parse_ladder("0.6,0.55"),
-            Err(PolicyError::NotAscending { .. })
-        ));
-        assert!(matches!(
-            parse_ladder("0.6,0.6"),
-            Err(PolicyError::NotAscending { .. })
-        ));
-        assert!(matches!(
-            parse_ladder("0,0.5"),
-            Err(PolicyError::RungOutOfRange(_))
-        ));
-        assert!(matches!(
-            parse_ladder("0.5,1.0"),
-            Err(PolicyError::RungOutOfRange(_))
-        ));
-        assert!(matches!(
-            parse_ladder("0.5,NaN"),
-            Err(PolicyError::RungOutOfRange(_))
-        ));
-        assert!(matches!(
-            parse_ladder("0.5,,0.6"),
-            Err(PolicyError::BadNumber(_))
-        ));
-        assert!(matches!(
-            parse_ladder("abc"),
-            Err(PolicyError::BadNumber(_))
-        ));
+        assert!(matches!(parse_ladder("0.6,0.55"), Err(PolicyError::NotAscending { .. })));
+        assert!(matches!(parse_ladder("0.6,0.6"), Err(PolicyError::NotAscending { .. })));
+        assert!(matches!(parse_ladder("0,0.5"), Err(PolicyError::RungOutOfRange(_))));
+        assert!(matches!(parse_ladder("0.5,1.0"), Err(PolicyError::RungOutOfRange(_))));
+        assert!(matches!(parse_ladder("0.5,NaN"), Err(PolicyError::RungOutOfRange(_))));
+        assert!(matches!(parse_ladder("0.5,,0.6"), Err(PolicyError::BadNumber(_))));
+        assert!(matches!(parse_ladder("abc"), Err(PolicyError::BadNumber(_))));
     }
 
     #[test]
@@ -472,10 +436,7 @@ mod tests {
     fn thresholds_from_training_folds_only() {
         let folds = splits(30, 2, CvKind::WalkForward, 0, 0).unwrap();
         // fold 0 trains on 0..10, fold 1 on 0..20
-        let tp: Vec<Vec<f64>> = folds
-            .iter()
-            .map(|f| f.train_rows().map(|i| i as f64 / 100.0).collect())
-            .collect();
+        let tp: Vec<Vec<f64>> = folds.iter().map(|f| f.train_rows().map(|i| i as f64 / 100.0).collect()).collect();
         let thr = top_pct_thresholds(30, &folds, &tp, 0.1).unwrap();
         assert!(thr[..10].iter().all(|x| x.is_nan()));
         assert!((thr[10] - 0.081).abs() < 1e-12); // np.quantile(arange(10)/100, .9)

@@ -37,11 +37,7 @@ pub struct RiskParams {
 pub struct UnknownRiskProfile(pub String);
 
 impl RiskProfile {
-    pub const ALL: [RiskProfile; 3] = [
-        RiskProfile::Conservative,
-        RiskProfile::Balanced,
-        RiskProfile::Aggressive,
-    ];
+    pub const ALL: [RiskProfile; 3] = [RiskProfile::Conservative, RiskProfile::Balanced, RiskProfile::Aggressive];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -90,10 +86,7 @@ impl RiskProfile {
             profile: &'static str,
             params: RiskParams,
         }
-        sha_of(&Canon {
-            profile: self.as_str(),
-            params: self.params(),
-        })
+        sha_of(&Canon { profile: self.as_str(), params: self.params() })
     }
 }
 
@@ -132,57 +125,23 @@ mod tests {
     fn table_and_parsing() {
         let b = RiskProfile::Balanced.params();
         assert_eq!(
-            (
-                b.position_size,
-                b.sweep_budget,
-                b.min_sharpe,
-                b.max_drawdown,
-                b.min_trades
-            ),
+            (b.position_size, b.sweep_budget, b.min_sharpe, b.max_drawdown, b.min_trades),
             (0.05, 50, 0.7, 0.20, 30)
         );
         let c = RiskProfile::Conservative.params();
-        assert_eq!(
-            (
-                c.position_size,
-                c.sweep_budget,
-                c.min_sharpe,
-                c.max_drawdown
-            ),
-            (0.02, 20, 1.0, 0.10)
-        );
+        assert_eq!((c.position_size, c.sweep_budget, c.min_sharpe, c.max_drawdown), (0.02, 20, 1.0, 0.10));
         let a = RiskProfile::Aggressive.params();
-        assert_eq!(
-            (
-                a.position_size,
-                a.sweep_budget,
-                a.min_sharpe,
-                a.max_drawdown
-            ),
-            (0.10, 100, 0.5, 0.30)
-        );
-        assert_eq!(
-            " Aggressive ".parse::<RiskProfile>(),
-            Ok(RiskProfile::Aggressive)
-        );
+        assert_eq!((a.position_size, a.sweep_budget, a.min_sharpe, a.max_drawdown), (0.10, 100, 0.5, 0.30));
+        assert_eq!(" Aggressive ".parse::<RiskProfile>(), Ok(RiskProfile::Aggressive));
         assert_eq!("BALANCED".parse::<RiskProfile>(), Ok(RiskProfile::Balanced));
         assert!("reckless"
             .parse::<RiskProfile>()
             .unwrap_err()
             .to_string()
             .contains("conservative, balanced, aggressive"));
-        assert_eq!(
-            serde_json::to_string(&RiskProfile::Conservative).unwrap(),
-            "\"conservative\""
-        );
-        assert_eq!(
-            serde_json::from_str::<RiskProfile>("\"aggressive\"").unwrap(),
-            RiskProfile::Aggressive
-        );
-        assert_eq!(
-            serde_json::from_str::<RiskProfile>("\"Conservative\"").unwrap(),
-            RiskProfile::Conservative
-        );
+        assert_eq!(serde_json::to_string(&RiskProfile::Conservative).unwrap(), "\"conservative\"");
+        assert_eq!(serde_json::from_str::<RiskProfile>("\"aggressive\"").unwrap(), RiskProfile::Aggressive);
+        assert_eq!(serde_json::from_str::<RiskProfile>("\"Conservative\"").unwrap(), RiskProfile::Conservative);
         assert!(serde_json::from_str::<RiskProfile>("\"wild\"")
             .unwrap_err()
             .to_string()
@@ -193,18 +152,11 @@ mod tests {
     #[test]
     fn fixed_risk_shas() {
         let text = r#"{"params":{"max_drawdown":0.2,"min_sharpe":0.7,"min_trades":30,"position_size":0.05,"sweep_budget":50},"profile":"balanced"}"#;
-        assert_eq!(
-            RiskProfile::Balanced.risk_sha(),
-            sha256_hex(text.as_bytes())
-        );
+        assert_eq!(RiskProfile::Balanced.risk_sha(), sha256_hex(text.as_bytes()));
         assert_eq!(RiskProfile::Balanced.risk_sha(), BALANCED_SHA);
-        let p =
-            serde_json::json!({"profile": "balanced", "params": RiskProfile::Balanced.params()});
+        let p = serde_json::json!({"profile": "balanced", "params": RiskProfile::Balanced.params()});
         assert_eq!(canonical_json(&p), text.as_bytes());
-        assert_ne!(
-            RiskProfile::Conservative.risk_sha(),
-            RiskProfile::Aggressive.risk_sha()
-        );
+        assert_ne!(RiskProfile::Conservative.risk_sha(), RiskProfile::Aggressive.risk_sha());
     }
 
     const BALANCED_SHA: &str = "85425bb79eab4a3f3fdbc6b6d0413ab46237852b37827c6e43eae6578645b84e";

@@ -15,9 +15,9 @@ use serde::{Deserialize, Serialize};
 use crate::backtest::{self, BacktestError, BacktestInputs, BacktestResult};
 use crate::config::{Config, SweepConfig};
 use crate::cv::CvKind;
+use crate::data::cadence::estimate_bars_per_session;
 use crate::data::time::{local_day, parse_tz};
 use crate::data::Cadence;
-use crate::data::cadence::estimate_bars_per_session;
 use crate::gate::{gate, Gate, GateOverrides};
 use crate::lineage::sha_of;
 use crate::matrix::Matrix;
@@ -209,20 +209,13 @@ pub fn bars_per_year(cadence: &str, m: &Matrix) -> f64 {
 pub fn session_ends(m: &Matrix) -> Vec<bool> {
     let tz = parse_tz(&m.tz).unwrap_or(chrono_tz::UTC);
     let days: Vec<i64> = m.ts.iter().map(|&t| local_day(t, tz)).collect();
-    (0..days.len())
-        .map(|i| i + 1 == days.len() || days[i + 1] != days[i])
-        .collect()
+    (0..days.len()).map(|i| i + 1 == days.len() || days[i + 1] != days[i]).collect()
 }
 
 /// The matrix's ATR column for ATR stops and targets: `atr_14` if present, else the first
 /// `atr_*` one.
 pub fn atr_column(m: &Matrix) -> Option<&[f64]> {
-    m.feature("atr_14").or_else(|| {
-        m.feature_names
-            .iter()
-            .find(|n| n.starts_with("atr_"))
-            .and_then(|n| m.feature(n))
-    })
+    m.feature("atr_14").or_else(|| m.feature_names.iter().find(|n| n.starts_with("atr_")).and_then(|n| m.feature(n)))
 }
 
 /// Half a year of bars: a shorter tested period fails the gate with `insufficient_data`.
@@ -239,28 +232,15 @@ pub fn evaluate(ctx: &RunContext<'_>, config: &SweepConfig) -> Result<Evaluation
 pub fn evaluate_with(ctx: &RunContext<'_>, config: &SweepConfig, facts: &MatrixFacts) -> Result<Evaluation, RunError> {
     let m = ctx.matrix;
     if ctx.oof.matrix_sha != m.matrix_sha || ctx.oof.prob.len() != m.rows() {
-        return Err(RunError::WrongMatrix {
-            oof: ctx.oof.matrix_sha.clone(),
-            matrix: m.matrix_sha.clone(),
-        });
+        return Err(RunError::WrongMatrix { oof: ctx.oof.matrix_sha.clone(), matrix: m.matrix_sha.clone() });
     }
     let cfg_name = || serde_json::to_string(&config.config).unwrap_or_default();
-    let policy = config
-        .config
-        .to_policy(ctx.base)
-        .map_err(|source| RunError::Policy {
-            config: cfg_name(),
-            source,
-        })?;
+    let policy = config.config.to_policy(ctx.base).map_err(|source| RunError::Policy { config: cfg_name(), source })?;
     let thresholds = match policy.kind {
         PolicyKind::TopPct { fraction } => Some(ctx.oof.top_pct_thresholds(fraction)),
         PolicyKind::Thr { .. } => None,
     };
-    let atr = if policy.uses_atr() {
-        Some(atr_column(m).ok_or(RunError::NoAtr)?)
-    } else {
-        None
-    };
+    let atr = if policy.uses_atr() { Some(atr_column(m).ok_or(RunError::NoAtr)?) } else { None };
     let ends = if policy.flat_at_session_end { facts.session_ends.as_deref() } else { None };
     let r = ctx.oof.tested();
     let inputs = BacktestInputs {
@@ -271,12 +251,8 @@ pub fn evaluate_with(ctx: &RunContext<'_>, config: &SweepConfig, facts: &MatrixF
     };
     let risk = ctx.risk_profile.params();
     let bpy = facts.bars_per_year;
-    let result = backtest::run(&policy, &inputs, &risk, bpy).map_err(|source| {
-        RunError::Backtest {
-            config: cfg_name(),
-            source,
-        }
-    })?;
+    let result = backtest::run(&policy, &inputs, &risk, bpy)
+        .map_err(|source| RunError::Backtest { config: cfg_name(), source })?;
     let data_ok = r.len() >= min_tested_bars(bpy);
     let verdict = gate(&result.metrics, &risk, ctx.overrides, data_ok);
     let lineage = Lineage {
@@ -365,21 +341,13 @@ impl Evaluation {
                 .iter()
                 .zip(&self.result.equity)
                 .zip(dd)
-                .map(|((&t, &equity), drawdown)| EquityPoint {
-                    time: fmt(t),
-                    equity,
-                    drawdown,
-                })
+                .map(|((&t, &equity), drawdown)| EquityPoint { time: fmt(t), equity, drawdown })
                 .collect(),
             trades: self
                 .result
                 .trades
                 .iter()
-                .map(|t| TradeRow {
-                    entry_time: fmt(t.entry_ts),
-                    exit_time: fmt(t.exit_ts),
-                    trade: t.clone(),
-                })
+                .map(|t| TradeRow { entry_time: fmt(t.entry_ts), exit_time: fmt(t.exit_ts), trade: t.clone() })
                 .collect(),
         }
     }

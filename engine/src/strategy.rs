@@ -18,6 +18,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::backtest::{self, BacktestError, BacktestInputs, ExitReason, Side};
+use crate::config::Config;
 use crate::data::time::{format_ms, format_utc, parse_tz};
 use crate::data::Cadence;
 use crate::gbt::fit::{fit, CalibrationKind, FitOptions, FitReport};
@@ -27,7 +28,6 @@ use crate::oof::sorted_quantile;
 use crate::policy::{Policy, PolicyError, PolicyKind};
 use crate::risk::RiskProfile;
 use crate::run::{atr_column, bars_per_year, session_ends};
-use crate::config::Config;
 
 /// Body of `POST /train`. `allowed_hours` (top level) overrides the config's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -86,10 +86,7 @@ pub enum StrategyError {
     #[error("the policy uses an ATR stop or target but the matrix has no `atr_*` column")]
     NoAtr,
     #[error("the scoring rows have features {got:?}, the model was trained on {expected:?}")]
-    Features {
-        got: Vec<String>,
-        expected: Vec<String>,
-    },
+    Features { got: Vec<String>, expected: Vec<String> },
 }
 
 /// [`Owner`], owned (what a page sends a worker).
@@ -145,17 +142,10 @@ pub fn train(
     let config = config.normalised()?;
     let policy = config.to_policy(base)?;
     let opts = FitOptions {
-        params: TrainParams {
-            early_stopping_rounds: 0,
-            ..how.params.clone()
-        },
+        params: TrainParams { early_stopping_rounds: 0, ..how.params.clone() },
         valid_fraction: 0.0,
         calibration: how.calibration,
-        calibration_folds: if how.calibration == CalibrationKind::None {
-            0
-        } else {
-            how.calibration_folds.max(1)
-        },
+        calibration_folds: if how.calibration == CalibrationKind::None { 0 } else { how.calibration_folds.max(1) },
         purge: m.distance_max,
     };
     let (booster, report) = fit(&m.feature_names, &m.features, &m.label, &opts, progress)?;
@@ -247,10 +237,7 @@ pub struct Signal {
 /// The model's probabilities on the scoring rows `m`.
 pub fn probabilities(booster: &Booster, m: &Matrix) -> Result<Vec<f64>, StrategyError> {
     if m.feature_names != booster.feature_names {
-        return Err(StrategyError::Features {
-            got: m.feature_names.clone(),
-            expected: booster.feature_names.clone(),
-        });
+        return Err(StrategyError::Features { got: m.feature_names.clone(), expected: booster.feature_names.clone() });
     }
     Ok(booster.predict_proba(&ColumnMatrix::new(&m.feature_names, &m.features)?)?)
 }
@@ -260,11 +247,7 @@ pub fn signals(booster: &Booster, s: &Strategy, m: &Matrix) -> Result<Vec<Signal
     let prob = probabilities(booster, m)?;
     let n = m.rows();
     let threshold = s.top_pct_threshold.map(|t| vec![t; n]);
-    let atr = if s.policy.uses_atr() {
-        Some(atr_column(m).ok_or(StrategyError::NoAtr)?)
-    } else {
-        None
-    };
+    let atr = if s.policy.uses_atr() { Some(atr_column(m).ok_or(StrategyError::NoAtr)?) } else { None };
     let ends = s.policy.flat_at_session_end.then(|| session_ends(m));
     let inputs = BacktestInputs {
         threshold: threshold.as_deref(),
@@ -307,13 +290,8 @@ pub fn signals(booster: &Booster, s: &Strategy, m: &Matrix) -> Result<Vec<Signal
     }
     if let Some(p) = r.pending {
         let leaving = p.from != 0.0 && (p.to == 0.0 || p.to.signum() != p.from.signum());
-        let reason = leaving.then(|| {
-            p.exit_reason.unwrap_or(if p.to == 0.0 {
-                ExitReason::Signal
-            } else {
-                ExitReason::Reversal
-            })
-        });
+        let reason = leaving
+            .then(|| p.exit_reason.unwrap_or(if p.to == 0.0 { ExitReason::Signal } else { ExitReason::Reversal }));
         out.push(make(p.row, p.from, p.to, SignalStatus::New, reason));
     }
     out.sort_by_key(|x| (x.timestamp.clone(), x.status == SignalStatus::New));

@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{join, Config, ConfigKind, SweepConfig};
 use crate::cv::CvKind;
+use crate::error::Error;
 use crate::gate::GateOverrides;
 use crate::gbt::fit::CalibrationKind;
 use crate::gbt::TrainParams;
-use crate::error::Error;
 use crate::matrix::Matrix;
 use crate::model::Model;
 use crate::oof::OofSpec;
@@ -155,10 +155,7 @@ pub struct BacktestBody {
 
 impl BacktestBody {
     pub fn gate_overrides(&self) -> GateOverrides {
-        GateOverrides {
-            min_trades: self.min_trades,
-            min_sharpe: self.min_sharpe,
-        }
+        GateOverrides { min_trades: self.min_trades, min_sharpe: self.min_sharpe }
     }
 
     /// The one config this body names and what it is judged with, as a sweep would judge it.
@@ -194,25 +191,16 @@ impl SweepBody {
     }
 
     pub fn gate_overrides(&self) -> GateOverrides {
-        GateOverrides {
-            min_trades: self.min_trades,
-            min_sharpe: self.min_sharpe,
-        }
+        GateOverrides { min_trades: self.min_trades, min_sharpe: self.min_sharpe }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SweepError {
     #[error("thresholds variant `{variant}`: {source}")]
-    Thresholds {
-        variant: String,
-        source: PolicyError,
-    },
+    Thresholds { variant: String, source: PolicyError },
     #[error("allowed hours variant `{variant}`: {source}")]
-    Hours {
-        variant: String,
-        source: PolicyError,
-    },
+    Hours { variant: String, source: PolicyError },
     #[error("top_pct variant {0} is outside (0, 1)")]
     TopPct(f64),
     #[error("the sweep has no variants: give thresholds_variants or top_pct_variants")]
@@ -230,10 +218,7 @@ pub enum SweepError {
 pub fn expand(body: &SweepBody, risk: &RiskParams) -> Result<Vec<SweepConfig>, SweepError> {
     let mut rules: Vec<(ConfigKind, String)> = Vec::new();
     for v in &body.thresholds_variants {
-        let ladder = parse_ladder(v).map_err(|source| SweepError::Thresholds {
-            variant: v.clone(),
-            source,
-        })?;
+        let ladder = parse_ladder(v).map_err(|source| SweepError::Thresholds { variant: v.clone(), source })?;
         rules.push((ConfigKind::Thr, join(ladder.into_iter().map(fmt_level))));
     }
     for &f in &body.top_pct_variants {
@@ -247,10 +232,7 @@ pub fn expand(body: &SweepBody, risk: &RiskParams) -> Result<Vec<SweepConfig>, S
     }
     let mut hours: Vec<Option<String>> = Vec::new();
     for v in &body.allowed_hours_variants {
-        let h = parse_hours(v).map_err(|source| SweepError::Hours {
-            variant: v.clone(),
-            source,
-        })?;
+        let h = parse_hours(v).map_err(|source| SweepError::Hours { variant: v.clone(), source })?;
         hours.push(Some(join(h.into_iter().map(|h| h.to_string()))));
     }
     if hours.is_empty() {
@@ -260,11 +242,7 @@ pub fn expand(body: &SweepBody, risk: &RiskParams) -> Result<Vec<SweepConfig>, S
     let mut seen = std::collections::BTreeSet::new();
     for (kind, value) in &rules {
         for h in &hours {
-            let config = Config {
-                kind: *kind,
-                value: value.clone(),
-                allowed_hours: h.clone(),
-            };
+            let config = Config { kind: *kind, value: value.clone(), allowed_hours: h.clone() };
             let config_sha = config.config_sha();
             if seen.insert(config_sha.clone()) {
                 out.push(SweepConfig { config_sha, config });
@@ -272,10 +250,7 @@ pub fn expand(body: &SweepBody, risk: &RiskParams) -> Result<Vec<SweepConfig>, S
         }
     }
     if out.len() > risk.sweep_budget {
-        return Err(SweepError::OverBudget {
-            count: out.len(),
-            budget: risk.sweep_budget,
-        });
+        return Err(SweepError::OverBudget { count: out.len(), budget: risk.sweep_budget });
     }
     Ok(out)
 }
@@ -313,10 +288,7 @@ pub fn warnings(configs: &[SweepConfig], m: &Matrix) -> Vec<String> {
 /// expansion order. The runs keep their metrics and verdicts; equity curves are not kept.
 pub fn run(ctx: &RunContext<'_>, configs: &[SweepConfig]) -> Result<Vec<Run>, RunError> {
     let facts = MatrixFacts::of(ctx);
-    configs
-        .iter()
-        .map(|c| evaluate_with(ctx, c, &facts).map(|e| e.run))
-        .collect()
+    configs.iter().map(|c| evaluate_with(ctx, c, &facts).map(|e| e.run)).collect()
 }
 
 #[cfg(test)]
@@ -350,11 +322,8 @@ mod tests {
             r#"{"kind":"top_pct","value":"0.15","allowed_hours":"13,14,15"}"#
         );
         assert_eq!(body.gate_overrides().min_sharpe, Some(0.5));
-        let loose = Config {
-            kind: ConfigKind::Thr,
-            value: "0.6, 0.65,0.7".into(),
-            allowed_hours: Some("15,13,14".into()),
-        };
+        let loose =
+            Config { kind: ConfigKind::Thr, value: "0.6, 0.65,0.7".into(), allowed_hours: Some("15,13,14".into()) };
         assert_eq!(loose.normalised().unwrap(), c[5].config);
     }
 
@@ -380,11 +349,7 @@ mod tests {
         let base = b.research.policy.base(7, false);
         assert_eq!((base.hold_bars, base.commission_bps, base.momentum_min), (7, 1.5, Some(0.0)));
         assert!(b.research.policy.base(7, true).flat_at_session_end);
-        let both = BacktestBody {
-            thresholds: Some("0.6".into()),
-            top_pct: Some(0.1),
-            ..BacktestBody::default()
-        };
+        let both = BacktestBody { thresholds: Some("0.6".into()), top_pct: Some(0.1), ..BacktestBody::default() };
         assert_eq!(both.config().unwrap_err(), SweepError::NotOne);
         assert_eq!(BacktestBody::default().config().unwrap_err(), SweepError::Empty);
     }
@@ -398,74 +363,35 @@ mod tests {
         };
         let c = expand(&body, &RiskProfile::Conservative.params()).unwrap();
         assert_eq!(c.len(), 3);
-        assert_eq!(
-            serde_json::to_string(&c[0].config).unwrap(),
-            r#"{"kind":"thr","value":"0.60,0.65"}"#
-        );
+        assert_eq!(serde_json::to_string(&c[0].config).unwrap(), r#"{"kind":"thr","value":"0.60,0.65"}"#);
         let hours = SweepBody {
             thresholds_variants: vec!["0.6".into()],
             allowed_hours_variants: vec!["14,13".into(), "13,14".into()],
             ..SweepBody::default()
         };
-        assert_eq!(
-            expand(&hours, &RiskProfile::Conservative.params())
-                .unwrap()
-                .len(),
-            1
-        );
+        assert_eq!(expand(&hours, &RiskProfile::Conservative.params()).unwrap().len(), 1);
     }
 
     #[test]
     fn budget_and_errors() {
         let body = SweepBody {
-            thresholds_variants: (0..21)
-                .map(|i| format!("{}", 0.5 + i as f64 / 100.0))
-                .collect(),
+            thresholds_variants: (0..21).map(|i| format!("{}", 0.5 + i as f64 / 100.0)).collect(),
             ..SweepBody::default()
         };
         let e = expand(&body, &RiskProfile::Conservative.params()).unwrap_err();
-        assert_eq!(
-            e,
-            SweepError::OverBudget {
-                count: 21,
-                budget: 20
-            }
-        );
+        assert_eq!(e, SweepError::OverBudget { count: 21, budget: 20 });
         assert!(e.to_string().contains("21 configs") && e.to_string().contains("budget of 20"));
-        assert_eq!(
-            expand(&body, &RiskProfile::Balanced.params())
-                .unwrap()
-                .len(),
-            21
-        );
-        let bad = SweepBody {
-            thresholds_variants: vec!["0.7,0.6".into()],
-            ..SweepBody::default()
-        };
-        assert!(matches!(
-            expand(&bad, &RiskProfile::Balanced.params()),
-            Err(SweepError::Thresholds { .. })
-        ));
-        assert_eq!(
-            expand(&SweepBody::default(), &RiskProfile::Balanced.params()),
-            Err(SweepError::Empty)
-        );
-        let bad = SweepBody {
-            top_pct_variants: vec![1.5],
-            ..SweepBody::default()
-        };
-        assert_eq!(
-            expand(&bad, &RiskProfile::Balanced.params()),
-            Err(SweepError::TopPct(1.5))
-        );
+        assert_eq!(expand(&body, &RiskProfile::Balanced.params()).unwrap().len(), 21);
+        let bad = SweepBody { thresholds_variants: vec!["0.7,0.6".into()], ..SweepBody::default() };
+        assert!(matches!(expand(&bad, &RiskProfile::Balanced.params()), Err(SweepError::Thresholds { .. })));
+        assert_eq!(expand(&SweepBody::default(), &RiskProfile::Balanced.params()), Err(SweepError::Empty));
+        let bad = SweepBody { top_pct_variants: vec![1.5], ..SweepBody::default() };
+        assert_eq!(expand(&bad, &RiskProfile::Balanced.params()), Err(SweepError::TopPct(1.5)));
         let bad = SweepBody {
             top_pct_variants: vec![0.1],
             allowed_hours_variants: vec!["25".into()],
             ..SweepBody::default()
         };
-        assert!(matches!(
-            expand(&bad, &RiskProfile::Balanced.params()),
-            Err(SweepError::Hours { .. })
-        ));
+        assert!(matches!(expand(&bad, &RiskProfile::Balanced.params()), Err(SweepError::Hours { .. })));
     }
 }

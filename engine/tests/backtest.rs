@@ -11,10 +11,7 @@ use engine::risk::{RiskParams, RiskProfile};
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         (self.0 >> 11) as f64 / (1u64 << 53) as f64
     }
 }
@@ -46,9 +43,7 @@ fn data(n: usize, seed: u64) -> Data {
         *l = f64::NAN;
     }
     Data {
-        ts: (0..n as i64)
-            .map(|i| 1_700_000_000_000 + i * 3_600_000)
-            .collect(),
+        ts: (0..n as i64).map(|i| 1_700_000_000_000 + i * 3_600_000).collect(),
         close,
         next_open,
         hour: (0..n).map(|i| (9 + i % 7) as f64).collect(),
@@ -102,19 +97,12 @@ fn risk() -> RiskParams {
 
 /// Decisions visible at or before `t`: entries (row, side, probability, fill price when it is
 /// known by `t`) and exits decided by `t`.
-fn decisions(
-    r: &engine::backtest::BacktestResult,
-    t: usize,
-) -> Vec<(usize, Side, u64, u64, Option<usize>)> {
+fn decisions(r: &engine::backtest::BacktestResult, t: usize) -> Vec<(usize, Side, u64, u64, Option<usize>)> {
     r.trades
         .iter()
         .filter(|x| x.entry_row <= t)
         .map(|x| {
-            let price = if x.entry_row < t {
-                x.entry_price.to_bits()
-            } else {
-                0
-            };
+            let price = if x.entry_row < t { x.entry_price.to_bits() } else { 0 };
             let exit = (x.exit_row <= t).then_some(x.exit_row);
             (x.entry_row, x.side, x.prob.to_bits(), price, exit)
         })
@@ -127,11 +115,7 @@ fn perturbing_after_t_changes_nothing_at_or_before_t() {
     let base = data(n, 7);
     for (pi, pol) in policies().iter().enumerate() {
         let r0 = run(pol, &inputs(&base), &risk(), 1764.0).unwrap();
-        assert!(
-            r0.trades.len() > 5,
-            "policy {pi} trades too little: {}",
-            r0.trades.len()
-        );
+        assert!(r0.trades.len() > 5, "policy {pi} trades too little: {}", r0.trades.len());
         for t in [0usize, 1, 17, 100, 233, 398] {
             let mut d = base.clone();
             let mut g = Lcg(1000 + t as u64);
@@ -151,12 +135,8 @@ fn perturbing_after_t_changes_nothing_at_or_before_t() {
             }
             let r1 = run(pol, &inputs(&d), &risk(), 1764.0).unwrap();
             assert_eq!(decisions(&r0, t), decisions(&r1, t), "policy {pi}, t {t}");
-            let bits = |r: &engine::backtest::BacktestResult| {
-                r.equity[..=t]
-                    .iter()
-                    .map(|e| e.to_bits())
-                    .collect::<Vec<_>>()
-            };
+            let bits =
+                |r: &engine::backtest::BacktestResult| r.equity[..=t].iter().map(|e| e.to_bits()).collect::<Vec<_>>();
             assert_eq!(bits(&r0), bits(&r1), "equity up to {t}, policy {pi}");
         }
     }
@@ -199,10 +179,7 @@ fn hand_computed_backtest_metrics() {
         atr: None,
         session_end: None,
     };
-    let risk = RiskParams {
-        position_size: 1.0,
-        ..RiskProfile::Balanced.params()
-    };
+    let risk = RiskParams { position_size: 1.0, ..RiskProfile::Balanced.params() };
     let r = run(&Policy::thr(vec![0.6]), &inp, &risk, 4.0).unwrap();
     let m = r.metrics;
     // returns 0, 0.1, 0.1, 0 ; mean 0.05 ; sample var = (4 * 0.0025) / 3
@@ -217,24 +194,12 @@ fn hand_computed_backtest_metrics() {
     assert_eq!(m.trades, 1);
     assert_eq!(m.win_rate, 1.0);
     assert_eq!(m.profit_factor, None);
-    assert!(
-        close_to(m.avg_trade, 0.21)
-            && close_to(m.best_trade, 0.21)
-            && close_to(m.worst_trade, 0.21)
-    );
+    assert!(close_to(m.avg_trade, 0.21) && close_to(m.best_trade, 0.21) && close_to(m.worst_trade, 0.21));
     assert_eq!(m.avg_bars_held, 2.0);
     assert!(close_to(m.exposure, 0.5));
     let g = gate(&m, &risk, GateOverrides::default(), true);
     assert_eq!(g.reasons(), &[GateReason::MinTradesNotMet]);
-    let g = gate(
-        &m,
-        &risk,
-        GateOverrides {
-            min_trades: Some(1),
-            min_sharpe: None,
-        },
-        true,
-    );
+    let g = gate(&m, &risk, GateOverrides { min_trades: Some(1), min_sharpe: None }, true);
     assert!(g.pass());
     let j = serde_json::to_value(m).unwrap();
     for k in ["sharpe", "return", "trades", "max_dd"] {
@@ -244,10 +209,7 @@ fn hand_computed_backtest_metrics() {
 
 #[test]
 fn quantstats_golden_metrics() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/backtest/golden_metrics.json"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/backtest/golden_metrics.json");
     let text = std::fs::read_to_string(path).expect("golden file");
     let golden: serde_json::Value = serde_json::from_str(&text).unwrap();
     let cases = golden["cases"].as_array().unwrap();
@@ -265,10 +227,7 @@ fn quantstats_golden_metrics() {
         for (k, want) in case["metrics"].as_object().unwrap() {
             let want = want.as_f64().unwrap();
             let have = got[k].as_f64().unwrap();
-            assert!(
-                (have - want).abs() <= 1e-9,
-                "{name} {k}: engine {have} vs quantstats {want}"
-            );
+            assert!((have - want).abs() <= 1e-9, "{name} {k}: engine {have} vs quantstats {want}");
         }
     }
 }
@@ -289,15 +248,9 @@ fn cv_never_leaks_on_many_shapes() {
                             prev_end = r.end;
                             for i in r.clone() {
                                 if kind == CvKind::WalkForward {
-                                    assert!(
-                                        i + purge < f.test.start,
-                                        "{n} {s} {purge}: {i} vs {:?}",
-                                        f.test
-                                    );
+                                    assert!(i + purge < f.test.start, "{n} {s} {purge}: {i} vs {:?}", f.test);
                                 } else {
-                                    assert!(
-                                        i + purge < f.test.start || i >= f.test.end + purge + 2
-                                    );
+                                    assert!(i + purge < f.test.start || i >= f.test.end + purge + 2);
                                 }
                             }
                         }
@@ -314,22 +267,13 @@ fn top_pct_end_to_end_with_folds() {
     let mut d = data(n, 11);
     let folds = splits(n, 5, CvKind::WalkForward, 3, 0).unwrap();
     // pretend each fold's model predicts `prob` on its own training rows and test rows
-    let train_preds: Vec<Vec<f64>> = folds
-        .iter()
-        .map(|f| f.train_rows().map(|i| d.prob[i]).collect())
-        .collect();
-    let test_preds: Vec<Vec<f64>> = folds
-        .iter()
-        .map(|f| f.test.clone().map(|i| d.prob[i]).collect())
-        .collect();
+    let train_preds: Vec<Vec<f64>> = folds.iter().map(|f| f.train_rows().map(|i| d.prob[i]).collect()).collect();
+    let test_preds: Vec<Vec<f64>> = folds.iter().map(|f| f.test.clone().map(|i| d.prob[i]).collect()).collect();
     d.threshold = top_pct_thresholds(n, &folds, &train_preds, 0.1).unwrap();
     d.prob = oof(n, &folds, &test_preds);
     assert!(d.prob[..100].iter().all(|p| p.is_nan()));
     let r = run(&Policy::top_pct(0.1), &inputs(&d), &risk(), 252.0).unwrap();
     assert!(!r.trades.is_empty());
-    assert!(r
-        .trades
-        .iter()
-        .all(|t| t.entry_row >= 100 && t.prob >= d.threshold[t.entry_row]));
+    assert!(r.trades.iter().all(|t| t.entry_row >= 100 && t.prob >= d.threshold[t.entry_row]));
     assert!(r.equity[..=100].iter().all(|&e| e == 1.0));
 }

@@ -34,7 +34,13 @@ fn tickers(d: &Dataset) -> Vec<&str> {
 fn check(d: &Dataset, rows: usize, start: &str, end: &str, cadence: Cadence) {
     let s = d.summary();
     for t in &s.tickers {
-        assert_eq!((t.rows, t.start.as_str(), t.end.as_str(), t.cadence), (rows, start, end, cadence), "{} {}", d.name, t.ticker);
+        assert_eq!(
+            (t.rows, t.start.as_str(), t.end.as_str(), t.cadence),
+            (rows, start, end, cadence),
+            "{} {}",
+            d.name,
+            t.ticker
+        );
     }
 }
 
@@ -49,8 +55,16 @@ fn msft_daily_csv_variants_all_agree() {
     let mut plain = reference.clone();
     plain.series[0].adj_close = None;
     for f in [
-        "semicolon.csv", "tab.tsv", "pandas_index.csv", "unnamed0.csv", "epoch_seconds.csv", "epoch_ms.csv",
-        "yyyymmdd.csv", "us_dates.csv", "descending.csv", "pyarrow_ms.parquet",
+        "semicolon.csv",
+        "tab.tsv",
+        "pandas_index.csv",
+        "unnamed0.csv",
+        "epoch_seconds.csv",
+        "epoch_ms.csv",
+        "yyyymmdd.csv",
+        "us_dates.csv",
+        "descending.csv",
+        "pyarrow_ms.parquet",
     ] {
         let d = ok(f, Some("MSFT"), None);
         check(&d, 82, D0, D1, Cadence::Daily);
@@ -96,7 +110,11 @@ fn long_files_csv_gzip_polars() {
         assert!(splits[0].message.contains("2:1 split"), "{}", splits[0].message);
     }
     // The file row of AAPL's 2005-02-28 bar in the long file (header excluded).
-    let row = std::str::from_utf8(&read("long_multi.csv")).unwrap().lines().position(|l| l.starts_with("AAPL,2005-02-28")).unwrap();
+    let row = std::str::from_utf8(&read("long_multi.csv"))
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with("AAPL,2005-02-28"))
+        .unwrap();
     let split = csv.issues.iter().find(|i| i.kind == IssueKind::SuspectedSplit).unwrap();
     assert_eq!(split.row as usize, row);
     assert_eq!(csv.series[0].ts[split.bar], split.ts);

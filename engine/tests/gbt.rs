@@ -63,7 +63,14 @@ fn learns_xor() {
 #[test]
 fn deterministic_for_a_seed() {
     let (cols, y) = xor(3000, 3);
-    let p = TrainParams { num_trees: 20, bagging_fraction: 0.7, bagging_freq: 1, feature_fraction: 0.75, seed: 11, ..Default::default() };
+    let p = TrainParams {
+        num_trees: 20,
+        bagging_fraction: 0.7,
+        bagging_freq: 1,
+        feature_fraction: 0.75,
+        seed: 11,
+        ..Default::default()
+    };
     let a = fit(&cols, &y, &p);
     let b = fit(&cols, &y, &p);
     assert_eq!(a.model_sha(), b.model_sha());
@@ -210,7 +217,9 @@ fn rejects_bad_input() {
     assert!(train(&x, &[0.0, 1.0, 2.0], None, &p, &mut |_| {}).is_err());
     assert!(train(&x, &[1.0, 1.0, 1.0], None, &p, &mut |_| {}).is_err());
     assert!(train(&x, &[0.0, 1.0], None, &p, &mut |_| {}).is_err());
-    assert!(train(&x, &[0.0, 1.0, 0.0], None, &TrainParams { max_bin: 300, ..Default::default() }, &mut |_| {}).is_err());
+    assert!(
+        train(&x, &[0.0, 1.0, 0.0], None, &TrainParams { max_bin: 300, ..Default::default() }, &mut |_| {}).is_err()
+    );
     assert!(ColumnMatrix::new(&n, &[vec![1.0], vec![2.0]]).is_err());
 }
 

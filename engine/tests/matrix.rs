@@ -8,23 +8,16 @@ use std::sync::OnceLock;
 use chrono::NaiveDate;
 use engine::data::time::local_to_ms;
 use engine::data::{load, Dataset, LoadOptions, Series};
+use engine::features::compute_features;
 use engine::matrix::{build_matrix, BuildError, BuildSpec, Matrix};
 use engine::model::{Model, ModelSpec};
-use engine::features::compute_features;
 
 fn demo() -> &'static Dataset {
     static D: OnceLock<Dataset> = OnceLock::new();
     D.get_or_init(|| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../public/demo/stocks-daily-2000-2013.csv.gz");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/demo/stocks-daily-2000-2013.csv.gz");
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        load(
-            "stocks-daily-2000-2013.csv.gz",
-            &bytes,
-            &LoadOptions::default(),
-            &mut |_| {},
-        )
-        .unwrap()
+        load("stocks-daily-2000-2013.csv.gz", &bytes, &LoadOptions::default(), &mut |_| {}).unwrap()
     })
 }
 
@@ -61,16 +54,8 @@ fn aapl_swing_daily_on_the_demo_data() {
     assert_eq!(m.dropped.label_horizon, 7);
     assert_eq!(m.dropped.session_end, 0);
     assert!((55..=70).contains(&m.dropped.warmup), "{:?}", m.dropped);
-    assert!(
-        m.start.starts_with("2005-0") && m.end.starts_with("2012-12"),
-        "{} .. {}",
-        m.start,
-        m.end
-    );
-    assert!(m
-        .features
-        .iter()
-        .all(|c| c.len() == m.rows() && c.iter().all(|v| v.is_finite())));
+    assert!(m.start.starts_with("2005-0") && m.end.starts_with("2012-12"), "{} .. {}", m.start, m.end);
+    assert!(m.features.iter().all(|c| c.len() == m.rows() && c.iter().all(|v| v.is_finite())));
     assert!(m.label.iter().all(|&v| v == 0.0 || v == 1.0));
     let pos = m.label.iter().sum::<f64>() / m.rows() as f64;
     assert!((0.4..0.75).contains(&pos), "positive rate {pos}");
@@ -96,10 +81,7 @@ fn aapl_swing_daily_on_the_demo_data() {
     assert_eq!(back.matrix_sha, m.matrix_sha);
     assert_eq!(back.features, m.features);
     assert_eq!(m.to_csv().lines().count(), m.rows() + 1);
-    eprintln!(
-        "aapl_swing_daily 2005..2012: {}",
-        serde_json::to_string(&m.summary()).unwrap()
-    );
+    eprintln!("aapl_swing_daily 2005..2012: {}", serde_json::to_string(&m.summary()).unwrap());
 }
 
 #[test]
@@ -113,25 +95,14 @@ fn short_history_is_handled_clearly() {
     assert!(m.dropped.warmup >= 55);
     assert_eq!(m.rows() + m.dropped.total(), 196);
     // A quarter of FB is all warm-up: a clear error, not an empty matrix.
-    let spec = BuildSpec {
-        start: Some("2012-10-01".into()),
-        end: Some("2012-12-31".into()),
-        ..Default::default()
-    };
+    let spec = BuildSpec { start: Some("2012-10-01".into()), end: Some("2012-12-31".into()), ..Default::default() };
     let e = build_matrix(&model, fb, &d.tz, &spec).unwrap_err();
     assert!(matches!(e, BuildError::NoRows { .. }), "{e}");
     let msg = e.to_string();
-    assert!(
-        msg.contains("no rows left for FB") && msg.contains("extend the date range"),
-        "{msg}"
-    );
+    assert!(msg.contains("no rows left for FB") && msg.contains("extend the date range"), "{msg}");
     // Wrong ticker for the series.
     let e = build_matrix(&swing("AAPL"), fb, &d.tz, &BuildSpec::default()).unwrap_err();
-    assert!(
-        e.to_string()
-            .contains("the series is FB but the build is for ticker AAPL"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("the series is FB but the build is for ticker AAPL"), "{e}");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,10 +113,7 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         ((self.0 >> 11) as f64) / ((1u64 << 53) as f64)
     }
 }
@@ -168,13 +136,7 @@ fn scramble_after(s: &Series, t: usize, rng: &mut Lcg) -> Series {
 
 fn truncate(s: &Series, t: usize) -> Series {
     let mut s = s.clone();
-    for c in [
-        &mut s.open,
-        &mut s.high,
-        &mut s.low,
-        &mut s.close,
-        &mut s.volume,
-    ] {
+    for c in [&mut s.open, &mut s.high, &mut s.low, &mut s.close, &mut s.volume] {
         c.truncate(t + 1);
     }
     s.ts.truncate(t + 1);
@@ -193,10 +155,7 @@ fn assert_no_look_ahead(model: &Model, s: &Series, tz: &str, cuts: &[usize], see
     let full = compute_features(&model.features, s, tz).unwrap();
     let built = build_matrix(model, s, tz, &BuildSpec::default()).unwrap();
     for &t in cuts {
-        for (kind, other) in [
-            ("scrambled", scramble_after(s, t, &mut rng)),
-            ("truncated", truncate(s, t)),
-        ] {
+        for (kind, other) in [("scrambled", scramble_after(s, t, &mut rng)), ("truncated", truncate(s, t))] {
             let f = compute_features(&model.features, &other, tz).unwrap();
             assert_eq!(f.names, full.names);
             for (j, (a, b)) in full.columns.iter().zip(&f.columns).enumerate() {
@@ -214,8 +173,7 @@ fn assert_no_look_ahead(model: &Model, s: &Series, tz: &str, cuts: &[usize], see
             let Ok(m) = build_matrix(model, &other, tz, &BuildSpec::default()) else {
                 continue;
             };
-            let rows: HashMap<i64, usize> =
-                m.ts.iter().enumerate().map(|(i, &ts)| (ts, i)).collect();
+            let rows: HashMap<i64, usize> = m.ts.iter().enumerate().map(|(i, &ts)| (ts, i)).collect();
             let mut compared = 0;
             for (i, &ts) in built.ts.iter().enumerate() {
                 if ts > s.ts[t] {
@@ -239,15 +197,8 @@ fn assert_no_look_ahead(model: &Model, s: &Series, tz: &str, cuts: &[usize], see
             }
             if kind == "scrambled" {
                 // Same keep rule for rows whose label horizon ends inside the unchanged data.
-                let want = built
-                    .ts
-                    .iter()
-                    .filter(|&&ts| ts <= s.ts[t.saturating_sub(built.distance_max)])
-                    .count();
-                assert!(
-                    compared >= want,
-                    "{kind} after {t}: compared {compared} rows, expected at least {want}"
-                );
+                let want = built.ts.iter().filter(|&&ts| ts <= s.ts[t.saturating_sub(built.distance_max)]).count();
+                assert!(compared >= want, "{kind} after {t}: compared {compared} rows, expected at least {want}");
             }
         }
     }
@@ -282,10 +233,7 @@ fn synthetic_five_minute() -> Series {
         price *= 1.0 + (rng.next() - 0.5) * 0.02; // overnight gap
         for k in 0..78u32 {
             let (h, m) = (9 + (30 + 5 * k) / 60, (30 + 5 * k) % 60);
-            let local = NaiveDate::from_ymd_opt(2024, 3, day)
-                .unwrap()
-                .and_hms_opt(h, m, 0)
-                .unwrap();
+            let local = NaiveDate::from_ymd_opt(2024, 3, day).unwrap().and_hms_opt(h, m, 0).unwrap();
             let open = price;
             price *= 1.0 + (rng.next() - 0.5) * 0.004;
             s.ts.push(local_to_ms(local, tz));
@@ -306,14 +254,7 @@ fn zerosigma_session_rules_and_no_look_ahead() {
     let model = ModelSpec::new("zerosigma", "SYN").resolve().unwrap();
     assert_eq!(model.model_id, "syn_intraday_five_minute");
     let m = build_matrix(&model, &s, tz, &BuildSpec::default()).unwrap();
-    for col in [
-        "vwap_dist",
-        "or_pos_6",
-        "gap_pct",
-        "hour",
-        "minute_of_day",
-        "momentum_score_total",
-    ] {
+    for col in ["vwap_dist", "or_pos_6", "gap_pct", "hour", "minute_of_day", "momentum_score_total"] {
         assert!(m.feature(col).is_some(), "{col} missing");
     }
     // The first session is all warm-up (no previous close for the gap); later sessions lose
@@ -333,18 +274,9 @@ fn zerosigma_session_rules_and_no_look_ahead() {
         minutes.iter().all(|&x| (575.0..=945.0).contains(&x)),
         "opening range needs 6 bars: first kept bar at 09:55"
     );
-    assert!(
-        minutes.iter().all(|&x| x <= 15.0 * 60.0 + 25.0),
-        "no kept bar's label may pass 15:55"
-    );
+    assert!(minutes.iter().all(|&x| x <= 15.0 * 60.0 + 25.0), "no kept bar's label may pass 15:55");
     // Look-ahead: cuts mid-session, at a session's last bar and at the next session's first bar.
-    assert_no_look_ahead(
-        &model,
-        &s,
-        tz,
-        &[70, 77, 78, 100, 155, 156, 250, 311, 312, 400],
-        11,
-    );
+    assert_no_look_ahead(&model, &s, tz, &[70, 77, 78, 100, 155, 156, 250, 311, 312, 400], 11);
 }
 
 #[test]
@@ -353,25 +285,15 @@ fn custom_indicators_from_the_seed() {
     let body = r#"{"pack_id":"swingsigma","model_id":"spy_swing_daily","ticker":"MSFT","asset":"eq",
         "horizon":"swing","cadence":"daily","risk_profile":"balanced",
         "custom_indicators":[{"name":"custom_rsi","params":{"period":21}},{"name":"volatility_filter","params":{"threshold":0.02}}]}"#;
-    let model = serde_json::from_str::<ModelSpec>(body)
-        .unwrap()
-        .resolve()
-        .unwrap();
+    let model = serde_json::from_str::<ModelSpec>(body).unwrap().resolve().unwrap();
     let s = d.series("MSFT").unwrap();
-    let spec = BuildSpec {
-        start: Some("2010-01-01".into()),
-        end: Some("2010-12-31".into()),
-        ..Default::default()
-    };
+    let spec = BuildSpec { start: Some("2010-01-01".into()), end: Some("2010-12-31".into()), ..Default::default() };
     let m = build_matrix(&model, s, &d.tz, &spec).unwrap();
     let rsi21 = m.feature("custom_rsi_21").unwrap();
     assert!(rsi21.iter().all(|v| (0.0..=100.0).contains(v)));
     let vf = m.feature("volatility_filter_20_0.02").unwrap();
     assert!(vf.iter().all(|&v| v == 0.0 || v == 1.0));
-    assert!(
-        vf.contains(&0.0),
-        "MSFT's daily volatility is mostly under 2%"
-    );
+    assert!(vf.contains(&0.0), "MSFT's daily volatility is mostly under 2%");
 }
 
 /// The demo's `aapl_swing_daily` matrix, pinned: its `matrix_sha` (inputs) and the sha of its
@@ -379,7 +301,8 @@ fn custom_indicators_from_the_seed() {
 /// strings in the browser, so native and wasm agree bit for bit.
 #[test]
 fn demo_aapl_matrix_is_pinned() {
-    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/demo/stocks-daily-2000-2013.csv.gz")).unwrap();
+    let bytes =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/demo/stocks-daily-2000-2013.csv.gz")).unwrap();
     let (matrix_sha, bytes_sha) = engine::determinism::demo_matrix_hashes(&bytes).unwrap();
     assert_eq!(matrix_sha, DEMO_AAPL_MATRIX_SHA);
     assert_eq!(bytes_sha, DEMO_AAPL_BYTES_SHA);
@@ -393,7 +316,8 @@ const DEMO_AAPL_BYTES_SHA: &str = "2e1a17b539313bab5d4ce91c617390cfebc336615c60e
 /// same string, so training is bit-for-bit identical natively and in wasm.
 #[test]
 fn demo_aapl_model_is_pinned() {
-    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/demo/stocks-daily-2000-2013.csv.gz")).unwrap();
+    let bytes =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/demo/stocks-daily-2000-2013.csv.gz")).unwrap();
     let (sha, preds) = engine::determinism::demo_model_hashes(&bytes).unwrap();
     assert_eq!(sha, DEMO_AAPL_MODEL_SHA);
     assert_eq!(preds, DEMO_AAPL_PREDICTIONS_SHA);
@@ -406,7 +330,8 @@ const DEMO_AAPL_MODEL_SHA: &str = "b1202025ba23f7bf3817ec77f511a261c50afa43a02de
 /// features or the backtest as a 50% crash (unless raw prices are asked for).
 #[test]
 fn splits_are_adjusted_unless_raw_prices_are_asked_for() {
-    let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/demo/stocks-daily-2000-2013.csv.gz")).unwrap();
+    let bytes =
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../public/demo/stocks-daily-2000-2013.csv.gz")).unwrap();
     let ds = engine::data::load("demo.csv.gz", &bytes, &Default::default(), &mut |_| {}).unwrap();
     let aapl = ds.series.iter().find(|s| s.ticker == "AAPL").unwrap();
     let model = swing("AAPL");

@@ -2,6 +2,7 @@
 //! changes when the future changes, shuffled labels earn nothing, a feature that can only win
 //! through overlapping labels is neutralised by purging, identical inputs give identical JSON.
 
+use engine::config::SweepConfig;
 use engine::cv::CvKind;
 use engine::gate::GateOverrides;
 use engine::gbt::{auc, TrainParams};
@@ -12,7 +13,6 @@ use engine::oof::{self, Oof, OofSpec};
 use engine::policy::Policy;
 use engine::risk::RiskProfile;
 use engine::run::{evaluate, Run, RunContext};
-use engine::config::SweepConfig;
 use engine::sweep::{self, expand, SweepBody};
 
 struct Lcg(u64);
@@ -28,13 +28,7 @@ fn demo() -> Vec<u8> {
 }
 
 fn params() -> TrainParams {
-    TrainParams {
-        num_trees: 60,
-        learning_rate: 0.05,
-        max_leaves: 15,
-        min_data_in_leaf: 20,
-        ..TrainParams::default()
-    }
+    TrainParams { num_trees: 60, learning_rate: 0.05, max_leaves: 15, min_data_in_leaf: 20, ..TrainParams::default() }
 }
 
 fn body() -> SweepBody {
@@ -138,11 +132,7 @@ fn perturbing_the_future_changes_no_decision_up_to_t() {
     let ds = engine::data::load("demo.csv.gz", &demo(), &Default::default(), &mut |_| {}).unwrap();
     let series = ds.series.iter().find(|s| s.ticker == "AAPL").unwrap().clone();
     let model = ModelSpec::new("swingsigma", "AAPL").resolve().unwrap();
-    let spec = BuildSpec {
-        start: Some("2006-01-01".into()),
-        end: Some("2011-12-31".into()),
-        ..Default::default()
-    };
+    let spec = BuildSpec { start: Some("2006-01-01".into()), end: Some("2011-12-31".into()), ..Default::default() };
     let m0 = build_matrix(&model, &series, &ds.tz, &spec).unwrap();
     let body = body();
     let configs = expand(&body, &RiskProfile::Balanced.params()).unwrap();
@@ -180,14 +170,20 @@ fn perturbing_the_future_changes_no_decision_up_to_t() {
             };
             let e0 = evaluate(&ctx(&m0, &oof0), c).unwrap();
             let e1 = evaluate(&ctx(&m1, &oof1), c).unwrap();
-            assert_eq!(oof0.prob[..=cut_row].iter().map(|p| p.to_bits()).collect::<Vec<_>>(),
-                oof1.prob[..=cut_row].iter().map(|p| p.to_bits()).collect::<Vec<_>>());
+            assert_eq!(
+                oof0.prob[..=cut_row].iter().map(|p| p.to_bits()).collect::<Vec<_>>(),
+                oof1.prob[..=cut_row].iter().map(|p| p.to_bits()).collect::<Vec<_>>()
+            );
             // equity up to the cut is identical: every fill before it is identical
             assert_eq!(e0.result.equity[..=upto], e1.result.equity[..=upto], "{:?}", c.config);
             // every trade decided at or before the cut was decided the same way
             let decided = |e: &engine::run::Evaluation| -> Vec<(usize, engine::backtest::Side, u64, f64)> {
-                e.result.trades.iter().filter(|t| t.entry_row <= upto)
-                    .map(|t| (t.entry_row, t.side, t.prob.to_bits(), t.size)).collect()
+                e.result
+                    .trades
+                    .iter()
+                    .filter(|t| t.entry_row <= upto)
+                    .map(|t| (t.entry_row, t.side, t.prob.to_bits(), t.size))
+                    .collect()
             };
             assert_eq!(decided(&e0), decided(&e1), "{:?}", c.config);
             let exits = |e: &engine::run::Evaluation| -> Vec<(usize, usize)> {
@@ -345,7 +341,9 @@ fn purging_neutralises_a_feature_that_peeks_through_overlapping_labels() {
         sharpe_purged.extend(judge(&o, &purged));
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    let msg = format!("AUC leaky {auc_leaky:?} purged {auc_purged:?}; Sharpe leaky {sharpe_leaky:?} purged {sharpe_purged:?}");
+    let msg = format!(
+        "AUC leaky {auc_leaky:?} purged {auc_purged:?}; Sharpe leaky {sharpe_leaky:?} purged {sharpe_purged:?}"
+    );
     // (figures today: AUC 0.67 leaky vs 0.47 purged; Sharpe 1.13 vs 0.21)
     assert!(mean(&auc_leaky) > 0.62, "without purging the time feature must leak: {msg}");
     assert!((mean(&auc_purged) - 0.5).abs() < 0.05, "purged, it must be worth nothing: {msg}");
@@ -382,9 +380,17 @@ fn final_strategy_and_signals_on_the_newest_bars() {
     assert_eq!(*s.ts.last().unwrap(), *series.ts.last().unwrap());
     assert_ne!(s.matrix_sha, m.matrix_sha);
 
-    let owner = Owner { model_id: "aapl_swing_daily", pack_id: "swingsigma", cadence: "daily", risk_profile: RiskProfile::Balanced, created: "" };
-    let how = FinalFit { params: params(), calibration: engine::gbt::fit::CalibrationKind::Sigmoid, calibration_folds: 4 };
-    let config = engine::config::Config { kind: engine::config::ConfigKind::TopPct, value: "0.2".into(), allowed_hours: None };
+    let owner = Owner {
+        model_id: "aapl_swing_daily",
+        pack_id: "swingsigma",
+        cadence: "daily",
+        risk_profile: RiskProfile::Balanced,
+        created: "",
+    };
+    let how =
+        FinalFit { params: params(), calibration: engine::gbt::fit::CalibrationKind::Sigmoid, calibration_folds: 4 };
+    let config =
+        engine::config::Config { kind: engine::config::ConfigKind::TopPct, value: "0.2".into(), allowed_hours: None };
     let (booster, st) = strategy::train(&m, owner, &config, &base_policy(&m), &how, &mut |_| {}).unwrap();
     assert_eq!(st.config.value, "0.20");
     assert_eq!(st.report.rows_train, m.rows(), "the final model learns from every row");
@@ -400,7 +406,14 @@ fn final_strategy_and_signals_on_the_newest_bars() {
     assert!(live <= 2, "at most the open position and today's order are live");
     for x in &sig {
         match x.side {
-            SignalSide::Buy => assert!(x.to > x.from && (x.confidence - strategy::probabilities(&booster, &s).unwrap()[s.ts.iter().position(|&t| engine::data::time::format_utc(t) == x.timestamp).unwrap()]).abs() < 1e-15),
+            SignalSide::Buy => assert!(
+                x.to > x.from
+                    && (x.confidence
+                        - strategy::probabilities(&booster, &s).unwrap()
+                            [s.ts.iter().position(|&t| engine::data::time::format_utc(t) == x.timestamp).unwrap()])
+                    .abs()
+                        < 1e-15
+            ),
             SignalSide::Sell => assert!(x.to < x.from),
         }
     }
@@ -496,7 +509,11 @@ fn intraday_sweep_keeps_to_its_hours_and_sessions() {
         for t in &e.result.trades {
             let entry = engine::data::time::ms_to_local(t.entry_ts, zone).unwrap();
             let exit = engine::data::time::ms_to_local(t.exit_ts, zone).unwrap();
-            assert!(hours.contains(&(entry.format("%H").to_string().parse::<u8>().unwrap())), "{:?} entered at {entry}", c.config);
+            assert!(
+                hours.contains(&(entry.format("%H").to_string().parse::<u8>().unwrap())),
+                "{:?} entered at {entry}",
+                c.config
+            );
             assert_eq!(entry.date(), exit.date(), "{:?}: a position held overnight ({entry} → {exit})", c.config);
         }
         traded += e.result.trades.len();
@@ -525,13 +542,20 @@ fn folds_trained_apart_assemble_to_the_same_bytes() {
 #[test]
 fn hours_that_never_occur_are_warned_about() {
     let m = engine::determinism::demo_aapl_matrix(&demo()).unwrap();
-    let body: SweepBody = serde_json::from_str(
-        r#"{"thresholds_variants":["0.6"],"allowed_hours_variants":["13,14","0","13,14,15"]}"#,
-    )
-    .unwrap();
+    let body: SweepBody =
+        serde_json::from_str(r#"{"thresholds_variants":["0.6"],"allowed_hours_variants":["13,14","0","13,14,15"]}"#)
+            .unwrap();
     let configs = expand(&body, &RiskProfile::Balanced.params()).unwrap();
     let w = sweep::warnings(&configs, &m);
     assert_eq!(w.len(), 2, "{w:?}");
     assert!(w[0].starts_with("allowed hours 13,14 never occur") && w[0].contains("open at hour 0"), "{}", w[0]);
-    assert!(sweep::warnings(&expand(&SweepBody { thresholds_variants: vec!["0.6".into()], ..Default::default() }, &RiskProfile::Balanced.params()).unwrap(), &m).is_empty());
+    assert!(sweep::warnings(
+        &expand(
+            &SweepBody { thresholds_variants: vec!["0.6".into()], ..Default::default() },
+            &RiskProfile::Balanced.params()
+        )
+        .unwrap(),
+        &m
+    )
+    .is_empty());
 }

@@ -16,10 +16,7 @@ use flate2::read::GzDecoder;
 const TOL: f64 = 1e-9;
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("engine/ has a parent")
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("engine/ has a parent").to_path_buf()
 }
 
 fn read_gz(path: &Path) -> String {
@@ -43,21 +40,9 @@ fn demo_bars(ticker: &str) -> Cols {
     let text = read_gz(&repo_root().join("public/demo/stocks-daily-2000-2013.csv.gz"));
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let headers = rdr.headers().unwrap().clone();
-    let idx = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .unwrap_or_else(|| panic!("no column {name}"))
-    };
-    let (it, id, io, ih, il, ic, iv) = (
-        idx("Ticker"),
-        idx("Date"),
-        idx("Open"),
-        idx("High"),
-        idx("Low"),
-        idx("Close"),
-        idx("Volume"),
-    );
+    let idx = |name: &str| headers.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let (it, id, io, ih, il, ic, iv) =
+        (idx("Ticker"), idx("Date"), idx("Open"), idx("High"), idx("Low"), idx("Close"), idx("Volume"));
     let mut rows: Vec<(String, [f64; 5])> = Vec::new();
     for rec in rdr.records() {
         let rec = rec.unwrap();
@@ -69,40 +54,20 @@ fn demo_bars(ticker: &str) -> Cols {
     }
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     let col = |k: usize| rows.iter().map(|r| r.1[k]).collect::<Vec<_>>();
-    Cols {
-        open: col(0),
-        high: col(1),
-        low: col(2),
-        close: col(3),
-        volume: col(4),
-    }
+    Cols { open: col(0), high: col(1), low: col(2), close: col(3), volume: col(4) }
 }
 
 /// A golden file: column name → values (NaN for empty cells).
 fn golden(name: &str) -> (Vec<String>, HashMap<String, Vec<f64>>) {
     let text = read_gz(&repo_root().join(format!("tests/golden/{name}.csv.gz")));
     let mut lines = text.lines();
-    let header: Vec<String> = lines
-        .next()
-        .expect("header")
-        .split(',')
-        .map(str::to_string)
-        .collect();
+    let header: Vec<String> = lines.next().expect("header").split(',').map(str::to_string).collect();
     let mut cols: Vec<Vec<f64>> = vec![Vec::new(); header.len()];
     for (r, line) in lines.enumerate() {
         let cells: Vec<&str> = line.split(',').collect();
-        assert_eq!(
-            cells.len(),
-            header.len(),
-            "{name}.csv.gz row {}: wrong number of cells",
-            r + 2
-        );
+        assert_eq!(cells.len(), header.len(), "{name}.csv.gz row {}: wrong number of cells", r + 2);
         for (c, cell) in cells.iter().enumerate() {
-            cols[c].push(if cell.is_empty() {
-                f64::NAN
-            } else {
-                cell.parse().expect("a float")
-            });
+            cols[c].push(if cell.is_empty() { f64::NAN } else { cell.parse().expect("a float") });
         }
     }
     let map = header.iter().cloned().zip(cols).collect();
@@ -110,12 +75,8 @@ fn golden(name: &str) -> (Vec<String>, HashMap<String, Vec<f64>>) {
 }
 
 fn specs(name: &str) -> Vec<Indicator> {
-    let text =
-        std::fs::read_to_string(repo_root().join(format!("tests/golden/{name}.specs"))).unwrap();
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| Indicator::parse(l).unwrap())
-        .collect()
+    let text = std::fs::read_to_string(repo_root().join(format!("tests/golden/{name}.specs"))).unwrap();
+    text.lines().filter(|l| !l.trim().is_empty()).map(|l| Indicator::parse(l).unwrap()).collect()
 }
 
 /// Compare one output column; returns a description of the mismatches (empty when equal).
@@ -127,11 +88,8 @@ fn compare(col: &str, ours: &[f64], theirs: &[f64]) -> Vec<String> {
     let mut worst = 0.0f64;
     let mut count = 0;
     for (i, (&a, &b)) in ours.iter().zip(theirs).enumerate() {
-        let ok = if b.is_nan() || a.is_nan() {
-            a.is_nan() && b.is_nan()
-        } else {
-            (a - b).abs() <= TOL * b.abs().max(1.0)
-        };
+        let ok =
+            if b.is_nan() || a.is_nan() { a.is_nan() && b.is_nan() } else { (a - b).abs() <= TOL * b.abs().max(1.0) };
         if !ok {
             count += 1;
             if !b.is_nan() && !a.is_nan() {
@@ -143,26 +101,18 @@ fn compare(col: &str, ours: &[f64], theirs: &[f64]) -> Vec<String> {
         }
     }
     if count > 0 {
-        bad.push(format!(
-            "{col}: {count} mismatching rows, worst scaled error {worst:e}"
-        ));
+        bad.push(format!("{col}: {count} mismatching rows, worst scaled error {worst:e}"));
     }
     if std::env::var_os("TALIB_GOLDEN_VERBOSE").is_some() {
-        let exact = ours
-            .iter()
-            .zip(theirs)
-            .filter(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()))
-            .count();
+        let exact =
+            ours.iter().zip(theirs).filter(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())).count();
         let max_err = ours
             .iter()
             .zip(theirs)
             .filter(|(a, b)| !a.is_nan() && !b.is_nan())
             .map(|(a, b)| (a - b).abs() / b.abs().max(1.0))
             .fold(0.0f64, f64::max);
-        println!(
-            "{col}: {exact}/{} bit-identical, max scaled error {max_err:e}",
-            ours.len()
-        );
+        println!("{col}: {exact}/{} bit-identical, max scaled error {max_err:e}", ours.len());
     }
     bad
 }
@@ -175,29 +125,19 @@ fn check_dataset(name: &str, bars: &Cols) -> Vec<String> {
     for ind in specs(name) {
         let outs = ind.compute(&view).unwrap_or_else(|e| panic!("{ind}: {e}"));
         for (col, ours) in ind.outputs().iter().zip(&outs) {
-            let theirs = gold
-                .get(col)
-                .unwrap_or_else(|| panic!("{name}: no golden column {col} for {ind}"));
+            let theirs = gold.get(col).unwrap_or_else(|| panic!("{name}: no golden column {col} for {ind}"));
             failures.extend(compare(&format!("{name}/{col}"), ours, theirs));
             covered += 1;
         }
     }
     let inputs = ["open", "high", "low", "close", "volume"];
-    let expected = header
-        .iter()
-        .filter(|h| !inputs.contains(&h.as_str()))
-        .count();
+    let expected = header.iter().filter(|h| !inputs.contains(&h.as_str())).count();
     assert_eq!(covered, expected, "{name}: every golden column is checked");
     failures
 }
 
 fn report(failures: Vec<String>) {
-    assert!(
-        failures.is_empty(),
-        "{} problems:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} problems:\n{}", failures.len(), failures.join("\n"));
 }
 
 #[test]

@@ -3,9 +3,9 @@
 
 use leptos::prelude::*;
 
+use crate::route::Route;
 use crate::state::Ctx;
 use engine::model::ModelRecord;
-use crate::route::Route;
 
 /// Models whose matrix is built, in creation order.
 pub fn built(ctx: Ctx) -> Vec<ModelRecord> {

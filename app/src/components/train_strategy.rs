@@ -54,7 +54,8 @@ pub fn TrainStrategy(run: Run, #[prop(optional)] named: bool) -> impl IntoView {
         total, run.oof_spec.calibration, run.oof_spec.splits
     )
     .to_lowercase();
-    let heading = if named { format!("{} · {}", config_text(&run.config), run.model_id) } else { "Final model".to_string() };
+    let heading =
+        if named { format!("{} · {}", config_text(&run.config), run.model_id) } else { "Final model".to_string() };
     view! {
         <div class="panel" data-testid="strategy-panel">
             <h2>{heading} " " <span class="muted small">{what}</span></h2>

@@ -5,9 +5,9 @@
 
 use leptos::prelude::*;
 
+use engine::config::SweepConfig;
 use engine::leaderboard::{rank, Query};
 use engine::run::{BacktestReport, Run, RunSettings};
-use engine::config::SweepConfig;
 
 use crate::components::train_strategy::TrainStrategy;
 use crate::components::ErrorView;
@@ -185,7 +185,13 @@ fn curve(r: &BacktestReport, drawdown: bool) -> impl IntoView {
     let h = if drawdown { 110.0 } else { 220.0 };
     let values: Vec<f64> = r.equity.iter().map(|p| if drawdown { p.drawdown } else { p.equity }).collect();
     let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
-    let (lo, hi) = if drawdown { (lo.min(-1e-9), 0.0) } else if hi > lo { (lo, hi) } else { (lo - 0.01, hi + 0.01) };
+    let (lo, hi) = if drawdown {
+        (lo.min(-1e-9), 0.0)
+    } else if hi > lo {
+        (lo, hi)
+    } else {
+        (lo - 0.01, hi + 0.01)
+    };
     let n = values.len().max(2);
     let step = (n as f64 / (W - 2.0 * PAD)).ceil().max(1.0) as usize;
     let px = |i: usize| PAD + i as f64 / (n - 1) as f64 * (W - 2.0 * PAD);

@@ -5,9 +5,9 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use engine::features::FeatureSpec;
 use engine::matrix::{BuildSpec, FeatureStat, Preview, PreviewRow};
 use engine::model::{ModelRecord, ModelSpec};
-use engine::features::FeatureSpec;
 
 use crate::components::ErrorView;
 use crate::db::MatrixMeta;
@@ -52,10 +52,9 @@ async fn build(
 ) -> Result<(MatrixMeta, bool), AppError> {
     let store = store(ctx)?;
     let datasets = ctx.datasets.get_untracked();
-    let meta = datasets
-        .iter()
-        .find(|d| d.id == record.dataset_id)
-        .ok_or_else(|| AppError::missing(format!("the dataset of {} was deleted; create the model again", record.model_id)))?;
+    let meta = datasets.iter().find(|d| d.id == record.dataset_id).ok_or_else(|| {
+        AppError::missing(format!("the dataset of {} was deleted; create the model again", record.model_id))
+    })?;
     let index = meta
         .layout
         .iter()
@@ -65,9 +64,7 @@ async fn build(
     let worker = worker(ctx).await?;
     let tz = meta.summary.tz.clone();
     let layout = meta.layout[index].clone();
-    let sha = worker
-        .matrix_sha(record.model.clone(), spec.clone(), tz, layout, columns.clone())
-        .await?;
+    let sha = worker.matrix_sha(record.model.clone(), spec.clone(), tz, layout, columns.clone()).await?;
     if let Some(cached) = store.matrix_meta(&sha).await? {
         if record.matrix_sha.as_deref() != Some(sha.as_str()) {
             let mut updated = record.clone();
@@ -78,9 +75,16 @@ async fn build(
         return Ok((cached, true));
     }
     let built = worker
-        .build_matrix(record.model.clone(), spec.clone(), meta.summary.tz.clone(), meta.layout[index].clone(), columns, move |f| {
-            progress.try_set(f);
-        })
+        .build_matrix(
+            record.model.clone(),
+            spec.clone(),
+            meta.summary.tz.clone(),
+            meta.layout[index].clone(),
+            columns,
+            move |f| {
+                progress.try_set(f);
+            },
+        )
         .await?;
     let matrix = MatrixMeta {
         model_id: record.model_id.clone(),
@@ -161,9 +165,13 @@ pub fn BuildPage() -> impl IntoView {
         }
     });
     let shown = move || {
-        result.get().or_else(|| stored.get().flatten().filter(|(id, _)| Some(id) == current_id.get().as_ref()).map(|(_, m)| m))
+        result
+            .get()
+            .or_else(|| stored.get().flatten().filter(|(id, _)| Some(id) == current_id.get().as_ref()).map(|(_, m)| m))
     };
-    let failure = move || error.get().or_else(|| (!building.get()).then(|| build_matrix.value().get().and_then(Result::err)).flatten());
+    let failure = move || {
+        error.get().or_else(|| (!building.get()).then(|| build_matrix.value().get().and_then(Result::err)).flatten())
+    };
 
     let run = move |_| {
         let Some(r) = record.get_untracked() else { return };
@@ -173,7 +181,9 @@ pub fn BuildPage() -> impl IntoView {
             s => match s.parse::<usize>() {
                 Ok(v) if v > 0 => Some(v),
                 _ => {
-                    error.set(Some(AppError::Input(format!("label horizon must be a whole number of bars ≥ 1, not \"{s}\""))));
+                    error.set(Some(AppError::Input(format!(
+                        "label horizon must be a whole number of bars ≥ 1, not \"{s}\""
+                    ))));
                     return;
                 }
             },

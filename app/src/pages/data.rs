@@ -389,12 +389,7 @@ fn QualityReport(
         let (issues, tickers) = (issues.clone(), tickers.clone());
         move || -> Vec<QualityIssue> {
             let current = tickers.get(ticker_idx.get()).cloned().unwrap_or_default();
-            issues
-                .iter()
-                .filter(|q| !only_ticker.get() || q.ticker == current)
-                .take(500)
-                .cloned()
-                .collect()
+            issues.iter().filter(|q| !only_ticker.get() || q.ticker == current).take(500).cloned().collect()
         }
     };
     let total: usize = counts.iter().map(|(_, n)| n).sum();
@@ -443,9 +438,8 @@ fn QualityReport(
 }
 
 fn scroll_to_chart() {
-    if let Some(el) = web_sys::window()
-        .and_then(|w| w.document())
-        .and_then(|d| d.query_selector("canvas.chart").ok().flatten())
+    if let Some(el) =
+        web_sys::window().and_then(|w| w.document()).and_then(|d| d.query_selector("canvas.chart").ok().flatten())
     {
         if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
             el.scroll_into_view();

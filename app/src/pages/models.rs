@@ -74,7 +74,10 @@ pub fn ModelsPage() -> impl IntoView {
         async move {
             let Some(store) = ctx.store.get_value() else { return };
             if ctx.models.get_untracked().iter().any(|m| m.model_id == model.model_id) {
-                error.set(Some(AppError::Input(format!("a model named {} exists already; choose another model id", model.model_id))));
+                error.set(Some(AppError::Input(format!(
+                    "a model named {} exists already; choose another model id",
+                    model.model_id
+                ))));
                 return;
             }
             let record = ModelRecord {
@@ -204,41 +207,41 @@ fn ModelRow(record: ModelRecord) -> impl IntoView {
     let id_del = id.clone();
     let confirming = RwSignal::new(false);
     view! {
-        <tr data-model=id.clone()>
-            <td><strong>{id.clone()}</strong></td>
-            <td>{m.pack_id.clone()}</td>
-            <td>{m.template.clone()}</td>
-            <td>{m.ticker.clone()}</td>
-            <td>{m.cadence.clone()}</td>
-            <td>{m.horizon.clone()}</td>
-            <td>{m.risk_profile.as_str()}</td>
-            <td class="num">{m.features.len()}</td>
-            <td><code>{record.matrix_sha.as_deref().map(|s| s.chars().take(7).collect::<String>()).unwrap_or_else(|| "—".into())}</code></td>
-            <td class="actions">
-                <a class="button small" href=Route::Build.href() data-testid="open-build"
-                    on:click=move |_| ctx.current_model.set(Some(id_build.clone()))>"Build →"</a>
-<Show
-                    when=move || confirming.get()
-                    fallback=move || view! { <button class="ghost small" data-testid="delete-model" on:click=move |_| confirming.set(true)>"Delete"</button> }
-                >
-                    <button class="danger small" data-testid="delete-model-confirm" on:click={
-                        let id_del = id_del.clone();
-                        move |_| {
-                            let id = id_del.clone();
-                            spawn_local(async move {
-                                if let Some(store) = ctx.store.get_value() {
-                                    if let Err(e) = store.delete_model(&id).await {
-                                        ctx.error.set(Some(e.into()));
+            <tr data-model=id.clone()>
+                <td><strong>{id.clone()}</strong></td>
+                <td>{m.pack_id.clone()}</td>
+                <td>{m.template.clone()}</td>
+                <td>{m.ticker.clone()}</td>
+                <td>{m.cadence.clone()}</td>
+                <td>{m.horizon.clone()}</td>
+                <td>{m.risk_profile.as_str()}</td>
+                <td class="num">{m.features.len()}</td>
+                <td><code>{record.matrix_sha.as_deref().map(|s| s.chars().take(7).collect::<String>()).unwrap_or_else(|| "—".into())}</code></td>
+                <td class="actions">
+                    <a class="button small" href=Route::Build.href() data-testid="open-build"
+                        on:click=move |_| ctx.current_model.set(Some(id_build.clone()))>"Build →"</a>
+    <Show
+                        when=move || confirming.get()
+                        fallback=move || view! { <button class="ghost small" data-testid="delete-model" on:click=move |_| confirming.set(true)>"Delete"</button> }
+                    >
+                        <button class="danger small" data-testid="delete-model-confirm" on:click={
+                            let id_del = id_del.clone();
+                            move |_| {
+                                let id = id_del.clone();
+                                spawn_local(async move {
+                                    if let Some(store) = ctx.store.get_value() {
+                                        if let Err(e) = store.delete_model(&id).await {
+                                            ctx.error.set(Some(e.into()));
+                                        }
                                     }
-                                }
-                                refresh_models(ctx).await;
-                                refresh_runs(ctx).await;
-                            });
-                        }
-                    }>"Confirm delete"</button>
-                    <button class="ghost small" on:click=move |_| confirming.set(false)>"Keep"</button>
-                </Show>
-            </td>
-        </tr>
-    }
+                                    refresh_models(ctx).await;
+                                    refresh_runs(ctx).await;
+                                });
+                            }
+                        }>"Confirm delete"</button>
+                        <button class="ghost small" on:click=move |_| confirming.set(false)>"Keep"</button>
+                    </Show>
+                </td>
+            </tr>
+        }
 }

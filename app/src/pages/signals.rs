@@ -41,7 +41,15 @@ async fn load_signals(ctx: Ctx, s: StrategyRecord) -> Result<Vec<Signal>, AppErr
     let columns = store.series_arrays(&meta, index).await?;
     let worker = worker(ctx).await?;
     worker
-        .signals(record.model, spec, s.strategy, s.model_json, meta.summary.tz.clone(), meta.layout[index].clone(), columns)
+        .signals(
+            record.model,
+            spec,
+            s.strategy,
+            s.model_json,
+            meta.summary.tz.clone(),
+            meta.layout[index].clone(),
+            columns,
+        )
         .await
 }
 

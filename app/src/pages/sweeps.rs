@@ -72,7 +72,9 @@ impl Form {
     /// The seed's `POST /backtest_sweep` body; the engine checks the variants.
     fn body(&self, model: &ModelRecord) -> Result<(SweepBody, usize), AppError> {
         fn num<T: std::str::FromStr>(name: &str, text: &str) -> Result<T, AppError> {
-            text.trim().parse::<T>().map_err(|_| AppError::Input(format!("{name}: \"{}\" is not a valid number", text.trim())))
+            text.trim()
+                .parse::<T>()
+                .map_err(|_| AppError::Input(format!("{name}: \"{}\" is not a valid number", text.trim())))
         }
         fn opt<T: std::str::FromStr>(name: &str, text: &str) -> Result<Option<T>, AppError> {
             if text.trim().is_empty() {
@@ -81,7 +83,8 @@ impl Form {
                 num(name, text).map(Some)
             }
         }
-        let lines = |s: String| s.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect::<Vec<_>>();
+        let lines =
+            |s: String| s.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect::<Vec<_>>();
         let top_pct = self
             .top_pct
             .get_untracked()
@@ -103,7 +106,8 @@ impl Form {
         let r = &mut body.research;
         r.splits = Some(num("splits", &self.splits.get_untracked())?);
         r.cv = Some(self.cv.get_untracked());
-        r.params = Some(TrainParams { num_trees: num("trees", &self.trees.get_untracked())?, ..TrainParams::default() });
+        r.params =
+            Some(TrainParams { num_trees: num("trees", &self.trees.get_untracked())?, ..TrainParams::default() });
         r.policy.commission_bps = opt("commission", &self.commission.get_untracked())?;
         r.policy.slippage_bps = opt("slippage", &self.slippage.get_untracked())?;
         r.policy.momentum_min = opt("momentum min", &self.momentum.get_untracked())?;
@@ -141,10 +145,9 @@ async fn run_sweep(
 ) -> Result<Outcome, AppError> {
     let started = js_sys::Date::now();
     let store = store(ctx)?;
-    let sha = model
-        .matrix_sha
-        .clone()
-        .ok_or_else(|| AppError::missing(format!("{} has no matrix yet: build it on the Build page", model.model_id)))?;
+    let sha = model.matrix_sha.clone().ok_or_else(|| {
+        AppError::missing(format!("{} has no matrix yet: build it on the Build page", model.model_id))
+    })?;
     let matrix = store
         .matrix_bytes(&sha)
         .await?

@@ -90,10 +90,9 @@ async fn run_training(
     curve: RwSignal<Vec<(f64, Option<f64>)>>,
 ) -> Result<TrainedRecord, AppError> {
     let store = store(ctx)?;
-    let matrix_sha = record
-        .matrix_sha
-        .clone()
-        .ok_or_else(|| AppError::missing(format!("{} has no matrix yet: build it on the Build page", record.model_id)))?;
+    let matrix_sha = record.matrix_sha.clone().ok_or_else(|| {
+        AppError::missing(format!("{} has no matrix yet: build it on the Build page", record.model_id))
+    })?;
     let bytes = store
         .matrix_bytes(&matrix_sha)
         .await?
@@ -275,12 +274,8 @@ pub fn TrainPage() -> impl IntoView {
 #[component]
 fn TrainedView(t: TrainedRecord) -> impl IntoView {
     let r: FitReport = t.report.clone();
-    let curve: Vec<(f64, Option<f64>)> = r
-        .train_loss
-        .iter()
-        .enumerate()
-        .map(|(i, &l)| (l, r.valid_loss.get(i).copied()))
-        .collect();
+    let curve: Vec<(f64, Option<f64>)> =
+        r.train_loss.iter().enumerate().map(|(i, &l)| (l, r.valid_loss.get(i).copied())).collect();
     let f = |v: Option<f64>, d: usize| v.map(|x| format!("{x:.d$}")).unwrap_or_else(|| "—".into());
     let mut imp = r.importance.clone();
     imp.sort_by(|a, b| b.gain.total_cmp(&a.gain));

@@ -61,7 +61,10 @@ fn backtest_body(args: &BacktestArgs) -> Result<BacktestBody, CliError> {
 }
 
 /// The cross-validated backtest of one config (what a sweep computes for each of its configs).
-pub(crate) fn run_backtest(store: &Store, body: &BacktestBody) -> Result<(engine::run::BacktestReport, bool), CliError> {
+pub(crate) fn run_backtest(
+    store: &Store,
+    body: &BacktestBody,
+) -> Result<(engine::run::BacktestReport, bool), CliError> {
     let model_id = body.model_id.clone().ok_or_else(|| usage("backtest needs --model-id or a spec with model_id"))?;
     let (record, m) = model_and_matrix(store, &model_id, body.pack_id.as_deref())?;
     let (config, settings) = body.plan(&record.model, &m, created())?;
@@ -86,7 +89,8 @@ pub fn backtest(store: &Store, args: BacktestArgs) -> Result<String, CliError> {
     let mut out = metrics_text(&report.run);
     let last: Vec<_> = report.trades.iter().rev().take(5).collect();
     if !last.is_empty() {
-        let mut t = vec![["entry", "exit", "side", "entry px", "exit px", "return", "exit on"].map(String::from).to_vec()];
+        let mut t =
+            vec![["entry", "exit", "side", "entry px", "exit px", "return", "exit on"].map(String::from).to_vec()];
         for tr in last.into_iter().rev() {
             t.push(vec![
                 tr.entry_time.clone(),

@@ -66,7 +66,10 @@ pub fn build(store: &Store, args: BuildArgs) -> Result<String, CliError> {
     let mut spec: BuildSpec = match &args.spec {
         Some(p) => read_json(p)?,
         None => BuildSpec {
-            model_id: args.model_id.clone().ok_or_else(|| CliError::Usage("build needs --model-id or --spec".into()))?,
+            model_id: args
+                .model_id
+                .clone()
+                .ok_or_else(|| CliError::Usage("build needs --model-id or --spec".into()))?,
             pack_id: String::new(),
             start: None,
             end: None,
@@ -101,11 +104,9 @@ pub fn build(store: &Store, args: BuildArgs) -> Result<String, CliError> {
         spec.pack_id = record.model.pack_id.clone();
     }
     let (_, ds) = store.load(&record.dataset_id)?;
-    let series = ds
-        .series
-        .iter()
-        .find(|s| s.ticker == record.model.ticker)
-        .ok_or_else(|| CliError::Data(format!("dataset {} has no ticker {}", record.dataset_id, record.model.ticker)))?;
+    let series = ds.series.iter().find(|s| s.ticker == record.model.ticker).ok_or_else(|| {
+        CliError::Data(format!("dataset {} has no ticker {}", record.dataset_id, record.model.ticker))
+    })?;
     // Cached by sha: the same inputs reuse the stored matrix instead of rebuilding it.
     let sha = matrix_sha(&record.model, series, &ds.tz, &spec)?;
     let (matrix, cached) = match store.matrix(&sha) {
@@ -141,14 +142,18 @@ pub fn build(store: &Store, args: BuildArgs) -> Result<String, CliError> {
 
 pub(crate) fn built_matrix(store: &Store, model_id: &str) -> Result<Matrix, CliError> {
     let record = store.model(model_id)?;
-    let sha = record
-        .matrix_sha
-        .ok_or_else(|| CliError::Data(format!("model {model_id} has no matrix yet; run `btb build --model-id {model_id}`")))?;
+    let sha = record.matrix_sha.ok_or_else(|| {
+        CliError::Data(format!("model {model_id} has no matrix yet; run `btb build --model-id {model_id}`"))
+    })?;
     Ok(store.matrix(&sha)?)
 }
 
 /// The model's record and its last built matrix.
-pub(crate) fn model_and_matrix(store: &Store, model_id: &str, pack_id: Option<&str>) -> Result<(ModelRecord, Matrix), CliError> {
+pub(crate) fn model_and_matrix(
+    store: &Store,
+    model_id: &str,
+    pack_id: Option<&str>,
+) -> Result<(ModelRecord, Matrix), CliError> {
     let record = store.model(model_id)?;
     if let Some(p) = pack_id.filter(|p| !p.is_empty()) {
         if p != record.model.pack_id {
@@ -168,7 +173,13 @@ pub fn preview(store: &Store, args: PreviewArgs) -> Result<String, CliError> {
     let s = m.summary();
     let mut rows = vec![vec!["feature".into(), "min".into(), "max".into(), "mean".into(), "nan".into()]];
     for f in &p.stats {
-        rows.push(vec![f.name.clone(), format!("{:.6}", f.min), format!("{:.6}", f.max), format!("{:.6}", f.mean), f.nan_count.to_string()]);
+        rows.push(vec![
+            f.name.clone(),
+            format!("{:.6}", f.min),
+            format!("{:.6}", f.max),
+            format!("{:.6}", f.mean),
+            f.nan_count.to_string(),
+        ]);
     }
     Ok(format!(
         "matrix {} : {} rows × {} features, label=1 in {:.1}% of rows\n\n{}",

@@ -135,10 +135,5 @@ pub fn indicators(args: IndicatorsArgs) -> Result<String, CliError> {
         out.push('\n');
     }
     std::fs::write(&args.csv, out).map_err(|source| CliError::Read { path: args.csv.display().to_string(), source })?;
-    Ok(format!(
-        "wrote {} rows × {} columns to {}\n",
-        series.ts.len(),
-        names.len() - 1,
-        args.csv.display()
-    ))
+    Ok(format!("wrote {} rows × {} columns to {}\n", series.ts.len(), names.len() - 1, args.csv.display()))
 }

@@ -105,10 +105,7 @@ pub fn init(store: &Store, args: InitArgs) -> Result<String, CliError> {
     }
     let model = spec.resolve()?;
     if store.has_model(&model.model_id) && !args.force {
-        return Err(CliError::Usage(format!(
-            "model {} exists already; pass --force to replace it",
-            model.model_id
-        )));
+        return Err(CliError::Usage(format!("model {} exists already; pass --force to replace it", model.model_id)));
     }
     let record = ModelRecord {
         model_id: model.model_id.clone(),

@@ -36,11 +36,9 @@ pub fn predict(args: PredictArgs) -> Result<String, CliError> {
     let t = read_table(&args.matrix)?;
     let mut cols = Vec::with_capacity(booster.feature_names.len());
     for name in &booster.feature_names {
-        let j = t
-            .names
-            .iter()
-            .position(|n| n == name)
-            .ok_or_else(|| CliError::Data(format!("{}: no numeric column {name:?} that the model needs", args.matrix.display())))?;
+        let j = t.names.iter().position(|n| n == name).ok_or_else(|| {
+            CliError::Data(format!("{}: no numeric column {name:?} that the model needs", args.matrix.display()))
+        })?;
         cols.push(t.columns[j].clone());
     }
     let x = ColumnMatrix::new(&booster.feature_names, &cols)?;
@@ -76,7 +74,14 @@ pub fn predict(args: PredictArgs) -> Result<String, CliError> {
     }
     std::fs::write(&args.out, out).map_err(read_err(&args.out))?;
     if args.json {
-        return Ok(to_json(&json!({"rows": probs.len(), "out": args.out.display().to_string(), "model_sha": booster.model_sha()})));
+        return Ok(to_json(
+            &json!({"rows": probs.len(), "out": args.out.display().to_string(), "model_sha": booster.model_sha()}),
+        ));
     }
-    Ok(format!("wrote {} probabilities to {} (model {})\n", probs.len(), args.out.display(), engine::lineage::short(&booster.model_sha())))
+    Ok(format!(
+        "wrote {} probabilities to {} (model {})\n",
+        probs.len(),
+        args.out.display(),
+        engine::lineage::short(&booster.model_sha())
+    ))
 }

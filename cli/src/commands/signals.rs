@@ -44,11 +44,9 @@ pub(crate) fn model_signals(store: &Store, model_id: &str) -> Result<Vec<Signal>
     let (s, booster) = store.strategy(model_id)?;
     let record = store.model(model_id)?;
     let (_, ds) = store.load(&record.dataset_id)?;
-    let series = ds
-        .series
-        .iter()
-        .find(|x| x.ticker == record.model.ticker)
-        .ok_or_else(|| CliError::Data(format!("dataset {} has no ticker {}", record.dataset_id, record.model.ticker)))?;
+    let series = ds.series.iter().find(|x| x.ticker == record.model.ticker).ok_or_else(|| {
+        CliError::Data(format!("dataset {} has no ticker {}", record.dataset_id, record.model.ticker))
+    })?;
     let mut spec = record.build_spec.clone().unwrap_or_default();
     spec.end = None; // up to the newest bar
     let m = build_scoring(&record.model, series, &ds.tz, &spec)?;

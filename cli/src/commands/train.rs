@@ -22,10 +22,10 @@ use std::time::Instant;
 use clap::Args;
 use serde_json::json;
 
+use engine::config::{Config, ConfigKind};
 use engine::gbt::fit::{fit, CalibrationKind, FitOptions};
 use engine::gbt::TrainParams;
 use engine::strategy::{self, Owner, TrainBody};
-use engine::config::{Config, ConfigKind};
 use engine::sweep::ResearchOptions;
 
 use crate::args::{read_json, ParamArgs, PolicyArgs};
@@ -98,11 +98,9 @@ fn train_file(matrix: &Path, args: TrainArgs) -> Result<String, CliError> {
     let valid_fraction = args.valid_fraction.unwrap_or(0.2);
     let calibration_name = args.calibration.clone().unwrap_or_else(|| "sigmoid".into());
     let t = read_table(matrix)?;
-    let li = t
-        .names
-        .iter()
-        .position(|n| *n == args.label)
-        .ok_or_else(|| CliError::Data(format!("{}: no numeric column {:?} for the label", matrix.display(), args.label)))?;
+    let li = t.names.iter().position(|n| *n == args.label).ok_or_else(|| {
+        CliError::Data(format!("{}: no numeric column {:?} for the label", matrix.display(), args.label))
+    })?;
     if !(0.0..1.0).contains(&valid_fraction) {
         return Err(CliError::Usage(format!("--valid-fraction must be in [0, 1), not {valid_fraction}")));
     }
@@ -110,8 +108,13 @@ fn train_file(matrix: &Path, args: TrainArgs) -> Result<String, CliError> {
     let dropped = t.columns[li].len() - labelled.len();
     let y: Vec<f64> = labelled.iter().map(|&i| t.columns[li][i]).collect();
     let names: Vec<String> = t.names.iter().enumerate().filter(|(j, _)| *j != li).map(|(_, n)| n.clone()).collect();
-    let cols: Vec<Vec<f64>> =
-        t.columns.iter().enumerate().filter(|(j, _)| *j != li).map(|(_, c)| labelled.iter().map(|&i| c[i]).collect()).collect();
+    let cols: Vec<Vec<f64>> = t
+        .columns
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| *j != li)
+        .map(|(_, c)| labelled.iter().map(|&i| c[i]).collect())
+        .collect();
     if names.is_empty() {
         return Err(CliError::Data(format!("{}: no feature columns besides the label", matrix.display())));
     }
@@ -183,7 +186,10 @@ fn train_body(args: &TrainArgs) -> Result<TrainBody, CliError> {
     let mut body: TrainBody = match &args.spec {
         Some(p) => read_json(p)?,
         None => {
-            let model_id = args.model_id.clone().ok_or_else(|| usage("train needs --matrix FILE, or --model-id (or --spec) to train a stored model"))?;
+            let model_id = args
+                .model_id
+                .clone()
+                .ok_or_else(|| usage("train needs --matrix FILE, or --model-id (or --spec) to train a stored model"))?;
             let kind = match args.config_kind.as_deref() {
                 Some("top_pct") => ConfigKind::TopPct,
                 Some(_) => ConfigKind::Thr,

@@ -53,11 +53,7 @@ impl Cadence {
 
     /// Detect from bar open times (sorted ascending; duplicates are ignored).
     pub fn detect(ts: &[i64]) -> Cadence {
-        let mut diffs: Vec<i64> = ts
-            .windows(2)
-            .map(|w| w[1].saturating_sub(w[0]))
-            .filter(|d| *d > 0)
-            .collect();
+        let mut diffs: Vec<i64> = ts.windows(2).map(|w| w[1].saturating_sub(w[0])).filter(|d| *d > 0).collect();
         if diffs.is_empty() {
             return Cadence::Irregular;
         }

@@ -12,8 +12,18 @@ pub(crate) fn norm(h: &str) -> String {
 
 /// Time column names, best first. `date` together with a separate `time` column is combined.
 const TIME_NAMES: [&str; 12] = [
-    "datetime", "timestamp", "date", "time", "dt", "ts", "gmttime", "localtime", "utctime",
-    "datetimeutc", "indexlevel0", "index",
+    "datetime",
+    "timestamp",
+    "date",
+    "time",
+    "dt",
+    "ts",
+    "gmttime",
+    "localtime",
+    "utctime",
+    "datetimeutc",
+    "indexlevel0",
+    "index",
 ];
 pub(crate) const OPEN: [&str; 2] = ["open", "o"];
 pub(crate) const HIGH: [&str; 2] = ["high", "h"];
@@ -66,9 +76,7 @@ pub(crate) fn map_columns(
     is_time_typed: &dyn Fn(usize) -> bool,
 ) -> Result<Mapping, IngestError> {
     let normed: Vec<String> = headers.iter().map(|h| norm(h)).collect();
-    let find = |names: &[&str]| -> Option<usize> {
-        names.iter().find_map(|n| normed.iter().position(|h| h == n))
-    };
+    let find = |names: &[&str]| -> Option<usize> { names.iter().find_map(|n| normed.iter().position(|h| h == n)) };
     let missing = |column: &str, names: &[&str]| IngestError::MissingColumn {
         file: file.to_string(),
         column: column.to_string(),
@@ -130,7 +138,8 @@ mod tests {
 
     #[test]
     fn matches_names() {
-        let m = map_columns("f", &h(&["Ticker", "Date", "Open", "High", "Low", "Close", "Volume", "Adj Close"]), NO).unwrap();
+        let m = map_columns("f", &h(&["Ticker", "Date", "Open", "High", "Low", "Close", "Volume", "Adj Close"]), NO)
+            .unwrap();
         assert_eq!(m.time, TimeSource::One(1));
         assert_eq!((m.open, m.close, m.volume, m.adj_close, m.ticker), (2, 5, 6, Some(7), Some(0)));
         let m = map_columns("f", &h(&["", "Date", " open ", "HIGH", "low", "close", "vol"]), NO).unwrap();
@@ -139,7 +148,9 @@ mod tests {
         assert_eq!(m.time, TimeSource::One(0));
         let m = map_columns("f", &h(&["Date", "Time", "o", "h", "l", "c", "v"]), NO).unwrap();
         assert_eq!(m.time, TimeSource::DateAndTime(0, 1));
-        let m = map_columns("f", &h(&["Date Time", "Symbol", "Open", "High", "Low", "Close", "Volume", "adj_close"]), NO).unwrap();
+        let m =
+            map_columns("f", &h(&["Date Time", "Symbol", "Open", "High", "Low", "Close", "Volume", "adj_close"]), NO)
+                .unwrap();
         assert_eq!((m.time, m.ticker, m.adj_close), (TimeSource::One(0), Some(1), Some(7)));
         let e = map_columns("p.csv", &h(&["Date", "Open", "High", "Low", "Volume"]), NO).unwrap_err();
         assert!(e.to_string().contains("missing required column \"close\""), "{e}");

@@ -86,11 +86,7 @@ pub(crate) fn read(
     check_text(file, bytes)?;
     let first_line_end = bytes.iter().position(|&c| c == b'\n').unwrap_or(bytes.len());
     let delim = sniff_delimiter(&bytes[..first_line_end]);
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delim)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
+    let mut rdr = csv::ReaderBuilder::new().delimiter(delim).has_headers(false).flexible(true).from_reader(bytes);
     let total = bytes.len().max(1) as f64;
     let mut rec = csv::ByteRecord::new();
     let csv_err = |e: csv::Error| {

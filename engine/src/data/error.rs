@@ -36,12 +36,7 @@ pub enum IngestError {
     NoRows { file: String },
 
     #[error("{file}: missing required column \"{column}\" (expected one of {expected}); found columns: {}", found_list(.found))]
-    MissingColumn {
-        file: String,
-        column: String,
-        expected: String,
-        found: Vec<String>,
-    },
+    MissingColumn { file: String, column: String, expected: String, found: Vec<String> },
 
     #[error("{file} {pos}, column \"{column}\": expected {expected}, found {found}")]
     BadValue {
@@ -54,12 +49,7 @@ pub enum IngestError {
     },
 
     #[error("{file} {pos}: expected {expected} fields like the header, found {found}")]
-    Ragged {
-        file: String,
-        pos: Pos,
-        expected: usize,
-        found: usize,
-    },
+    Ragged { file: String, pos: Pos, expected: usize, found: usize },
 
     #[error("{file} {pos}: not a CSV or Parquet file ({detail})")]
     NotText { file: String, pos: Pos, detail: String },
@@ -71,12 +61,7 @@ pub enum IngestError {
     Parquet { file: String, detail: String },
 
     #[error("{file}, column \"{column}\": unsupported column type {found}; expected {expected}")]
-    UnsupportedType {
-        file: String,
-        column: String,
-        found: String,
-        expected: String,
-    },
+    UnsupportedType { file: String, column: String, found: String, expected: String },
 
     #[error("{file}: unknown time zone \"{tz}\"; expected an IANA name such as \"UTC\" or \"America/New_York\"")]
     UnknownTimeZone { file: String, tz: String },
@@ -89,11 +74,7 @@ fn found_list(found: &[String]) -> String {
     if found.is_empty() {
         return "none".to_string();
     }
-    found
-        .iter()
-        .map(|c| format!("\"{c}\""))
-        .collect::<Vec<_>>()
-        .join(", ")
+    found.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ")
 }
 
 /// `"abc"` with the cell shortened to 40 characters and control characters escaped.

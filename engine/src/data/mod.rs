@@ -114,13 +114,7 @@ pub fn load(
         None if bytes.starts_with(b"PAR1") => parquet_reader::file_zone(bytes),
         None => None,
     };
-    let tz_name = opts
-        .tz
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .or(from_file.as_deref())
-        .unwrap_or("UTC");
+    let tz_name = opts.tz.as_deref().map(str::trim).filter(|s| !s.is_empty()).or(from_file.as_deref()).unwrap_or("UTC");
     let tz = time::parse_tz(tz_name)
         .ok_or_else(|| IngestError::UnknownTimeZone { file: file.clone(), tz: tz_name.to_string() })?;
     let mut prog = Progress::new(progress);
@@ -397,7 +391,9 @@ impl Dataset {
                 let cadence = s.cadence();
                 let date_only = matches!(cadence, Cadence::Daily | Cadence::Weekly | Cadence::Monthly)
                     || (cadence == Cadence::Irregular
-                        && s.ts.iter().all(|&t| time::ms_to_local(t, tz).is_some_and(|n| n.time() == chrono::NaiveTime::MIN)));
+                        && s.ts
+                            .iter()
+                            .all(|&t| time::ms_to_local(t, tz).is_some_and(|n| n.time() == chrono::NaiveTime::MIN)));
                 let fmt = |t: Option<&i64>| t.map(|&t| time::format_ms(t, tz, date_only)).unwrap_or_default();
                 TickerSummary {
                     ticker: s.ticker.clone(),
@@ -699,7 +695,8 @@ mod tests {
         let mut h = Sha256::new();
         h.update(d.canonical_bytes());
         assert_eq!(hex(&h.finalize()), d.sha());
-        let ny = load_str("a.csv", CSV, &LoadOptions { ticker: Some("X".into()), tz: Some("America/New_York".into()) }).unwrap();
+        let ny = load_str("a.csv", CSV, &LoadOptions { ticker: Some("X".into()), tz: Some("America/New_York".into()) })
+            .unwrap();
         assert_ne!(d.sha(), ny.sha());
         // Pinned: the canonical encoding must not drift between platforms or versions.
         assert_eq!(&d.canonical_bytes()[..15], b"btb-dataset-v1\n");
@@ -755,7 +752,12 @@ mod tests {
     #[test]
     fn errors_name_file_line_and_column() {
         let o = LoadOptions::default();
-        let e = load_str("prices.csv", "Date,Open,High,Low,Close,Volume\n2024-01-02,1,1,1,1,1\n2024-01-03,1,1,1,abc,1\n", &o).unwrap_err();
+        let e = load_str(
+            "prices.csv",
+            "Date,Open,High,Low,Close,Volume\n2024-01-02,1,1,1,1,1\n2024-01-03,1,1,1,abc,1\n",
+            &o,
+        )
+        .unwrap_err();
         assert_eq!(e.to_string(), r#"prices.csv line 3, column "Close": expected a number, found "abc""#);
         let e = load_str("p.csv", "Date,Open,High,Low,Close,Volume\n2024-01-02,1,1,1,inf,1\n", &o).unwrap_err();
         assert!(e.to_string().contains("expected a finite number"), "{e}");
@@ -775,7 +777,8 @@ mod tests {
 
     #[test]
     fn separate_date_and_time_columns() {
-        let s = "Date;Time;Open;High;Low;Close;Volume\n02.01.2024;09:30;1;2;0,5;1,5;10\n02.01.2024;09:31;1;2;0,5;1,5;\n";
+        let s =
+            "Date;Time;Open;High;Low;Close;Volume\n02.01.2024;09:30;1;2;0,5;1,5;10\n02.01.2024;09:31;1;2;0,5;1,5;\n";
         let d = load_str("eu.csv", s, &LoadOptions { ticker: None, tz: Some("Europe/Berlin".into()) }).unwrap();
         assert_eq!(d.series[0].ts, vec![1_704_184_200_000, 1_704_184_260_000]); // 08:30Z, 08:31Z
         assert_eq!(d.series[0].low, vec![0.5, 0.5]);
@@ -821,7 +824,8 @@ mod tests {
             }
             let cut = (rnd() as usize) % (b.len() + 1);
             let _ = load("f.csv", &b, &LoadOptions::default(), &mut |_| {});
-            let _ = load("f.csv", &b[..cut], &LoadOptions { ticker: None, tz: Some("Europe/Berlin".into()) }, &mut |_| {});
+            let _ =
+                load("f.csv", &b[..cut], &LoadOptions { ticker: None, tz: Some("Europe/Berlin".into()) }, &mut |_| {});
         }
     }
 }

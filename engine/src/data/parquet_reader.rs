@@ -43,9 +43,8 @@ pub(crate) fn read(
 ) -> Result<(), IngestError> {
     // arrow-rs is hardened against malformed files but not proven panic-free; natively a panic
     // becomes an ordinary error (on wasm32 panics abort, and the worker reports the failure).
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        read_inner(file, bytes, tz, grouper, progress)
-    }));
+    let result =
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_inner(file, bytes, tz, grouper, progress)));
     match result {
         Ok(r) => r,
         Err(_) => Err(IngestError::Parquet {
@@ -85,9 +84,8 @@ fn read_inner(
     let schema = builder.schema().clone();
     let total_rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
     let headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
-    let m: Mapping = map_columns(file, &headers, &|i| {
-        schema.fields().get(i).is_some_and(|f| is_time_type(f.data_type()))
-    })?;
+    let m: Mapping =
+        map_columns(file, &headers, &|i| schema.fields().get(i).is_some_and(|f| is_time_type(f.data_type())))?;
     let used = m.used();
     // Type checks up front, so the error names the column rather than a row.
     let unsupported = |i: usize, expected: &str| IngestError::UnsupportedType {
@@ -213,8 +211,14 @@ impl Ctx<'_> {
 fn is_int(dt: &DataType) -> bool {
     matches!(
         dt,
-        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64
-            | DataType::UInt8 | DataType::UInt16 | DataType::UInt32 | DataType::UInt64
+        DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::UInt8
+            | DataType::UInt16
+            | DataType::UInt32
+            | DataType::UInt64
     )
 }
 
@@ -296,8 +300,7 @@ fn as_f64s(a: &dyn Array) -> Option<Vec<Option<f64>>> {
         DataType::UInt64 => prim_f64!(a, UInt64Type),
         DataType::Decimal128(_, scale) => {
             let div = 10f64.powi(*scale as i32);
-            a.as_primitive_opt::<Decimal128Type>()
-                .map(|p| p.iter().map(|v| v.map(|x| x as f64 / div)).collect())
+            a.as_primitive_opt::<Decimal128Type>().map(|p| p.iter().map(|v| v.map(|x| x as f64 / div)).collect())
         }
         _ => None,
     }
@@ -428,9 +431,7 @@ fn times(ctx: &Ctx<'_>, ci: usize, a: &dyn Array, tz: Tz) -> Result<Vec<i64>, In
                     naive_ms_to_ms(ms, tz).ok_or_else(|| range_err(r, v))?
                 }
             }
-            DataType::Date32 => {
-                naive_ms_to_ms(v.saturating_mul(86_400_000), tz).ok_or_else(|| range_err(r, v))?
-            }
+            DataType::Date32 => naive_ms_to_ms(v.saturating_mul(86_400_000), tz).ok_or_else(|| range_err(r, v))?,
             DataType::Date64 => naive_ms_to_ms(v, tz).ok_or_else(|| range_err(r, v))?,
             _ => int_to_ms(v, tz).map_err(|e| ctx.bad(ci, r, e.expected(), v.to_string()))?,
         };
@@ -463,11 +464,14 @@ mod tests {
 
     #[test]
     fn zone_comes_from_the_file_unless_given() {
-        let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/pyarrow_snappy_us_tz.parquet")).unwrap();
+        let bytes =
+            std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/pyarrow_snappy_us_tz.parquet"))
+                .unwrap();
         assert_eq!(file_zone(&bytes).as_deref(), Some("America/New_York"));
         let d = load("a.parquet", &bytes, &LoadOptions::default(), &mut |_| {}).unwrap();
         assert_eq!(d.tz, "America/New_York");
-        let utc = load("a.parquet", &bytes, &LoadOptions { ticker: None, tz: Some("UTC".into()) }, &mut |_| {}).unwrap();
+        let utc =
+            load("a.parquet", &bytes, &LoadOptions { ticker: None, tz: Some("UTC".into()) }, &mut |_| {}).unwrap();
         assert_eq!(utc.tz, "UTC");
         assert_eq!(d.series[0].ts, utc.series[0].ts, "zone-aware instants do not depend on the zone");
         assert_eq!(file_zone(b"PAR1 not really PAR1"), None);
@@ -492,7 +496,8 @@ mod tests {
                 ),
             ),
         ]);
-        let d = load("x.parquet", &bytes, &LoadOptions { ticker: None, tz: Some("Asia/Tokyo".into()) }, &mut |_| {}).unwrap();
+        let d = load("x.parquet", &bytes, &LoadOptions { ticker: None, tz: Some("Asia/Tokyo".into()) }, &mut |_| {})
+            .unwrap();
         assert_eq!(d.series.len(), 2);
         assert_eq!(d.series[0].ticker, "A");
         assert_eq!(d.series[0].ts, vec![T0, T0 + 2 * 86_400_000]);
@@ -543,6 +548,9 @@ mod tests {
             ("volume", num()),
         ]);
         let e = load("s.parquet", &bytes, &LoadOptions::default(), &mut |_| {}).unwrap_err();
-        assert_eq!(e.to_string(), r#"s.parquet row 2, column "date": expected a real calendar date and time, found "2024-13-02""#);
+        assert_eq!(
+            e.to_string(),
+            r#"s.parquet row 2, column "date": expected a real calendar date and time, found "2024-13-02""#
+        );
     }
 }

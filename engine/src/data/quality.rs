@@ -217,11 +217,7 @@ pub(crate) fn finish_series(raw: RawSeries, tz: Tz) -> (Series, Cadence, TickerR
     }
     for &(i, k) in &dups {
         rep.push(IssueKind::DuplicateTimestamp, rows[i], bar_of[k], s.ts[i], || {
-            format!(
-                "same time ({}) as row {}; the later row was dropped",
-                fmt_day(s.ts[i], tz, intraday),
-                rows[k]
-            )
+            format!("same time ({}) as row {}; the later row was dropped", fmt_day(s.ts[i], tz, intraday), rows[k])
         });
     }
 

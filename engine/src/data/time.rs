@@ -230,8 +230,7 @@ pub fn parse_timestamp(s: &str, tz: Tz) -> Result<i64, TimeError> {
             }
         }
     }
-    let time = chrono::NaiveTime::from_hms_nano_opt(hh, mm, ss.min(59), nanos)
-        .ok_or(TimeError::Impossible)?;
+    let time = chrono::NaiveTime::from_hms_nano_opt(hh, mm, ss.min(59), nanos).ok_or(TimeError::Impossible)?;
     if ss > 59 {
         return Err(TimeError::Impossible);
     }
@@ -244,24 +243,25 @@ pub fn parse_timestamp(s: &str, tz: Tz) -> Result<i64, TimeError> {
     }
     // Offset.
     let rest = &b[c.i..];
-    let off_secs: i64 = if rest == b"Z" || rest == b"z" || rest.eq_ignore_ascii_case(b"UTC") || rest.eq_ignore_ascii_case(b"GMT") {
-        0
-    } else if rest[0] == b'+' || rest[0] == b'-' {
-        let sgn = if rest[0] == b'-' { -1 } else { 1 };
-        let r = &rest[1..];
-        let (h, mi) = match r.len() {
-            2 => (two(r, 0)?, 0),
-            4 => (two(r, 0)?, two(r, 2)?),
-            5 if r[2] == b':' => (two(r, 0)?, two(r, 3)?),
-            _ => return Err(TimeError::Unrecognised),
+    let off_secs: i64 =
+        if rest == b"Z" || rest == b"z" || rest.eq_ignore_ascii_case(b"UTC") || rest.eq_ignore_ascii_case(b"GMT") {
+            0
+        } else if rest[0] == b'+' || rest[0] == b'-' {
+            let sgn = if rest[0] == b'-' { -1 } else { 1 };
+            let r = &rest[1..];
+            let (h, mi) = match r.len() {
+                2 => (two(r, 0)?, 0),
+                4 => (two(r, 0)?, two(r, 2)?),
+                5 if r[2] == b':' => (two(r, 0)?, two(r, 3)?),
+                _ => return Err(TimeError::Unrecognised),
+            };
+            if h > 18 || mi > 59 {
+                return Err(TimeError::Impossible);
+            }
+            sgn * (h as i64 * 3600 + mi as i64 * 60)
+        } else {
+            return Err(TimeError::Unrecognised);
         };
-        if h > 18 || mi > 59 {
-            return Err(TimeError::Impossible);
-        }
-        sgn * (h as i64 * 3600 + mi as i64 * 60)
-    } else {
-        return Err(TimeError::Unrecognised);
-    };
     Ok(naive.and_utc().timestamp_millis() - off_secs * 1000)
 }
 
@@ -302,10 +302,7 @@ fn parse_numeric(s: &str, sign: i64, digits: &[u8], tz: Tz) -> Result<i64, TimeE
     }
     let mut n: i64 = 0;
     for &c in digits {
-        n = n
-            .checked_mul(10)
-            .and_then(|n| n.checked_add((c - b'0') as i64))
-            .ok_or(TimeError::OutOfRange)?;
+        n = n.checked_mul(10).and_then(|n| n.checked_add((c - b'0') as i64)).ok_or(TimeError::OutOfRange)?;
     }
     int_to_ms(sign * n, tz)
 }
@@ -418,14 +415,20 @@ mod tests {
     fn zones() {
         let ny = chrono_tz::America::New_York;
         assert_eq!(parse_timestamp("2024-01-02", ny), Ok(D + 5 * 3_600_000));
-        assert_eq!(parse_timestamp("2024-07-02 09:30", ny).map(|v| format_ms(v, Tz::UTC, false)),
-            Ok("2024-07-02T13:30:00+00:00".to_string()));
+        assert_eq!(
+            parse_timestamp("2024-07-02 09:30", ny).map(|v| format_ms(v, Tz::UTC, false)),
+            Ok("2024-07-02T13:30:00+00:00".to_string())
+        );
         // Spring-forward gap: 02:30 does not exist on 2024-03-10; read with the EST offset.
-        assert_eq!(parse_timestamp("2024-03-10 02:30", ny).map(|v| format_ms(v, Tz::UTC, false)),
-            Ok("2024-03-10T07:30:00+00:00".to_string()));
+        assert_eq!(
+            parse_timestamp("2024-03-10 02:30", ny).map(|v| format_ms(v, Tz::UTC, false)),
+            Ok("2024-03-10T07:30:00+00:00".to_string())
+        );
         // Fall-back ambiguity: the earlier instant.
-        assert_eq!(parse_timestamp("2024-11-03 01:30", ny).map(|v| format_ms(v, Tz::UTC, false)),
-            Ok("2024-11-03T05:30:00+00:00".to_string()));
+        assert_eq!(
+            parse_timestamp("2024-11-03 01:30", ny).map(|v| format_ms(v, Tz::UTC, false)),
+            Ok("2024-11-03T05:30:00+00:00".to_string())
+        );
         assert!(parse_tz("Mars/Olympus").is_none());
         assert_eq!(parse_tz("America/New_York"), Some(ny));
         assert_eq!(format_ms(D + 5 * 3_600_000, ny, true), "2024-01-02");
@@ -452,10 +455,29 @@ mod tests {
 
     #[test]
     fn never_panics_on_garbage() {
-        let samples = ["-", "+", ".", "2024-", "2024-01-", "2024-01-0", "1/", "1/2", "1/2/",
-            "2024-01-02T", "2024-01-02T1", "2024-01-02T10:", "2024-01-02T10:3", "2024-01-02T10:30:",
-            "2024-01-02T10:30:00.", "2024-01-02T10:30:00+", "2024-01-02T10:30:00+0", "é2024",
-            "2024-01-02T10:30:00.1234567890", "-99999999999999999999", "٣٣٣"];
+        let samples = [
+            "-",
+            "+",
+            ".",
+            "2024-",
+            "2024-01-",
+            "2024-01-0",
+            "1/",
+            "1/2",
+            "1/2/",
+            "2024-01-02T",
+            "2024-01-02T1",
+            "2024-01-02T10:",
+            "2024-01-02T10:3",
+            "2024-01-02T10:30:",
+            "2024-01-02T10:30:00.",
+            "2024-01-02T10:30:00+",
+            "2024-01-02T10:30:00+0",
+            "é2024",
+            "2024-01-02T10:30:00.1234567890",
+            "-99999999999999999999",
+            "٣٣٣",
+        ];
         for s in samples {
             let _ = utc(s);
         }

@@ -19,16 +19,14 @@ mod spec;
 
 use rolling::{RollingExtreme, RollingMoments};
 
-pub use session::{
-    day_of_week, gap_pct, hour, minute_of_day, opening_range, vwap, Clock, OpeningRange, Vwap,
-};
-pub use spec::{
-    compute_features, compute_features_with_progress, feature_catalog, FeatureError, FeatureFrame,
-    FeatureInfo, FeatureSpec, ParamInfo,
-};
-pub(crate) use spec::{check_series, tz_of};
+pub use session::{day_of_week, gap_pct, hour, minute_of_day, opening_range, vwap, Clock, OpeningRange, Vwap};
 #[cfg(test)]
 pub(crate) use spec::tests::series as test_series;
+pub(crate) use spec::{check_series, tz_of};
+pub use spec::{
+    compute_features, compute_features_with_progress, feature_catalog, FeatureError, FeatureFrame, FeatureInfo,
+    FeatureSpec, ParamInfo,
+};
 
 /// Horizons (bars) of [`momentum_score_total`].
 pub const MOMENTUM_HORIZONS: [usize; 4] = [5, 10, 20, 60];
@@ -141,12 +139,7 @@ pub fn momentum_score_total(close: &[f64]) -> Vec<f64> {
     let n = close.len();
     let sigma = realized_vol(close, MOMENTUM_VOL_WINDOW);
     let mut out = vec![f64::NAN; n];
-    let hmax = MOMENTUM_HORIZONS
-        .iter()
-        .copied()
-        .max()
-        .unwrap_or(0)
-        .max(MOMENTUM_VOL_WINDOW);
+    let hmax = MOMENTUM_HORIZONS.iter().copied().max().unwrap_or(0).max(MOMENTUM_VOL_WINDOW);
     for t in hmax..n {
         let s = sigma[t];
         let mut total = 0.0;
@@ -244,11 +237,7 @@ mod tests {
         let up = momentum_score_total(&trend(300, 0.002));
         let down = momentum_score_total(&trend(300, -0.002));
         assert!(up[..60].iter().all(|v| v.is_nan()));
-        assert!(
-            up[60..].iter().all(|&v| v > 0.0 && v < 4.0),
-            "{:?}",
-            &up[60..70]
-        );
+        assert!(up[60..].iter().all(|&v| v > 0.0 && v < 4.0), "{:?}", &up[60..70]);
         assert!(down[60..].iter().all(|&v| v < 0.0 && v > -4.0));
         // A noiseless trend (zero volatility) still has the right sign.
         let lin: Vec<f64> = (0..100).map(|i| 100.0 * (0.01 * i as f64).exp()).collect();

@@ -16,13 +16,7 @@ pub(crate) struct RollingMoments {
 
 impl RollingMoments {
     pub(crate) fn new(n: usize) -> Self {
-        RollingMoments {
-            n: n.max(1),
-            buf: VecDeque::with_capacity(n.max(1) + 1),
-            nans: 0,
-            mean: 0.0,
-            m2: 0.0,
-        }
+        RollingMoments { n: n.max(1), buf: VecDeque::with_capacity(n.max(1) + 1), nans: 0, mean: 0.0, m2: 0.0 }
     }
 
     fn rebuild(&mut self) {
@@ -41,11 +35,7 @@ impl RollingMoments {
     /// Push a value; returns `(mean, population variance)` once the window is full and finite.
     pub(crate) fn push(&mut self, x: f64) -> Option<(f64, f64)> {
         let x_nan = !x.is_finite();
-        let old = if self.buf.len() == self.n {
-            self.buf.pop_front()
-        } else {
-            None
-        };
+        let old = if self.buf.len() == self.n { self.buf.pop_front() } else { None };
         self.buf.push_back(x);
         let old_nan = old.is_some_and(|o| !o.is_finite());
         if x_nan {
@@ -87,12 +77,7 @@ pub(crate) struct RollingExtreme {
 
 impl RollingExtreme {
     pub(crate) fn new(n: usize, max: bool) -> Self {
-        RollingExtreme {
-            n: n.max(1),
-            max,
-            dq: VecDeque::new(),
-            i: 0,
-        }
+        RollingExtreme { n: n.max(1), max, dq: VecDeque::new(), i: 0 }
     }
 
     /// Push the next value; returns the extreme of the last `n` values once `n` have been seen.
@@ -130,9 +115,7 @@ mod tests {
 
     #[test]
     fn moments_match_direct() {
-        let xs: Vec<f64> = (0..200)
-            .map(|i| ((i * 37 % 101) as f64).sin() * 10.0 + 100.0)
-            .collect();
+        let xs: Vec<f64> = (0..200).map(|i| ((i * 37 % 101) as f64).sin() * 10.0 + 100.0).collect();
         let mut r = RollingMoments::new(20);
         for (t, &x) in xs.iter().enumerate() {
             let got = r.push(x);
@@ -144,10 +127,7 @@ mod tests {
             let m = w.iter().sum::<f64>() / 20.0;
             let v = w.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / 20.0;
             let (gm, gv) = got.unwrap();
-            assert!(
-                (gm - m).abs() < 1e-9 && (gv - v).abs() < 1e-9,
-                "{t}: {gm} {m} {gv} {v}"
-            );
+            assert!((gm - m).abs() < 1e-9 && (gv - v).abs() < 1e-9, "{t}: {gm} {m} {gv} {v}");
         }
     }
 

@@ -36,11 +36,7 @@ impl Clock {
                 }
             }
         }
-        Clock {
-            day,
-            minute,
-            weekday,
-        }
+        Clock { day, minute, weekday }
     }
 
     pub fn len(&self) -> usize {
@@ -85,16 +81,8 @@ pub struct Vwap {
 /// each session start: `Σ tp·v / Σ v` over the session's bars up to `t`. While the session's
 /// volume so far is zero, the plain mean of the typical prices is used instead.
 pub fn vwap(clock: &Clock, high: &[f64], low: &[f64], close: &[f64], volume: &[f64]) -> Vwap {
-    let n = clock
-        .len()
-        .min(high.len())
-        .min(low.len())
-        .min(close.len())
-        .min(volume.len());
-    let mut out = Vwap {
-        vwap: vec![f64::NAN; close.len()],
-        dist: vec![f64::NAN; close.len()],
-    };
+    let n = clock.len().min(high.len()).min(low.len()).min(close.len()).min(volume.len());
+    let mut out = Vwap { vwap: vec![f64::NAN; close.len()], dist: vec![f64::NAN; close.len()] };
     let (mut pv, mut v, mut tps, mut k) = (0.0, 0.0, 0.0, 0.0);
     for t in 0..n {
         if clock.is_session_start(t) {
@@ -128,21 +116,11 @@ pub struct OpeningRange {
 /// Opening range of the first `k` bars of each session (`k ≥ 1`). `NaN` until the range is
 /// complete, i.e. on the session's first `k − 1` bars (the `k`-th bar is included in the range
 /// and is the first with a value).
-pub fn opening_range(
-    clock: &Clock,
-    high: &[f64],
-    low: &[f64],
-    close: &[f64],
-    k: usize,
-) -> OpeningRange {
+pub fn opening_range(clock: &Clock, high: &[f64], low: &[f64], close: &[f64], k: usize) -> OpeningRange {
     let len = close.len();
     let n = clock.len().min(high.len()).min(low.len()).min(len);
     let k = k.max(1);
-    let mut out = OpeningRange {
-        high: vec![f64::NAN; len],
-        low: vec![f64::NAN; len],
-        pos: vec![f64::NAN; len],
-    };
+    let mut out = OpeningRange { high: vec![f64::NAN; len], low: vec![f64::NAN; len], pos: vec![f64::NAN; len] };
     let (mut j, mut hi, mut lo) = (0usize, f64::NAN, f64::NAN);
     for t in 0..n {
         if clock.is_session_start(t) {
@@ -178,11 +156,7 @@ pub fn gap_pct(clock: &Clock, open: &[f64], close: &[f64]) -> Vec<f64> {
     let mut g = f64::NAN;
     for t in 0..n {
         if clock.is_session_start(t) {
-            g = if t == 0 {
-                f64::NAN
-            } else {
-                open[t] / close[t - 1] - 1.0
-            };
+            g = if t == 0 { f64::NAN } else { open[t] / close[t - 1] - 1.0 };
             if !g.is_finite() {
                 g = f64::NAN;
             }
@@ -203,10 +177,7 @@ mod tests {
         let mut ts = Vec::new();
         for d in [2, 3] {
             for i in 0..4 {
-                let n = NaiveDate::from_ymd_opt(2024, 1, d)
-                    .unwrap()
-                    .and_hms_opt(9, 30 + 5 * i, 0)
-                    .unwrap();
+                let n = NaiveDate::from_ymd_opt(2024, 1, d).unwrap().and_hms_opt(9, 30 + 5 * i, 0).unwrap();
                 ts.push(local_to_ms(n, tz));
             }
         }

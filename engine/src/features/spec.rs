@@ -36,28 +36,14 @@ pub enum FeatureError {
     #[error("unknown feature `{name}`; known features: {known}")]
     UnknownFeature { name: String, known: String },
     #[error("{feature}: unknown parameter `{param}`; it takes {valid}")]
-    UnknownParam {
-        feature: String,
-        param: String,
-        valid: String,
-    },
+    UnknownParam { feature: String, param: String, valid: String },
     #[error("{feature}: `{param}` must be {expected}, got {value}")]
-    BadParam {
-        feature: String,
-        param: String,
-        value: f64,
-        expected: String,
-    },
+    BadParam { feature: String, param: String, value: f64, expected: String },
     #[error("`{spec}`: {detail}")]
     BadSpec { spec: String, detail: String },
     #[error("{feature}: {source}")]
-    Indicator {
-        feature: String,
-        source: IndicatorError,
-    },
-    #[error(
-        "unknown time zone `{0}`; expected an IANA name such as \"UTC\" or \"America/New_York\""
-    )]
+    Indicator { feature: String, source: IndicatorError },
+    #[error("unknown time zone `{0}`; expected an IANA name such as \"UTC\" or \"America/New_York\"")]
     UnknownTimeZone(String),
     #[error("series {ticker}: columns have different lengths (ts, open, high, low, close, volume: {lengths:?})")]
     LengthMismatch { ticker: String, lengths: Vec<usize> },
@@ -81,17 +67,14 @@ pub struct FeatureSpec {
 impl<'de> Deserialize<'de> for FeatureSpec {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
-        const SHAPE: &str = r#"a feature is a string like "rsi:14" or an object like {"name": "rsi", "params": {"period": 14}}"#;
+        const SHAPE: &str =
+            r#"a feature is a string like "rsi:14" or an object like {"name": "rsi", "params": {"period": 14}}"#;
         match Value::deserialize(d)? {
             Value::String(s) => FeatureSpec::parse(&s).map_err(D::Error::custom),
             Value::Object(m) => {
                 let name = match m.get("name") {
                     Some(Value::String(n)) => n.clone(),
-                    _ => {
-                        return Err(D::Error::custom(format!(
-                            "feature without a string `name`; {SHAPE}"
-                        )))
-                    }
+                    _ => return Err(D::Error::custom(format!("feature without a string `name`; {SHAPE}"))),
                 };
                 if let Some(k) = m.keys().find(|k| *k != "name" && *k != "params") {
                     return Err(D::Error::custom(format!(
@@ -168,11 +151,7 @@ struct MlDef {
 }
 
 const fn int(name: &'static str, min: usize, default: f64) -> PDef {
-    PDef {
-        name,
-        kind: PKind::Int(min),
-        default,
-    }
+    PDef { name, kind: PKind::Int(min), default }
 }
 
 const ML_DEFS: &[MlDef] = &[
@@ -254,10 +233,7 @@ pub struct FeatureInfo {
 pub fn feature_catalog() -> Vec<FeatureInfo> {
     let mut out = Vec::new();
     for &name in KNOWN_INDICATORS {
-        let spec = FeatureSpec {
-            name: name.to_string(),
-            params: BTreeMap::new(),
-        };
+        let spec = FeatureSpec { name: name.to_string(), params: BTreeMap::new() };
         if let Ok(c) = spec.canonical() {
             let params = talib_param_names(name)
                 .iter()
@@ -277,10 +253,7 @@ pub fn feature_catalog() -> Vec<FeatureInfo> {
         }
     }
     for d in ML_DEFS {
-        let spec = FeatureSpec {
-            name: d.name.to_string(),
-            params: BTreeMap::new(),
-        };
+        let spec = FeatureSpec { name: d.name.to_string(), params: BTreeMap::new() };
         out.push(FeatureInfo {
             name: d.name.to_string(),
             family: "ml".into(),
@@ -311,9 +284,7 @@ fn known_features() -> String {
 fn canon_param(p: &str) -> String {
     let p = p.trim().to_ascii_lowercase();
     match p.as_str() {
-        "timeperiod" | "time_period" | "length" | "window" | "n" | "lookback" => {
-            return "period".into()
-        }
+        "timeperiod" | "time_period" | "length" | "window" | "n" | "lookback" => return "period".into(),
         "k" | "n_bars" | "num_bars" => return "bars".into(),
         _ => {}
     }
@@ -352,11 +323,7 @@ struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     fn new(s: &'a Series, tz: Tz) -> Result<Self, FeatureError> {
         check_series(s)?;
-        Ok(Ctx {
-            s,
-            tz,
-            clock: OnceCell::new(),
-        })
+        Ok(Ctx { s, tz, clock: OnceCell::new() })
     }
     fn clock(&self) -> &Clock {
         self.clock.get_or_init(|| Clock::new(&self.s.ts, self.tz))
@@ -364,19 +331,9 @@ impl<'a> Ctx<'a> {
 }
 
 pub(crate) fn check_series(s: &Series) -> Result<(), FeatureError> {
-    let lengths = vec![
-        s.ts.len(),
-        s.open.len(),
-        s.high.len(),
-        s.low.len(),
-        s.close.len(),
-        s.volume.len(),
-    ];
+    let lengths = vec![s.ts.len(), s.open.len(), s.high.len(), s.low.len(), s.close.len(), s.volume.len()];
     if lengths.iter().any(|&l| l != s.ts.len()) {
-        return Err(FeatureError::LengthMismatch {
-            ticker: s.ticker.clone(),
-            lengths,
-        });
+        return Err(FeatureError::LengthMismatch { ticker: s.ticker.clone(), lengths });
     }
     Ok(())
 }
@@ -388,10 +345,7 @@ pub(crate) fn tz_of(tz: &str) -> Result<Tz, FeatureError> {
 impl FeatureSpec {
     /// A spec from a name and `(param, value)` pairs (not validated; see [`FeatureSpec::canonical`]).
     pub fn new(name: &str, params: &[(&str, f64)]) -> FeatureSpec {
-        FeatureSpec {
-            name: name.to_string(),
-            params: params.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-        }
+        FeatureSpec { name: name.to_string(), params: params.iter().map(|(k, v)| (k.to_string(), *v)).collect() }
     }
 
     /// Parse the compact form: `"rsi:14"`, `"macd:12:26:9"`, `"bbands:20:2"`, `"vwap"`,
@@ -400,10 +354,7 @@ impl FeatureSpec {
     pub fn parse(s: &str) -> Result<FeatureSpec, FeatureError> {
         let text = s.trim();
         if text.is_empty() {
-            return Err(FeatureError::BadSpec {
-                spec: s.to_string(),
-                detail: "empty feature spec".into(),
-            });
+            return Err(FeatureError::BadSpec { spec: s.to_string(), detail: "empty feature spec".into() });
         }
         let mut toks = text.split(':').map(str::trim);
         let name = toks.next().unwrap_or_default().to_ascii_lowercase();
@@ -413,10 +364,7 @@ impl FeatureSpec {
             let Some(p) = names.get(i) else {
                 return Err(FeatureError::BadSpec {
                     spec: text.to_string(),
-                    detail: format!(
-                        "too many parameters (`{tok}` is extra); {name} takes {}",
-                        usage(&names)
-                    ),
+                    detail: format!("too many parameters (`{tok}` is extra); {name} takes {}", usage(&names)),
                 });
             };
             let v: f64 = tok.parse().map_err(|_| FeatureError::BadSpec {
@@ -434,32 +382,19 @@ impl FeatureSpec {
         let (name, resolved) = self.resolve()?;
         let params = match &resolved {
             Resolved::Talib(ind) => {
-                let toks: Vec<f64> = ind
-                    .spec()
-                    .split(':')
-                    .skip(1)
-                    .filter_map(|t| t.parse().ok())
-                    .collect();
+                let toks: Vec<f64> = ind.spec().split(':').skip(1).filter_map(|t| t.parse().ok()).collect();
                 let names = talib_param_names(&name);
                 let mut m = BTreeMap::new();
                 for (i, p) in names.iter().enumerate() {
                     // bbands writes one deviation when both are equal.
-                    let v = toks
-                        .get(i)
-                        .or_else(|| toks.last())
-                        .copied()
-                        .unwrap_or(f64::NAN);
+                    let v = toks.get(i).or_else(|| toks.last()).copied().unwrap_or(f64::NAN);
                     m.insert(p.to_string(), v);
                 }
                 m
             }
             Resolved::Ml(id, vals) => {
                 let d = ml_def_by_id(*id);
-                d.params
-                    .iter()
-                    .zip(vals)
-                    .map(|(p, v)| (p.name.to_string(), *v))
-                    .collect()
+                d.params.iter().zip(vals).map(|(p, v)| (p.name.to_string(), *v)).collect()
             }
         };
         Ok(FeatureSpec { name, params })
@@ -478,11 +413,8 @@ impl FeatureSpec {
 
     fn resolve(&self) -> Result<(String, Resolved), FeatureError> {
         let raw = self.name.trim().to_ascii_lowercase();
-        let given: Vec<(String, String, f64)> = self
-            .params
-            .iter()
-            .map(|(k, v)| (k.clone(), canon_param(k), *v))
-            .collect();
+        let given: Vec<(String, String, f64)> =
+            self.params.iter().map(|(k, v)| (k.clone(), canon_param(k), *v)).collect();
         if KNOWN_INDICATORS.contains(&raw.as_str()) {
             let names = talib_param_names(&raw);
             let mut vals: Vec<Option<f64>> = vec![None; names.len()];
@@ -502,39 +434,24 @@ impl FeatureSpec {
             let mut spec = raw.clone();
             for (i, p) in names.iter().enumerate() {
                 // The registry checks each period's own minimum below.
-                let kind = if talib_real_param(p) {
-                    PKind::Real
-                } else {
-                    PKind::Int(1)
-                };
+                let kind = if talib_real_param(p) { PKind::Real } else { PKind::Int(1) };
                 let tok = match vals[i] {
                     Some(v) => fmt_num(check_value(&raw, p, v, kind)?),
                     // bbands: the lower deviation defaults to the upper one.
                     None => match vals.get(1).copied().flatten() {
-                        Some(up) if *p == "nbdevdn" => {
-                            fmt_num(check_value(&raw, "nbdevup", up, PKind::Real)?)
-                        }
-                        _ => defaults
-                            .get(i)
-                            .or(defaults.last())
-                            .cloned()
-                            .unwrap_or_else(|| "0".into()),
+                        Some(up) if *p == "nbdevdn" => fmt_num(check_value(&raw, "nbdevup", up, PKind::Real)?),
+                        _ => defaults.get(i).or(defaults.last()).cloned().unwrap_or_else(|| "0".into()),
                     },
                 };
                 spec.push(':');
                 spec.push_str(&tok);
             }
-            let ind = Indicator::parse(&spec).map_err(|e| FeatureError::Indicator {
-                feature: raw.clone(),
-                source: e,
-            })?;
+            let ind =
+                Indicator::parse(&spec).map_err(|e| FeatureError::Indicator { feature: raw.clone(), source: e })?;
             return Ok((raw, Resolved::Talib(ind)));
         }
         let Some(d) = ml_def(&raw) else {
-            return Err(FeatureError::UnknownFeature {
-                name: self.name.clone(),
-                known: known_features(),
-            });
+            return Err(FeatureError::UnknownFeature { name: self.name.clone(), known: known_features() });
         };
         let mut vals: Vec<f64> = d.params.iter().map(|p| p.default).collect();
         for (orig, p, v) in &given {
@@ -542,12 +459,7 @@ impl FeatureSpec {
                 return Err(FeatureError::UnknownParam {
                     feature: d.name.to_string(),
                     param: orig.clone(),
-                    valid: usage(
-                        &d.params
-                            .iter()
-                            .map(|q| q.name.to_string())
-                            .collect::<Vec<_>>(),
-                    ),
+                    valid: usage(&d.params.iter().map(|q| q.name.to_string()).collect::<Vec<_>>()),
                 });
             };
             vals[i] = check_value(d.name, d.params[i].name, *v, d.params[i].kind)?;
@@ -602,18 +514,12 @@ fn usage(names: &[String]) -> String {
     if names.is_empty() {
         "no parameters".to_string()
     } else {
-        names
-            .iter()
-            .map(|n| format!("`{n}`"))
-            .collect::<Vec<_>>()
-            .join(", ")
+        names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
     }
 }
 
 fn ml_def(name: &str) -> Option<&'static MlDef> {
-    ML_DEFS
-        .iter()
-        .find(|d| d.name == name || d.aliases.contains(&name))
+    ML_DEFS.iter().find(|d| d.name == name || d.aliases.contains(&name))
 }
 
 fn ml_def_by_id(id: Ml) -> &'static MlDef {
@@ -624,17 +530,11 @@ fn ml_def_by_id(id: Ml) -> &'static MlDef {
 /// Canonical positional parameter names of a feature name (or alias).
 fn param_names(name: &str) -> Result<Vec<String>, FeatureError> {
     if KNOWN_INDICATORS.contains(&name) {
-        return Ok(talib_param_names(name)
-            .iter()
-            .map(|s| s.to_string())
-            .collect());
+        return Ok(talib_param_names(name).iter().map(|s| s.to_string()).collect());
     }
     match ml_def(name) {
         Some(d) => Ok(d.params.iter().map(|p| p.name.to_string()).collect()),
-        None => Err(FeatureError::UnknownFeature {
-            name: name.to_string(),
-            known: known_features(),
-        }),
+        None => Err(FeatureError::UnknownFeature { name: name.to_string(), known: known_features() }),
     }
 }
 
@@ -651,11 +551,9 @@ fn outputs_of(r: &Resolved) -> Vec<String> {
                 Ml::DistHigh => vec![format!("dist_high_{}", p(0))],
                 Ml::DistLow => vec![format!("dist_low_{}", p(0))],
                 Ml::Vwap => vec!["vwap".into(), "vwap_dist".into()],
-                Ml::OpeningRange => vec![
-                    format!("or_high_{}", p(0)),
-                    format!("or_low_{}", p(0)),
-                    format!("or_pos_{}", p(0)),
-                ],
+                Ml::OpeningRange => {
+                    vec![format!("or_high_{}", p(0)), format!("or_low_{}", p(0)), format!("or_pos_{}", p(0))]
+                }
                 Ml::Gap => vec!["gap_pct".into()],
                 Ml::Hour => vec!["hour".into()],
                 Ml::MinuteOfDay => vec!["minute_of_day".into()],
@@ -672,10 +570,9 @@ fn compute_resolved(r: &Resolved, ctx: &Ctx<'_>) -> Result<Vec<Vec<f64>>, Featur
     let s = ctx.s;
     let bars = Ohlcv::from(s);
     match r {
-        Resolved::Talib(ind) => ind.compute(&bars).map_err(|e| FeatureError::Indicator {
-            feature: ind.spec(),
-            source: e,
-        }),
+        Resolved::Talib(ind) => {
+            ind.compute(&bars).map_err(|e| FeatureError::Indicator { feature: ind.spec(), source: e })
+        }
         Resolved::Ml(id, vals) => {
             let u = |i: usize| vals.get(i).copied().unwrap_or(1.0) as usize;
             let (h, l, c, v) = (&s.high, &s.low, &s.close, &s.volume);
@@ -700,18 +597,10 @@ fn compute_resolved(r: &Resolved, ctx: &Ctx<'_>) -> Result<Vec<Vec<f64>>, Featur
                 Ml::DayOfWeek => vec![features::day_of_week(ctx.clock())],
                 Ml::Momentum => vec![features::momentum_score_total(c)],
                 Ml::CustomRsi => {
-                    vec![
-                        crate::indicators::rsi(c, u(0)).map_err(|e| FeatureError::Indicator {
-                            feature: "custom_rsi".into(),
-                            source: e,
-                        })?,
-                    ]
+                    vec![crate::indicators::rsi(c, u(0))
+                        .map_err(|e| FeatureError::Indicator { feature: "custom_rsi".into(), source: e })?]
                 }
-                Ml::VolFilter => vec![features::volatility_filter(
-                    c,
-                    u(1),
-                    vals.first().copied().unwrap_or(0.02),
-                )],
+                Ml::VolFilter => vec![features::volatility_filter(c, u(1), vals.first().copied().unwrap_or(0.02))],
             })
         }
     }
@@ -726,11 +615,7 @@ pub struct FeatureFrame {
 }
 
 /// Compute every spec's outputs over `series` (sharing the local clock), in order.
-pub fn compute_features(
-    specs: &[FeatureSpec],
-    series: &Series,
-    tz: &str,
-) -> Result<FeatureFrame, FeatureError> {
+pub fn compute_features(specs: &[FeatureSpec], series: &Series, tz: &str) -> Result<FeatureFrame, FeatureError> {
     compute_features_with_progress(specs, series, tz, &mut |_, _| {})
 }
 
@@ -743,10 +628,7 @@ pub fn compute_features_with_progress(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<FeatureFrame, FeatureError> {
     let ctx = Ctx::new(series, tz_of(tz)?)?;
-    let mut frame = FeatureFrame {
-        names: Vec::new(),
-        columns: Vec::new(),
-    };
+    let mut frame = FeatureFrame { names: Vec::new(), columns: Vec::new() };
     for (i, spec) in specs.iter().enumerate() {
         let (_, r) = spec.resolve()?;
         frame.names.extend(outputs_of(&r));
@@ -778,9 +660,7 @@ pub(crate) mod tests {
 
     /// Daily bars on a rising sine, shared with the label tests.
     pub(crate) fn series(n: usize) -> Series {
-        let close: Vec<f64> = (0..n)
-            .map(|i| 100.0 + (i as f64 * 0.3).sin() * 5.0 + i as f64 * 0.1)
-            .collect();
+        let close: Vec<f64> = (0..n).map(|i| 100.0 + (i as f64 * 0.3).sin() * 5.0 + i as f64 * 0.1).collect();
         Series {
             ticker: "T".into(),
             ts: (0..n as i64).map(|i| i * 86_400_000).collect(),
@@ -800,48 +680,27 @@ pub(crate) mod tests {
         assert_eq!(s.outputs().unwrap(), vec!["rsi_21"]);
         assert_eq!(FeatureSpec::parse("rsi").unwrap().params["period"], 14.0);
         let m = FeatureSpec::parse("macd").unwrap();
-        assert_eq!(
-            m.outputs().unwrap(),
-            vec!["macd_12_26_9", "macd_signal_12_26_9", "macd_hist_12_26_9"]
-        );
-        let m2 = FeatureSpec::new(
-            "macd",
-            &[("fast_period", 5.0), ("slow", 35.0), ("signalperiod", 5.0)],
-        )
-        .canonical()
-        .unwrap();
+        assert_eq!(m.outputs().unwrap(), vec!["macd_12_26_9", "macd_signal_12_26_9", "macd_hist_12_26_9"]);
+        let m2 = FeatureSpec::new("macd", &[("fast_period", 5.0), ("slow", 35.0), ("signalperiod", 5.0)])
+            .canonical()
+            .unwrap();
         assert_eq!(m2.spec_string().unwrap(), "macd:5:35:5");
         let b = FeatureSpec::parse("bbands:20:2").unwrap();
         assert_eq!(b.params.len(), 3);
         assert_eq!(b.params["nbdevdn"], 2.0);
         assert_eq!(b.outputs().unwrap()[0], "bbands_upper_20_2");
-        let b2 = FeatureSpec::new("bbands", &[("nbdevup", 2.5)])
-            .canonical()
-            .unwrap();
+        let b2 = FeatureSpec::new("bbands", &[("nbdevup", 2.5)]).canonical().unwrap();
         assert_eq!(b2.spec_string().unwrap(), "bbands:20:2.5:2.5");
-        let b3 = FeatureSpec::new("bbands", &[("nbdevdn", 1.5)])
-            .canonical()
-            .unwrap();
+        let b3 = FeatureSpec::new("bbands", &[("nbdevdn", 1.5)]).canonical().unwrap();
         assert_eq!(b3.spec_string().unwrap(), "bbands:20:2:1.5");
-        assert_eq!(
-            FeatureSpec::parse("obv").unwrap().outputs().unwrap(),
-            vec!["obv"]
-        );
-        assert_eq!(
-            FeatureSpec::parse("logret:5").unwrap().outputs().unwrap(),
-            vec!["logret_5"]
-        );
-        assert_eq!(
-            FeatureSpec::parse("vwap").unwrap().outputs().unwrap(),
-            vec!["vwap", "vwap_dist"]
-        );
+        assert_eq!(FeatureSpec::parse("obv").unwrap().outputs().unwrap(), vec!["obv"]);
+        assert_eq!(FeatureSpec::parse("logret:5").unwrap().outputs().unwrap(), vec!["logret_5"]);
+        assert_eq!(FeatureSpec::parse("vwap").unwrap().outputs().unwrap(), vec!["vwap", "vwap_dist"]);
         assert_eq!(FeatureSpec::parse("realized_vol:10").unwrap().name, "rvol");
-        let j: FeatureSpec =
-            serde_json::from_str(r#"{"name": "custom_rsi", "params": {"period": 21}}"#).unwrap();
+        let j: FeatureSpec = serde_json::from_str(r#"{"name": "custom_rsi", "params": {"period": 21}}"#).unwrap();
         assert_eq!(j.outputs().unwrap(), vec!["custom_rsi_21"]);
         let j: FeatureSpec =
-            serde_json::from_str(r#"{"name": "volatility_filter", "params": {"threshold": 0.02}}"#)
-                .unwrap();
+            serde_json::from_str(r#"{"name": "volatility_filter", "params": {"threshold": 0.02}}"#).unwrap();
         assert_eq!(j.outputs().unwrap(), vec!["volatility_filter_20_0.02"]);
         let j: Vec<FeatureSpec> = serde_json::from_str(r#"["rsi:14", {"name":"vwap"}]"#).unwrap();
         assert_eq!(j.len(), 2);
@@ -854,54 +713,27 @@ pub(crate) mod tests {
     #[test]
     fn errors_are_clear() {
         let e = FeatureSpec::parse("rsx:14").unwrap_err().to_string();
-        assert!(
-            e.contains("unknown feature `rsx`") && e.contains("rsi") && e.contains("vwap"),
-            "{e}"
-        );
-        let e = FeatureSpec::new("rsi", &[("length", 1.0)])
-            .canonical()
-            .unwrap_err()
-            .to_string();
+        assert!(e.contains("unknown feature `rsx`") && e.contains("rsi") && e.contains("vwap"), "{e}");
+        let e = FeatureSpec::new("rsi", &[("length", 1.0)]).canonical().unwrap_err().to_string();
         assert!(e.contains("rsi") && e.contains("period"), "{e}");
-        let e = FeatureSpec::new("rsi", &[("speed", 3.0)])
-            .canonical()
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("unknown parameter `speed`") && e.contains("`period`"),
-            "{e}"
-        );
-        let e = FeatureSpec::new("logret", &[("period", 2.5)])
-            .canonical()
-            .unwrap_err()
-            .to_string();
+        let e = FeatureSpec::new("rsi", &[("speed", 3.0)]).canonical().unwrap_err().to_string();
+        assert!(e.contains("unknown parameter `speed`") && e.contains("`period`"), "{e}");
+        let e = FeatureSpec::new("logret", &[("period", 2.5)]).canonical().unwrap_err().to_string();
         assert!(e.contains("an integer from 1"), "{e}");
         let e = FeatureSpec::parse("rsi:14:3").unwrap_err().to_string();
         assert!(e.contains("too many parameters"), "{e}");
         let e = FeatureSpec::parse("rsi:abc").unwrap_err().to_string();
         assert!(e.contains("not a number"), "{e}");
-        assert!(
-            FeatureSpec::new("volatility_filter", &[("threshold", f64::NAN)])
-                .canonical()
-                .is_err()
-        );
+        assert!(FeatureSpec::new("volatility_filter", &[("threshold", f64::NAN)]).canonical().is_err());
         assert!(serde_json::from_str::<FeatureSpec>(r#""nope:1""#).is_err());
-        let e = serde_json::from_str::<FeatureSpec>(r#"{"name":"rsi","params":{"period":"x"}}"#)
-            .unwrap_err()
-            .to_string();
+        let e =
+            serde_json::from_str::<FeatureSpec>(r#"{"name":"rsi","params":{"period":"x"}}"#).unwrap_err().to_string();
         assert!(e.contains("parameter `period` must be a number"), "{e}");
-        let e = serde_json::from_str::<FeatureSpec>(r#"{"nam":"rsi"}"#)
-            .unwrap_err()
-            .to_string();
+        let e = serde_json::from_str::<FeatureSpec>(r#"{"nam":"rsi"}"#).unwrap_err().to_string();
         assert!(e.contains("without a string `name`"), "{e}");
-        let e = serde_json::from_str::<FeatureSpec>("14")
-            .unwrap_err()
-            .to_string();
+        let e = serde_json::from_str::<FeatureSpec>("14").unwrap_err().to_string();
         assert!(e.contains("rsi:14"), "{e}");
-        assert!(FeatureSpec::parse("rsi")
-            .unwrap()
-            .compute(&series(50), "Mars/Base")
-            .is_err());
+        assert!(FeatureSpec::parse("rsi").unwrap().compute(&series(50), "Mars/Base").is_err());
     }
 
     #[test]
@@ -910,29 +742,19 @@ pub(crate) mod tests {
         let cat = feature_catalog();
         assert_eq!(cat.len(), KNOWN_INDICATORS.len() + ML_DEFS.len());
         for info in cat {
-            let spec = FeatureSpec {
-                name: info.name.clone(),
-                params: BTreeMap::new(),
-            };
+            let spec = FeatureSpec { name: info.name.clone(), params: BTreeMap::new() };
             let cols = spec.compute(&s, "UTC").unwrap();
             assert_eq!(cols.len(), info.outputs.len(), "{}", info.name);
             assert!(cols.iter().all(|c| c.len() == 120), "{}", info.name);
             // Daily bars: every session is one bar, so an opening range of 6 bars never completes.
             if info.name != "opening_range" {
-                assert!(
-                    cols.iter().all(|c| c[119].is_finite()),
-                    "{} has no value at the end",
-                    info.name
-                );
+                assert!(cols.iter().all(|c| c[119].is_finite()), "{} has no value at the end", info.name);
             }
         }
         for d in ML_DEFS {
             assert_eq!(ml_def_by_id(d.id).name, d.name);
         }
-        let r = FeatureSpec::parse("custom_rsi:21")
-            .unwrap()
-            .compute(&s, "UTC")
-            .unwrap();
+        let r = FeatureSpec::parse("custom_rsi:21").unwrap().compute(&s, "UTC").unwrap();
         let want = crate::indicators::rsi(&s.close, 21).unwrap();
         assert_eq!(
             r[0].iter().map(|v| v.to_bits()).collect::<Vec<_>>(),

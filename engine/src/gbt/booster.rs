@@ -142,7 +142,11 @@ pub fn train(
     let mut bag: Vec<u32> = (0..n as u32).collect();
     let mut oob: Vec<u32> = Vec::new();
     let nf = x.n_features();
-    let k_feat = if params.feature_fraction < 1.0 { ((params.feature_fraction * nf as f64).round() as usize).clamp(1, nf) } else { nf };
+    let k_feat = if params.feature_fraction < 1.0 {
+        ((params.feature_fraction * nf as f64).round() as usize).clamp(1, nf)
+    } else {
+        nf
+    };
     let mut all_feats: Vec<usize> = (0..nf).collect();
 
     let mut grower = Grower::default();

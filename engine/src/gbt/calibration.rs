@@ -75,7 +75,11 @@ impl Calibrator {
             let mut s = 0.0;
             for (fi, ti) in f.iter().zip(&t) {
                 let z = fi * a + b;
-                s += if z >= 0.0 { ti * z + libm::log1p(libm::exp(-z)) } else { (ti - 1.0) * z + libm::log1p(libm::exp(z)) };
+                s += if z >= 0.0 {
+                    ti * z + libm::log1p(libm::exp(-z))
+                } else {
+                    (ti - 1.0) * z + libm::log1p(libm::exp(z))
+                };
             }
             s
         };

@@ -4,7 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{auc, brier, logloss, reliability, train, Booster, Calibrator, ColumnMatrix, FeatureImportance, GbtError, ReliabilityBin, TrainParams, TreeProgress};
+use super::{
+    auc, brier, logloss, reliability, train, Booster, Calibrator, ColumnMatrix, FeatureImportance, GbtError,
+    ReliabilityBin, TrainParams, TreeProgress,
+};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -22,7 +25,9 @@ impl std::str::FromStr for CalibrationKind {
             "sigmoid" | "platt" => Ok(CalibrationKind::Sigmoid),
             "isotonic" => Ok(CalibrationKind::Isotonic),
             "none" => Ok(CalibrationKind::None),
-            other => Err(GbtError::Calibration(format!("unknown calibration `{other}`; expected sigmoid, isotonic or none"))),
+            other => {
+                Err(GbtError::Calibration(format!("unknown calibration `{other}`; expected sigmoid, isotonic or none")))
+            }
         }
     }
 }
@@ -124,7 +129,8 @@ pub fn fit(
     }
     if n_valid == 0 && opts.calibration != CalibrationKind::None && opts.calibration_folds == 0 {
         return Err(GbtError::Calibration(
-            "calibration needs a validation set (valid_fraction > 0) or out-of-fold folds (calibration_folds > 0)".into(),
+            "calibration needs a validation set (valid_fraction > 0) or out-of-fold folds (calibration_folds > 0)"
+                .into(),
         ));
     }
     let (tr, va): (Vec<Vec<f64>>, Vec<Vec<f64>>) =
@@ -200,7 +206,10 @@ mod tests {
         let a: Vec<f64> = (0..n).map(|i| ((i * 37) % 101) as f64 / 101.0).collect();
         let b: Vec<f64> = (0..n).map(|i| ((i * 53) % 97) as f64 / 97.0).collect();
         let y: Vec<f64> = a.iter().zip(&b).map(|(a, b)| if a + 0.3 * b > 0.6 { 1.0 } else { 0.0 }).collect();
-        let opts = FitOptions { params: TrainParams { num_trees: 20, min_data_in_leaf: 5, ..Default::default() }, ..Default::default() };
+        let opts = FitOptions {
+            params: TrainParams { num_trees: 20, min_data_in_leaf: 5, ..Default::default() },
+            ..Default::default()
+        };
         let mut seen = 0;
         let (booster, report) = fit(&names, &[a.clone(), b.clone()], &y, &opts, &mut |_| seen += 1).unwrap();
         assert_eq!(seen, 20);

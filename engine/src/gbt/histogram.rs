@@ -61,7 +61,11 @@ mod tests {
         let n = 500;
         let names: Vec<String> = (0..3).map(|j| format!("f{j}")).collect();
         let cols: Vec<Vec<f64>> = (0..3)
-            .map(|j| (0..n).map(|i| if (i * (j + 3)) % 17 == 0 { f64::NAN } else { ((i * 31 + j * 7) % 97) as f64 }).collect())
+            .map(|j| {
+                (0..n)
+                    .map(|i| if (i * (j + 3)) % 17 == 0 { f64::NAN } else { ((i * 31 + j * 7) % 97) as f64 })
+                    .collect()
+            })
             .collect();
         let x = ColumnMatrix::new(&names, &cols).unwrap();
         let data = BinnedDataset::fit(&x, 16).unwrap();

@@ -57,7 +57,11 @@ impl<'a> ColumnMatrix<'a> {
 
     pub(crate) fn check(&self) -> Result<(), GbtError> {
         if self.names.len() != self.columns.len() {
-            return Err(GbtError::Shape(format!("{} feature names for {} columns", self.names.len(), self.columns.len())));
+            return Err(GbtError::Shape(format!(
+                "{} feature names for {} columns",
+                self.names.len(),
+                self.columns.len()
+            )));
         }
         let n = self.rows();
         if let Some((j, c)) = self.columns.iter().enumerate().find(|(_, c)| c.len() != n) {
@@ -142,7 +146,11 @@ impl TrainParams {
         if !(self.min_sum_hessian_in_leaf >= 0.0 && self.min_sum_hessian_in_leaf.is_finite()) {
             return bad("min_sum_hessian_in_leaf must be ≥ 0".into());
         }
-        for (n, v) in [("lambda_l1", self.lambda_l1), ("lambda_l2", self.lambda_l2), ("min_gain_to_split", self.min_gain_to_split)] {
+        for (n, v) in [
+            ("lambda_l1", self.lambda_l1),
+            ("lambda_l2", self.lambda_l2),
+            ("min_gain_to_split", self.min_gain_to_split),
+        ] {
             if !(v >= 0.0 && v.is_finite()) {
                 return bad(format!("{n} must be ≥ 0, not {v}"));
             }
@@ -157,7 +165,10 @@ impl TrainParams {
         }
         if !self.monotone_constraints.is_empty() {
             if self.monotone_constraints.len() != n_features {
-                return bad(format!("{} monotone constraints for {n_features} features", self.monotone_constraints.len()));
+                return bad(format!(
+                    "{} monotone constraints for {n_features} features",
+                    self.monotone_constraints.len()
+                ));
             }
             if let Some(c) = self.monotone_constraints.iter().find(|c| !(-1..=1).contains(*c)) {
                 return bad(format!("monotone constraints must be -1, 0 or 1, not {c}"));

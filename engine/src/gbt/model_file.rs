@@ -183,7 +183,8 @@ mod tests {
 
     #[test]
     fn parses_nested_json() {
-        let v = parse_exact(r#" {"a": [1, -2, 3.5e-7, "x\"y\u00e9"], "b": {"c": null, "d": true}, "e": false} "#).unwrap();
+        let v =
+            parse_exact(r#" {"a": [1, -2, 3.5e-7, "x\"y\u00e9"], "b": {"c": null, "d": true}, "e": false} "#).unwrap();
         assert_eq!(v, serde_json::json!({"a": [1, -2, 3.5e-7, "x\"yé"], "b": {"c": null, "d": true}, "e": false}));
         assert!(parse_exact("[1, 2").is_err());
         assert!(parse_exact("{\"a\" 1}").is_err());

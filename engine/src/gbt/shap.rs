@@ -55,7 +55,17 @@ fn unwound_sum(path: &[PathElem], d: usize, idx: usize) -> f64 {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn recurse(t: &Tree, row: &[f64], phi: &mut [f64], node: usize, parent: &[PathElem], mut d: usize, zero: f64, one: f64, feature: i64) {
+fn recurse(
+    t: &Tree,
+    row: &[f64],
+    phi: &mut [f64],
+    node: usize,
+    parent: &[PathElem],
+    mut d: usize,
+    zero: f64,
+    one: f64,
+    feature: i64,
+) {
     let mut path = Vec::with_capacity(d + 2);
     path.extend_from_slice(&parent[..d]);
     path.push(PathElem { feature: 0, zero: 0.0, one: 0.0, pweight: 0.0 });
@@ -72,7 +82,8 @@ fn recurse(t: &Tree, row: &[f64], phi: &mut [f64], node: usize, parent: &[PathEl
         return;
     }
     let f = n.feature as usize;
-    let (hot, cold) = if n.goes_left(row.get(f).copied().unwrap_or(f64::NAN)) { (n.left, n.right) } else { (n.right, n.left) };
+    let (hot, cold) =
+        if n.goes_left(row.get(f).copied().unwrap_or(f64::NAN)) { (n.left, n.right) } else { (n.right, n.left) };
     let (hot, cold) = (hot as usize, cold as usize);
     let w = n.count as f64;
     let hot_zero = t.nodes[hot].count as f64 / w;

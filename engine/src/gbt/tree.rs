@@ -44,7 +44,18 @@ impl Node {
     }
 
     fn leaf(value: f64, cover: f64, count: u32) -> Node {
-        Node { feature: -1, threshold: 0.0, bin: 0, default_left: false, left: 0, right: 0, value, gain: 0.0, cover, count }
+        Node {
+            feature: -1,
+            threshold: 0.0,
+            bin: 0,
+            default_left: false,
+            left: 0,
+            right: 0,
+            value,
+            gain: 0.0,
+            cover,
+            count,
+        }
     }
 
     /// Whether a raw value goes left.
@@ -190,7 +201,15 @@ pub(crate) struct Grown {
 impl Grower {
     /// Grows one tree on the rows in `rows` (reordered in place into per-leaf ranges) using only
     /// the features in `features` (ascending). Leaf values are multiplied by the learning rate.
-    pub fn grow(&mut self, data: &BinnedDataset, g: &[f64], h: &[f64], rows: &mut [u32], features: &[usize], p: &TrainParams) -> Grown {
+    pub fn grow(
+        &mut self,
+        data: &BinnedDataset,
+        g: &[f64],
+        h: &[f64],
+        rows: &mut [u32],
+        features: &[usize],
+        p: &TrainParams,
+    ) -> Grown {
         let constrained = p.monotone_constraints.iter().any(|&c| c != 0);
         let (mut sg, mut sh) = (0.0, 0.0);
         for &r in rows.iter() {
@@ -285,16 +304,36 @@ impl Grower {
             }
 
             let mut parent_hist = leaves[li].hist.take().unwrap_or_default();
-            let mk = |node, start, len, g, h, lo, hi| Leaf { node, start, len, g, h, depth: depth + 1, lo, hi, best: None, hist: None };
+            let mk = |node, start, len, g, h, lo, hi| Leaf {
+                node,
+                start,
+                len,
+                g,
+                h,
+                depth: depth + 1,
+                lo,
+                hi,
+                best: None,
+                hist: None,
+            };
             let mut left = mk(li_node, start, nl, s.lg, s.lh, llo, lhi);
             let mut right = mk(ri_node, start + nl, len - nl, s.rg, s.rh, rlo, rhi);
-            let can_split =
-                |l: &Leaf| l.len >= 2 * p.min_data_in_leaf.max(1) && (p.max_depth <= 0 || (l.depth as i64) < p.max_depth as i64);
+            let can_split = |l: &Leaf| {
+                l.len >= 2 * p.min_data_in_leaf.max(1) && (p.max_depth <= 0 || (l.depth as i64) < p.max_depth as i64)
+            };
             if can_split(&left) || can_split(&right) {
                 let mut small = self.pool.pop().unwrap_or_default();
                 let left_smaller = left.len <= right.len;
                 let (srange, sleaf_len) = if left_smaller { (left.start, left.len) } else { (right.start, right.len) };
-                histogram::build(data, &rows[srange..srange + sleaf_len], g, h, features, &mut small, &mut self.scratch);
+                histogram::build(
+                    data,
+                    &rows[srange..srange + sleaf_len],
+                    g,
+                    h,
+                    features,
+                    &mut small,
+                    &mut self.scratch,
+                );
                 histogram::subtract(&mut parent_hist, &small);
                 let (sh_, lh_) = (small, parent_hist);
                 let (lhist, rhist) = if left_smaller { (sh_, lh_) } else { (lh_, sh_) };
@@ -345,7 +384,8 @@ fn best_split(
     }
     let (l1, l2) = (p.lambda_l1, p.lambda_l2);
     let parent_out = leaf_output(leaf.g, leaf.h, p, leaf.lo, leaf.hi);
-    let parent_gain = if constrained { gain_at(leaf.g, leaf.h, p, parent_out) } else { gain_free(leaf.g, leaf.h, l1, l2) };
+    let parent_gain =
+        if constrained { gain_at(leaf.g, leaf.h, p, parent_out) } else { gain_free(leaf.g, leaf.h, l1, l2) };
     let shift = parent_gain + p.min_gain_to_split;
     let mut best: Option<Split> = None;
     let mut best_gain = shift;
@@ -370,34 +410,34 @@ fn best_split(
         // A macro rather than a closure so that it is always inlined into both scans.
         macro_rules! eval {
             ($t:expr, $miss_left:expr, $lg:expr, $lh:expr, $ln:expr) => {{
-            let (t, miss_left, lg, lh, ln): (usize, bool, f64, f64, u32) = ($t, $miss_left, $lg, $lh, $ln);
-            // `continue` moves to the scan's next threshold.
-            let rn = n.saturating_sub(ln);
-            if ln < min_n || rn < min_n {
-                continue;
-            }
-            let rh = leaf.h - lh;
-            if lh < min_h || rh < min_h {
-                continue;
-            }
-            let rg = leaf.g - lg;
-            let (gain, lout, rout) = if constrained {
-                let lo = leaf_output(lg, lh, p, leaf.lo, leaf.hi);
-                let ro = leaf_output(rg, rh, p, leaf.lo, leaf.hi);
-                if (mono > 0 && lo > ro) || (mono < 0 && lo < ro) {
+                let (t, miss_left, lg, lh, ln): (usize, bool, f64, f64, u32) = ($t, $miss_left, $lg, $lh, $ln);
+                // `continue` moves to the scan's next threshold.
+                let rn = n.saturating_sub(ln);
+                if ln < min_n || rn < min_n {
                     continue;
                 }
-                (gain_at(lg, lh, p, lo) + gain_at(rg, rh, p, ro), lo, ro)
-            } else {
-                (gain_free(lg, lh, l1, l2) + gain_free(rg, rh, l1, l2), 0.0, 0.0)
-            };
-            // Gains equal up to rounding (e.g. the same rows split by two features) are a tie,
-            // which the earlier candidate wins, as with LightGBM's exact ties.
-            if gain > best_gain + GAIN_TIE_EPS * best_gain.abs() {
-                best_gain = gain;
-                let default_left = if m.n > 0 { miss_left } else { true };
-                best = Some(Split { feature: f, bin: t as u8, default_left, gain, lg, lh, rg, rh, lout, rout });
-            }
+                let rh = leaf.h - lh;
+                if lh < min_h || rh < min_h {
+                    continue;
+                }
+                let rg = leaf.g - lg;
+                let (gain, lout, rout) = if constrained {
+                    let lo = leaf_output(lg, lh, p, leaf.lo, leaf.hi);
+                    let ro = leaf_output(rg, rh, p, leaf.lo, leaf.hi);
+                    if (mono > 0 && lo > ro) || (mono < 0 && lo < ro) {
+                        continue;
+                    }
+                    (gain_at(lg, lh, p, lo) + gain_at(rg, rh, p, ro), lo, ro)
+                } else {
+                    (gain_free(lg, lh, l1, l2) + gain_free(rg, rh, l1, l2), 0.0, 0.0)
+                };
+                // Gains equal up to rounding (e.g. the same rows split by two features) are a tie,
+                // which the earlier candidate wins, as with LightGBM's exact ties.
+                if gain > best_gain + GAIN_TIE_EPS * best_gain.abs() {
+                    best_gain = gain;
+                    let default_left = if m.n > 0 { miss_left } else { true };
+                    best = Some(Split { feature: f, bin: t as u8, default_left, gain, lg, lh, rg, rh, lout, rout });
+                }
             }};
         }
         // Reverse: the right side accumulates value bins above `t`; the rest (missing included)

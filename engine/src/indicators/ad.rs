@@ -14,12 +14,7 @@ fn clv_volume(h: f64, l: f64, c: f64, v: f64) -> Option<f64> {
 
 /// Cumulative `((close − low) − (high − close))/(high − low)·volume` (bars with no range add
 /// nothing). Lookback 0.
-pub fn ad(
-    high: &[f64],
-    low: &[f64],
-    close: &[f64],
-    volume: &[f64],
-) -> Result<Vec<f64>, IndicatorError> {
+pub fn ad(high: &[f64], low: &[f64], close: &[f64], volume: &[f64]) -> Result<Vec<f64>, IndicatorError> {
     let n = check_lengths("ad", &[high, low, close, volume])?;
     let mut out = nan_vec(n);
     let b = first_valid(&[high, low, close, volume]);

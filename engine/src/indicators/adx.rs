@@ -4,8 +4,7 @@
 //! of the first `period − 1` one-bar values, then `s − s/period + today`.
 
 use super::{
-    alloc_col, check_lengths, check_period, first_valid, is_zero, nan_vec, simd_dispatch,
-    true_range, IndicatorError,
+    alloc_col, check_lengths, check_period, first_valid, is_zero, nan_vec, simd_dispatch, true_range, IndicatorError,
 };
 
 /// One bar's directional movement: (+DM, −DM).
@@ -78,12 +77,7 @@ fn inputs<'a>(
 
 /// Average directional index: Wilder's average of DX, first value the mean of the first `period`
 /// DX values. Lookback `2·period − 1`; `period >= 2`.
-pub fn adx(
-    high: &[f64],
-    low: &[f64],
-    close: &[f64],
-    period: usize,
-) -> Result<Vec<f64>, IndicatorError> {
+pub fn adx(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>, IndicatorError> {
     check_period("adx", "period", period, 2)?;
     let (n, b) = inputs("adx", high, low, close)?;
     let mut out = nan_vec(n);
@@ -94,12 +88,7 @@ pub fn adx(
         return Ok(out);
     }
     let pf = period as f64;
-    let mut w = Wilder {
-        p: pf,
-        plus: 0.0,
-        minus: 0.0,
-        tr: 0.0,
-    };
+    let mut w = Wilder { p: pf, plus: 0.0, minus: 0.0, tr: 0.0 };
     for t in 1..period {
         w.seed(h, l, c, t);
     }
@@ -124,12 +113,7 @@ pub fn adx(
 
 /// Directional movement index `100·|+DI − −DI|/(+DI + −DI)`; when undefined TA-Lib repeats the
 /// previous value (0 for the first). Lookback `period`; `period >= 2`.
-pub fn dx(
-    high: &[f64],
-    low: &[f64],
-    close: &[f64],
-    period: usize,
-) -> Result<Vec<f64>, IndicatorError> {
+pub fn dx(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>, IndicatorError> {
     check_period("dx", "period", period, 2)?;
     let (n, b) = inputs("dx", high, low, close)?;
     let mut out = nan_vec(n);
@@ -138,12 +122,7 @@ pub fn dx(
     if h.len() <= period {
         return Ok(out);
     }
-    let mut w = Wilder {
-        p: period as f64,
-        plus: 0.0,
-        minus: 0.0,
-        tr: 0.0,
-    };
+    let mut w = Wilder { p: period as f64, plus: 0.0, minus: 0.0, tr: 0.0 };
     for t in 1..period {
         w.seed(h, l, c, t);
     }
@@ -160,24 +139,14 @@ pub fn dx(
 
 /// Plus directional indicator `100·smoothed(+DM)/smoothed(TR)`. Lookback `period` (1 for
 /// `period == 1`, which is the one-bar `+DM/TR`); `period >= 1`.
-pub fn plus_di(
-    high: &[f64],
-    low: &[f64],
-    close: &[f64],
-    period: usize,
-) -> Result<Vec<f64>, IndicatorError> {
+pub fn plus_di(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>, IndicatorError> {
     check_period("plus_di", "period", period, 1)?;
     di("plus_di", high, low, close, period, true)
 }
 
 /// Minus directional indicator `100·smoothed(−DM)/smoothed(TR)`. Lookback `period` (1 for
 /// `period == 1`); `period >= 1`.
-pub fn minus_di(
-    high: &[f64],
-    low: &[f64],
-    close: &[f64],
-    period: usize,
-) -> Result<Vec<f64>, IndicatorError> {
+pub fn minus_di(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>, IndicatorError> {
     check_period("minus_di", "period", period, 1)?;
     di("minus_di", high, low, close, period, false)
 }
@@ -231,9 +200,7 @@ fn di(
                     .zip(&h[t0 - 1..])
                     .zip(l[t0..t0 + len].iter().zip(&l[t0 - 1..]))
                     .zip(&c[t0 - 1..]);
-                for ((((&ht, &hy), (&lt, &ly)), &cy), (od, ot)) in
-                    bars.zip(bd.iter_mut().zip(bt.iter_mut()))
-                {
+                for ((((&ht, &hy), (&lt, &ly)), &cy), (od, ot)) in bars.zip(bd.iter_mut().zip(bt.iter_mut())) {
                     let (p, m) = dm(ht, hy, lt, ly);
                     dm_s -= dm_s / pf;
                     dm_s += if plus { p } else { m };
@@ -241,13 +208,15 @@ fn di(
                     *od = dm_s;
                     *ot = tr_s;
                 }
-                out.extend(bd[..len].iter().zip(&bt[..len]).map(|(&dm, &tr)| {
-                    if tr != 0.0 {
-                        100.0 * (dm / tr)
-                    } else {
-                        0.0
-                    }
-                }));
+                out.extend(bd[..len].iter().zip(&bt[..len]).map(
+                    |(&dm, &tr)| {
+                        if tr != 0.0 {
+                            100.0 * (dm / tr)
+                        } else {
+                            0.0
+                        }
+                    },
+                ));
                 t0 += len;
             }
         },

@@ -1,19 +1,12 @@
 //! Average true range and normalized ATR (TA-Lib `ATR`, `NATR`), Wilder smoothing.
 
-use super::{
-    alloc_col, check_lengths, check_period, first_valid, nan_vec, true_range, IndicatorError,
-};
+use super::{alloc_col, check_lengths, check_period, first_valid, nan_vec, true_range, IndicatorError};
 
 /// Wilder-smoothed true range: the first value is the mean of the first `period` true ranges
 /// (bars 1..=period), then `atr·(period−1)/period + tr·(1 − (period−1)/period)` as one fused
 /// multiply-add, the TA-Lib 0.8 C core's arithmetic. Lookback `period`; `period >= 1`
 /// (`1` is the true range itself).
-pub fn atr(
-    high: &[f64],
-    low: &[f64],
-    close: &[f64],
-    period: usize,
-) -> Result<Vec<f64>, IndicatorError> {
+pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>, IndicatorError> {
     smoothed_range("atr", high, low, close, period, |atr, _| atr)
 }
 
@@ -21,19 +14,8 @@ pub fn atr(
 ///
 /// TA-Lib quirk kept for compatibility: with `period == 1` TA-Lib returns the plain true range
 /// (not normalized by the close), and so does this function.
-pub fn natr(
-    high: &[f64],
-    low: &[f64],
-    close: &[f64],
-    period: usize,
-) -> Result<Vec<f64>, IndicatorError> {
-    smoothed_range("natr", high, low, close, period, |atr, c| {
-        if c != 0.0 {
-            atr / c * 100.0
-        } else {
-            0.0
-        }
-    })
+pub fn natr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>, IndicatorError> {
+    smoothed_range("natr", high, low, close, period, |atr, c| if c != 0.0 { atr / c * 100.0 } else { 0.0 })
 }
 
 /// ATR and NATR: checks, warm-up and the dispatched pass of [`atr_core`], each bar's value
@@ -63,14 +45,7 @@ fn smoothed_range(
 }
 
 #[inline(always)]
-fn atr_core(
-    h: &[f64],
-    l: &[f64],
-    c: &[f64],
-    period: usize,
-    o: &mut Vec<f64>,
-    emit: impl Fn(f64, f64) -> f64,
-) {
+fn atr_core(h: &[f64], l: &[f64], c: &[f64], period: usize, o: &mut Vec<f64>, emit: impl Fn(f64, f64) -> f64) {
     // Appends the values of bars `period..h.len()` (requires `h.len() > period`).
     let n = h.len();
     if period == 1 {

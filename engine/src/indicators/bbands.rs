@@ -1,9 +1,7 @@
 //! Bollinger bands (TA-Lib `BBANDS` with a simple moving average).
 
 use super::stddev::Variance;
-use super::{
-    alloc_col, check_lengths, check_period, check_real, first_valid, nan_vec, IndicatorError,
-};
+use super::{alloc_col, check_lengths, check_period, check_real, first_valid, nan_vec, IndicatorError};
 
 /// Upper, middle and lower band.
 #[derive(Debug, Clone, PartialEq)]
@@ -16,12 +14,7 @@ pub struct Bands {
 /// `middle = SMA(period)`, `upper = middle + nbdevup·σ`, `lower = middle − nbdevdn·σ` with σ the
 /// population standard deviation of the same window (TA-Lib's re-centred running variance, see
 /// [`super::stddev`]). Lookback `period − 1`; `period >= 2`.
-pub fn bbands(
-    close: &[f64],
-    period: usize,
-    nbdevup: f64,
-    nbdevdn: f64,
-) -> Result<Bands, IndicatorError> {
+pub fn bbands(close: &[f64], period: usize, nbdevup: f64, nbdevdn: f64) -> Result<Bands, IndicatorError> {
     check_period("bbands", "period", period, 2)?;
     check_real("bbands", "nbdevup", nbdevup)?;
     check_real("bbands", "nbdevdn", nbdevdn)?;
@@ -29,11 +22,7 @@ pub fn bbands(
     let b = first_valid(&[close]);
     let x = &close[b..];
     if x.len() < period {
-        return Ok(Bands {
-            upper: nan_vec(n),
-            middle: nan_vec(n),
-            lower: nan_vec(n),
-        });
+        return Ok(Bands { upper: nan_vec(n), middle: nan_vec(n), lower: nan_vec(n) });
     }
     let first = b + period - 1;
     let (mut upper, mut middle, mut lower) = (alloc_col(n), alloc_col(n), alloc_col(n));
@@ -84,9 +73,5 @@ pub fn bbands(
             }
         },
     );
-    Ok(Bands {
-        upper,
-        middle,
-        lower,
-    })
+    Ok(Bands { upper, middle, lower })
 }

@@ -7,12 +7,7 @@ use super::{check_lengths, check_period, first_valid, nan_vec, IndicatorError};
 ///
 /// The mean absolute deviation has no O(1) update, so each bar costs O(period) (as in TA-Lib);
 /// the window lives in a ring allocated once and is summed in TA-Lib's order.
-pub fn cci(
-    high: &[f64],
-    low: &[f64],
-    close: &[f64],
-    period: usize,
-) -> Result<Vec<f64>, IndicatorError> {
+pub fn cci(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>, IndicatorError> {
     check_period("cci", "period", period, 2)?;
     let n = check_lengths("cci", &[high, low, close])?;
     let mut out = nan_vec(n);

@@ -1,8 +1,6 @@
 //! Chande momentum oscillator (TA-Lib `CMO`), which TA-Lib smooths like its RSI (Wilder).
 
-use super::{
-    alloc_col, check_lengths, check_period, first_valid, nan_vec, simd_dispatch, IndicatorError,
-};
+use super::{alloc_col, check_lengths, check_period, first_valid, nan_vec, simd_dispatch, IndicatorError};
 
 /// `100·(gain − loss)/(gain + loss)` over Wilder-smoothed average gain and loss (TA-Lib's CMO is
 /// the RSI recursion with a different last step), 0 when both are 0. Lookback `period`;
@@ -49,12 +47,7 @@ pub fn cmo(close: &[f64], period: usize) -> Result<Vec<f64>, IndicatorError> {
             for (i, block) in rest[1..].chunks(RUN).enumerate() {
                 let prevs = &rest[i * RUN..];
                 let (bg, bl) = (&mut bg[..block.len()], &mut bl[..block.len()]);
-                for (((&v, &prev), g), l) in block
-                    .iter()
-                    .zip(prevs)
-                    .zip(bg.iter_mut())
-                    .zip(bl.iter_mut())
-                {
+                for (((&v, &prev), g), l) in block.iter().zip(prevs).zip(bg.iter_mut()).zip(bl.iter_mut()) {
                     let d = v - prev;
                     // `d` or `+0.0` by masking the bits (a select the compiler keeps branch-free).
                     let down = 0u64.wrapping_sub((d < 0.0) as u64);

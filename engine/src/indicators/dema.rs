@@ -1,8 +1,6 @@
 //! Double exponential moving average (TA-Lib `DEMA`): `2·EMA − EMA(EMA)`.
 
-use super::{
-    alloc_col, check_lengths, check_period, first_valid, nan_vec, EmaState, IndicatorError,
-};
+use super::{alloc_col, check_lengths, check_period, first_valid, nan_vec, EmaState, IndicatorError};
 
 /// `2·EMA(x) − EMA(EMA(x))`, both EMAs seeded TA-Lib's way (the second with the mean of the first
 /// `period` values of the first). Lookback `2·(period − 1)`; `period >= 1`.

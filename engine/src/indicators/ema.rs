@@ -1,8 +1,6 @@
 //! Exponential moving average (TA-Lib `EMA`, default compatibility).
 
-use super::{
-    alloc_col, check_lengths, check_period, first_valid, nan_vec, EmaState, IndicatorError,
-};
+use super::{alloc_col, check_lengths, check_period, first_valid, nan_vec, EmaState, IndicatorError};
 
 /// EMA with `k = 2 / (period + 1)`, seeded with the SMA of the first `period` values (TA-Lib's
 /// default), then `prev + k·(x − prev)` as a fused multiply-add like the C core. Lookback

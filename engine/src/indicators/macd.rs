@@ -16,30 +16,17 @@ pub struct Macd {
 /// seeded with the mean of the first `signal` MACD values. The periods are swapped when
 /// `slow < fast`, as TA-Lib does. Lookback `slow − 1 + signal − 1`; `fast, slow >= 2`,
 /// `signal >= 1`.
-pub fn macd(
-    close: &[f64],
-    fast: usize,
-    slow: usize,
-    signal: usize,
-) -> Result<Macd, IndicatorError> {
+pub fn macd(close: &[f64], fast: usize, slow: usize, signal: usize) -> Result<Macd, IndicatorError> {
     check_period("macd", "fast_period", fast, 2)?;
     check_period("macd", "slow_period", slow, 2)?;
     check_period("macd", "signal_period", signal, 1)?;
     let n = check_lengths("macd", &[close])?;
     let b = first_valid(&[close]);
     let x = &close[b..];
-    let (fast, slow) = if slow < fast {
-        (slow, fast)
-    } else {
-        (fast, slow)
-    };
+    let (fast, slow) = if slow < fast { (slow, fast) } else { (fast, slow) };
     let lookback = slow - 1 + signal - 1;
     if x.len() <= lookback {
-        return Ok(Macd {
-            macd: nan_vec(n),
-            signal: nan_vec(n),
-            hist: nan_vec(n),
-        });
+        return Ok(Macd { macd: nan_vec(n), signal: nan_vec(n), hist: nan_vec(n) });
     }
     let (mut m_out, mut s_out, mut h_out) = (alloc_col(n), alloc_col(n), alloc_col(n));
     for col in [&mut m_out, &mut s_out, &mut h_out] {
@@ -96,9 +83,5 @@ pub fn macd(
             }
         },
     );
-    Ok(Macd {
-        macd: m_out,
-        signal: s_out,
-        hist: h_out,
-    })
+    Ok(Macd { macd: m_out, signal: s_out, hist: h_out })
 }

@@ -98,42 +98,19 @@ pub const MAX_PERIOD: usize = 100_000;
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum IndicatorError {
     #[error("{indicator}: `{param}` must be between {min} and {max}, got {value}")]
-    BadPeriod {
-        indicator: &'static str,
-        param: &'static str,
-        value: usize,
-        min: usize,
-        max: usize,
-    },
+    BadPeriod { indicator: &'static str, param: &'static str, value: usize, min: usize, max: usize },
     #[error("{indicator}: `{param}` must be a finite number, got {value}")]
-    BadValue {
-        indicator: &'static str,
-        param: &'static str,
-        value: f64,
-    },
+    BadValue { indicator: &'static str, param: &'static str, value: f64 },
     #[error("{indicator}: input columns have different lengths ({lengths:?})")]
-    LengthMismatch {
-        indicator: &'static str,
-        lengths: Vec<usize>,
-    },
+    LengthMismatch { indicator: &'static str, lengths: Vec<usize> },
     #[error("empty indicator spec")]
     EmptySpec,
     #[error("unknown indicator `{token}`; known indicators: {known}")]
     UnknownIndicator { token: String, known: String },
     #[error("`{spec}`: bad value `{token}` for `{param}` ({expected})")]
-    BadParameter {
-        spec: String,
-        token: String,
-        param: &'static str,
-        expected: &'static str,
-    },
+    BadParameter { spec: String, token: String, param: &'static str, expected: &'static str },
     #[error("`{spec}`: too many parameters (`{token}` is extra); {name} takes {usage}")]
-    TooManyParameters {
-        spec: String,
-        token: String,
-        name: &'static str,
-        usage: String,
-    },
+    TooManyParameters { spec: String, token: String, name: &'static str, usage: String },
 }
 
 /// Bars for the registry. All columns must have the same length; indicators read only the
@@ -148,20 +125,8 @@ pub struct Ohlcv<'a> {
 }
 
 impl<'a> Ohlcv<'a> {
-    pub fn new(
-        open: &'a [f64],
-        high: &'a [f64],
-        low: &'a [f64],
-        close: &'a [f64],
-        volume: &'a [f64],
-    ) -> Self {
-        Ohlcv {
-            open,
-            high,
-            low,
-            close,
-            volume,
-        }
+    pub fn new(open: &'a [f64], high: &'a [f64], low: &'a [f64], close: &'a [f64], volume: &'a [f64]) -> Self {
+        Ohlcv { open, high, low, close, volume }
     }
 
     /// Number of bars (the length of `close`).
@@ -176,13 +141,7 @@ impl<'a> Ohlcv<'a> {
 
 impl<'a> From<&'a crate::data::Series> for Ohlcv<'a> {
     fn from(s: &'a crate::data::Series) -> Self {
-        Ohlcv {
-            open: &s.open,
-            high: &s.high,
-            low: &s.low,
-            close: &s.close,
-            volume: &s.volume,
-        }
+        Ohlcv { open: &s.open, high: &s.high, low: &s.low, close: &s.close, volume: &s.volume }
     }
 }
 
@@ -204,44 +163,24 @@ pub(crate) fn check_period(
     min: usize,
 ) -> Result<(), IndicatorError> {
     if value < min || value > MAX_PERIOD {
-        return Err(IndicatorError::BadPeriod {
-            indicator,
-            param,
-            value,
-            min,
-            max: MAX_PERIOD,
-        });
+        return Err(IndicatorError::BadPeriod { indicator, param, value, min, max: MAX_PERIOD });
     }
     Ok(())
 }
 
 /// Validate a real parameter (TA-Lib accepts ±3e37).
-pub(crate) fn check_real(
-    indicator: &'static str,
-    param: &'static str,
-    value: f64,
-) -> Result<(), IndicatorError> {
+pub(crate) fn check_real(indicator: &'static str, param: &'static str, value: f64) -> Result<(), IndicatorError> {
     if !value.is_finite() || value.abs() > 3e37 {
-        return Err(IndicatorError::BadValue {
-            indicator,
-            param,
-            value,
-        });
+        return Err(IndicatorError::BadValue { indicator, param, value });
     }
     Ok(())
 }
 
 /// All columns must have the same length; returns it.
-pub(crate) fn check_lengths(
-    indicator: &'static str,
-    cols: &[&[f64]],
-) -> Result<usize, IndicatorError> {
+pub(crate) fn check_lengths(indicator: &'static str, cols: &[&[f64]]) -> Result<usize, IndicatorError> {
     let n = cols.first().map_or(0, |c| c.len());
     if cols.iter().any(|c| c.len() != n) {
-        return Err(IndicatorError::LengthMismatch {
-            indicator,
-            lengths: cols.iter().map(|c| c.len()).collect(),
-        });
+        return Err(IndicatorError::LengthMismatch { indicator, lengths: cols.iter().map(|c| c.len()).collect() });
     }
     Ok(n)
 }
@@ -250,9 +189,7 @@ pub(crate) fn check_lengths(
 /// Returns `n` when there is none.
 pub(crate) fn first_valid(cols: &[&[f64]]) -> usize {
     let n = cols.first().map_or(0, |c| c.len());
-    (0..n)
-        .find(|&i| cols.iter().all(|c| !c[i].is_nan()))
-        .unwrap_or(n)
+    (0..n).find(|&i| cols.iter().all(|c| !c[i].is_nan())).unwrap_or(n)
 }
 
 #[inline]
@@ -288,10 +225,7 @@ pub(crate) fn col_from(n: usize, start: usize, rest: impl Iterator<Item = f64>) 
 
 /// numpy's `madvise(MADV_HUGEPAGE)` for allocations of 4 MiB or more (Linux only; advice, so a
 /// kernel without transparent huge pages just ignores it).
-#[cfg(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-))]
+#[cfg(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64")))]
 #[inline]
 fn advise_huge_pages(v: &mut Vec<f64>) {
     use std::ffi::{c_int, c_void};
@@ -316,10 +250,7 @@ fn advise_huge_pages(v: &mut Vec<f64>) {
     }
 }
 
-#[cfg(not(all(
-    target_os = "linux",
-    any(target_arch = "x86_64", target_arch = "aarch64")
-)))]
+#[cfg(not(all(target_os = "linux", any(target_arch = "x86_64", target_arch = "aarch64"))))]
 #[inline]
 fn advise_huge_pages(_: &mut Vec<f64>) {}
 
@@ -348,11 +279,7 @@ pub(crate) struct Extreme {
 
 impl Extreme {
     pub(crate) fn new() -> Self {
-        Extreme {
-            idx: 0,
-            val: 0.0,
-            valid: false,
-        }
+        Extreme { idx: 0, val: 0.0, valid: false }
     }
 
     /// Highest of `x[trailing..=today]`; ties go to the newest bar.
@@ -444,11 +371,8 @@ pub(crate) fn rolling_min_max(
         // (empty for `j = p − 1`), the older part of the window ending at `bs + j`. Walking
         // backwards, an older bar wins only when strictly more extreme.
         let (mut sl, mut sh) = (f64::INFINITY, f64::NEG_INFINITY);
-        for ((o_l, o_h), (&l, &h)) in suf_lo
-            .iter_mut()
-            .zip(suf_hi.iter_mut())
-            .zip(low[bs - p..bs].iter().zip(&high[bs - p..bs]))
-            .rev()
+        for ((o_l, o_h), (&l, &h)) in
+            suf_lo.iter_mut().zip(suf_hi.iter_mut()).zip(low[bs - p..bs].iter().zip(&high[bs - p..bs])).rev()
         {
             *o_l = sl;
             *o_h = sh;
@@ -536,12 +460,7 @@ pub(crate) struct EmaState {
 
 impl EmaState {
     pub(crate) fn new(period: usize) -> Self {
-        EmaState {
-            period,
-            k: 2.0 / (period as f64 + 1.0),
-            seen: 0,
-            value: 0.0,
-        }
+        EmaState { period, k: 2.0 / (period as f64 + 1.0), seen: 0, value: 0.0 }
     }
 
     /// Feed one input; returns the EMA once `period` inputs have been seen.

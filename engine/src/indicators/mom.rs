@@ -23,15 +23,6 @@ pub(crate) fn lagged(
     let lag = &x[..x.len().saturating_sub(period)];
     Ok(simd_dispatch(
         #[inline(always)]
-        || {
-            col_from(
-                n,
-                b + period,
-                x[period.min(x.len())..]
-                    .iter()
-                    .zip(lag)
-                    .map(|(&v, &old)| f(v, old)),
-            )
-        },
+        || col_from(n, b + period, x[period.min(x.len())..].iter().zip(lag).map(|(&v, &old)| f(v, old))),
     ))
 }

@@ -13,11 +13,7 @@ pub fn ppo(close: &[f64], fast: usize, slow: usize) -> Result<Vec<f64>, Indicato
     let b = first_valid(&[close]);
     let x = &close[b..];
     let o = &mut out[b..];
-    let (fast, slow) = if slow < fast {
-        (slow, fast)
-    } else {
-        (fast, slow)
-    };
+    let (fast, slow) = if slow < fast { (slow, fast) } else { (fast, slow) };
     if x.len() < slow {
         return Ok(out);
     }
@@ -29,11 +25,7 @@ pub fn ppo(close: &[f64], fast: usize, slow: usize) -> Result<Vec<f64>, Indicato
             for (t, &v) in x.iter().enumerate() {
                 let f = ef.push(v);
                 if let (Some(f), Some(s)) = (f, es.push(v)) {
-                    o[t] = if !is_zero(s) {
-                        (f - s) / s * 100.0
-                    } else {
-                        0.0
-                    };
+                    o[t] = if !is_zero(s) { (f - s) / s * 100.0 } else { 0.0 };
                 }
             }
         },

@@ -9,112 +9,39 @@ use super::{check_period, check_real, IndicatorError, Ohlcv};
 /// names, compute it from [`Ohlcv`] bars. Parameters follow TA-Lib's order and defaults.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Indicator {
-    Sma {
-        period: usize,
-    },
-    Ema {
-        period: usize,
-    },
-    Wma {
-        period: usize,
-    },
-    Dema {
-        period: usize,
-    },
-    Tema {
-        period: usize,
-    },
-    Kama {
-        period: usize,
-    },
-    Rsi {
-        period: usize,
-    },
-    Stoch {
-        fastk: usize,
-        slowk: usize,
-        slowd: usize,
-    },
-    StochRsi {
-        period: usize,
-        fastk: usize,
-        fastd: usize,
-    },
-    Macd {
-        fast: usize,
-        slow: usize,
-        signal: usize,
-    },
-    Ppo {
-        fast: usize,
-        slow: usize,
-    },
-    Roc {
-        period: usize,
-    },
-    Mom {
-        period: usize,
-    },
-    Cci {
-        period: usize,
-    },
-    Cmo {
-        period: usize,
-    },
-    Willr {
-        period: usize,
-    },
-    Mfi {
-        period: usize,
-    },
-    Adx {
-        period: usize,
-    },
-    PlusDi {
-        period: usize,
-    },
-    MinusDi {
-        period: usize,
-    },
-    Dx {
-        period: usize,
-    },
-    Aroon {
-        period: usize,
-    },
-    AroonOsc {
-        period: usize,
-    },
-    UltOsc {
-        period1: usize,
-        period2: usize,
-        period3: usize,
-    },
-    Bbands {
-        period: usize,
-        nbdevup: f64,
-        nbdevdn: f64,
-    },
-    Atr {
-        period: usize,
-    },
-    Natr {
-        period: usize,
-    },
+    Sma { period: usize },
+    Ema { period: usize },
+    Wma { period: usize },
+    Dema { period: usize },
+    Tema { period: usize },
+    Kama { period: usize },
+    Rsi { period: usize },
+    Stoch { fastk: usize, slowk: usize, slowd: usize },
+    StochRsi { period: usize, fastk: usize, fastd: usize },
+    Macd { fast: usize, slow: usize, signal: usize },
+    Ppo { fast: usize, slow: usize },
+    Roc { period: usize },
+    Mom { period: usize },
+    Cci { period: usize },
+    Cmo { period: usize },
+    Willr { period: usize },
+    Mfi { period: usize },
+    Adx { period: usize },
+    PlusDi { period: usize },
+    MinusDi { period: usize },
+    Dx { period: usize },
+    Aroon { period: usize },
+    AroonOsc { period: usize },
+    UltOsc { period1: usize, period2: usize, period3: usize },
+    Bbands { period: usize, nbdevup: f64, nbdevdn: f64 },
+    Atr { period: usize },
+    Natr { period: usize },
     Trange,
     Obv,
     Ad,
-    Adosc {
-        fast: usize,
-        slow: usize,
-    },
-    Stddev {
-        period: usize,
-        nbdev: f64,
-    },
-    LinearRegSlope {
-        period: usize,
-    },
+    Adosc { fast: usize, slow: usize },
+    Stddev { period: usize, nbdev: f64 },
+    LinearRegSlope { period: usize },
 }
 
 #[derive(Clone, Copy)]
@@ -138,41 +65,13 @@ macro_rules! per {
 
 /// Registry table: name, parameters `(name, kind, default)` in TA-Lib order, output suffixes.
 const DEFS: &[Def] = &[
-    Def {
-        name: "sma",
-        params: &[per!(1, 30)],
-        outputs: &[""],
-    },
-    Def {
-        name: "ema",
-        params: &[per!(1, 30)],
-        outputs: &[""],
-    },
-    Def {
-        name: "wma",
-        params: &[per!(1, 30)],
-        outputs: &[""],
-    },
-    Def {
-        name: "dema",
-        params: &[per!(1, 30)],
-        outputs: &[""],
-    },
-    Def {
-        name: "tema",
-        params: &[per!(1, 30)],
-        outputs: &[""],
-    },
-    Def {
-        name: "kama",
-        params: &[per!(1, 30)],
-        outputs: &[""],
-    },
-    Def {
-        name: "rsi",
-        params: &[per!(2, 14)],
-        outputs: &[""],
-    },
+    Def { name: "sma", params: &[per!(1, 30)], outputs: &[""] },
+    Def { name: "ema", params: &[per!(1, 30)], outputs: &[""] },
+    Def { name: "wma", params: &[per!(1, 30)], outputs: &[""] },
+    Def { name: "dema", params: &[per!(1, 30)], outputs: &[""] },
+    Def { name: "tema", params: &[per!(1, 30)], outputs: &[""] },
+    Def { name: "kama", params: &[per!(1, 30)], outputs: &[""] },
+    Def { name: "rsi", params: &[per!(2, 14)], outputs: &[""] },
     Def {
         name: "stoch",
         params: &[
@@ -184,11 +83,7 @@ const DEFS: &[Def] = &[
     },
     Def {
         name: "stochrsi",
-        params: &[
-            per!(2, 14),
-            ("fastk_period", Kind::Int(1), 5.0),
-            ("fastd_period", Kind::Int(1), 3.0),
-        ],
+        params: &[per!(2, 14), ("fastk_period", Kind::Int(1), 5.0), ("fastd_period", Kind::Int(1), 3.0)],
         outputs: &["fastk", "fastd"],
     },
     Def {
@@ -202,133 +97,43 @@ const DEFS: &[Def] = &[
     },
     Def {
         name: "ppo",
-        params: &[
-            ("fast_period", Kind::Int(2), 12.0),
-            ("slow_period", Kind::Int(2), 26.0),
-        ],
+        params: &[("fast_period", Kind::Int(2), 12.0), ("slow_period", Kind::Int(2), 26.0)],
         outputs: &[""],
     },
-    Def {
-        name: "roc",
-        params: &[per!(1, 10)],
-        outputs: &[""],
-    },
-    Def {
-        name: "mom",
-        params: &[per!(1, 10)],
-        outputs: &[""],
-    },
-    Def {
-        name: "cci",
-        params: &[per!(2, 14)],
-        outputs: &[""],
-    },
-    Def {
-        name: "cmo",
-        params: &[per!(2, 14)],
-        outputs: &[""],
-    },
-    Def {
-        name: "willr",
-        params: &[per!(2, 14)],
-        outputs: &[""],
-    },
-    Def {
-        name: "mfi",
-        params: &[per!(2, 14)],
-        outputs: &[""],
-    },
-    Def {
-        name: "adx",
-        params: &[per!(2, 14)],
-        outputs: &[""],
-    },
-    Def {
-        name: "plus_di",
-        params: &[per!(1, 14)],
-        outputs: &[""],
-    },
-    Def {
-        name: "minus_di",
-        params: &[per!(1, 14)],
-        outputs: &[""],
-    },
-    Def {
-        name: "dx",
-        params: &[per!(2, 14)],
-        outputs: &[""],
-    },
-    Def {
-        name: "aroon",
-        params: &[per!(2, 14)],
-        outputs: &["down", "up"],
-    },
-    Def {
-        name: "aroonosc",
-        params: &[per!(2, 14)],
-        outputs: &[""],
-    },
+    Def { name: "roc", params: &[per!(1, 10)], outputs: &[""] },
+    Def { name: "mom", params: &[per!(1, 10)], outputs: &[""] },
+    Def { name: "cci", params: &[per!(2, 14)], outputs: &[""] },
+    Def { name: "cmo", params: &[per!(2, 14)], outputs: &[""] },
+    Def { name: "willr", params: &[per!(2, 14)], outputs: &[""] },
+    Def { name: "mfi", params: &[per!(2, 14)], outputs: &[""] },
+    Def { name: "adx", params: &[per!(2, 14)], outputs: &[""] },
+    Def { name: "plus_di", params: &[per!(1, 14)], outputs: &[""] },
+    Def { name: "minus_di", params: &[per!(1, 14)], outputs: &[""] },
+    Def { name: "dx", params: &[per!(2, 14)], outputs: &[""] },
+    Def { name: "aroon", params: &[per!(2, 14)], outputs: &["down", "up"] },
+    Def { name: "aroonosc", params: &[per!(2, 14)], outputs: &[""] },
     Def {
         name: "ultosc",
-        params: &[
-            ("period1", Kind::Int(1), 7.0),
-            ("period2", Kind::Int(1), 14.0),
-            ("period3", Kind::Int(1), 28.0),
-        ],
+        params: &[("period1", Kind::Int(1), 7.0), ("period2", Kind::Int(1), 14.0), ("period3", Kind::Int(1), 28.0)],
         outputs: &[""],
     },
     Def {
         name: "bbands",
-        params: &[
-            per!(2, 20),
-            ("nbdevup", Kind::Real, 2.0),
-            ("nbdevdn", Kind::Real, f64::NAN),
-        ],
+        params: &[per!(2, 20), ("nbdevup", Kind::Real, 2.0), ("nbdevdn", Kind::Real, f64::NAN)],
         outputs: &["upper", "middle", "lower"],
     },
-    Def {
-        name: "atr",
-        params: &[per!(1, 14)],
-        outputs: &[""],
-    },
-    Def {
-        name: "natr",
-        params: &[per!(1, 14)],
-        outputs: &[""],
-    },
-    Def {
-        name: "trange",
-        params: &[],
-        outputs: &[""],
-    },
-    Def {
-        name: "obv",
-        params: &[],
-        outputs: &[""],
-    },
-    Def {
-        name: "ad",
-        params: &[],
-        outputs: &[""],
-    },
+    Def { name: "atr", params: &[per!(1, 14)], outputs: &[""] },
+    Def { name: "natr", params: &[per!(1, 14)], outputs: &[""] },
+    Def { name: "trange", params: &[], outputs: &[""] },
+    Def { name: "obv", params: &[], outputs: &[""] },
+    Def { name: "ad", params: &[], outputs: &[""] },
     Def {
         name: "adosc",
-        params: &[
-            ("fast_period", Kind::Int(2), 3.0),
-            ("slow_period", Kind::Int(2), 10.0),
-        ],
+        params: &[("fast_period", Kind::Int(2), 3.0), ("slow_period", Kind::Int(2), 10.0)],
         outputs: &[""],
     },
-    Def {
-        name: "stddev",
-        params: &[per!(2, 5), ("nbdev", Kind::Real, 1.0)],
-        outputs: &[""],
-    },
-    Def {
-        name: "linearreg_slope",
-        params: &[per!(2, 14)],
-        outputs: &[""],
-    },
+    Def { name: "stddev", params: &[per!(2, 5), ("nbdev", Kind::Real, 1.0)], outputs: &[""] },
+    Def { name: "linearreg_slope", params: &[per!(2, 14)], outputs: &[""] },
 ];
 
 /// Names of every registered indicator, in registry order.
@@ -451,25 +256,10 @@ impl Indicator {
             "tema" => Indicator::Tema { period: u(0) },
             "kama" => Indicator::Kama { period: u(0) },
             "rsi" => Indicator::Rsi { period: u(0) },
-            "stoch" => Indicator::Stoch {
-                fastk: u(0),
-                slowk: u(1),
-                slowd: u(2),
-            },
-            "stochrsi" => Indicator::StochRsi {
-                period: u(0),
-                fastk: u(1),
-                fastd: u(2),
-            },
-            "macd" => Indicator::Macd {
-                fast: u(0),
-                slow: u(1),
-                signal: u(2),
-            },
-            "ppo" => Indicator::Ppo {
-                fast: u(0),
-                slow: u(1),
-            },
+            "stoch" => Indicator::Stoch { fastk: u(0), slowk: u(1), slowd: u(2) },
+            "stochrsi" => Indicator::StochRsi { period: u(0), fastk: u(1), fastd: u(2) },
+            "macd" => Indicator::Macd { fast: u(0), slow: u(1), signal: u(2) },
+            "ppo" => Indicator::Ppo { fast: u(0), slow: u(1) },
             "roc" => Indicator::Roc { period: u(0) },
             "mom" => Indicator::Mom { period: u(0) },
             "cci" => Indicator::Cci { period: u(0) },
@@ -482,33 +272,19 @@ impl Indicator {
             "dx" => Indicator::Dx { period: u(0) },
             "aroon" => Indicator::Aroon { period: u(0) },
             "aroonosc" => Indicator::AroonOsc { period: u(0) },
-            "ultosc" => Indicator::UltOsc {
-                period1: u(0),
-                period2: u(1),
-                period3: u(2),
-            },
+            "ultosc" => Indicator::UltOsc { period1: u(0), period2: u(1), period3: u(2) },
             "bbands" => {
                 let up = vals[1];
                 let dn = if vals[2].is_nan() { up } else { vals[2] };
-                Indicator::Bbands {
-                    period: u(0),
-                    nbdevup: up,
-                    nbdevdn: dn,
-                }
+                Indicator::Bbands { period: u(0), nbdevup: up, nbdevdn: dn }
             }
             "atr" => Indicator::Atr { period: u(0) },
             "natr" => Indicator::Natr { period: u(0) },
             "trange" => Indicator::Trange,
             "obv" => Indicator::Obv,
             "ad" => Indicator::Ad,
-            "adosc" => Indicator::Adosc {
-                fast: u(0),
-                slow: u(1),
-            },
-            "stddev" => Indicator::Stddev {
-                period: u(0),
-                nbdev: vals[1],
-            },
+            "adosc" => Indicator::Adosc { fast: u(0), slow: u(1) },
+            "stddev" => Indicator::Stddev { period: u(0), nbdev: vals[1] },
             "linearreg_slope" => Indicator::LinearRegSlope { period: u(0) },
             other => unreachable!("registry entry {other} without a constructor"),
         };
@@ -518,11 +294,7 @@ impl Indicator {
     /// Parse a comma-separated list (`"rsi:14,macd:12:26:9,bbands:20:2"`); empty items are
     /// skipped.
     pub fn parse_list(specs: &str) -> Result<Vec<Indicator>, IndicatorError> {
-        specs
-            .split(',')
-            .filter(|s| !s.trim().is_empty())
-            .map(Indicator::parse)
-            .collect()
+        specs.split(',').filter(|s| !s.trim().is_empty()).map(Indicator::parse).collect()
     }
 
     /// Registry name (`"rsi"`, `"linearreg_slope"`, ...).
@@ -593,28 +365,12 @@ impl Indicator {
             | Atr { period }
             | Natr { period }
             | LinearRegSlope { period } => vec![s(period)],
-            Stoch {
-                fastk,
-                slowk,
-                slowd,
-            } => vec![s(fastk), s(slowk), s(slowd)],
-            StochRsi {
-                period,
-                fastk,
-                fastd,
-            } => vec![s(period), s(fastk), s(fastd)],
+            Stoch { fastk, slowk, slowd } => vec![s(fastk), s(slowk), s(slowd)],
+            StochRsi { period, fastk, fastd } => vec![s(period), s(fastk), s(fastd)],
             Macd { fast, slow, signal } => vec![s(fast), s(slow), s(signal)],
             Ppo { fast, slow } | Adosc { fast, slow } => vec![s(fast), s(slow)],
-            UltOsc {
-                period1,
-                period2,
-                period3,
-            } => vec![s(period1), s(period2), s(period3)],
-            Bbands {
-                period,
-                nbdevup,
-                nbdevdn,
-            } => {
+            UltOsc { period1, period2, period3 } => vec![s(period1), s(period2), s(period3)],
+            Bbands { period, nbdevup, nbdevdn } => {
                 if nbdevup == nbdevdn {
                     vec![s(period), fmt_real(nbdevup)]
                 } else {
@@ -640,20 +396,10 @@ impl Indicator {
     /// `macd_signal_12_26_9`, `macd_hist_12_26_9`, `bbands_upper_20_2`, `aroon_down_14`, `obv`.
     pub fn outputs(&self) -> Vec<String> {
         let d = def(self.name()).expect("every variant is registered");
-        let suffix: String = self
-            .param_strings()
-            .iter()
-            .map(|p| format!("_{p}"))
-            .collect();
+        let suffix: String = self.param_strings().iter().map(|p| format!("_{p}")).collect();
         d.outputs
             .iter()
-            .map(|o| {
-                if o.is_empty() {
-                    format!("{}{suffix}", d.name)
-                } else {
-                    format!("{}_{o}{suffix}", d.name)
-                }
-            })
+            .map(|o| if o.is_empty() { format!("{}{suffix}", d.name) } else { format!("{}_{o}{suffix}", d.name) })
             .collect()
     }
 
@@ -671,34 +417,19 @@ impl Indicator {
                     period
                 }
             }
-            Rsi { period }
-            | Cmo { period }
-            | Roc { period }
-            | Mom { period }
-            | Mfi { period }
-            | Dx { period } => period,
+            Rsi { period } | Cmo { period } | Roc { period } | Mom { period } | Mfi { period } | Dx { period } => {
+                period
+            }
             Aroon { period } | AroonOsc { period } | Atr { period } | Natr { period } => period,
             PlusDi { period } | MinusDi { period } => period,
             Cci { period } | Willr { period } | LinearRegSlope { period } => period - 1,
             Stddev { period, .. } | Bbands { period, .. } => period - 1,
             Adx { period } => 2 * period - 1,
-            Stoch {
-                fastk,
-                slowk,
-                slowd,
-            } => fastk - 1 + slowk - 1 + slowd - 1,
-            StochRsi {
-                period,
-                fastk,
-                fastd,
-            } => period + fastk - 1 + fastd - 1,
+            Stoch { fastk, slowk, slowd } => fastk - 1 + slowk - 1 + slowd - 1,
+            StochRsi { period, fastk, fastd } => period + fastk - 1 + fastd - 1,
             Macd { fast, slow, signal } => fast.max(slow) - 1 + signal - 1,
             Ppo { fast, slow } => fast.max(slow) - 1,
-            UltOsc {
-                period1,
-                period2,
-                period3,
-            } => period1.max(period2).max(period3),
+            UltOsc { period1, period2, period3 } => period1.max(period2).max(period3),
             Adosc { fast, slow } => fast.max(slow) - 1,
             Trange => 1,
             Obv | Ad => 0,
@@ -710,11 +441,7 @@ impl Indicator {
     pub fn validate(&self) -> Result<(), IndicatorError> {
         let d = def(self.name()).expect("every variant is registered");
         let ints: Vec<usize> = match *self {
-            Indicator::Bbands {
-                period,
-                nbdevup,
-                nbdevdn,
-            } => {
+            Indicator::Bbands { period, nbdevup, nbdevdn } => {
                 check_real("bbands", "nbdevup", nbdevup)?;
                 check_real("bbands", "nbdevdn", nbdevdn)?;
                 vec![period]
@@ -723,11 +450,7 @@ impl Indicator {
                 check_real("stddev", "nbdev", nbdev)?;
                 vec![period]
             }
-            _ => self
-                .param_strings()
-                .iter()
-                .map(|p| p.parse().unwrap_or(0))
-                .collect(),
+            _ => self.param_strings().iter().map(|p| p.parse().unwrap_or(0)).collect(),
         };
         for (v, (pname, kind, _)) in ints.iter().zip(d.params) {
             if let Kind::Int(min) = kind {
@@ -750,19 +473,11 @@ impl Indicator {
             Tema { period } => vec![ind::tema(c, period)?],
             Kama { period } => vec![ind::kama(c, period)?],
             Rsi { period } => vec![ind::rsi(c, period)?],
-            Stoch {
-                fastk,
-                slowk,
-                slowd,
-            } => {
+            Stoch { fastk, slowk, slowd } => {
                 let s = ind::stoch(h, l, c, fastk, slowk, slowd)?;
                 vec![s.slowk, s.slowd]
             }
-            StochRsi {
-                period,
-                fastk,
-                fastd,
-            } => {
+            StochRsi { period, fastk, fastd } => {
                 let s = ind::stochrsi(c, period, fastk, fastd)?;
                 vec![s.fastk, s.fastd]
             }
@@ -786,16 +501,8 @@ impl Indicator {
                 vec![a.down, a.up]
             }
             AroonOsc { period } => vec![ind::aroonosc(h, l, period)?],
-            UltOsc {
-                period1,
-                period2,
-                period3,
-            } => vec![ind::ultosc(h, l, c, period1, period2, period3)?],
-            Bbands {
-                period,
-                nbdevup,
-                nbdevdn,
-            } => {
+            UltOsc { period1, period2, period3 } => vec![ind::ultosc(h, l, c, period1, period2, period3)?],
+            Bbands { period, nbdevup, nbdevdn } => {
                 let b = ind::bbands(c, period, nbdevup, nbdevdn)?;
                 vec![b.upper, b.middle, b.lower]
             }

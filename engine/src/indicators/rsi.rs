@@ -35,15 +35,13 @@ pub(crate) fn rsi_values(x: &[f64], period: usize) -> impl Iterator<Item = f64> 
     gain *= inv;
     loss *= inv;
     let first = value(gain, loss);
-    std::iter::once(first).chain(x[period + 1..].iter().zip(&x[period..]).map(
-        move |(&v, &prev)| {
-            let d = v - prev;
-            let g = if 0.0 < d { d } else { 0.0 };
-            gain = (gain * pm1 + g) * inv;
-            loss = ((g - d) + loss * pm1) * inv;
-            value(gain, loss)
-        },
-    ))
+    std::iter::once(first).chain(x[period + 1..].iter().zip(&x[period..]).map(move |(&v, &prev)| {
+        let d = v - prev;
+        let g = if 0.0 < d { d } else { 0.0 };
+        gain = (gain * pm1 + g) * inv;
+        loss = ((g - d) + loss * pm1) * inv;
+        value(gain, loss)
+    }))
 }
 
 #[inline(always)]

@@ -46,12 +46,7 @@ pub(crate) struct SmaStream {
 
 impl SmaStream {
     pub(crate) fn new(period: usize) -> Self {
-        SmaStream {
-            keep: period.max(1) - 1,
-            p: period.max(1) as f64,
-            window: Vec::new(),
-            sum: 0.0,
-        }
+        SmaStream { keep: period.max(1) - 1, p: period.max(1) as f64, window: Vec::new(), sum: 0.0 }
     }
 
     /// Feed `input`; appends to `out` the SMA of every window completed by it (one per input
@@ -72,17 +67,12 @@ impl SmaStream {
         }
         self.window.extend_from_slice(input);
         let (p, mut sum) = (self.p, self.sum);
-        out.extend(
-            self.window[keep..]
-                .iter()
-                .zip(&self.window)
-                .map(|(&v, &old)| {
-                    sum += v;
-                    let o = sum / p;
-                    sum -= old;
-                    o
-                }),
-        );
+        out.extend(self.window[keep..].iter().zip(&self.window).map(|(&v, &old)| {
+            sum += v;
+            let o = sum / p;
+            sum -= old;
+            o
+        }));
         self.sum = sum;
         let len = self.window.len();
         self.window.copy_within(len - keep.., 0);
@@ -101,12 +91,7 @@ pub(crate) struct SmaRing {
 
 impl SmaRing {
     pub(crate) fn new(period: usize) -> Self {
-        SmaRing {
-            buf: vec![0.0; period.max(1)],
-            pos: 0,
-            seen: 0,
-            sum: 0.0,
-        }
+        SmaRing { buf: vec![0.0; period.max(1)], pos: 0, seen: 0, sum: 0.0 }
     }
 
     /// Feed one value; returns the SMA once `period` values were seen.

@@ -1,8 +1,6 @@
 //! Standard deviation (TA-Lib `STDDEV`): population standard deviation over a rolling window.
 
-use super::{
-    check_lengths, check_period, check_real, col_from, first_valid, nan_vec, IndicatorError,
-};
+use super::{check_lengths, check_period, check_real, col_from, first_valid, nan_vec, IndicatorError};
 
 /// `nbdev · sqrt(population variance)` of the last `period` values. Lookback `period − 1`;
 /// `period >= 2`.
@@ -65,16 +63,7 @@ impl<'a> Variance<'a> {
             s2 += d * d;
         }
         let every = period << 5;
-        Variance {
-            x,
-            period,
-            inv: 1.0 / period as f64,
-            shift,
-            s1,
-            s2,
-            every,
-            countdown: every,
-        }
+        Variance { x, period, inv: 1.0 / period as f64, shift, s1, s2, every, countdown: every }
     }
 
     /// The variance of the window ending at `t`; call for `t = period − 1, period, …` in turn.

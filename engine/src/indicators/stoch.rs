@@ -2,8 +2,8 @@
 
 use super::sma::{SmaRing, SmaStream};
 use super::{
-    alloc_col, check_lengths, check_period, first_valid, is_zero, nan_vec, rolling_min_max,
-    simd_dispatch, Extreme, IndicatorError,
+    alloc_col, check_lengths, check_period, first_valid, is_zero, nan_vec, rolling_min_max, simd_dispatch, Extreme,
+    IndicatorError,
 };
 
 /// Slow %K and slow %D.
@@ -33,10 +33,7 @@ pub fn stoch(
     let (h, l, c) = (&high[b..], &low[b..], &close[b..]);
     let lookback = fastk - 1 + slowk - 1 + slowd - 1;
     if h.len() <= lookback {
-        return Ok(Stoch {
-            slowk: nan_vec(n),
-            slowd: nan_vec(n),
-        });
+        return Ok(Stoch { slowk: nan_vec(n), slowd: nan_vec(n) });
     }
     let (k, d) = stoch_lines(n, b, l, h, c, fastk, Some(slowk), slowd);
     Ok(Stoch { slowk: k, slowd: d })

@@ -14,12 +14,7 @@ pub struct StochRsi {
 /// TA-Lib `STOCHRSI(close, timeperiod, fastk_period, fastd_period, SMA)`: RSI(`period`), then
 /// fast %K = `100·(rsi − min)/(max − min)` over `fastk` RSI values and fast %D = SMA(%K, `fastd`).
 /// Lookback `period + fastk − 1 + fastd − 1`; `period >= 2`, `fastk, fastd >= 1`.
-pub fn stochrsi(
-    close: &[f64],
-    period: usize,
-    fastk: usize,
-    fastd: usize,
-) -> Result<StochRsi, IndicatorError> {
+pub fn stochrsi(close: &[f64], period: usize, fastk: usize, fastd: usize) -> Result<StochRsi, IndicatorError> {
     check_period("stochrsi", "period", period, 2)?;
     check_period("stochrsi", "fastk_period", fastk, 1)?;
     check_period("stochrsi", "fastd_period", fastd, 1)?;
@@ -28,10 +23,7 @@ pub fn stochrsi(
     let x = &close[b..];
     let lookback = period + fastk - 1 + fastd - 1;
     if x.len() <= lookback {
-        return Ok(StochRsi {
-            fastk: nan_vec(n),
-            fastd: nan_vec(n),
-        });
+        return Ok(StochRsi { fastk: nan_vec(n), fastd: nan_vec(n) });
     }
     // The RSI from bar `period` on (scratch, written once).
     let mut r = alloc_col(x.len() - period);

@@ -7,10 +7,7 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> f64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         ((self.0 >> 11) as f64) / ((1u64 << 53) as f64)
     }
 }
@@ -46,13 +43,7 @@ impl Bars {
 fn random_bars(n: usize, seed: u64) -> Bars {
     let mut rng = Lcg(seed);
     let mut px = 50.0;
-    let mut b = Bars {
-        o: vec![],
-        h: vec![],
-        l: vec![],
-        c: vec![],
-        v: vec![],
-    };
+    let mut b = Bars { o: vec![], h: vec![], l: vec![], c: vec![], v: vec![] };
     for i in 0..n {
         let open = px;
         // A flat stretch to exercise zero ranges.
@@ -145,12 +136,7 @@ fn same(a: f64, b: f64) -> bool {
 fn every_known_indicator_is_covered_by_the_tests() {
     let specs = all_specs();
     for name in KNOWN_INDICATORS {
-        assert!(
-            specs
-                .iter()
-                .any(|s| Indicator::parse(s).unwrap().name() == *name),
-            "no test spec for {name}"
-        );
+        assert!(specs.iter().any(|s| Indicator::parse(s).unwrap().name() == *name), "no test spec for {name}");
     }
 }
 
@@ -190,14 +176,8 @@ fn warm_up_is_exactly_the_lookback() {
         for (k, o) in outs.iter().enumerate() {
             assert_eq!(o.len(), 400);
             let lb = ind.lookback();
-            assert!(
-                o[..lb].iter().all(|v| v.is_nan()),
-                "{spec} output {k}: value inside the warm-up"
-            );
-            assert!(
-                o[lb..].iter().all(|v| !v.is_nan()),
-                "{spec} output {k}: NaN after the warm-up ({lb})"
-            );
+            assert!(o[..lb].iter().all(|v| v.is_nan()), "{spec} output {k}: value inside the warm-up");
+            assert!(o[lb..].iter().all(|v| !v.is_nan()), "{spec} output {k}: NaN after the warm-up ({lb})");
         }
     }
 }
@@ -209,13 +189,7 @@ fn short_inputs_give_all_nan_and_empty_inputs_work() {
         let ind = Indicator::parse(spec).unwrap();
         let lb = ind.lookback();
         for len in [0, lb.saturating_sub(1), lb] {
-            let v = Ohlcv::new(
-                &bars.o[..len],
-                &bars.h[..len],
-                &bars.l[..len],
-                &bars.c[..len],
-                &bars.v[..len],
-            );
+            let v = Ohlcv::new(&bars.o[..len], &bars.h[..len], &bars.l[..len], &bars.c[..len], &bars.v[..len]);
             for o in ind.compute(&v).unwrap() {
                 assert_eq!(o.len(), len);
                 assert!(o.iter().all(|x| x.is_nan()), "{spec} with {len} bars");
@@ -243,53 +217,17 @@ fn parse_defaults_names_and_canonical_specs() {
     let cases: &[(&str, &str, &[&str])] = &[
         ("rsi", "rsi:14", &["rsi_14"]),
         ("RSI:14", "rsi:14", &["rsi_14"]),
-        (
-            "macd:12:26:9",
-            "macd:12:26:9",
-            &["macd_12_26_9", "macd_signal_12_26_9", "macd_hist_12_26_9"],
-        ),
-        (
-            "macd",
-            "macd:12:26:9",
-            &["macd_12_26_9", "macd_signal_12_26_9", "macd_hist_12_26_9"],
-        ),
-        (
-            "bbands:20:2",
-            "bbands:20:2",
-            &[
-                "bbands_upper_20_2",
-                "bbands_middle_20_2",
-                "bbands_lower_20_2",
-            ],
-        ),
-        (
-            "bbands",
-            "bbands:20:2",
-            &[
-                "bbands_upper_20_2",
-                "bbands_middle_20_2",
-                "bbands_lower_20_2",
-            ],
-        ),
+        ("macd:12:26:9", "macd:12:26:9", &["macd_12_26_9", "macd_signal_12_26_9", "macd_hist_12_26_9"]),
+        ("macd", "macd:12:26:9", &["macd_12_26_9", "macd_signal_12_26_9", "macd_hist_12_26_9"]),
+        ("bbands:20:2", "bbands:20:2", &["bbands_upper_20_2", "bbands_middle_20_2", "bbands_lower_20_2"]),
+        ("bbands", "bbands:20:2", &["bbands_upper_20_2", "bbands_middle_20_2", "bbands_lower_20_2"]),
         (
             "bbands:10:1.5:2.5",
             "bbands:10:1.5:2.5",
-            &[
-                "bbands_upper_10_1.5_2.5",
-                "bbands_middle_10_1.5_2.5",
-                "bbands_lower_10_1.5_2.5",
-            ],
+            &["bbands_upper_10_1.5_2.5", "bbands_middle_10_1.5_2.5", "bbands_lower_10_1.5_2.5"],
         ),
-        (
-            "stoch",
-            "stoch:5:3:3",
-            &["stoch_slowk_5_3_3", "stoch_slowd_5_3_3"],
-        ),
-        (
-            "stochrsi",
-            "stochrsi:14:5:3",
-            &["stochrsi_fastk_14_5_3", "stochrsi_fastd_14_5_3"],
-        ),
+        ("stoch", "stoch:5:3:3", &["stoch_slowk_5_3_3", "stoch_slowd_5_3_3"]),
+        ("stochrsi", "stochrsi:14:5:3", &["stochrsi_fastk_14_5_3", "stochrsi_fastd_14_5_3"]),
         ("aroon:25", "aroon:25", &["aroon_down_25", "aroon_up_25"]),
         ("stddev", "stddev:5:1", &["stddev_5_1"]),
         ("ultosc", "ultosc:7:14:28", &["ultosc_7_14_28"]),
@@ -297,64 +235,37 @@ fn parse_defaults_names_and_canonical_specs() {
         ("ppo", "ppo:12:26", &["ppo_12_26"]),
         (" obv ", "obv", &["obv"]),
         ("sma", "sma:30", &["sma_30"]),
-        (
-            "linearreg_slope:5",
-            "linearreg_slope:5",
-            &["linearreg_slope_5"],
-        ),
+        ("linearreg_slope:5", "linearreg_slope:5", &["linearreg_slope_5"]),
     ];
     for (spec, canon, names) in cases {
         let ind = Indicator::parse(spec).unwrap();
         assert_eq!(ind.spec(), *canon, "{spec}");
         assert_eq!(ind.to_string(), *canon);
-        assert_eq!(
-            ind.outputs(),
-            names.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-            "{spec}"
-        );
-        assert_eq!(
-            Indicator::parse(canon).unwrap(),
-            ind,
-            "canonical spec round-trips"
-        );
+        assert_eq!(ind.outputs(), names.iter().map(|s| s.to_string()).collect::<Vec<_>>(), "{spec}");
+        assert_eq!(Indicator::parse(canon).unwrap(), ind, "canonical spec round-trips");
         ind.validate().unwrap();
     }
     let list = Indicator::parse_list("rsi:14, macd:12:26:9,bbands:20:2,").unwrap();
     assert_eq!(list.len(), 3);
-    assert_eq!(
-        "rsi:7".parse::<Indicator>().unwrap(),
-        Indicator::Rsi { period: 7 }
-    );
+    assert_eq!("rsi:7".parse::<Indicator>().unwrap(), Indicator::Rsi { period: 7 });
 }
 
 #[test]
 fn parse_errors_name_the_bad_token() {
     let e = Indicator::parse("rsx:14").unwrap_err();
     let msg = e.to_string();
-    assert!(
-        msg.contains("`rsx`") && msg.contains("rsi") && msg.contains("bbands"),
-        "{msg}"
-    );
+    assert!(msg.contains("`rsx`") && msg.contains("rsi") && msg.contains("bbands"), "{msg}");
     let e = Indicator::parse("rsi:1").unwrap_err();
-    assert!(
-        e.to_string().contains("`1`") && e.to_string().contains("period"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("`1`") && e.to_string().contains("period"), "{e}");
     let e = Indicator::parse("rsi:abc").unwrap_err();
     assert!(e.to_string().contains("`abc`"), "{e}");
     let e = Indicator::parse("macd:12:26:9:4").unwrap_err();
-    assert!(
-        e.to_string().contains("`4`") && e.to_string().contains("macd:fast_period"),
-        "{e}"
-    );
+    assert!(e.to_string().contains("`4`") && e.to_string().contains("macd:fast_period"), "{e}");
     let e = Indicator::parse("bbands:20:nan").unwrap_err();
     assert!(e.to_string().contains("`nan`"), "{e}");
     assert_eq!(Indicator::parse("  "), Err(IndicatorError::EmptySpec));
     assert!(Indicator::parse("obv:3").is_err());
-    assert!(Indicator::parse_list("rsi,foo")
-        .unwrap_err()
-        .to_string()
-        .contains("`foo`"));
+    assert!(Indicator::parse_list("rsi,foo").unwrap_err().to_string().contains("`foo`"));
     assert!(Indicator::parse("sma:0").is_err());
     assert!(Indicator::parse("sma:100001").is_err());
 }
@@ -372,21 +283,10 @@ fn invalid_parameters_are_errors_not_panics() {
     assert!(stddev(&x, 5, f64::INFINITY).is_err());
     assert!(stoch(&x, &x, &x, 0, 3, 3).is_err());
     assert!(adx(&x, &x, &x, 1).is_err());
-    assert!(matches!(
-        atr(&x, &x[..2], &x, 14),
-        Err(IndicatorError::LengthMismatch { .. })
-    ));
+    assert!(matches!(atr(&x, &x[..2], &x, 14), Err(IndicatorError::LengthMismatch { .. })));
     assert!(Indicator::Rsi { period: 1 }.validate().is_err());
-    assert!(Indicator::Rsi { period: 1 }
-        .compute(&Ohlcv::new(&x, &x, &x, &x, &x))
-        .is_err());
-    assert!(Indicator::Bbands {
-        period: 20,
-        nbdevup: f64::NAN,
-        nbdevdn: 2.0
-    }
-    .validate()
-    .is_err());
+    assert!(Indicator::Rsi { period: 1 }.compute(&Ohlcv::new(&x, &x, &x, &x, &x)).is_err());
+    assert!(Indicator::Bbands { period: 20, nbdevup: f64::NAN, nbdevdn: 2.0 }.validate().is_err());
 }
 
 #[test]

@@ -10,16 +10,6 @@ pub fn trange(high: &[f64], low: &[f64], close: &[f64]) -> Result<Vec<f64>, Indi
     let s = 1.min(h.len());
     Ok(simd_dispatch(
         #[inline(always)]
-        || {
-            col_from(
-                n,
-                b + 1,
-                h[s..]
-                    .iter()
-                    .zip(&l[s..])
-                    .zip(c)
-                    .map(|((&h, &l), &pc)| true_range(h, l, pc)),
-            )
-        },
+        || col_from(n, b + 1, h[s..].iter().zip(&l[s..]).zip(c).map(|((&h, &l), &pc)| true_range(h, l, pc))),
     ))
 }

@@ -1,9 +1,6 @@
 //! Ultimate oscillator (TA-Lib `ULTOSC`).
 
-use super::{
-    alloc_col, check_lengths, check_period, first_valid, nan_vec, simd_dispatch, true_range,
-    IndicatorError,
-};
+use super::{alloc_col, check_lengths, check_period, first_valid, nan_vec, simd_dispatch, true_range, IndicatorError};
 
 /// `100·(4·A₁ + 2·A₂ + A₃)/7` where `Aᵢ = Σ(close − true low)/Σ(true range)` over the shortest,
 /// middle and longest of the three periods (TA-Lib sorts them; a window with no range adds 0).

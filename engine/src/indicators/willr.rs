@@ -1,18 +1,13 @@
 //! Williams %R (TA-Lib `WILLR`).
 
 use super::{
-    alloc_col, check_lengths, check_period, first_valid, is_zero, nan_vec, rolling_min_max,
-    simd_dispatch, Extreme, IndicatorError,
+    alloc_col, check_lengths, check_period, first_valid, is_zero, nan_vec, rolling_min_max, simd_dispatch, Extreme,
+    IndicatorError,
 };
 
 /// `−100·(highest high − close)/(highest high − lowest low)` over `period` bars, 0 when the range
 /// is 0. Lookback `period − 1`; `period >= 2`.
-pub fn willr(
-    high: &[f64],
-    low: &[f64],
-    close: &[f64],
-    period: usize,
-) -> Result<Vec<f64>, IndicatorError> {
+pub fn willr(high: &[f64], low: &[f64], close: &[f64], period: usize) -> Result<Vec<f64>, IndicatorError> {
     check_period("willr", "period", period, 2)?;
     let n = check_lengths("willr", &[high, low, close])?;
     let b = first_valid(&[high, low, close]);
@@ -33,12 +28,7 @@ pub fn willr(
                 #[inline(always)]
                 |t0, lows, highs| {
                     let cs = &c[t0..t0 + lows.len()];
-                    out.extend(
-                        lows.iter()
-                            .zip(highs)
-                            .zip(cs)
-                            .map(|((&lo, &hi), &cl)| value(lo, hi, cl)),
-                    );
+                    out.extend(lows.iter().zip(highs).zip(cs).map(|((&lo, &hi), &cl)| value(lo, hi, cl)));
                 },
             )
         },
