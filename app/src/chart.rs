@@ -105,16 +105,17 @@ fn nice_step(span: f64, target: f64) -> f64 {
     step * mag
 }
 
-fn draw(
-    ctx: &CanvasRenderingContext2d,
-    w: f64,
-    h: f64,
-    s: &Series,
+/// What one frame shows of a series: the visible bars, the pointer, the focused bar and the
+/// clock the axis labels are in.
+struct View {
     win: Window,
     hover: Option<f64>,
     focus: Option<usize>,
     clock: Clock,
-) {
+}
+
+fn draw(ctx: &CanvasRenderingContext2d, w: f64, h: f64, s: &Series, view: View) {
+    let View { win, hover, focus, clock } = view;
     let t = theme();
     ctx.set_fill_style_str(&t.bg);
     ctx.fill_rect(0.0, 0.0, w, h);
@@ -308,7 +309,9 @@ pub fn CandleChart(
             };
             let _ = ctx.set_transform(dpr, 0.0, 0.0, dpr, 0.0, 0.0);
             if let Some(s) = data.borrow().as_ref() {
-                draw(&ctx, cw, ch, s, win.get(), hover.get(), focus_now.get(), clock.get_untracked());
+                let view =
+                    View { win: win.get(), hover: hover.get(), focus: focus_now.get(), clock: clock.get_untracked() };
+                draw(&ctx, cw, ch, s, view);
             }
         })
     };

@@ -8,6 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures::channel::mpsc::{unbounded, UnboundedReceiver};
+use futures::lock::Mutex;
 use futures::StreamExt;
 use js_sys::{Array, ArrayBuffer, Object, Reflect};
 use wasm_bindgen::prelude::*;
@@ -38,7 +39,10 @@ pub struct EngineWorker {
     /// Set when the worker raised an uncaught error (a panic ends a wasm instance): it must be
     /// replaced, not reused.
     dead: Rc<std::cell::Cell<bool>>,
-    inbox: RefCell<UnboundedReceiver<Message>>,
+    /// Locked by a request from its send to its answer: a worker answers in order, so two
+    /// requests from the page (a build started during a training) take turns instead of
+    /// reading each other's replies.
+    inbox: Mutex<UnboundedReceiver<Message>>,
     /// The inbox's sending side, to end a request the page gives up on.
     outbox: futures::channel::mpsc::UnboundedSender<Message>,
     _onmessage: Closure<dyn FnMut(MessageEvent)>,
@@ -99,8 +103,9 @@ impl EngineWorker {
         worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
         worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
         let this =
-            EngineWorker { worker, dead, inbox: RefCell::new(rx), outbox, _onmessage: onmessage, _onerror: onerror };
-        match this.next().await {
+            EngineWorker { worker, dead, inbox: Mutex::new(rx), outbox, _onmessage: onmessage, _onerror: onerror };
+        let ready = this.inbox.lock().await.next().await;
+        match ready {
             Some(Ok((Response::Ready, _))) => Ok(Rc::new(this)),
             Some(Err(e)) => Err(e),
             other => {
@@ -119,13 +124,6 @@ impl EngineWorker {
         self.worker.terminate();
         self.dead.set(true);
         let _ = self.outbox.unbounded_send(Err(AppError::Worker(message.to_string())));
-    }
-
-    async fn next(&self) -> Option<Message> {
-        // Holding the borrow across the await is safe: one request owns a worker at a time.
-        #[allow(clippy::await_holding_refcell_ref)]
-        let item = self.inbox.borrow_mut().next().await;
-        item
     }
 
     /// `payload` is what the worker reads; `transfer` the `ArrayBuffer`s moved rather than copied.
@@ -148,9 +146,14 @@ impl EngineWorker {
         transfer: &Array,
         mut answer: impl FnMut(Response, Array) -> Option<Result<T, AppError>>,
     ) -> Result<T, AppError> {
+        let mut inbox = self.inbox.lock().await;
+        // Cancelled while this request waited its turn: the worker is gone.
+        if self.is_dead() {
+            return Err(AppError::Worker("the engine worker stopped".to_string()));
+        }
         self.send(req, payload, transfer)?;
         loop {
-            match self.next().await {
+            match inbox.next().await {
                 Some(Ok((Response::Failed { error }, _))) => return Err(AppError::Engine(error)),
                 Some(Ok((Response::Rejected { message }, _))) => return Err(ProtocolError::Rejected(message).into()),
                 Some(Ok((msg, buffers))) => {
@@ -393,7 +396,7 @@ impl EngineWorker {
     ) -> Result<BacktestReport, AppError> {
         let payload = Array::of2(matrix, oof);
         self.call(&Request::Backtest { settings, config }, &payload, &Array::new(), |msg, _| match msg {
-            Response::BacktestDone { report } => Some(Ok(report)),
+            Response::BacktestDone { report } => Some(Ok(*report)),
             _ => None,
         })
         .await

@@ -22,7 +22,7 @@ use engine::sweep::{Plan, SweepBody};
 pub const PROTOCOL_VERSION: u32 = 5;
 /// SHA-256 of this file without these two lines: `app/tests/shape.rs` fails when the file
 /// changes and this pin does not, so a change of shape cannot ship under an old version.
-pub const PROTOCOL_SHA: &str = "9757f4581b33e2907da906b73d09f02d08e4fd6c972c24e81fc86e8e51240eea";
+pub const PROTOCOL_SHA: &str = "630e20ff21c795ca5e45140f712c1e6a37056362e8814f9ddf8112cd8895e472";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
@@ -123,8 +123,9 @@ pub enum Response {
         oof_key: String,
         oof_sha: String,
     },
+    /// Boxed: a report (curves, trades) is far larger than every other reply; the JSON is the same.
     BacktestDone {
-        report: BacktestReport,
+        report: Box<BacktestReport>,
     },
     StrategyTrained {
         strategy: Strategy,

@@ -188,7 +188,7 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) -> R
             let m = matrix_at(&buffers, 0)?;
             let oof = oof_at(&buffers, 1)?;
             let e = engine::run::evaluate(&settings.context(&m, &oof), &config)?;
-            Ok(Reply::plain(Response::BacktestDone { report: e.report(&m, &settings.cadence) }))
+            Ok(Reply::plain(Response::BacktestDone { report: Box::new(e.report(&m, &settings.cadence)) }))
         }
         Request::Load { name, options } => {
             let bytes = buffers
