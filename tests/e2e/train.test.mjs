@@ -65,3 +65,37 @@ test('train aapl_swing_daily with calibration and see its curves', async () => {
     await context.close();
   }
 });
+
+// Two requests at once, as a busy user makes them: a long training, then a build on another
+// page before it ends. The worker takes them in turn; neither is lost and nothing panics.
+test('a build started during a training waits its turn, and both finish', async () => {
+  const { context, page, errors } = await launch();
+  try {
+    await page.goto(srv.base + '#/data');
+    await buildAaplModel(page);
+    const first = await page.locator('[data-testid=matrix-sha]').getAttribute('data-sha');
+
+    await page.click('nav a[data-route=train]');
+    await page.waitForSelector('[data-testid=start-training]');
+    await page.fill('[data-testid=trees]', '1500');
+    await page.fill('[data-testid=early-stopping]', '0');
+    await page.fill('[data-testid=lr]', '0.01');
+    await page.click('[data-testid=start-training]');
+    await page.waitForSelector('[data-testid=start-training][disabled]');
+
+    await page.click('nav a[data-route=build]');
+    await page.fill('[data-testid=start]', '2006-01-01');
+    await page.click('[data-testid=build-matrix]');
+    await page.waitForFunction((old) => {
+      const el = document.querySelector('[data-testid=matrix-sha]');
+      return el && el.dataset.sha !== old;
+    }, first, { timeout: 180_000 });
+
+    // The training finished too and was stored.
+    await page.click('nav a[data-route=train]');
+    await page.waitForSelector('[data-testid=trained] li[data-sha]', { timeout: 180_000 });
+    assert.deepEqual(errors.filter((e) => !/favicon/.test(e)), [], 'no page errors');
+  } finally {
+    await context.close();
+  }
+});
