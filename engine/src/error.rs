@@ -26,8 +26,8 @@ use crate::run::RunError;
 use crate::strategy::StrategyError;
 use crate::sweep::SweepError;
 
-/// Which step failed. Stable snake_case names: they are part of the worker protocol and of the
-/// JSON the CLI prints.
+/// Which step failed. Stable snake_case names: they are part of the worker protocol (and will be
+/// of the page's script API), so renaming one is a protocol change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
