@@ -284,3 +284,16 @@ fn hostile_bundles_are_refused_with_a_clear_message() {
         let _ = read("x.btb.zip", &good[..cut]);
     }
 }
+
+#[test]
+fn hostile_out_of_fold_files_are_mismatches_not_panics() {
+    let mut b = fixture().clone();
+    let mut o = crate::oof::Oof::from_bytes(&b.oof[0].bytes).unwrap();
+    o.folds[0].test.end = 1 << 40;
+    b.oof[0].bytes = o.to_bytes();
+    let back = read("x.btb.zip", &write(&b).unwrap()).unwrap();
+    let v = verify(&back, Depth::Standard);
+    let a = v.status(Kind::Oof, &b.oof[0].key).unwrap();
+    assert_eq!(a.status, Status::Mismatch, "{a:?}");
+    assert!(!v.accepted());
+}

@@ -348,6 +348,13 @@ pub fn verify(b: &Bundle, depth: Depth) -> Verification {
             (Some(m), Some(spec)) if spec.key(&m.matrix_sha) != o.key => {
                 (Status::Mismatch, "key: it is not the key of its runs' spec on its matrix".to_string())
             }
+            // The folds follow from the matrix and the spec; hostile ones would index past the rows.
+            (Some(m), Some(spec))
+                if oof::folds(m, spec).ok().as_ref() != Some(&decoded.folds)
+                    || decoded.train_prob.iter().zip(&decoded.folds).any(|(p, f)| p.len() != f.train_len()) =>
+            {
+                (Status::Mismatch, "folds: they are not the splits of its spec on its matrix".to_string())
+            }
             (Some(m), Some(spec)) if depth == Depth::Deep => match oof::compute(m, spec, &mut |_| {}) {
                 Ok(again) if again.to_bytes() == o.bytes => {
                     (Status::Verified, format!("re-trained {} folds: the same bytes", again.folds.len()))
@@ -377,7 +384,8 @@ pub fn verify(b: &Bundle, depth: Depth) -> Verification {
             (None, _) => (Status::Unverifiable, format!("its matrix {} was not rebuilt", short(&decoded.matrix_sha))),
         };
         v.push(Kind::Oof, &o.key, status, detail);
-        if status != Status::Mismatch {
+        // Only probabilities whose folds were checked against a rebuilt matrix judge runs.
+        if status != Status::Mismatch && m.is_some() && spec.is_some() {
             oofs.insert(o.key.clone(), decoded);
         }
     }
