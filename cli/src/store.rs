@@ -571,3 +571,27 @@ impl Store {
         result
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A commit that fails half way (a target appeared meanwhile) removes what it had renamed,
+    /// and the staging directory, so the store is left as it was.
+    #[test]
+    fn a_failed_commit_leaves_the_store_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let staging = store.staging().unwrap();
+        let staged = staging.root().to_path_buf();
+        for name in ["runs/a.json", "runs/b.json"] {
+            Store::write_atomic(&staging.root().join(name), b"{}").unwrap();
+        }
+        Store::write_atomic(&store.root().join("runs/b.json"), b"mine").unwrap();
+        let units = vec!["runs/a.json".to_string(), "runs/b.json".to_string()];
+        assert!(store.commit(staging, &units).is_err());
+        assert!(!store.root().join("runs/a.json").exists(), "the renamed unit is removed again");
+        assert_eq!(fs::read(store.root().join("runs/b.json")).unwrap(), b"mine");
+        assert!(!staged.exists(), "staging is cleaned up");
+    }
+}
