@@ -20,6 +20,8 @@
 //! btb [--store DIR] signals --model-id ID [--limit N] [--json]
 //! btb [--store DIR] alerts --model-id ID --out FILE.csv
 //! btb [--store DIR] pipeline --model-id ID [--start D] [--end D] [--momentum-min X] [--json]
+//! btb [--store DIR] export --out FILE.btb.zip [--model-id ID …] [--run RUN_ID …] [--with-data] [--json]
+//! btb [--store DIR] import FILE.btb.zip [--deep] [--json]
 //! ```
 //!
 //! `SOURCE_DATE_EPOCH` (seconds), when set, is the time stamped on new records, so the same
@@ -40,7 +42,7 @@ mod store;
 
 use args::ReadArgs;
 use clap::{Parser, Subcommand};
-use commands::{backtest, build, data, leaderboard, model, pipeline, predict, signals, sweep, train};
+use commands::{backtest, build, bundle, data, leaderboard, model, pipeline, predict, signals, sweep, train};
 use error::CliError;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -110,6 +112,10 @@ enum Cmd {
     Alerts(signals::AlertsArgs),
     /// build → train → backtest → signals in one go.
     Pipeline(pipeline::PipelineArgs),
+    /// Write models, runs and strategies of the store as one bundle file (a ZIP with manifest.json).
+    Export(bundle::ExportArgs),
+    /// Verify a bundle and merge it into the store: all of it, or nothing if anything fails.
+    Import(bundle::ImportArgs),
 }
 
 #[derive(Subcommand)]
@@ -183,5 +189,7 @@ fn run(cli: Cli) -> Result<String, CliError> {
         Cmd::Alerts(args) => signals::alerts(&store, args),
         Cmd::Pipeline(args) => pipeline::pipeline(&store, args),
         Cmd::Predict(args) => predict::predict(args),
+        Cmd::Export(args) => bundle::export(&store, args),
+        Cmd::Import(args) => bundle::import(&store, args),
     }
 }

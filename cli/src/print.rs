@@ -126,9 +126,21 @@ pub(crate) fn pct(x: f64) -> String {
 }
 
 pub(crate) fn leaderboard_table(rows: &[leaderboard::Row]) -> String {
-    let mut t = vec![["rank", "config", "sharpe", "return", "max_dd", "trades", "win", "gate", "run"]
-        .map(String::from)
-        .to_vec()];
+    leaderboard_table_marked(rows, &std::collections::BTreeMap::new())
+}
+
+/// The leaderboard with a `verification` column when any row is an imported run that could not
+/// be verified (`marks`: run id → status and what was missing); without one, the plain table.
+pub(crate) fn leaderboard_table_marked(
+    rows: &[leaderboard::Row],
+    marks: &std::collections::BTreeMap<String, String>,
+) -> String {
+    let marked = rows.iter().any(|r| marks.contains_key(&r.run_id));
+    let mut header = vec!["rank", "config", "sharpe", "return", "max_dd", "trades", "win", "gate", "run"];
+    if marked {
+        header.push("verification");
+    }
+    let mut t = vec![header.into_iter().map(String::from).collect::<Vec<_>>()];
     for r in rows {
         let gate = if r.gate.pass() { "pass".to_string() } else { format!("fail: {}", r.gate.reasons_text()) };
         t.push(vec![
@@ -142,6 +154,11 @@ pub(crate) fn leaderboard_table(rows: &[leaderboard::Row]) -> String {
             gate,
             r.run_id.clone(),
         ]);
+        if marked {
+            if let (Some(row), Some(m)) = (t.last_mut(), marks.get(&r.run_id)) {
+                row.push(m.clone());
+            }
+        }
     }
     table(&t)
 }

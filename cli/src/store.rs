@@ -11,6 +11,7 @@
 //! <store>/runs/<run_id>.json               one evaluated sweep config (engine::run::Run)
 //! <store>/strategies/<model_id>/strategy.json         the trained strategy for a model
 //! <store>/strategies/<model_id>/<model_sha>.model.json its booster (the model file)
+//! <store>/verification/<kind>/<id>.json    an imported artifact that is not verified (VerificationRecord)
 //! ```
 //!
 //! Every file is written to a temporary name and renamed into place. A strategy's model file is
@@ -376,11 +377,13 @@ impl Store {
         self.root.join("runs")
     }
 
-    /// Stores each run under its id (the same run again replaces its file).
+    /// Stores each run under its id (the same run again replaces its file). A run computed here
+    /// is no longer one an import could not verify, so its verification record goes.
     pub fn put_runs(&self, runs: &[engine::run::Run]) -> Result<(), StoreError> {
         for r in runs {
             let json = serde_json::to_vec_pretty(r).unwrap_or_default();
             Self::write_atomic(&self.runs_dir().join(format!("{}.json", r.run_id)), &json)?;
+            self.remove_verification("run", &r.run_id);
         }
         Ok(())
     }
@@ -439,5 +442,156 @@ impl Store {
             });
         }
         Ok((s, b))
+    }
+}
+
+/// What an import recorded about an artifact it could not fully verify, kept beside the record
+/// (`<store>/verification/<kind>/<id>.json`) so the record itself stays byte-identical to the
+/// exporter's and every listing can show the status. A record computed here (a sweep writing
+/// the same run) removes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerificationRecord {
+    pub kind: String,
+    pub id: String,
+    pub status: engine::bundle::Status,
+    pub detail: String,
+    /// The bundle it came from, as named on the command line, and its SHA-256.
+    pub bundle: String,
+    pub bundle_sha256: String,
+}
+
+impl Store {
+    /// The store directory (imports stage their records beside it, on the same file system).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Every stored model id, sorted.
+    pub fn model_ids(&self) -> Result<Vec<String>, StoreError> {
+        let dir = self.models_dir();
+        let mut ids: Vec<String> = match fs::read_dir(&dir) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok())
+                .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".json")).map(str::to_string))
+                .filter(|n| !n.starts_with('.'))
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(StoreError::Io { path: dir.display().to_string(), source: e }),
+        };
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// One stored run, if there is one under that id.
+    pub fn run(&self, run_id: &str) -> Result<Option<engine::run::Run>, StoreError> {
+        let path = self.runs_dir().join(format!("{run_id}.json"));
+        if !path.is_file() {
+            return Ok(None);
+        }
+        read_record(&path).map(Some)
+    }
+
+    /// The raw out-of-fold bytes under `key`, if stored.
+    pub fn oof_bytes(&self, key: &str) -> Option<Vec<u8>> {
+        fs::read(self.oof_path(key)).ok()
+    }
+
+    fn verification_path(&self, kind: &str, id: &str) -> PathBuf {
+        self.root.join("verification").join(kind).join(format!("{id}.json"))
+    }
+
+    pub fn put_verification(&self, v: &VerificationRecord) -> Result<(), StoreError> {
+        let json = serde_json::to_vec_pretty(v).unwrap_or_default();
+        Self::write_atomic(&self.verification_path(&v.kind, &v.id), &json)
+    }
+
+    pub fn verification(&self, kind: &str, id: &str) -> Option<VerificationRecord> {
+        read_record(&self.verification_path(kind, id)).ok()
+    }
+
+    /// Forget what an import recorded (the artifact is now verified, or computed here).
+    pub fn remove_verification(&self, kind: &str, id: &str) {
+        let _ = fs::remove_file(self.verification_path(kind, id));
+    }
+
+    /// Every verification record of one kind, by id.
+    pub fn verifications(&self, kind: &str) -> std::collections::BTreeMap<String, VerificationRecord> {
+        let dir = self.root.join("verification").join(kind);
+        let mut out = std::collections::BTreeMap::new();
+        if let Ok(rd) = fs::read_dir(&dir) {
+            for e in rd.filter_map(|e| e.ok()) {
+                if let Ok(v) = read_record::<VerificationRecord>(&e.path()) {
+                    out.insert(v.id.clone(), v);
+                }
+            }
+        }
+        out
+    }
+
+    /// A fresh staging store inside this one (`.import-…`): an import writes everything there
+    /// with the ordinary `put_*` methods, then [`Store::commit`] renames it into place.
+    pub fn staging(&self) -> Result<Store, StoreError> {
+        let stamp =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        let dir = self.root.join(format!(".import-{}-{stamp}", std::process::id()));
+        fs::create_dir_all(&dir).map_err(io(&dir))?;
+        Ok(Store::new(dir))
+    }
+
+    /// Renames each of `units` (paths relative to the store: a file, or a directory such as
+    /// `datasets/<id>`) from `staging` into this store, in order; if any fails, the ones already
+    /// renamed are removed again, so the store is left as it was. The staging directory is
+    /// removed either way.
+    pub fn commit(&self, staging: Store, units: &[String]) -> Result<(), StoreError> {
+        let mut done: Vec<PathBuf> = Vec::new();
+        let result = (|| {
+            for u in units {
+                let from = staging.root.join(u);
+                let to = self.root.join(u);
+                if to.exists() {
+                    return Err(StoreError::Damaged {
+                        path: to.display().to_string(),
+                        detail: "appeared while importing".into(),
+                    });
+                }
+                if let Some(dir) = to.parent() {
+                    fs::create_dir_all(dir).map_err(io(dir))?;
+                }
+                fs::rename(&from, &to).map_err(io(&to))?;
+                done.push(to);
+            }
+            Ok(())
+        })();
+        if result.is_err() {
+            for p in done.iter().rev() {
+                let _ = if p.is_dir() { fs::remove_dir_all(p) } else { fs::remove_file(p) };
+            }
+        }
+        let _ = fs::remove_dir_all(&staging.root);
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A commit that fails half way (a target appeared meanwhile) removes what it had renamed,
+    /// and the staging directory, so the store is left as it was.
+    #[test]
+    fn a_failed_commit_leaves_the_store_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path());
+        let staging = store.staging().unwrap();
+        let staged = staging.root().to_path_buf();
+        for name in ["runs/a.json", "runs/b.json"] {
+            Store::write_atomic(&staging.root().join(name), b"{}").unwrap();
+        }
+        Store::write_atomic(&store.root().join("runs/b.json"), b"mine").unwrap();
+        let units = vec!["runs/a.json".to_string(), "runs/b.json".to_string()];
+        assert!(store.commit(staging, &units).is_err());
+        assert!(!store.root().join("runs/a.json").exists(), "the renamed unit is removed again");
+        assert_eq!(fs::read(store.root().join("runs/b.json")).unwrap(), b"mine");
+        assert!(!staged.exists(), "staging is cleaned up");
     }
 }

@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::backtest::BacktestError;
+use crate::bundle::BundleError;
 use crate::cv::CvError;
 use crate::data::IngestError;
 use crate::features::FeatureError;
@@ -47,6 +48,7 @@ pub enum ErrorKind {
     Strategy,
     Leaderboard,
     Risk,
+    Bundle,
 }
 
 impl ErrorKind {
@@ -68,6 +70,7 @@ impl ErrorKind {
             ErrorKind::Strategy => "strategy",
             ErrorKind::Leaderboard => "leaderboard",
             ErrorKind::Risk => "risk",
+            ErrorKind::Bundle => "bundle",
         }
     }
 
@@ -89,6 +92,7 @@ impl ErrorKind {
             ErrorKind::Strategy => "The strategy failed",
             ErrorKind::Leaderboard => "The leaderboard query is not valid",
             ErrorKind::Risk => "The risk profile is not valid",
+            ErrorKind::Bundle => "The bundle cannot be imported",
         }
     }
 }
@@ -128,6 +132,8 @@ pub enum Error {
     Leaderboard(#[from] UnknownMetric),
     #[error(transparent)]
     Risk(#[from] UnknownRiskProfile),
+    #[error(transparent)]
+    Bundle(#[from] BundleError),
 }
 
 impl Error {
@@ -149,6 +155,7 @@ impl Error {
             Error::Strategy(_) => ErrorKind::Strategy,
             Error::Leaderboard(_) => ErrorKind::Leaderboard,
             Error::Risk(_) => ErrorKind::Risk,
+            Error::Bundle(_) => ErrorKind::Bundle,
         }
     }
 

@@ -18,7 +18,7 @@
 //!   varies), [`sweep`] (a request → the configs to run, within the risk profile's budget).
 //! - [`leaderboard`]: filtering and ranking runs.
 //! - [`strategy`]: the final model for a config, and its signals over the newest bars.
-//! - (a bundle that exports a strategy is still to come.)
+//! - [`bundle`]: results as one verified ZIP file, to move them to another store or page.
 //!
 //! Cross-cutting: [`error`] (one error over every step, and its wire form), [`lineage`]
 //! (canonical JSON → SHA-256), `frame` (the byte framing of stored matrices and out-of-fold
@@ -49,6 +49,7 @@ pub mod config;
 pub mod sweep;
 pub mod leaderboard;
 pub mod strategy;
+pub mod bundle;
 
 pub mod error;
 pub mod lineage;

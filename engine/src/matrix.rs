@@ -225,6 +225,18 @@ fn parse_date(field: &'static str, s: &Option<String>) -> Result<Option<(String,
     Ok(Some((d.format("%Y-%m-%d").to_string(), day)))
 }
 
+/// The bars of `series` from the first local date of `spec` (in the zone `tz`) to the last bar:
+/// what rebuilds both the matrix of that build (features see the slice only) and the scoring
+/// rows signals are read from (which run to the newest bar). A bundle carries this slice.
+pub fn bars_from_start(series: &Series, tz: &str, spec: &BuildSpec) -> Series {
+    let zone = crate::data::time::parse_tz(tz).unwrap_or(chrono_tz::UTC);
+    let a = match parse_date("start", &spec.start) {
+        Ok(Some((_, d))) => series.ts.partition_point(|&t| local_day(t, zone) < d),
+        _ => 0,
+    };
+    slice(series, a, series.len())
+}
+
 fn slice(s: &Series, a: usize, b: usize) -> Series {
     Series {
         ticker: s.ticker.clone(),

@@ -251,8 +251,10 @@ impl Oof {
         if sha256_hex(body) != header.body_sha {
             return Err(bad("damaged: the probabilities do not match their hash"));
         }
-        let total = header.rows + header.train_lens.iter().sum::<usize>();
-        if body.len() != 8 * total || header.train_lens.len() != header.folds.len() {
+        // Checked: a hostile header (a bundle's) must not overflow the arithmetic.
+        let total = header.train_lens.iter().try_fold(header.rows, |a, &l| a.checked_add(l));
+        let expected = total.and_then(|t| t.checked_mul(8));
+        if expected != Some(body.len()) || header.train_lens.len() != header.folds.len() {
             return Err(bad("damaged: wrong length"));
         }
         let mut vals = frame::words(body).map(f64::from_le_bytes);

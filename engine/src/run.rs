@@ -263,22 +263,7 @@ pub fn evaluate_with(ctx: &RunContext<'_>, config: &SweepConfig, facts: &MatrixF
         risk_profile: ctx.risk_profile,
         oof_key: ctx.oof.key.clone(),
     };
-    #[derive(Serialize)]
-    struct IdCanon<'a> {
-        backtest_code_version: u32,
-        lineage: &'a Lineage,
-        overrides: &'a GateOverrides,
-        tag: Option<&'a str>,
-        model_id: &'a str,
-    }
-    let run_id = sha_of(&IdCanon {
-        backtest_code_version: crate::backtest::BACKTEST_CODE_VERSION,
-        lineage: &lineage,
-        overrides: &ctx.overrides,
-        tag: ctx.tag,
-        model_id: ctx.model_id,
-    })[..16]
-        .to_string();
+    let run_id = run_id(&lineage, &ctx.overrides, ctx.tag, ctx.model_id);
     let run = Run {
         run_id,
         model_id: ctx.model_id.to_string(),
@@ -299,6 +284,24 @@ pub fn evaluate_with(ctx: &RunContext<'_>, config: &SweepConfig, facts: &MatrixF
         lineage,
     };
     Ok(Evaluation { run, result, rows: r })
+}
+
+/// A run's id: the first 16 hex digits of the SHA-256 of the canonical JSON of
+/// `{backtest_code_version, lineage, overrides, tag, model_id}`, everything its numbers depend on
+/// (through the lineage's hashes) and what names it. Public so a bundle's reader can recompute
+/// it from a run's content instead of trusting the id it was given.
+pub fn run_id(lineage: &Lineage, overrides: &GateOverrides, tag: Option<&str>, model_id: &str) -> String {
+    #[derive(Serialize)]
+    struct IdCanon<'a> {
+        backtest_code_version: u32,
+        lineage: &'a Lineage,
+        overrides: &'a GateOverrides,
+        tag: Option<&'a str>,
+        model_id: &'a str,
+    }
+    let canon =
+        IdCanon { backtest_code_version: crate::backtest::BACKTEST_CODE_VERSION, lineage, overrides, tag, model_id };
+    sha_of(&canon)[..16].to_string()
 }
 
 /// One bar of a backtest's curve.

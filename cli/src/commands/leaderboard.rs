@@ -11,7 +11,7 @@ use engine::leaderboard::{self, Query, RankBy};
 use engine::risk::RiskProfile;
 
 use crate::error::CliError;
-use crate::print::{leaderboard_table, to_json};
+use crate::print::{leaderboard_table_marked, to_json};
 use crate::store::Store;
 
 #[derive(Args)]
@@ -47,11 +47,26 @@ pub fn leaderboard(store: &Store, args: LeaderboardArgs) -> Result<String, CliEr
         limit: args.limit,
     };
     let rows = leaderboard::rank(&store.runs()?, &q);
+    // Imported runs that could not be verified say so, in the JSON and the table alike.
+    let marks = store.verifications("run");
     if args.json {
-        return Ok(to_json(&rows));
+        let mut v = serde_json::to_value(&rows).unwrap_or_default();
+        if let Some(list) = v.as_array_mut() {
+            for row in list.iter_mut() {
+                let id = row.get("run_id").and_then(|x| x.as_str()).unwrap_or_default().to_string();
+                if let (Some(m), Some(o)) = (marks.get(&id), row.as_object_mut()) {
+                    o.insert(
+                        "verification".into(),
+                        serde_json::json!({"status": m.status, "detail": m.detail, "bundle": m.bundle}),
+                    );
+                }
+            }
+        }
+        return Ok(to_json(&v));
     }
     if rows.is_empty() {
         return Ok("no runs match; run `btb sweep` first\n".into());
     }
-    Ok(leaderboard_table(&rows))
+    let text = marks.into_iter().map(|(id, m)| (id, m.status.as_str().to_string())).collect();
+    Ok(leaderboard_table_marked(&rows, &text))
 }

@@ -4,6 +4,7 @@
 
 pub mod backtest;
 pub mod build;
+pub mod bundle;
 pub mod data;
 pub mod leaderboard;
 pub mod model;

@@ -8,6 +8,7 @@ pub mod columns;
 pub mod csv_reader;
 pub mod error;
 pub mod parquet_reader;
+pub mod parquet_writer;
 pub mod quality;
 pub mod time;
 
