@@ -19,6 +19,7 @@
 //! btb [--store DIR] backtest (--spec backtest.json | --model-id ID --thresholds L) [--json]
 //! btb [--store DIR] signals --model-id ID [--limit N] [--json]
 //! btb [--store DIR] alerts --model-id ID --out FILE.csv
+//! btb [--store DIR] report (--run RUN_ID | --model-id ID [--pass-gate] [--tag T] [--limit N]) --out FILE.html
 //! btb [--store DIR] pipeline --model-id ID [--start D] [--end D] [--momentum-min X] [--json]
 //! ```
 //!
@@ -40,7 +41,7 @@ mod store;
 
 use args::ReadArgs;
 use clap::{Parser, Subcommand};
-use commands::{backtest, build, data, leaderboard, model, pipeline, predict, signals, sweep, train};
+use commands::{backtest, build, data, leaderboard, model, pipeline, predict, report, signals, sweep, train};
 use error::CliError;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -108,6 +109,8 @@ enum Cmd {
     Signals(signals::SignalsArgs),
     /// Write a model's signals to a CSV file.
     Alerts(signals::AlertsArgs),
+    /// A run (--run) or a model's leaderboard (--model-id) as one self-contained HTML file.
+    Report(report::ReportArgs),
     /// build → train → backtest → signals in one go.
     Pipeline(pipeline::PipelineArgs),
 }
@@ -181,6 +184,7 @@ fn run(cli: Cli) -> Result<String, CliError> {
         Cmd::Backtest(args) => backtest::backtest(&store, args),
         Cmd::Signals(args) => signals::signals(&store, args),
         Cmd::Alerts(args) => signals::alerts(&store, args),
+        Cmd::Report(args) => report::report(&store, args),
         Cmd::Pipeline(args) => pipeline::pipeline(&store, args),
         Cmd::Predict(args) => predict::predict(args),
     }
