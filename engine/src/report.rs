@@ -360,7 +360,8 @@ pre{background:#f7f8fa;border:1px solid var(--line);border-radius:6px;padding:8p
 figure{margin:0;break-inside:avoid;page-break-inside:avoid}
 figcaption{font-size:12px;color:var(--muted);margin-top:4px}
 svg{display:block;width:100%;height:auto}
-svg text{font:11px -apple-system,"Segoe UI",Roboto,Arial,sans-serif;fill:var(--muted)}
+svg text{font:12px -apple-system,"Segoe UI",Roboto,Arial,sans-serif;fill:var(--muted)}
+svg.half text{font-size:15px}
 .heat td{text-align:right;font-size:12px;padding:4px 6px;border:1px solid #fff}
 .heat td.y{text-align:left;font-weight:600;background:none}
 .heat td.t{font-weight:700;border-left:2px solid var(--line)}
@@ -368,6 +369,7 @@ svg text{font:11px -apple-system,"Segoe UI",Roboto,Arial,sans-serif;fill:var(--m
 .grid2{display:grid;grid-template-columns:1fr 1fr;gap:16px}
 .kv td:first-child{color:var(--muted);width:28%;white-space:nowrap}
 .defs td:nth-child(3){color:var(--muted);font-size:12px}
+.defs td:first-child{white-space:nowrap}
 .reason{font-weight:600}
 footer{color:var(--muted);font-size:12px;text-align:center;margin-top:20px}
 .trades{font-size:12px}
@@ -890,7 +892,7 @@ fn histogram_svg(rets: &[f64], mean: f64) -> String {
     let Some(h) = histogram(rets, 20) else {
         return "<p class=\"muted\">No trades.</p>".into();
     };
-    let (w, ht, left, right, top, bot) = (480.0, 250.0, 36.0, 8.0, 10.0, 222.0);
+    let (w, ht, left, right, top, bot) = (480.0, 266.0, 40.0, 10.0, 10.0, 222.0);
     let plot_w = w - left - right;
     let bins = h.counts.len();
     let peak = h.counts.iter().copied().max().unwrap_or(1).max(1) as f64;
@@ -898,7 +900,7 @@ fn histogram_svg(rets: &[f64], mean: f64) -> String {
     let x = |v: f64| left + plot_w * (v - h.lo) / (hi - h.lo);
     let y = |c: f64| bot - (bot - top) * c / peak;
     let mut s =
-        format!("<figure><svg viewBox=\"0 0 {w} {ht}\" role=\"img\" aria-label=\"Distribution of trade returns\">");
+        format!("<figure><svg class=\"half\" viewBox=\"0 0 {w} {ht}\" role=\"img\" aria-label=\"Distribution of trade returns\">");
     for t in ticks(0.0, peak, 4) {
         let yy = y(t);
         let _ = write!(
@@ -1141,7 +1143,7 @@ pub fn leaderboard_html(input: &LeaderboardReportInput<'_>) -> String {
 }
 
 fn scatter_svg(rows: &[Row]) -> String {
-    let (w, h, left, right, top, bot) = (960.0, 280.0, 48.0, 14.0, 12.0, 250.0);
+    let (w, h, left, right, top, bot) = (960.0, 300.0, 48.0, 14.0, 24.0, 260.0);
     let xs: Vec<f64> = rows.iter().map(|r| r.metrics.max_dd).filter(|v| v.is_finite()).collect();
     let ys: Vec<f64> = rows.iter().map(|r| r.metrics.sharpe).filter(|v| v.is_finite()).collect();
     let range = |v: &[f64], zero: bool| {
@@ -1185,7 +1187,8 @@ fn scatter_svg(rows: &[Row]) -> String {
             pct0(t)
         );
     }
-    let _ = write!(s, "<text x=\"{left}\" y=\"{:.1}\">sharpe ↑ · max drawdown →</text>", h - 4.0);
+    let _ = write!(s, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">max drawdown →</text>", w - right, h - 2.0);
+    let _ = write!(s, "<text x=\"{:.1}\" y=\"{:.1}\">↑ sharpe</text>", 4.0, top - 10.0);
     // Worst first, so the best ranks are drawn on top.
     for r in rows.iter().rev() {
         let (x, y) = (r.metrics.max_dd, r.metrics.sharpe);
