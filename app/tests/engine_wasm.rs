@@ -46,3 +46,12 @@ fn demo_sweep_matches_native() {
     // every run's metrics, gate and lineage
     assert_eq!(runs_sha, "d678a0791fe6929eb674da33ae1f332f2341762d318e496340b7856082bb31a0");
 }
+
+#[wasm_bindgen_test]
+fn demo_reports_match_native() {
+    // The HTML report of the demo's best run and of its leaderboard: every digit printed in wasm
+    // is the one printed natively (`engine/tests/sweep.rs` pins the same hashes).
+    let (run_sha, board_sha) = engine::determinism::demo_report_hashes(DEMO).unwrap();
+    assert_eq!(run_sha, "1398a7f50f1711805e809761aaf693d8e7b51c9e1ce55fbad46e971033a46ecf");
+    assert_eq!(board_sha, "e25b3397a4c6b5f233725c2157fba11044ebca8bf740ead7748c326123a26b0d");
+}

@@ -19,6 +19,7 @@
 //! btb [--store DIR] backtest (--spec backtest.json | --model-id ID --thresholds L) [--json]
 //! btb [--store DIR] signals --model-id ID [--limit N] [--json]
 //! btb [--store DIR] alerts --model-id ID --out FILE.csv
+//! btb [--store DIR] report (--run RUN_ID | --model-id ID [--pass-gate] [--tag T] [--limit N]) --out FILE.html
 //! btb [--store DIR] pipeline --model-id ID [--start D] [--end D] [--momentum-min X] [--json]
 //! btb [--store DIR] export --out FILE.btb.zip [--model-id ID …] [--run RUN_ID …] [--with-data] [--json]
 //! btb [--store DIR] import FILE.btb.zip [--deep] [--json]
@@ -42,7 +43,7 @@ mod store;
 
 use args::ReadArgs;
 use clap::{Parser, Subcommand};
-use commands::{backtest, build, bundle, data, leaderboard, model, pipeline, predict, signals, sweep, train};
+use commands::{backtest, build, bundle, data, leaderboard, model, pipeline, predict, report, signals, sweep, train};
 use error::CliError;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -110,6 +111,8 @@ enum Cmd {
     Signals(signals::SignalsArgs),
     /// Write a model's signals to a CSV file.
     Alerts(signals::AlertsArgs),
+    /// A run (--run) or a model's leaderboard (--model-id) as one self-contained HTML file.
+    Report(report::ReportArgs),
     /// build → train → backtest → signals in one go.
     Pipeline(pipeline::PipelineArgs),
     /// Write models, runs and strategies of the store as one bundle file (a ZIP with manifest.json).
@@ -187,6 +190,7 @@ fn run(cli: Cli) -> Result<String, CliError> {
         Cmd::Backtest(args) => backtest::backtest(&store, args),
         Cmd::Signals(args) => signals::signals(&store, args),
         Cmd::Alerts(args) => signals::alerts(&store, args),
+        Cmd::Report(args) => report::report(&store, args),
         Cmd::Pipeline(args) => pipeline::pipeline(&store, args),
         Cmd::Predict(args) => predict::predict(args),
         Cmd::Export(args) => bundle::export(&store, args),

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 
 use serde_json::json;
 
-use engine::config::{Config, ConfigKind};
+use engine::config::Config;
 use engine::data::Summary;
 use engine::leaderboard;
 use engine::oof::OofProgress;
@@ -111,14 +111,8 @@ pub(crate) fn human_list(all: &[Meta]) -> String {
 
 /// Also the `config` field of `btb train --json`, so it is part of the JSON output too.
 pub(crate) fn cfg_text(c: &Config) -> String {
-    let kind = match c.kind {
-        ConfigKind::Thr => "thr",
-        ConfigKind::TopPct => "top_pct",
-    };
-    match &c.allowed_hours {
-        Some(h) => format!("{kind} {} hours {h}", c.value),
-        None => format!("{kind} {}", c.value),
-    }
+    // The engine's wording, so the HTML report and the terminal name a config alike.
+    engine::report::config_text(c)
 }
 
 pub(crate) fn pct(x: f64) -> String {

@@ -48,11 +48,8 @@ pub fn demo_model_hashes(demo_csv_gz: &[u8]) -> Result<(String, String), String>
     Ok((booster.model_sha(), sha256_hex(&bytes)))
 }
 
-/// A 5-split walk-forward sweep on that matrix (40 trees per fold, sigmoid calibration inside
-/// each fold; three ladders and two top fractions with a time exit, costs and the momentum
-/// gate): the out-of-fold key, the SHA-256 of the out-of-fold file, and the SHA-256 of the runs'
-/// JSON. Every fold's model, calibrator, probability, trade and metric is behind these three.
-pub fn demo_sweep_hashes(demo_csv_gz: &[u8]) -> Result<(String, String, String), String> {
+/// The sweep behind [`demo_sweep_hashes`] and [`demo_report_hashes`].
+fn demo_sweep(demo_csv_gz: &[u8]) -> Result<DemoSweep, String> {
     use crate::gate::GateOverrides;
     use crate::risk::RiskProfile;
     let m = demo_aapl_matrix(demo_csv_gz)?;
@@ -70,20 +67,63 @@ pub fn demo_sweep_hashes(demo_csv_gz: &[u8]) -> Result<(String, String, String),
     base.commission_bps = 1.0;
     base.slippage_bps = 2.0;
     base.momentum_min = Some(-0.5);
-    let ctx = crate::run::RunContext {
-        model_id: "aapl_swing_daily",
-        pack_id: "swingsigma",
-        cadence: "daily",
-        matrix: &m,
-        oof: &oof,
-        oof_spec: &spec,
-        base: &base,
+    let settings = crate::run::RunSettings {
+        model_id: "aapl_swing_daily".into(),
+        pack_id: "swingsigma".into(),
+        cadence: "daily".into(),
+        oof_spec: spec,
+        base,
         risk_profile: RiskProfile::Balanced,
         overrides: GateOverrides::default(),
-        tag: Some("determinism"),
-        created: "2026-01-01T00:00:00Z",
+        tag: Some("determinism".into()),
+        created: "2026-01-01T00:00:00Z".into(),
     };
-    let runs = crate::sweep::run(&ctx, &configs).map_err(|e| e.to_string())?;
+    let runs = crate::sweep::run(&settings.context(&m, &oof), &configs).map_err(|e| e.to_string())?;
+    Ok(DemoSweep { m, oof, runs })
+}
+
+struct DemoSweep {
+    m: Matrix,
+    oof: crate::oof::Oof,
+    runs: Vec<crate::run::Run>,
+}
+
+/// A 5-split walk-forward sweep on that matrix (40 trees per fold, sigmoid calibration inside
+/// each fold; three ladders and two top fractions with a time exit, costs and the momentum
+/// gate): the out-of-fold key, the SHA-256 of the out-of-fold file, and the SHA-256 of the runs'
+/// JSON. Every fold's model, calibrator, probability, trade and metric is behind these three.
+pub fn demo_sweep_hashes(demo_csv_gz: &[u8]) -> Result<(String, String, String), String> {
+    let DemoSweep { oof, runs, .. } = demo_sweep(demo_csv_gz)?;
     let json = serde_json::to_vec(&runs).map_err(|e| e.to_string())?;
     Ok((oof.key.clone(), sha256_hex(&oof.to_bytes()), sha256_hex(&json)))
+}
+
+/// The HTML reports of that sweep (`crate::report`): the SHA-256 of its best run's report (the
+/// run judged again, as both shells do, with its curves and trades) and of its leaderboard's.
+/// Pinned natively and in wasm, they show the page's "Download report" and `btb report` write
+/// the same bytes for the same records.
+pub fn demo_report_hashes(demo_csv_gz: &[u8]) -> Result<(String, String), String> {
+    use crate::leaderboard::{rank, Query};
+    use crate::report::{leaderboard_html, run_html, LeaderboardReportInput, Provenance, RunReportInput};
+    let DemoSweep { m, oof, runs } = demo_sweep(demo_csv_gz)?;
+    let rows = rank(&runs, &Query::default());
+    let best = runs.iter().find(|r| Some(&r.run_id) == rows.first().map(|b| &b.run_id)).ok_or("no runs")?;
+    let settings = crate::run::RunSettings::of_run(best, "daily");
+    let config =
+        crate::config::SweepConfig { config_sha: best.lineage.config_sha.clone(), config: best.config.clone() };
+    let e = crate::run::evaluate(&settings.context(&m, &oof), &config).map_err(|e| e.to_string())?;
+    let provenance =
+        Provenance { producer: "determinism".into(), created: "2026-01-01T00:00:00Z".into(), bundle: None };
+    let report = e.report(&m, "daily");
+    let run =
+        run_html(&RunReportInput { report: &report, model: None, status: "computed here", provenance: &provenance });
+    let board = leaderboard_html(&LeaderboardReportInput {
+        model_id: "aapl_swing_daily",
+        model: None,
+        query: &Query::default(),
+        rows: &rows,
+        statuses: &Default::default(),
+        provenance: &provenance,
+    });
+    Ok((sha256_hex(run.as_bytes()), sha256_hex(board.as_bytes())))
 }

@@ -37,6 +37,19 @@ impl GateReason {
             GateReason::InsufficientData => "insufficient_data",
         }
     }
+
+    /// What to try next, in the seed's words ("Common failures and solutions"), so a report or a
+    /// page that shows a failure also shows its remedy. The seed names none for
+    /// `negative_return`; its text is ours.
+    pub fn remedy(self) -> &'static str {
+        match self {
+            GateReason::MinTradesNotMet => "Lower threshold or extend period",
+            GateReason::PoorSharpe => "Review strategy logic",
+            GateReason::ExcessiveDrawdown => "Tighten risk controls",
+            GateReason::NegativeReturn => "Review strategy logic and costs",
+            GateReason::InsufficientData => "Extend date range",
+        }
+    }
 }
 
 /// Per-run overrides of the profile's thresholds (the sweep body's `min_trades`, `min_sharpe`).

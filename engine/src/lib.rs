@@ -17,6 +17,7 @@
 //!   judged on the out-of-fold probabilities, with its lineage), [`config`] (the unit a sweep
 //!   varies), [`sweep`] (a request → the configs to run, within the risk profile's budget).
 //! - [`leaderboard`]: filtering and ranking runs.
+//! - [`report`]: a run or a model's leaderboard as one self-contained HTML file.
 //! - [`strategy`]: the final model for a config, and its signals over the newest bars.
 //! - [`bundle`]: results as one verified ZIP file, to move them to another store or page.
 //!
@@ -48,6 +49,7 @@ pub mod run;
 pub mod config;
 pub mod sweep;
 pub mod leaderboard;
+pub mod report;
 pub mod strategy;
 pub mod bundle;
 

@@ -33,6 +33,28 @@ use serde::{Deserialize, Serialize};
 
 use crate::backtest::Trade;
 
+/// Each field's definition, as the table above gives it, for output that shows a metric beside
+/// what it means (the HTML report). Kept here, next to the table, so the two change together.
+pub const DEFINITIONS: &[(&str, &str)] = &[
+    ("sharpe", "mean(r) / std(r) · √B, sample std (ddof = 1), risk-free rate 0; 0 when std is 0"),
+    ("sortino", "mean(r) / √(Σ_{r<0} r² / n) · √B (downside deviation over all n bars); 0 without a losing bar"),
+    ("calmar", "cagr / |max_dd|; 0 without a drawdown"),
+    ("return", "e_last / e_first − 1"),
+    ("cagr", "(e_last / e_first)^(1 / years) − 1, years = n / B"),
+    ("volatility", "std(r) · √B, sample std (ddof = 1)"),
+    ("max_dd", "min over t of e_t / max_{s≤t} e_s − 1 (a fraction ≤ 0)"),
+    ("max_dd_bars", "longest run of consecutive bars below the running maximum"),
+    ("trades", "closed trades"),
+    ("win_rate", "fraction of trades with pnl > 0"),
+    ("profit_factor", "Σ pnl⁺ / |Σ pnl⁻|; none (∞) without a losing trade"),
+    ("avg_trade", "mean of the trades' returns"),
+    ("best_trade", "largest trade return"),
+    ("worst_trade", "smallest trade return"),
+    ("avg_bars_held", "mean bars a trade was held"),
+    ("exposure", "fraction of the n bar intervals spent holding a position"),
+    ("bars", "bars in the equity series (N); r_i = e_i / e_{i−1} − 1 over n = N − 1 intervals, B = bars per year"),
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Metrics {
     pub sharpe: f64,

@@ -363,6 +363,15 @@ fn demo_sweep_is_pinned() {
     assert_eq!(runs_sha, "d678a0791fe6929eb674da33ae1f332f2341762d318e496340b7856082bb31a0");
 }
 
+/// The demo sweep's HTML reports, pinned: a change of the report's markup changes these on
+/// purpose (update them); a change in its numbers' digits between targets would not be.
+#[test]
+fn demo_reports_are_pinned() {
+    let (run_sha, board_sha) = engine::determinism::demo_report_hashes(&demo()).unwrap();
+    assert_eq!(run_sha, "1398a7f50f1711805e809761aaf693d8e7b51c9e1ce55fbad46e971033a46ecf");
+    assert_eq!(board_sha, "e25b3397a4c6b5f233725c2157fba11044ebca8bf740ead7748c326123a26b0d");
+}
+
 #[test]
 fn final_strategy_and_signals_on_the_newest_bars() {
     use engine::strategy::{self, FinalFit, Owner, SignalSide, SignalStatus};

@@ -10,6 +10,7 @@ pub mod leaderboard;
 pub mod model;
 pub mod pipeline;
 pub mod predict;
+pub mod report;
 pub mod signals;
 pub mod sweep;
 pub mod train;
