@@ -2,31 +2,8 @@
 //! `data add` → `init` → `build` → `preview` → `matrix export`, plus `indicators`.
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn demo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/demo/stocks-daily-2000-2013.csv.gz")
-}
-
-fn btb(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_btb")).arg("--store").arg(store).args(args).output().expect("run btb")
-}
-
-fn ok(store: &Path, args: &[&str]) -> String {
-    let out = btb(store, args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-fn fails(store: &Path, args: &[&str]) -> String {
-    let out = btb(store, args);
-    assert!(!out.status.success(), "{args:?} should fail");
-    assert!(out.stdout.is_empty(), "nothing on stdout when failing");
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(err.trim_end().lines().count(), 1, "one-line error: {err}");
-    err
-}
+mod common;
+use common::*;
 
 #[test]
 fn init_build_preview_export() {

@@ -7,41 +7,8 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn demo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/demo/stocks-daily-2000-2013.csv.gz")
-}
-
-fn btb(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_btb"))
-        .env("SOURCE_DATE_EPOCH", "1764028800")
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .output()
-        .expect("run btb")
-}
-
-fn ok(store: &Path, args: &[&str]) -> String {
-    let out = btb(store, args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
-
-fn json(store: &Path, args: &[&str]) -> Value {
-    serde_json::from_str(&ok(store, args)).unwrap()
-}
-
-/// Exit 1, nothing on stdout, one line on stderr.
-fn fails(store: &Path, args: &[&str]) -> String {
-    let out = btb(store, args);
-    assert_eq!(out.status.code(), Some(1), "{args:?} should fail with 1: {}", String::from_utf8_lossy(&out.stderr));
-    assert!(out.stdout.is_empty(), "nothing on stdout when failing");
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(err.trim_end().lines().count(), 1, "one-line error: {err}");
-    err
-}
+mod common;
+use common::*;
 
 /// Every file of a store with its content, to see that a refused import changed nothing.
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
@@ -135,7 +102,7 @@ fn export_import_round_trip_idempotence_forgery_and_conflicts() {
     let forged = dir.path().join("forged.btb.zip");
     std::fs::write(&forged, engine::bundle::write(&b).unwrap()).unwrap();
     let fresh = dir.path().join("victim");
-    let e = fails(&fresh, &["import", forged.to_str().unwrap()]);
+    let e = fails_with(1, &fresh, &["import", forged.to_str().unwrap()]);
     assert!(e.contains("forged.btb.zip") && e.contains("mismatch") && e.contains("metrics.sharpe"), "{e}");
     assert!(snapshot(&fresh).is_empty(), "nothing stored");
 
@@ -146,7 +113,7 @@ fn export_import_round_trip_idempotence_forgery_and_conflicts() {
     stored["metrics"]["trades"] = Value::from(12345);
     std::fs::write(&path, serde_json::to_vec_pretty(&stored).unwrap()).unwrap();
     let before = snapshot(&dst);
-    let e = fails(&dst, &["import", full.to_str().unwrap()]);
+    let e = fails_with(1, &dst, &["import", full.to_str().unwrap()]);
     assert!(e.contains(&run_id) && e.contains("trades 12345") && e.contains("different content"), "{e}");
     assert_eq!(snapshot(&dst), before);
 }
@@ -176,7 +143,7 @@ fn without_data_runs_are_imported_as_unverifiable_and_shown_so() {
     export(&src, &full, &["--run", &run_id, "--with-data"]);
     ok(&dst, &["import", full.to_str().unwrap()]);
     assert!(json(&dst, &["leaderboard", "--json"])[0].get("verification").is_none());
-    assert!(fails(&src, &["export", "--out", lean.to_str().unwrap(), "--run", "nope"]).contains("no run nope"));
+    assert!(fails_with(1, &src, &["export", "--out", lean.to_str().unwrap(), "--run", "nope"]).contains("no run nope"));
 }
 
 fn zip_of(files: &[(&str, &[u8])]) -> Vec<u8> {
@@ -274,7 +241,7 @@ fn hostile_bundles_leave_the_store_as_it_was() {
     for (case, bytes, expected) in corpus {
         let path = dir.path().join(format!("{case}.btb.zip"));
         std::fs::write(&path, bytes).unwrap();
-        let e = fails(&src, &["import", path.to_str().unwrap(), "--json"]);
+        let e = fails_with(1, &src, &["import", path.to_str().unwrap(), "--json"]);
         assert!(e.contains(&format!("{case}.btb.zip")) && e.contains(expected), "{case}: {e}");
         assert_eq!(snapshot(&src), before, "{case}: the store is unchanged");
     }

@@ -2,30 +2,10 @@
 //! built binary on the demo data.
 
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+use common::*;
 
 const HOSTILE: &str = "<img src=x onerror=alert(1)>";
-
-fn demo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../public/demo/stocks-daily-2000-2013.csv.gz")
-}
-
-fn btb(store: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_btb"))
-        .env("SOURCE_DATE_EPOCH", "1764028800")
-        .arg("--store")
-        .arg(store)
-        .args(args)
-        .output()
-        .expect("run btb")
-}
-
-fn ok(store: &Path, args: &[&str]) -> String {
-    let out = btb(store, args);
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
 
 /// No markup that could fetch anything or run anything: escaped data never holds a raw `<`, so
 /// the spans from `<` to `>` are the markup.
