@@ -173,45 +173,15 @@ pub fn rank(runs: &[Run], q: &Query) -> Vec<Row> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::ConfigKind;
-    use crate::cv::CvKind;
-    use crate::gate::{GateOverrides, GateReason};
-    use crate::policy::Policy;
+
+    use crate::gate::GateReason;
 
     fn run(id: &str, model: &str, tag: Option<&str>, sharpe: f64, max_dd: f64, pass: bool) -> Run {
         Run {
-            run_id: id.into(),
-            model_id: model.into(),
-            pack_id: "swingsigma".into(),
-            ticker: "SPY".into(),
             tag: tag.map(Into::into),
-            created: "2026-11-25T00:00:00Z".into(),
-            config: Config { kind: ConfigKind::Thr, value: "0.60".into(), allowed_hours: None },
-            policy: Policy::thr(vec![0.6]),
-            splits: 5,
-            cv: CvKind::WalkForward,
-            oof_spec: crate::oof::OofSpec {
-                params: Default::default(),
-                splits: 5,
-                cv: CvKind::WalkForward,
-                purge: 7,
-                embargo: 0,
-                calibration: Default::default(),
-                valid_fraction: 0.2,
-            },
-            overrides: GateOverrides::default(),
-            start: "2020-01-01".into(),
-            end: "2021-01-01".into(),
             metrics: Metrics { sharpe, max_dd, trades: 40, ..Metrics::default() },
             gate: Gate::from_reasons(if pass { vec![] } else { vec![GateReason::PoorSharpe] }),
-            lineage: Lineage {
-                matrix_sha: "m".into(),
-                config_sha: "c".into(),
-                policy_sha: "p".into(),
-                risk_sha: "r".into(),
-                risk_profile: RiskProfile::Balanced,
-                oof_key: "o".into(),
-            },
+            ..crate::run::sample_run(id, model)
         }
     }
 

@@ -1223,10 +1223,9 @@ fn scatter_svg(rows: &[Row]) -> String {
 mod tests {
     use super::*;
     use crate::backtest::{ExitReason, Trade};
-    use crate::cv::CvKind;
-    use crate::gate::GateOverrides;
+
     use crate::leaderboard::rank;
-    use crate::policy::Policy;
+
     use crate::risk::RiskProfile;
     use crate::run::{Run, TradeRow};
 
@@ -1234,26 +1233,8 @@ mod tests {
 
     fn run(id: &str, model: &str, tag: Option<&str>, sharpe: f64, pass: bool) -> Run {
         Run {
-            run_id: id.into(),
-            model_id: model.into(),
-            pack_id: "swingsigma".into(),
             ticker: HOSTILE.into(),
             tag: tag.map(Into::into),
-            created: "2026-11-25T00:00:00Z".into(),
-            config: Config { kind: ConfigKind::Thr, value: "0.60".into(), allowed_hours: None },
-            policy: Policy::thr(vec![0.6]),
-            splits: 5,
-            cv: CvKind::WalkForward,
-            oof_spec: crate::oof::OofSpec {
-                params: Default::default(),
-                splits: 5,
-                cv: CvKind::WalkForward,
-                purge: 7,
-                embargo: 0,
-                calibration: Default::default(),
-                valid_fraction: 0.2,
-            },
-            overrides: GateOverrides::default(),
             start: "2020-01-02".into(),
             end: "2021-12-31".into(),
             metrics: Metrics { sharpe, max_dd: -0.12, trades: 40, ..Metrics::default() },
@@ -1266,6 +1247,7 @@ mod tests {
                 risk_profile: RiskProfile::Balanced,
                 oof_key: "o".repeat(64),
             },
+            ..crate::run::sample_run(id, model)
         }
     }
 

@@ -355,3 +355,44 @@ impl Evaluation {
         }
     }
 }
+
+/// A run with every field filled and none meaningful, for tests that rank, filter or show runs
+/// (each sets the fields it is about).
+#[cfg(test)]
+pub(crate) fn sample_run(id: &str, model: &str) -> Run {
+    use crate::config::ConfigKind;
+    Run {
+        run_id: id.into(),
+        model_id: model.into(),
+        pack_id: "swingsigma".into(),
+        ticker: "SPY".into(),
+        tag: None,
+        created: "2026-11-25T00:00:00Z".into(),
+        config: Config { kind: ConfigKind::Thr, value: "0.60".into(), allowed_hours: None },
+        policy: Policy::thr(vec![0.6]),
+        splits: 5,
+        cv: CvKind::WalkForward,
+        oof_spec: OofSpec {
+            params: Default::default(),
+            splits: 5,
+            cv: CvKind::WalkForward,
+            purge: 7,
+            embargo: 0,
+            calibration: Default::default(),
+            valid_fraction: 0.2,
+        },
+        overrides: GateOverrides::default(),
+        start: "2020-01-01".into(),
+        end: "2021-01-01".into(),
+        metrics: Metrics::default(),
+        gate: Gate::from_reasons(vec![]),
+        lineage: Lineage {
+            matrix_sha: "m".into(),
+            config_sha: "c".into(),
+            policy_sha: "p".into(),
+            risk_sha: "r".into(),
+            risk_profile: RiskProfile::Balanced,
+            oof_key: "o".into(),
+        },
+    }
+}
