@@ -231,6 +231,21 @@ pub struct Holds {
     pub oof: usize,
 }
 
+impl Holds {
+    /// What `b` holds: written into the manifest, and compared with it on reading.
+    pub fn of(b: &Bundle) -> Holds {
+        Holds {
+            models: b.models.len(),
+            builds: b.builds.len(),
+            runs: b.runs.len(),
+            strategies: b.strategies.len(),
+            signals: b.signals.len(),
+            datasets: b.datasets.len(),
+            oof: b.oof.len(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Entry {

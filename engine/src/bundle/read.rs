@@ -343,15 +343,7 @@ pub fn read_with(file: &str, bytes: &[u8], limits: &Limits) -> Result<Bundle, Bu
             (_, None) => return Err(BundleError::Missing { file: f(), entry: format!("data/{id}.parquet") }),
         }
     }
-    let holds = Holds {
-        models: b.models.len(),
-        builds: b.builds.len(),
-        runs: b.runs.len(),
-        strategies: b.strategies.len(),
-        signals: b.signals.len(),
-        datasets: b.datasets.len(),
-        oof: b.oof.len(),
-    };
+    let holds = Holds::of(&b);
     if holds != man.holds || man.with_data != b.with_data() {
         return Err(BundleError::Json {
             file: f(),

@@ -55,15 +55,7 @@ pub fn write(b: &Bundle) -> Result<Vec<u8>, BundleError> {
         version: BUNDLE_FORMAT_VERSION,
         created_by: b.created_by.clone(),
         with_data: b.with_data(),
-        holds: Holds {
-            models: b.models.len(),
-            builds: b.builds.len(),
-            runs: b.runs.len(),
-            strategies: b.strategies.len(),
-            signals: b.signals.len(),
-            datasets: b.datasets.len(),
-            oof: b.oof.len(),
-        },
+        holds: Holds::of(b),
         entries: files
             .iter()
             .map(|(path, bytes)| Entry { path: path.clone(), sha256: sha256_hex(bytes), bytes: bytes.len() as u64 })
