@@ -174,14 +174,11 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) -> R
             let model_json = booster.to_model_json()?;
             Ok(Reply::plain(Response::StrategyTrained { strategy, model_json }))
         }
-        Request::Signals { model, mut spec, strategy, model_json, tz, layout } => {
+        Request::Signals { model, spec, strategy, model_json, tz, layout } => {
             let arrays: Vec<JsValue> = buffers.iter().collect();
             let series = columns::from_arrays(&layout, &arrays)?;
             let booster = engine::gbt::Booster::from_model_json(&model_json)?;
-            // The training matrix's build, up to the newest bar.
-            spec.end = None;
-            let scoring = engine::matrix::build_scoring(&model, &series, &tz, &spec)?;
-            let signals = engine::strategy::signals(&booster, &strategy, &scoring)?;
+            let signals = engine::strategy::latest_signals(&model, &series, &tz, &spec, &booster, &strategy)?;
             Ok(Reply::plain(Response::SignalsDone { signals }))
         }
         Request::Backtest { settings, config } => {

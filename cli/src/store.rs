@@ -373,6 +373,11 @@ impl Store {
         Self::write_atomic(&self.oof_path(&oof.key), &oof.to_bytes())
     }
 
+    /// Out-of-fold bytes as an import received (and verified) them.
+    pub fn put_oof_bytes(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        Self::write_atomic(&self.oof_path(key), bytes)
+    }
+
     fn runs_dir(&self) -> PathBuf {
         self.root.join("runs")
     }
@@ -449,16 +454,7 @@ impl Store {
 /// (`<store>/verification/<kind>/<id>.json`) so the record itself stays byte-identical to the
 /// exporter's and every listing can show the status. A record computed here (a sweep writing
 /// the same run) removes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct VerificationRecord {
-    pub kind: String,
-    pub id: String,
-    pub status: engine::bundle::Status,
-    pub detail: String,
-    /// The bundle it came from, as named on the command line, and its SHA-256.
-    pub bundle: String,
-    pub bundle_sha256: String,
-}
+pub use engine::bundle::VerificationRecord;
 
 impl Store {
     /// The store directory (imports stage their records beside it, on the same file system).

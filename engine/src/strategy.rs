@@ -21,9 +21,11 @@ use crate::backtest::{self, BacktestError, BacktestInputs, ExitReason, Side};
 use crate::config::Config;
 use crate::data::time::{format_ms, format_utc, parse_tz};
 use crate::data::Cadence;
+use crate::data::Series;
 use crate::gbt::fit::{fit, CalibrationKind, FitOptions, FitReport};
 use crate::gbt::{Booster, ColumnMatrix, GbtError, TrainParams, TreeProgress};
-use crate::matrix::Matrix;
+use crate::matrix::{build_scoring, BuildSpec, Matrix};
+use crate::model::Model;
 use crate::oof::sorted_quantile;
 use crate::policy::{Policy, PolicyError, PolicyKind};
 use crate::risk::RiskProfile;
@@ -240,6 +242,22 @@ pub fn probabilities(booster: &Booster, m: &Matrix) -> Result<Vec<f64>, Strategy
         return Err(StrategyError::Features { got: m.feature_names.clone(), expected: booster.feature_names.clone() });
     }
     Ok(booster.predict_proba(&ColumnMatrix::new(&m.feature_names, &m.features)?)?)
+}
+
+/// A strategy's signals up to the newest bar of `series`: the rows built the way `spec` built the
+/// training matrix but without its end. The Signals page, `btb signals`, an export and a bundle's
+/// verification all call this, so they compute the same signals.
+pub fn latest_signals(
+    model: &Model,
+    series: &Series,
+    tz: &str,
+    spec: &BuildSpec,
+    booster: &Booster,
+    s: &Strategy,
+) -> Result<Vec<Signal>, crate::Error> {
+    let spec = BuildSpec { end: None, ..spec.clone() };
+    let scoring = build_scoring(model, series, tz, &spec)?;
+    Ok(signals(booster, s, &scoring)?)
 }
 
 /// Signals over the scoring rows `m`, oldest first (see the module docs).

@@ -11,22 +11,22 @@
 //! content refuses the bundle), everything new is written into a staging directory inside the
 //! store, and only then renamed into place; a failure on the way removes what was renamed.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::Args;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use engine::bundle::{
-    self, Build, Bundle, BundleError, DataSlice, Depth, Kind, ModelSignals, OofFile, Status, TrainedStrategy,
+    self, Bars, Bundle, BundleError, Depth, Kind, MergeError, OofFile, Source, Stored, TrainedStrategy, Writes,
 };
-use engine::lineage::{sha256_hex, short};
+use engine::lineage::sha256_hex;
+use engine::model::ModelRecord;
 use engine::run::Run;
+use engine::strategy::Strategy;
 
-use crate::commands::signals::model_signals;
 use crate::error::{read_err, CliError};
 use crate::print::{table, to_json};
-use crate::store::{Store, StoreError, VerificationRecord};
+use crate::store::{Store, StoreError};
 
 #[derive(Args)]
 pub struct ExportArgs {
@@ -61,68 +61,45 @@ fn created_by() -> String {
     format!("btb {}", env!("CARGO_PKG_VERSION"))
 }
 
-/// The records of the store the flags select (see [`ExportArgs`]).
+/// The records of the store the flags select (see [`ExportArgs`]), as [`bundle::assemble`] takes them.
 pub(crate) fn collect(
     store: &Store,
     model_ids: &[String],
     run_ids: &[String],
     with_data: bool,
 ) -> Result<Bundle, CliError> {
-    let all = store.runs()?;
-    let everything = model_ids.is_empty() && run_ids.is_empty();
-    for id in run_ids {
-        if !all.iter().any(|r| &r.run_id == id) {
-            return Err(CliError::Data(format!("no run {id} in the store; see `btb leaderboard`")));
-        }
-    }
-    let runs: Vec<Run> = all
-        .into_iter()
-        .filter(|r| everything || run_ids.contains(&r.run_id) || model_ids.contains(&r.model_id))
-        .collect();
-    let mut models: Vec<String> = if everything { store.model_ids()? } else { model_ids.to_vec() };
-    models.extend(runs.iter().map(|r| r.model_id.clone()));
-    models.sort();
-    models.dedup();
-    let mut b = Bundle { created_by: created_by(), ..Bundle::default() };
-    for id in &models {
+    let selection = bundle::select(store.runs()?, &store.model_ids()?, model_ids, run_ids)?;
+    let mut sources = Vec::new();
+    for id in &selection.model_ids {
         let record = store.model(id)?;
-        let build = match (&record.matrix_sha, &record.build_spec) {
-            (Some(sha), Some(spec)) => store.matrix(sha).ok().map(|m| (Build::of(id, spec, &m), spec.clone())),
-            _ => None,
-        };
-        match store.strategy(id) {
-            Ok((strategy, booster)) => {
-                let model_json = booster.to_model_json()?;
-                if let Ok(signals) = model_signals(store, id) {
-                    b.signals.push(ModelSignals { model_id: id.clone(), signals });
-                }
-                b.strategies.push(TrainedStrategy { strategy, model_json });
-            }
-            Err(StoreError::NoStrategy(_)) => {}
+        let matrix = record.matrix_sha.as_ref().and_then(|sha| store.matrix(sha).ok());
+        let strategy = match store.strategy(id) {
+            Ok((strategy, booster)) => Some(TrainedStrategy { strategy, model_json: booster.to_model_json()? }),
+            Err(StoreError::NoStrategy(_)) => None,
             Err(e) => return Err(e.into()),
-        }
-        if with_data {
-            let (_, ds) = store.load(&record.dataset_id)?;
-            let spec = build.as_ref().map(|(_, s)| s.clone()).unwrap_or_default();
-            b.datasets.push(DataSlice::of(id, &ds, &record.model.ticker, &spec, &record.dataset_id)?);
-        }
-        if let Some((x, _)) = build {
-            b.builds.push(x);
-        }
-        b.models.push(record);
+        };
+        let bars = match store.load(&record.dataset_id) {
+            Ok((_, ds)) => ds.series(&record.model.ticker).cloned().map(|series| Bars {
+                series,
+                tz: ds.tz.clone(),
+                name: ds.name.clone(),
+                dataset_id: record.dataset_id.clone(),
+            }),
+            Err(e) if with_data => return Err(e.into()),
+            Err(_) => None,
+        };
+        sources.push(Source { record, matrix, strategy, bars });
     }
-    if with_data {
-        let mut keys: Vec<&str> = runs.iter().map(|r| r.lineage.oof_key.as_str()).collect();
-        keys.sort();
-        keys.dedup();
-        for key in keys {
-            if let Some(bytes) = store.oof_bytes(key) {
-                b.oof.push(OofFile { key: key.to_string(), bytes });
-            }
-        }
-    }
-    b.runs = runs;
-    Ok(b)
+    let oof = if with_data {
+        selection
+            .oof_keys()
+            .into_iter()
+            .filter_map(|key| store.oof_bytes(&key).map(|bytes| OofFile { key, bytes }))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(bundle::assemble(&created_by(), sources, selection, oof, with_data)?)
 }
 
 pub fn export(store: &Store, args: ExportArgs) -> Result<String, CliError> {
@@ -163,28 +140,45 @@ pub fn export(store: &Store, args: ExportArgs) -> Result<String, CliError> {
     ))
 }
 
-/// A record as compared for merging: its JSON without `created`, which says when it was made
-/// here or there and not what it is (the same sweep run twice gives the same run).
-fn content<T: serde::Serialize>(v: &T) -> Value {
-    let mut v = serde_json::to_value(v).unwrap_or(Value::Null);
-    if let Some(o) = v.as_object_mut() {
-        o.remove("created");
+/// The store as the engine's merge looks at it.
+impl Stored for Store {
+    type Error = StoreError;
+    fn dataset_sha(&self, id: &str) -> Result<Option<String>, StoreError> {
+        match self.meta(id) {
+            Ok(m) => Ok(Some(m.sha)),
+            Err(StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
-    v
-}
-
-/// What an import stages: the report's lines, the store paths to rename into place (in order),
-/// and the verification records to drop once they are in.
-type Plan = (Vec<Line>, Vec<String>, Vec<(&'static str, String)>);
-
-/// One line of the import report.
-struct Line {
-    kind: Kind,
-    id: String,
-    status: Status,
-    detail: String,
-    /// `new`, `unchanged` or `not stored`.
-    action: &'static str,
+    fn dataset_id(&self, sha: &str) -> String {
+        sha.get(..16).unwrap_or(sha).to_string()
+    }
+    fn has_matrix(&self, matrix_sha: &str) -> Result<bool, StoreError> {
+        Ok(self.matrix(matrix_sha).is_ok())
+    }
+    fn oof(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.oof_bytes(key))
+    }
+    fn strategy(&self, model_id: &str) -> Result<Option<Strategy>, StoreError> {
+        match Store::strategy(self, model_id) {
+            Ok((s, _)) => Ok(Some(s)),
+            Err(StoreError::NoStrategy(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+    fn model(&self, model_id: &str) -> Result<Option<ModelRecord>, StoreError> {
+        if self.has_model(model_id) {
+            Store::model(self, model_id).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+    fn run(&self, run_id: &str) -> Result<Option<Run>, StoreError> {
+        Store::run(self, run_id)
+    }
+    fn marked(&self, kind: Kind, id: &str) -> Result<bool, StoreError> {
+        Ok(self.verification(kind.as_str(), id).is_some())
+    }
 }
 
 pub fn import(store: &Store, args: ImportArgs) -> Result<String, CliError> {
@@ -196,230 +190,77 @@ pub fn import(store: &Store, args: ImportArgs) -> Result<String, CliError> {
         return Err(BundleError::TooLarge { file, entry: "the archive".into(), limit: limits.max_bundle_bytes }.into());
     }
     let bytes = std::fs::read(&args.file).map_err(read_err(&args.file))?;
-    let bundle_sha = sha256_hex(&bytes);
     let b = bundle::read_with(&file, &bytes, &limits)?;
     let depth = if args.deep { Depth::Deep } else { Depth::Standard };
     let v = bundle::verify(&b, depth);
-    let bad = v.mismatches();
-    if !bad.is_empty() {
-        let detail = bad.iter().map(|a| format!("{} {}: {}", a.kind.as_str(), a.id, a.detail)).collect::<Vec<_>>();
-        let n = detail.len();
-        return Err(BundleError::Refused {
-            file,
-            detail: format!("{n} mismatch{}: {}", if n == 1 { "" } else { "es" }, detail.join("; ")),
-        }
-        .into());
+    let merge = bundle::merge(&file, &sha256_hex(&bytes), &b, &v, store).map_err(|e| match e {
+        MergeError::Bundle(e) => CliError::from(e),
+        MergeError::Store(e) => CliError::Store(e),
+    })?;
+    write(store, &merge.writes, &file)?;
+    let report = merge.report(args.deep, started.elapsed().as_secs_f64());
+    if args.json {
+        return Ok(to_json(&report));
     }
-    let report = |kind: Kind, id: &str| {
-        v.status(kind, id).map(|a| (a.status, a.detail.clone())).unwrap_or((Status::Unverifiable, String::new()))
-    };
-    let conflict = |kind: Kind, id: &str, detail: String| -> CliError {
-        BundleError::Conflict { file: file.clone(), kind: kind.as_str().into(), id: id.into(), detail }.into()
-    };
+    let mut rows = vec![["kind", "id", "status", "action", "detail"].map(String::from).to_vec()];
+    for l in &report.artifacts {
+        rows.push(vec![
+            l.kind.as_str().into(),
+            l.id.clone(),
+            l.status.as_str().into(),
+            l.action.as_str().into(),
+            l.detail.clone(),
+        ]);
+    }
+    Ok(format!("{}\n{}\n", table(&rows), report.summary()))
+}
 
+/// Writes a merge's records into a staging store and renames them into place: all or nothing.
+fn write(store: &Store, w: &Writes, file: &str) -> Result<(), CliError> {
     let staging = store.staging()?;
-    let result = (|| -> Result<Plan, CliError> {
-        let mut lines = Vec::new();
-        let mut units: Vec<String> = Vec::new();
-        let mut now_verified: Vec<(&'static str, String)> = Vec::new();
-        let line = |kind: Kind, id: &str, new: bool, units_of: Option<String>, units: &mut Vec<String>| {
-            let (status, detail) = report(kind, id);
-            if let Some(u) = units_of.filter(|_| new) {
-                units.push(u);
-            }
-            Line { kind, id: id.to_string(), status, detail, action: if new { "new" } else { "unchanged" } }
-        };
-        // Bars, matrices and out-of-fold files first: records that name them come after.
-        let mut slice_ids: BTreeMap<String, String> = BTreeMap::new();
-        for (meta, ds) in &v.datasets {
-            let id = meta.sha.get(..16).unwrap_or(&meta.sha).to_string();
-            slice_ids.insert(meta.model_id.clone(), id.clone());
-            let new = match store.meta(&id) {
-                Ok(m) if m.sha == meta.sha => false,
-                Ok(m) => {
-                    return Err(conflict(
-                        Kind::Dataset,
-                        &id,
-                        format!("stored sha {}, bundle's {}", short(&m.sha), short(&meta.sha)),
-                    ))
-                }
-                Err(StoreError::NotFound(_)) => {
-                    staging.add(ds, &meta.name, &format!("{} ({} bars from {file})", meta.name, meta.ticker))?;
-                    true
-                }
-                Err(e) => return Err(e.into()),
-            };
-            lines.push(line(Kind::Dataset, &meta.sha, new, Some(format!("datasets/{id}")), &mut units));
+    let staged = (|| -> Result<Vec<String>, CliError> {
+        let mut units = Vec::new();
+        for (id, meta, ds) in &w.datasets {
+            staging.add(ds, &meta.name, &format!("{} ({} bars from {file})", meta.name, meta.ticker))?;
+            units.push(format!("datasets/{id}"));
         }
-        for m in &v.matrices {
-            let new = store.matrix(&m.matrix_sha).is_err();
-            if new {
-                staging.put_matrix(m)?;
-            }
-            lines.push(line(
-                Kind::Build,
-                &m.matrix_sha,
-                new,
-                Some(format!("matrices/{}.bin", m.matrix_sha)),
-                &mut units,
-            ));
+        for m in &w.matrices {
+            staging.put_matrix(m)?;
+            units.push(format!("matrices/{}.bin", m.matrix_sha));
         }
-        for x in &b.builds {
-            if !v.matrices.iter().any(|m| m.matrix_sha == x.matrix_sha) {
-                let (status, detail) = report(Kind::Build, &x.matrix_sha);
-                lines.push(Line { kind: Kind::Build, id: x.matrix_sha.clone(), status, detail, action: "not stored" });
-            }
+        for o in &w.oof {
+            staging.put_oof_bytes(&o.key, &o.bytes)?;
+            units.push(format!("oof/{}.bin", o.key));
         }
-        for o in &b.oof {
-            let new = match store.oof_bytes(&o.key) {
-                Some(stored) if stored == o.bytes => false,
-                Some(_) => return Err(conflict(Kind::Oof, &o.key, "the stored probabilities differ".into())),
-                None => {
-                    let oof = v.oof.iter().find(|x| x.key == o.key);
-                    match oof {
-                        Some(x) => staging.put_oof(x)?,
-                        None => continue,
-                    }
-                    true
-                }
-            };
-            lines.push(line(Kind::Oof, &o.key, new, Some(format!("oof/{}.bin", o.key)), &mut units));
+        for t in &w.strategies {
+            let booster = engine::gbt::Booster::from_model_json(&t.model_json)?;
+            staging.put_strategy(&t.strategy, &booster)?;
+            units.push(format!("strategies/{}", t.strategy.model_id));
         }
-        for t in &b.strategies {
-            let id = &t.strategy.model_id;
-            let new = match store.strategy(id) {
-                Ok((s, _)) if content(&s) == content(&t.strategy) => false,
-                Ok((s, _)) => {
-                    return Err(conflict(
-                        Kind::Strategy,
-                        id,
-                        format!("stored model_sha {}, bundle's {}", short(&s.model_sha), short(&t.strategy.model_sha)),
-                    ))
-                }
-                Err(StoreError::NoStrategy(_)) => {
-                    let booster = engine::gbt::Booster::from_model_json(&t.model_json)?;
-                    staging.put_strategy(&t.strategy, &booster)?;
-                    true
-                }
-                Err(e) => return Err(e.into()),
-            };
-            lines.push(line(Kind::Strategy, id, new, Some(format!("strategies/{id}")), &mut units));
+        for r in &w.models {
+            staging.put_model(r)?;
+            units.push(format!("models/{}.json", r.model_id));
         }
-        for rec in &b.models {
-            let id = &rec.model_id;
-            let new = if store.has_model(id) {
-                let stored = store.model(id)?;
-                let (ours, theirs) = (stored.model.model_sha(), rec.model.model_sha());
-                if ours != theirs {
-                    return Err(conflict(
-                        Kind::Model,
-                        id,
-                        format!("stored model_sha {}, bundle's {}", short(&ours), short(&theirs)),
-                    ));
-                }
-                false
-            } else {
-                let mut r = rec.clone();
-                // Point the model at the bars it came with when its own dataset is not here.
-                if let (Err(_), Some(slice)) = (store.meta(&r.dataset_id), slice_ids.get(id)) {
-                    r.dataset_id = slice.clone();
-                }
-                staging.put_model(&r)?;
-                true
-            };
-            lines.push(line(Kind::Model, id, new, Some(format!("models/{id}.json")), &mut units));
+        for r in &w.runs {
+            staging.put_runs(std::slice::from_ref(r))?;
+            units.push(format!("runs/{}.json", r.run_id));
         }
-        for r in &b.runs {
-            let new = match store.run(&r.run_id)? {
-                Some(stored) if content(&stored) == content(r) => false,
-                Some(stored) => {
-                    let d = |x: &Run| {
-                        format!("sharpe {}, trades {}, created {}", x.metrics.sharpe, x.metrics.trades, x.created)
-                    };
-                    return Err(conflict(Kind::Run, &r.run_id, format!("stored: {}; bundle's: {}", d(&stored), d(r))));
-                }
-                None => {
-                    staging.put_runs(std::slice::from_ref(r))?;
-                    true
-                }
-            };
-            lines.push(line(Kind::Run, &r.run_id, new, Some(format!("runs/{}.json", r.run_id)), &mut units));
+        for m in &w.mark {
+            staging.put_verification(m)?;
+            units.push(format!("verification/{}/{}.json", m.kind, m.id));
         }
-        for s in &b.signals {
-            let (status, detail) = report(Kind::Signals, &s.model_id);
-            lines.push(Line { kind: Kind::Signals, id: s.model_id.clone(), status, detail, action: "not stored" });
-        }
-        // What is stored without being verified carries its status; what is now verified loses it.
-        for l in &lines {
-            let kind = l.kind.as_str();
-            if !matches!(l.kind, Kind::Run | Kind::Model | Kind::Strategy) || l.action == "not stored" {
-                continue;
-            }
-            match l.status {
-                Status::Verified if store.verification(kind, &l.id).is_some() => {
-                    now_verified.push((kind, l.id.clone()));
-                }
-                Status::Verified => {}
-                _ if store.verification(kind, &l.id).is_none() || l.action == "new" => {
-                    staging.put_verification(&VerificationRecord {
-                        kind: kind.to_string(),
-                        id: l.id.clone(),
-                        status: l.status,
-                        detail: l.detail.clone(),
-                        bundle: file.clone(),
-                        bundle_sha256: bundle_sha.clone(),
-                    })?;
-                    units.push(format!("verification/{kind}/{}.json", l.id));
-                }
-                _ => {}
-            }
-        }
-        Ok((lines, units, now_verified))
+        Ok(units)
     })();
-    let (lines, units, now_verified) = match result {
-        Ok(x) => x,
+    let units = match staged {
+        Ok(u) => u,
         Err(e) => {
             let _ = std::fs::remove_dir_all(staging.root());
             return Err(e);
         }
     };
     store.commit(staging, &units)?;
-    for (kind, id) in &now_verified {
-        store.remove_verification(kind, id);
+    for (kind, id) in &w.unmark {
+        store.remove_verification(kind.as_str(), id);
     }
-    let new = lines.iter().filter(|l| l.action == "new").count();
-    let unchanged = lines.iter().filter(|l| l.action == "unchanged").count();
-    let seconds = started.elapsed().as_secs_f64();
-    if args.json {
-        let artifacts: Vec<Value> = lines
-            .iter()
-            .map(|l| json!({"kind": l.kind, "id": l.id, "status": l.status, "detail": l.detail, "action": l.action}))
-            .collect();
-        return Ok(to_json(&json!({
-            "file": file,
-            "created_by": b.created_by,
-            "deep": args.deep,
-            "artifacts": artifacts,
-            "new": new,
-            "unchanged": unchanged,
-            "changed": new > 0 || !now_verified.is_empty(),
-            "seconds": seconds,
-        })));
-    }
-    let mut rows = vec![["kind", "id", "status", "action", "detail"].map(String::from).to_vec()];
-    for l in &lines {
-        rows.push(vec![
-            l.kind.as_str().into(),
-            l.id.clone(),
-            l.status.as_str().into(),
-            l.action.into(),
-            l.detail.clone(),
-        ]);
-    }
-    let summary = if new == 0 && now_verified.is_empty() {
-        format!("nothing changed: everything in {file} is already in the store\n")
-    } else {
-        format!("imported {file} in {seconds:.2} s: {new} new, {unchanged} already stored\n")
-    };
-    Ok(format!("{}\n{summary}", table(&rows)))
+    Ok(())
 }

@@ -10,7 +10,6 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use engine::matrix::build_scoring;
 use engine::strategy::{self, Signal};
 
 use crate::error::CliError;
@@ -47,10 +46,8 @@ pub(crate) fn model_signals(store: &Store, model_id: &str) -> Result<Vec<Signal>
     let series = ds.series.iter().find(|x| x.ticker == record.model.ticker).ok_or_else(|| {
         CliError::Data(format!("dataset {} has no ticker {}", record.dataset_id, record.model.ticker))
     })?;
-    let mut spec = record.build_spec.clone().unwrap_or_default();
-    spec.end = None; // up to the newest bar
-    let m = build_scoring(&record.model, series, &ds.tz, &spec)?;
-    Ok(strategy::signals(&booster, &s, &m)?)
+    let spec = record.build_spec.clone().unwrap_or_default();
+    Ok(strategy::latest_signals(&record.model, series, &ds.tz, &spec, &booster, &s)?)
 }
 
 pub fn signals(store: &Store, args: SignalsArgs) -> Result<String, CliError> {

@@ -52,6 +52,8 @@
 //! the out-of-fold bytes. Each artifact gets a [`Status`]; any [`Status::Mismatch`] refuses the
 //! whole bundle.
 
+mod export;
+mod merge;
 mod read;
 mod verify;
 mod write;
@@ -65,6 +67,8 @@ use crate::model::ModelRecord;
 use crate::run::Run;
 use crate::strategy::{Signal, Strategy};
 
+pub use export::{assemble, select, Bars, Selection, Source};
+pub use merge::{merge, Action, ImportReport, Line, Merge, MergeError, Snapshot, Stored, VerificationRecord, Writes};
 pub use read::{read, read_with, Limits};
 pub use verify::{verify, ArtifactReport, Depth, Kind, Status, Verification};
 pub use write::write;
@@ -294,6 +298,8 @@ pub enum BundleError {
     Refused { file: String, detail: String },
     #[error("{file}: refused, nothing was stored: {kind} {id} is already stored with different content ({detail})")]
     Conflict { file: String, kind: String, id: String, detail: String },
+    #[error("no {kind} {id} is stored; see the leaderboard for what is")]
+    NotStored { kind: &'static str, id: String },
     #[error("cannot write the bundle: {what}: {detail}")]
     Write { what: String, detail: String },
 }

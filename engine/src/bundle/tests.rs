@@ -68,10 +68,7 @@ fn fixture() -> &'static Bundle {
             matrix_sha: Some(m.matrix_sha.clone()),
             build_spec: Some(spec.clone()),
         };
-        let mut scoring_spec = spec.clone();
-        scoring_spec.end = None;
-        let scoring = crate::matrix::build_scoring(&model, series, &ds.tz, &scoring_spec).unwrap();
-        let signals = crate::strategy::signals(&booster, &strat, &scoring).unwrap();
+        let signals = crate::strategy::latest_signals(&model, series, &ds.tz, &spec, &booster, &strat).unwrap();
         Bundle {
             created_by: "btb test".into(),
             builds: vec![Build::of(&model.model_id, &spec, &m)],
@@ -296,4 +293,77 @@ fn hostile_out_of_fold_files_are_mismatches_not_panics() {
     let a = v.status(Kind::Oof, &b.oof[0].key).unwrap();
     assert_eq!(a.status, Status::Mismatch, "{a:?}");
     assert!(!v.accepted());
+}
+
+/// A store holding what a merge wrote, in memory.
+fn apply(s: &mut Snapshot, w: &Writes) {
+    for (id, meta, _) in &w.datasets {
+        s.datasets.insert(id.clone(), meta.sha.clone());
+    }
+    s.matrices.extend(w.matrices.iter().map(|m| m.matrix_sha.clone()));
+    s.oof.extend(w.oof.iter().map(|o| (o.key.clone(), o.bytes.clone())));
+    s.strategies.extend(w.strategies.iter().map(|t| (t.strategy.model_id.clone(), t.strategy.clone())));
+    s.models.extend(w.models.iter().map(|m| (m.model_id.clone(), m.clone())));
+    s.runs.extend(w.runs.iter().map(|r| (r.run_id.clone(), r.clone())));
+    s.marks.retain(|m| !w.unmark.contains(m));
+    for m in &w.mark {
+        let kind = [Kind::Run, Kind::Model, Kind::Strategy].into_iter().find(|k| k.as_str() == m.kind).unwrap();
+        s.marks.push((kind, m.id.clone()));
+    }
+}
+
+#[test]
+fn merging_twice_changes_nothing_and_a_changed_record_is_refused_naming_both() {
+    let b = fixture();
+    let v = verify(b, Depth::Standard);
+    let mut store = Snapshot { dataset_prefix: "ds-".into(), ..Snapshot::default() };
+    let first = merge("a.btb.zip", "00", b, &v, &store).unwrap();
+    assert!(first.lines.iter().all(|l| l.action != Action::Unchanged));
+    assert_eq!(first.writes.runs.len(), b.runs.len());
+    assert_eq!(first.writes.datasets[0].0, format!("ds-{}", &b.datasets[0].meta.sha[..16]));
+    // The model points at the slice it came with, the one its own dataset id does not name here.
+    assert_eq!(first.writes.models[0].dataset_id, first.writes.datasets[0].0);
+    assert!(first.report(false, 0.0).changed);
+    apply(&mut store, &first.writes);
+
+    let again = merge("a.btb.zip", "00", b, &v, &store).unwrap();
+    assert!(again.writes.is_empty(), "{:?}", again.writes.runs.len());
+    assert!(again.lines.iter().all(|l| l.action != Action::New));
+    assert!(again.report(false, 0.0).summary().starts_with("nothing changed"));
+
+    let mut changed = b.clone();
+    changed.runs[0].metrics.sharpe += 1.0;
+    let e = merge("b.btb.zip", "01", &changed, &verify(&changed, Depth::Standard), &store).unwrap_err().to_string();
+    assert!(e.starts_with("b.btb.zip: refused, nothing was stored"), "{e}");
+}
+
+#[test]
+fn without_data_what_is_stored_is_marked_and_a_later_verified_import_unmarks_it() {
+    let bare = without_data();
+    let mut store = Snapshot::default();
+    let first = merge("bare.btb.zip", "aa", &bare, &verify(&bare, Depth::Standard), &store).unwrap();
+    let marked: Vec<&str> = first.writes.mark.iter().map(|m| m.kind.as_str()).collect();
+    assert!(marked.contains(&"run"), "{marked:?}");
+    assert!(first.writes.mark.iter().all(|m| m.bundle == "bare.btb.zip" && m.bundle_sha256 == "aa"));
+    apply(&mut store, &first.writes);
+    assert!(merge("bare.btb.zip", "aa", &bare, &verify(&bare, Depth::Standard), &store).unwrap().writes.is_empty());
+
+    let full = fixture();
+    let later = merge("full.btb.zip", "bb", full, &verify(full, Depth::Standard), &store).unwrap();
+    assert!(later.writes.unmark.iter().any(|(k, _)| *k == Kind::Run));
+    assert!(later.writes.mark.is_empty());
+}
+
+#[test]
+fn a_selection_takes_runs_with_their_models_and_refuses_unknown_ids() {
+    let b = fixture();
+    let ids = vec![b.models[0].model_id.clone(), "other".to_string()];
+    let one = select(b.runs.clone(), &ids, &[], &[b.runs[1].run_id.clone()]).unwrap();
+    assert_eq!(one.runs.len(), 1);
+    assert_eq!(one.model_ids, vec![b.models[0].model_id.clone()]);
+    let all = select(b.runs.clone(), &ids, &[], &[]).unwrap();
+    assert_eq!((all.runs.len(), all.model_ids.len()), (b.runs.len(), 2));
+    assert_eq!(all.oof_keys(), vec![b.runs[0].lineage.oof_key.clone()]);
+    let e = select(b.runs.clone(), &ids, &[], &["nope".into()]).unwrap_err();
+    assert_eq!(e, BundleError::NotStored { kind: "run", id: "nope".into() });
 }

@@ -12,7 +12,7 @@ use crate::config::SweepConfig;
 use crate::data::{load, Dataset, LoadOptions};
 use crate::gbt::Booster;
 use crate::lineage::{sha256_hex, short};
-use crate::matrix::{build_matrix, build_scoring, Matrix};
+use crate::matrix::{build_matrix, Matrix};
 use crate::model::{valid_model_id, ModelRecord};
 use crate::oof::{self, Oof};
 use crate::run::{self, Run, RunSettings};
@@ -476,11 +476,8 @@ pub fn verify(b: &Bundle, depth: Depth) -> Verification {
             continue;
         };
         let Some(series) = ds.series.first() else { continue };
-        let mut spec = model.build_spec.clone().unwrap_or_default();
-        spec.end = None;
-        let again = build_scoring(&model.model, series, &ds.tz, &spec)
-            .map_err(|e| e.to_string())
-            .and_then(|m| strategy::signals(booster, &t.strategy, &m).map_err(|e| e.to_string()));
+        let spec = model.build_spec.clone().unwrap_or_default();
+        let again = strategy::latest_signals(&model.model, series, &ds.tz, &spec, booster, &t.strategy);
         match again {
             Ok(s) => {
                 let d = diff_of(&sig.signals, &s);
