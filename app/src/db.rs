@@ -14,6 +14,7 @@ use js_sys::Array;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 
+use engine::bundle::{Kind, VerificationRecord};
 use engine::data::{Series, SeriesLayout, Summary};
 use engine::gbt::fit::{FitOptions, FitReport};
 use engine::matrix::{BuildSummary, Preview};
@@ -21,10 +22,13 @@ pub use engine::model::ModelRecord;
 use engine::run::Run;
 
 use crate::columns;
+use crate::protocol::{ImportWrites, StoreSnapshot};
 
 pub const DB_NAME: &str = "btb-workbench";
 /// Current schema. Each version's step lives in [`migrate`]; never edit a released step.
-pub const DB_VERSION: u32 = 6;
+pub const DB_VERSION: u32 = 7;
+/// A dataset's id is this and the first 16 hex digits of its sha (an import files bars the same way).
+pub const DATASET_ID_PREFIX: &str = "ds-";
 
 const DATASETS: &str = "datasets";
 const COLUMNS: &str = "columns";
@@ -35,6 +39,7 @@ const TRAINED: &str = "trained";
 const RUNS: &str = "runs";
 const OOF: &str = "oof";
 const STRATEGIES: &str = "strategies";
+const VERIFICATION: &str = "verification";
 
 /// One stored dataset's description; its bars live in the `columns` store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -119,6 +124,7 @@ pub struct MemoryStore {
     runs: BTreeMap<String, Run>,
     oof: BTreeMap<String, Vec<u8>>,
     strategies: BTreeMap<String, StrategyRecord>,
+    verification: BTreeMap<String, VerificationRecord>,
 }
 
 /// A model's trained strategy (`POST /train` for one config): the engine's record and the
@@ -202,6 +208,10 @@ fn migrate(db: &Database, old_version: u32) -> Result<(), idb::Error> {
         params.key_path(Some(KeyPath::new_single("model_id")));
         db.create_object_store(STRATEGIES, params)?;
     }
+    if old_version < 7 {
+        // v7: what an import stored without verifying it, keyed `kind/id` (`verification_key`).
+        db.create_object_store(VERIFICATION, ObjectStoreParams::new())?;
+    }
     Ok(())
 }
 
@@ -236,6 +246,11 @@ async fn all_records<T: for<'de> Deserialize<'de>>(db: &Database, store_name: &s
     let store = tx.object_store(store_name).map_err(failed)?;
     let values = store.get_all(None, None).map_err(failed)?.await.map_err(failed)?;
     Ok(values.into_iter().filter_map(|v| serde_wasm_bindgen::from_value(v).ok()).collect())
+}
+
+/// The key of an artifact's verification mark: `run/<run_id>`, `model/<model_id>` …
+fn verification_key(kind: Kind, id: &str) -> String {
+    format!("{}/{id}", kind.as_str())
 }
 
 fn column_key(id: &str, index: usize) -> JsValue {
@@ -561,19 +576,230 @@ impl Store {
         Ok(out)
     }
 
-    /// Stores a sweep's runs in one transaction: all of them or none.
+    /// Stores a sweep's runs in one transaction: all of them or none. A run computed here is
+    /// no longer "as imported": its verification mark goes in the same transaction.
     pub async fn put_runs(&self, runs: &[Run]) -> Result<(), StoreError> {
         match self {
             Store::Memory(m) => {
                 let mut m = m.borrow_mut();
                 for r in runs {
                     m.runs.insert(r.run_id.clone(), r.clone());
+                    m.verification.remove(&verification_key(Kind::Run, &r.run_id));
                 }
                 Ok(())
             }
             Store::Indexed(db) => {
                 let name = runs.first().map(|r| r.model_id.as_str()).unwrap_or("runs");
-                put_records(db, RUNS, runs, name).await
+                let tx = db.transaction(&[RUNS, VERIFICATION], TransactionMode::ReadWrite).map_err(failed)?;
+                let queued = (|| {
+                    let store = tx.object_store(RUNS).map_err(failed)?;
+                    let marks = tx.object_store(VERIFICATION).map_err(failed)?;
+                    for r in runs {
+                        let value = serde_wasm_bindgen::to_value(r).map_err(failed)?;
+                        let _ = store.put(&value, None).map_err(|e| classify(e, name))?;
+                        let key = JsValue::from(verification_key(Kind::Run, &r.run_id));
+                        let _ = marks.delete(Query::from(key)).map_err(failed)?;
+                    }
+                    Ok::<_, StoreError>(())
+                })();
+                match queued {
+                    Ok(()) => finish(tx, name).await,
+                    Err(e) => {
+                        let _ = tx.abort();
+                        Err(e)
+                    }
+                }
+            }
+        }
+    }
+
+    /// What imports stored without verifying it.
+    pub async fn verifications(&self) -> Result<Vec<VerificationRecord>, StoreError> {
+        match self {
+            Store::Memory(m) => Ok(m.borrow().verification.values().cloned().collect()),
+            Store::Indexed(db) => all_records(db, VERIFICATION).await,
+        }
+    }
+
+    /// What the store holds, as a bundle's merge compares it (`engine::bundle::merge`), and
+    /// the stored out-of-fold bytes in `oof_keys` order.
+    pub async fn snapshot(&self) -> Result<(StoreSnapshot, Vec<js_sys::Uint8Array>), StoreError> {
+        let mut snap = StoreSnapshot {
+            datasets: self.list().await?.into_iter().map(|d| (d.id, d.sha)).collect(),
+            strategies: self.strategies().await?.into_iter().map(|s| s.strategy).collect(),
+            models: self.models().await?,
+            runs: self.runs().await?,
+            ..StoreSnapshot::default()
+        };
+        for v in self.verifications().await? {
+            if let Some(kind) = [Kind::Run, Kind::Model, Kind::Strategy].into_iter().find(|k| k.as_str() == v.kind) {
+                snap.marks.push((kind, v.id));
+            }
+        }
+        let mut oof = Vec::new();
+        match self {
+            Store::Memory(m) => {
+                let m = m.borrow();
+                snap.matrices = m.matrices.keys().cloned().collect();
+                for (k, bytes) in &m.oof {
+                    snap.oof_keys.push(k.clone());
+                    oof.push(js_sys::Uint8Array::from(bytes.as_slice()));
+                }
+            }
+            Store::Indexed(db) => {
+                let tx = db.transaction(&[MATRICES, OOF], TransactionMode::ReadOnly).map_err(failed)?;
+                let keys = tx.object_store(MATRICES).map_err(failed)?.get_all_keys(None, None).map_err(failed)?;
+                snap.matrices = keys.await.map_err(failed)?.into_iter().filter_map(|k| k.as_string()).collect();
+                let store = tx.object_store(OOF).map_err(failed)?;
+                let keys = store.get_all_keys(None, None).map_err(failed)?.await.map_err(failed)?;
+                let values = store.get_all(None, None).map_err(failed)?.await.map_err(failed)?;
+                // Both in key order, so they pair up.
+                for (k, v) in keys.into_iter().zip(values) {
+                    if let (Some(k), Ok(bytes)) = (k.as_string(), v.dyn_into::<js_sys::Uint8Array>()) {
+                        snap.oof_keys.push(k);
+                        oof.push(bytes);
+                    }
+                }
+            }
+        }
+        Ok((snap, oof))
+    }
+
+    /// Writes an accepted import in one transaction over every store it touches: all of it or,
+    /// if anything fails, none of it. `buffers` are the worker's, as `ImportWrites` orders them.
+    pub async fn import(&self, w: &ImportWrites, buffers: &Array, file: &str) -> Result<(), StoreError> {
+        let now = js_sys::Date::now();
+        let mut at = 0u32;
+        let mut next = || {
+            at += 1;
+            buffers.get(at - 1)
+        };
+        let mut datasets = Vec::new();
+        for d in &w.datasets {
+            let arrays: Vec<Vec<JsValue>> =
+                d.layout.iter().map(|l| (0..columns::names(l).len()).map(|_| next()).collect()).collect();
+            let meta = DatasetMeta {
+                id: d.id.clone(),
+                name: d.name.clone(),
+                created: now,
+                sha: d.sha.clone(),
+                summary: d.summary.clone(),
+                layout: d.layout.clone(),
+                parse_ms: 0.0,
+            };
+            datasets.push((meta, arrays));
+        }
+        let matrices: Vec<(MatrixMeta, JsValue)> = w
+            .matrices
+            .iter()
+            .map(|m| {
+                let meta = MatrixMeta {
+                    model_id: m.model_id.clone(),
+                    summary: m.summary.clone(),
+                    preview: m.preview.clone(),
+                    feature_names: m.feature_names.clone(),
+                    created: now,
+                    build_ms: 0.0,
+                    spec: m.spec.clone(),
+                };
+                (meta, next())
+            })
+            .collect();
+        let oof: Vec<(&String, JsValue)> = w.oof_keys.iter().map(|k| (k, next())).collect();
+        let strategies: Vec<StrategyRecord> = w
+            .strategies
+            .iter()
+            .map(|(strategy, model_json)| StrategyRecord {
+                model_id: strategy.model_id.clone(),
+                strategy: strategy.clone(),
+                model_json: model_json.clone(),
+                created: now,
+            })
+            .collect();
+        match self {
+            Store::Memory(m) => {
+                let mut m = m.borrow_mut();
+                for (meta, arrays) in datasets {
+                    for (i, cols) in arrays.into_iter().enumerate() {
+                        m.columns.insert(format!("{}/{i}", meta.id), cols);
+                    }
+                    m.datasets.insert(meta.id.clone(), meta);
+                }
+                for (meta, bytes) in matrices {
+                    let bytes = bytes.dyn_into::<js_sys::Uint8Array>().map(|b| b.to_vec()).unwrap_or_default();
+                    m.matrices.insert(meta.summary.matrix_sha.clone(), (meta, bytes));
+                }
+                for (k, bytes) in oof {
+                    let bytes = bytes.dyn_into::<js_sys::Uint8Array>().map(|b| b.to_vec()).unwrap_or_default();
+                    m.oof.insert(k.clone(), bytes);
+                }
+                for s in strategies {
+                    m.strategies.insert(s.model_id.clone(), s);
+                }
+                for r in &w.models {
+                    m.models.insert(r.model_id.clone(), r.clone());
+                }
+                for r in &w.runs {
+                    m.runs.insert(r.run_id.clone(), r.clone());
+                }
+                for v in &w.mark {
+                    m.verification.insert(format!("{}/{}", v.kind, v.id), v.clone());
+                }
+                for (kind, id) in &w.unmark {
+                    m.verification.remove(&verification_key(*kind, id));
+                }
+                Ok(())
+            }
+            Store::Indexed(db) => {
+                let names = [DATASETS, COLUMNS, MATRICES, OOF, STRATEGIES, MODELS, RUNS, VERIFICATION];
+                let tx = db.transaction(&names, TransactionMode::ReadWrite).map_err(|e| classify(e, file))?;
+                let queued = (|| {
+                    let put = |store: &str, value: &JsValue, key: Option<JsValue>| -> Result<(), StoreError> {
+                        let s = tx.object_store(store).map_err(failed)?;
+                        let _ = s.put(value, key.as_ref()).map_err(|e| classify(e, file))?;
+                        Ok(())
+                    };
+                    for (meta, arrays) in datasets {
+                        queue_dataset(&tx, &meta, arrays)?;
+                    }
+                    for (meta, bytes) in matrices {
+                        let record = js_sys::Object::new();
+                        let meta_js = serde_wasm_bindgen::to_value(&meta).map_err(failed)?;
+                        js_sys::Reflect::set(&record, &"meta".into(), &meta_js)
+                            .map_err(|e| failed(format!("{e:?}")))?;
+                        js_sys::Reflect::set(&record, &"bytes".into(), &bytes).map_err(|e| failed(format!("{e:?}")))?;
+                        put(MATRICES, &record, Some(JsValue::from(meta.summary.matrix_sha.as_str())))?;
+                    }
+                    for (k, bytes) in oof {
+                        put(OOF, &bytes, Some(JsValue::from(k.as_str())))?;
+                    }
+                    for s in &strategies {
+                        put(STRATEGIES, &serde_wasm_bindgen::to_value(s).map_err(failed)?, None)?;
+                    }
+                    for r in &w.models {
+                        put(MODELS, &serde_wasm_bindgen::to_value(r).map_err(failed)?, None)?;
+                    }
+                    for r in &w.runs {
+                        put(RUNS, &serde_wasm_bindgen::to_value(r).map_err(failed)?, None)?;
+                    }
+                    for v in &w.mark {
+                        let key = JsValue::from(format!("{}/{}", v.kind, v.id));
+                        put(VERIFICATION, &serde_wasm_bindgen::to_value(v).map_err(failed)?, Some(key))?;
+                    }
+                    let marks = tx.object_store(VERIFICATION).map_err(failed)?;
+                    for (kind, id) in &w.unmark {
+                        let _ =
+                            marks.delete(Query::from(JsValue::from(verification_key(*kind, id)))).map_err(failed)?;
+                    }
+                    Ok::<_, StoreError>(())
+                })();
+                match queued {
+                    Ok(()) => finish(tx, file).await,
+                    Err(e) => {
+                        let _ = tx.abort();
+                        Err(e)
+                    }
+                }
             }
         }
     }

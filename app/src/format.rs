@@ -101,6 +101,15 @@ pub fn pct(x: f64) -> String {
 }
 
 /// The first seven characters of a hash, as git shows one.
+/// A file size as people read it: `812 B`, `268 KB`, `1.6 MB`.
+pub fn bytes(n: usize) -> String {
+    match n {
+        0..1_000 => format!("{n} B"),
+        1_000..1_000_000 => format!("{:.0} KB", n as f64 / 1e3),
+        _ => format!("{:.1} MB", n as f64 / 1e6),
+    }
+}
+
 pub fn short(s: &str) -> String {
     s.chars().take(7).collect()
 }

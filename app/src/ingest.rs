@@ -10,7 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use engine::data::LoadOptions;
 
-use crate::db::DatasetMeta;
+use crate::db::{DatasetMeta, DATASET_ID_PREFIX};
 use crate::error::AppError;
 use crate::state::{self, store, worker, Ctx};
 
@@ -40,7 +40,7 @@ pub async fn import(ctx: Ctx, name: String, bytes: ArrayBuffer, options: LoadOpt
             .await?;
         let created = Date::now();
         let meta = DatasetMeta {
-            id: format!("ds-{}", &loaded.sha[..loaded.sha.len().min(16)]),
+            id: format!("{DATASET_ID_PREFIX}{}", &loaded.sha[..loaded.sha.len().min(16)]),
             name: name.clone(),
             created,
             sha: loaded.sha,
@@ -57,13 +57,13 @@ pub async fn import(ctx: Ctx, name: String, bytes: ArrayBuffer, options: LoadOpt
     result
 }
 
-pub async fn import_file(ctx: Ctx, file: web_sys::File, options: LoadOptions) -> Result<DatasetMeta, AppError> {
+/// A picked or dropped file's name and bytes.
+pub async fn read_file(file: &web_sys::File) -> Result<(String, ArrayBuffer), AppError> {
     let name = file.name();
     let buffer = JsFuture::from(file.array_buffer())
         .await
         .map_err(|e| AppError::Browser(format!("{name}: the browser could not read the file ({e:?})")))?;
-    let buffer: ArrayBuffer = buffer.unchecked_into();
-    import(ctx, name, buffer, options).await
+    Ok((name, buffer.unchecked_into()))
 }
 
 /// First open: fetch the bundled demo and store it once. A user who deletes it keeps it deleted.

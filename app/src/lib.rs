@@ -9,6 +9,7 @@ pub mod chart;
 pub mod columns;
 pub mod components;
 pub mod db;
+pub mod download;
 pub mod error;
 pub mod format;
 pub mod ingest;
@@ -16,6 +17,7 @@ pub mod pages;
 pub mod pool;
 pub mod protocol;
 pub mod route;
+pub mod share;
 pub mod state;
 pub mod worker;
 

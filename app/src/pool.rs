@@ -28,7 +28,7 @@ use js_sys::Uint8Array;
 
 use crate::columns;
 use crate::error::AppError;
-use crate::protocol::{self, FoldMeta, ProtocolError, Request, Response};
+use crate::protocol::{self, FoldMeta, ImportWrites, ProtocolError, Request, Response, StoreSnapshot};
 
 /// What arrives in a worker's inbox: a decoded message with its buffers, or why there is none
 /// (an undecodable message, the worker dying or being stopped).
@@ -397,6 +397,70 @@ impl EngineWorker {
         let payload = Array::of2(matrix, oof);
         self.call(&Request::Backtest { settings, config }, &payload, &Array::new(), |msg, _| match msg {
             Response::BacktestDone { report } => Some(Ok(*report)),
+            _ => None,
+        })
+        .await
+    }
+}
+
+/// A written bundle as it arrives from a worker.
+pub struct Exported {
+    pub holds: engine::bundle::Holds,
+    pub with_data: bool,
+    pub bytes: Vec<u8>,
+}
+
+/// An accepted import: its report, and what to write (records, and their buffers in the
+/// order `ImportWrites` gives).
+pub struct ToImport {
+    pub report: engine::bundle::ImportReport,
+    pub writes: ImportWrites,
+    pub buffers: Array,
+}
+
+impl EngineWorker {
+    /// Writes a bundle in the worker; `payload` holds the buffers `Request::Export` lists.
+    pub async fn export(&self, req: Request, payload: &Array) -> Result<Exported, AppError> {
+        self.call(&req, payload, &Array::new(), |msg, buffers| match msg {
+            Response::Exported { holds, with_data } => {
+                let bytes = buffers.get(0).dyn_into::<Uint8Array>().map(|b| b.to_vec()).unwrap_or_default();
+                Some(Ok(Exported { holds, with_data, bytes }))
+            }
+            _ => None,
+        })
+        .await
+    }
+
+    /// Reads, verifies and merges a bundle in the worker against `snapshot`; nothing is stored yet.
+    pub async fn import_bundle(
+        &self,
+        name: &str,
+        deep: bool,
+        bytes: ArrayBuffer,
+        snapshot: StoreSnapshot,
+        oof: Vec<Uint8Array>,
+        progress: impl Fn(f64),
+    ) -> Result<ToImport, AppError> {
+        let payload = Array::of1(&bytes);
+        for o in &oof {
+            payload.push(o);
+        }
+        let req = Request::ImportBundle { name: name.to_string(), deep, snapshot };
+        self.call(&req, &payload, &Array::of1(&bytes), |msg, buffers| match msg {
+            Response::Progress { fraction } => {
+                progress(fraction);
+                None
+            }
+            Response::Imported { report, writes } => Some(Ok(ToImport { report, writes, buffers })),
+            _ => None,
+        })
+        .await
+    }
+
+    /// A standalone HTML report (`Request::RunReport` or `Request::LeaderboardReport`).
+    pub async fn report_html(&self, req: Request) -> Result<String, AppError> {
+        self.call(&req, &Array::new(), &Array::new(), |msg, _| match msg {
+            Response::Html { html } => Some(Ok(html)),
             _ => None,
         })
         .await

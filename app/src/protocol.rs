@@ -4,25 +4,30 @@
 //! while bulk data (file bytes, bar columns) travels beside it as transferred `ArrayBuffer`s, so a
 //! million-row dataset is moved, never copied or stringified.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
+use engine::bundle::{Holds, ImportReport, Kind, Selection, VerificationRecord};
 use engine::config::{Config, SweepConfig};
 use engine::data::{LoadOptions, SeriesLayout, Summary};
 use engine::error::Report;
 use engine::gbt::fit::{FitOptions, FitReport};
+use engine::leaderboard::{Query, Row};
 use engine::matrix::{BuildSpec, BuildSummary, Preview};
-use engine::model::Model;
+use engine::model::{Model, ModelRecord};
 use engine::oof::OofSpec;
 use engine::policy::Policy;
+use engine::report::Provenance;
 use engine::run::{BacktestReport, Run, RunSettings};
 use engine::strategy::{FinalFit, OwnerRecord, Signal, Strategy};
 use engine::sweep::{Plan, SweepBody};
 
 /// Bumped whenever a variant changes shape; a worker answering another version is refused.
-pub const PROTOCOL_VERSION: u32 = 5;
+pub const PROTOCOL_VERSION: u32 = 6;
 /// SHA-256 of this file without these two lines: `app/tests/shape.rs` fails when the file
 /// changes and this pin does not, so a change of shape cannot ship under an old version.
-pub const PROTOCOL_SHA: &str = "630e20ff21c795ca5e45140f712c1e6a37056362e8814f9ddf8112cd8895e472";
+pub const PROTOCOL_SHA: &str = "65bf25baa354ee82cdd255df66c72a985c60f7f22e69ce46add3ec71d2c5fa84";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
@@ -55,6 +60,96 @@ pub enum Request {
     /// A trained strategy's signals over the newest bars of its series, built as `spec` built
     /// its matrix (up to the newest bar). Buffers: the series' columns in `columns::names(layout)` order.
     Signals { model: Model, spec: BuildSpec, strategy: Strategy, model_json: String, tz: String, layout: SeriesLayout },
+    /// Write a bundle of `selection` (`engine::bundle::assemble`, then `write`). Buffers, per
+    /// source in order: its matrix bytes when `has_matrix`, then its bars' columns (in
+    /// `columns::names(layout)` order) when it has `bars`; then the bytes of each of `oof_keys`.
+    Export {
+        created_by: String,
+        sources: Vec<ExportSource>,
+        selection: Selection,
+        oof_keys: Vec<String>,
+        with_data: bool,
+    },
+    /// Read, verify and merge a bundle into what the page's store holds (`engine::bundle::merge`).
+    /// Buffers: `[bundle bytes]`, then the bytes of each of `snapshot.oof_keys`.
+    ImportBundle { name: String, deep: bool, snapshot: StoreSnapshot },
+    /// A run's standalone HTML report (`engine::report::run_html`).
+    RunReport { report: Box<BacktestReport>, model: Option<ModelRecord>, status: String, provenance: Provenance },
+    /// A model's leaderboard as a standalone HTML report (`engine::report::leaderboard_html`).
+    LeaderboardReport {
+        model_id: String,
+        model: Option<ModelRecord>,
+        query: Query,
+        rows: Vec<Row>,
+        statuses: BTreeMap<String, String>,
+        provenance: Provenance,
+    },
+}
+
+/// One model's records for an export; its matrix, bars and out-of-fold bytes travel as buffers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExportSource {
+    pub record: ModelRecord,
+    pub has_matrix: bool,
+    /// The trained strategy and its model file.
+    pub strategy: Option<(Strategy, String)>,
+    pub bars: Option<ExportBars>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExportBars {
+    pub layout: SeriesLayout,
+    pub tz: String,
+    pub name: String,
+    pub dataset_id: String,
+}
+
+/// What the page's store holds, for the merge (`engine::bundle::Snapshot` without the
+/// out-of-fold bytes, which travel as buffers in `oof_keys` order).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StoreSnapshot {
+    /// Dataset id → sha.
+    pub datasets: BTreeMap<String, String>,
+    pub matrices: Vec<String>,
+    pub oof_keys: Vec<String>,
+    pub strategies: Vec<Strategy>,
+    pub models: Vec<ModelRecord>,
+    pub runs: Vec<Run>,
+    pub marks: Vec<(Kind, String)>,
+}
+
+/// What an accepted import writes, in one IndexedDB transaction. Buffers, in order: each
+/// dataset's columns (per series, `columns::names` order), each matrix's bytes, each of
+/// `oof_keys`' bytes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ImportWrites {
+    pub datasets: Vec<DatasetWrite>,
+    pub matrices: Vec<MatrixWrite>,
+    pub oof_keys: Vec<String>,
+    /// Strategies with their model files.
+    pub strategies: Vec<(Strategy, String)>,
+    pub models: Vec<ModelRecord>,
+    pub runs: Vec<Run>,
+    pub mark: Vec<VerificationRecord>,
+    pub unmark: Vec<(Kind, String)>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatasetWrite {
+    pub id: String,
+    pub name: String,
+    pub sha: String,
+    pub summary: Summary,
+    pub layout: Vec<SeriesLayout>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MatrixWrite {
+    pub model_id: String,
+    pub summary: BuildSummary,
+    pub preview: Preview,
+    pub feature_names: Vec<String>,
+    pub spec: Option<BuildSpec>,
 }
 
 /// A trained fold, as `FoldDone` reports it (its probabilities travel as buffers).
@@ -133,6 +228,19 @@ pub enum Response {
     },
     SignalsDone {
         signals: Vec<Signal>,
+    },
+    /// Buffers: `[bundle bytes]`.
+    Exported {
+        holds: Holds,
+        with_data: bool,
+    },
+    /// The bundle was accepted; buffers as `ImportWrites` says.
+    Imported {
+        report: ImportReport,
+        writes: ImportWrites,
+    },
+    Html {
+        html: String,
     },
     /// An engine step failed: its kind and message as the engine wrote them.
     Failed {

@@ -6,6 +6,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use engine::bundle::VerificationRecord;
 use engine::model::ModelRecord;
 use engine::run::Run;
 
@@ -40,6 +41,8 @@ pub struct Ctx {
     pub cart: RwSignal<Vec<String>>,
     /// The run the Backtest page opens with.
     pub focus_run: RwSignal<Option<String>>,
+    /// What imports stored without verifying it (shown wherever those records are).
+    pub marks: RwSignal<Vec<VerificationRecord>>,
 }
 
 impl Ctx {
@@ -60,6 +63,7 @@ impl Ctx {
             runs: RwSignal::new(Vec::new()),
             cart: RwSignal::new(Vec::new()),
             focus_run: RwSignal::new(None),
+            marks: RwSignal::new(Vec::new()),
         }
     }
 }
@@ -115,9 +119,17 @@ pub async fn refresh_models(ctx: Ctx) {
     }
 }
 
-/// Reloads every stored run into `ctx.runs`.
+/// Reloads every stored run into `ctx.runs`, and their verification marks into `ctx.marks`.
 pub async fn refresh_runs(ctx: Ctx) {
     let Ok(store) = store(ctx) else { return };
+    match store.verifications().await {
+        Ok(m) => {
+            ctx.marks.try_set(m);
+        }
+        Err(e) => {
+            ctx.error.try_set(Some(e.into()));
+        }
+    }
     match store.runs().await {
         Ok(r) => {
             ctx.runs.try_set(r);

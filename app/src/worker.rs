@@ -5,15 +5,23 @@
 
 use js_sys::{Array, Float64Array, Object, Reflect, Uint8Array};
 
+use std::collections::BTreeMap;
+
+use engine::bundle::{
+    self, Bars, BundleError, Depth, Holds, Limits, MergeError, OofFile, Snapshot, Source, TrainedStrategy,
+};
 use engine::config::SweepConfig;
 use engine::error::Report;
+use engine::lineage::sha256_hex;
 use engine::oof::FoldResult;
+use engine::report::{LeaderboardReportInput, RunReportInput};
 use engine::run::{Run, RunSettings};
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::columns;
-use crate::protocol::{self, FoldMeta, Request, Response};
+use crate::db::DATASET_ID_PREFIX;
+use crate::protocol::{self, DatasetWrite, FoldMeta, ImportWrites, MatrixWrite, Request, Response};
 
 /// `payload` holds the typed arrays the page reads; `transfer` their buffers, moved not copied.
 fn post_with(scope: &DedicatedWorkerGlobalScope, msg: &Response, payload: &Array, transfer: &Array) {
@@ -85,6 +93,147 @@ fn oof_at(buffers: &Array, i: u32) -> Result<engine::oof::Oof, Failure> {
         .map(|b| b.to_vec())
         .map_err(|_| Failure::Rejected("no out-of-fold probabilities were sent".to_string()))?;
     Ok(engine::oof::Oof::from_bytes(&bytes)?)
+}
+
+fn bytes_at(buffers: &Array, i: u32, what: &str) -> Result<Vec<u8>, Failure> {
+    let v = buffers.get(i);
+    if let Some(a) = v.dyn_ref::<Uint8Array>() {
+        return Ok(a.to_vec());
+    }
+    v.dyn_into::<js_sys::ArrayBuffer>()
+        .map(|b| Uint8Array::new(&b).to_vec())
+        .map_err(|_| Failure::Rejected(format!("no {what} was sent (buffer {i})")))
+}
+
+/// A `Uint8Array` of `bytes` in the payload, its buffer in the transfer list.
+fn push_bytes(payload: &Array, transfer: &Array, bytes: &[u8]) {
+    let a = Uint8Array::from(bytes);
+    transfer.push(&a.buffer());
+    payload.push(&a);
+}
+
+/// `Export`: the records as the request lists them, then `engine::bundle::assemble` and `write`.
+fn export(
+    buffers: &Array,
+    created_by: &str,
+    sources: Vec<protocol::ExportSource>,
+    selection: bundle::Selection,
+    oof_keys: Vec<String>,
+    with_data: bool,
+) -> Result<Reply, Failure> {
+    let mut at = 0u32;
+    let mut next = || {
+        at += 1;
+        at - 1
+    };
+    let mut srcs = Vec::with_capacity(sources.len());
+    for s in sources {
+        let matrix = if s.has_matrix {
+            Some(engine::matrix::Matrix::from_bytes(&bytes_at(buffers, next(), "matrix")?)?)
+        } else {
+            None
+        };
+        let bars = match s.bars {
+            Some(b) => {
+                let cols: Vec<JsValue> = (0..columns::names(&b.layout).len()).map(|_| buffers.get(next())).collect();
+                let series = columns::from_arrays(&b.layout, &cols)?;
+                Some(Bars { series, tz: b.tz, name: b.name, dataset_id: b.dataset_id })
+            }
+            None => None,
+        };
+        let strategy = s.strategy.map(|(strategy, model_json)| TrainedStrategy { strategy, model_json });
+        srcs.push(Source { record: s.record, matrix, strategy, bars });
+    }
+    let mut oof = Vec::with_capacity(oof_keys.len());
+    for key in oof_keys {
+        oof.push(OofFile { key, bytes: bytes_at(buffers, next(), "out-of-fold file")? });
+    }
+    let b = bundle::assemble(created_by, srcs, selection, oof, with_data)?;
+    let bytes = bundle::write(&b)?;
+    let (payload, transfer) = (Array::new(), Array::new());
+    push_bytes(&payload, &transfer, &bytes);
+    Ok(Reply { msg: Response::Exported { holds: Holds::of(&b), with_data: b.with_data() }, payload, transfer })
+}
+
+/// `ImportBundle`: read, verify and merge (the engine's), then what to write, as messages and buffers.
+fn import(
+    scope: &DedicatedWorkerGlobalScope,
+    buffers: &Array,
+    name: &str,
+    deep: bool,
+    snapshot: protocol::StoreSnapshot,
+) -> Result<Reply, Failure> {
+    let started = js_sys::Date::now();
+    let limits = Limits::default();
+    let bytes = bytes_at(buffers, 0, "bundle")?;
+    if bytes.len() as u64 > limits.max_bundle_bytes {
+        let e = BundleError::TooLarge {
+            file: name.to_string(),
+            entry: "the archive".into(),
+            limit: limits.max_bundle_bytes,
+        };
+        return Err(e.into());
+    }
+    let b = bundle::read_with(name, &bytes, &limits)?;
+    post(scope, &Response::Progress { fraction: 0.1 });
+    let v = bundle::verify(&b, if deep { Depth::Deep } else { Depth::Standard });
+    post(scope, &Response::Progress { fraction: 0.9 });
+    let mut oof = BTreeMap::new();
+    for (i, key) in snapshot.oof_keys.iter().enumerate() {
+        oof.insert(key.clone(), bytes_at(buffers, 1 + i as u32, "stored out-of-fold file")?);
+    }
+    let stored = Snapshot {
+        datasets: snapshot.datasets,
+        dataset_prefix: DATASET_ID_PREFIX.to_string(),
+        matrices: snapshot.matrices,
+        oof,
+        strategies: snapshot.strategies.into_iter().map(|s| (s.model_id.clone(), s)).collect(),
+        models: snapshot.models.into_iter().map(|m| (m.model_id.clone(), m)).collect(),
+        runs: snapshot.runs.into_iter().map(|r| (r.run_id.clone(), r)).collect(),
+        marks: snapshot.marks,
+    };
+    let merge = bundle::merge(name, &sha256_hex(&bytes), &b, &v, &stored).map_err(|e| match e {
+        MergeError::Bundle(e) => Failure::from(e),
+        MergeError::Store(never) => match never {},
+    })?;
+    let report = merge.report(deep, (js_sys::Date::now() - started) / 1000.0);
+    let w = merge.writes;
+    let (payload, transfer) = (Array::new(), Array::new());
+    let mut out = ImportWrites::default();
+    for (id, meta, ds) in &w.datasets {
+        for a in ds.series.iter().flat_map(columns::to_arrays) {
+            transfer.push(&a.buffer());
+            payload.push(&a);
+        }
+        out.datasets.push(DatasetWrite {
+            id: id.clone(),
+            name: format!("{} · {} from {name}", meta.name, meta.ticker),
+            sha: meta.sha.clone(),
+            summary: ds.summary(),
+            layout: columns::layouts(&ds.series),
+        });
+    }
+    for m in &w.matrices {
+        let build = b.builds.iter().find(|x| x.matrix_sha == m.matrix_sha);
+        push_bytes(&payload, &transfer, &m.to_bytes());
+        out.matrices.push(MatrixWrite {
+            model_id: build.map(|x| x.model_id.clone()).unwrap_or_default(),
+            summary: m.summary(),
+            preview: m.preview(5),
+            feature_names: m.feature_names.clone(),
+            spec: build.map(|x| x.spec.clone()),
+        });
+    }
+    for o in &w.oof {
+        push_bytes(&payload, &transfer, &o.bytes);
+        out.oof_keys.push(o.key.clone());
+    }
+    out.strategies = w.strategies.into_iter().map(|t| (t.strategy, t.model_json)).collect();
+    out.models = w.models;
+    out.runs = w.runs;
+    out.mark = w.mark;
+    out.unmark = w.unmark;
+    Ok(Reply { msg: Response::Imported { report, writes: out }, payload, transfer })
 }
 
 fn f64s_at(buffers: &Array, i: u32) -> Result<Vec<f64>, Failure> {
@@ -180,6 +329,30 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) -> R
             let booster = engine::gbt::Booster::from_model_json(&model_json)?;
             let signals = engine::strategy::latest_signals(&model, &series, &tz, &spec, &booster, &strategy)?;
             Ok(Reply::plain(Response::SignalsDone { signals }))
+        }
+        Request::Export { created_by, sources, selection, oof_keys, with_data } => {
+            export(&buffers, &created_by, sources, selection, oof_keys, with_data)
+        }
+        Request::ImportBundle { name, deep, snapshot } => import(scope, &buffers, &name, deep, snapshot),
+        Request::RunReport { report, model, status, provenance } => {
+            let html = engine::report::run_html(&RunReportInput {
+                report: &report,
+                model: model.as_ref(),
+                status: &status,
+                provenance: &provenance,
+            });
+            Ok(Reply::plain(Response::Html { html }))
+        }
+        Request::LeaderboardReport { model_id, model, query, rows, statuses, provenance } => {
+            let html = engine::report::leaderboard_html(&LeaderboardReportInput {
+                model_id: &model_id,
+                model: model.as_ref(),
+                query: &query,
+                rows: &rows,
+                statuses: &statuses,
+                provenance: &provenance,
+            });
+            Ok(Reply::plain(Response::Html { html }))
         }
         Request::Backtest { settings, config } => {
             let m = matrix_at(&buffers, 0)?;

@@ -2,6 +2,7 @@
 //! reaches into a page.
 
 pub mod error;
+pub mod import_report;
 pub mod picker;
 pub mod runs_table;
 pub mod train_strategy;

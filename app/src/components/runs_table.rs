@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use engine::leaderboard::Row;
 
 use crate::format::{config_text, pct, short};
+use crate::share::status_of;
 use crate::state::{set_in_cart, use_ctx};
 
 /// Ranked runs as a table; with `cart`, a checkbox per run adds it to the cart.
@@ -37,7 +38,10 @@ pub fn RunsTable(rows: Vec<Row>, #[prop(optional)] cart: bool) -> impl IntoView 
                                 prop:checked=move || ctx.cart.get().contains(&id2)
                                 on:change=move |ev| toggle(id.clone(), event_target_checked(&ev))/></td> })}
                             <td class="num">{r.rank}</td>
-                            <td>{r.model_id.clone()}{r.tag.clone().map(|t| view! { " " <span class="chip">{t}</span> })}</td>
+                            <td>{r.model_id.clone()}{r.tag.clone().map(|t| view! { " " <span class="chip">{t}</span> })}
+                                {status_of(&ctx.marks.get_untracked(), "run", &r.run_id).map(|why| view! {
+                                    " " <span class="chip warn" data-testid="unverifiable" title=why>"unverifiable"</span>
+                                })}</td>
                             <td><code>{config_text(&r.config)}</code></td>
                             <td class="num" data-testid="sharpe">{format!("{:.2}", r.metrics.sharpe)}</td>
                             <td class="num">{pct(r.metrics.total_return)}</td>

@@ -12,12 +12,24 @@ use engine::run::{BacktestReport, Run, RunSettings};
 use crate::components::train_strategy::TrainStrategy;
 use crate::components::ErrorView;
 use crate::error::AppError;
-use crate::format::{config_text, pct};
+use crate::format::{self, config_text, pct};
 use crate::route::Route;
+use crate::share::{self, status_of};
 use crate::state::{pool, run_inputs, use_ctx, worker, Ctx};
 
 async fn load_report(ctx: Ctx, run: Run) -> Result<BacktestReport, AppError> {
-    let (store, cadence, matrix) = run_inputs(ctx, &run).await?;
+    let (store, cadence, matrix) = match run_inputs(ctx, &run).await {
+        Err(AppError::Missing(why)) => {
+            // An imported run without its bars: say so, rather than "build the model again".
+            return Err(match status_of(&ctx.marks.get_untracked(), "run", &run.run_id) {
+                Some(status) => AppError::Missing(format!(
+                    "this run was imported without its data ({status}); its curves and trades need the bars: import a bundle exported with data"
+                )),
+                None => AppError::Missing(why),
+            });
+        }
+        other => other?,
+    };
     let settings = RunSettings::of_run(&run, &cadence);
     let config = SweepConfig { config_sha: run.lineage.config_sha.clone(), config: run.config.clone() };
     let worker = worker(ctx).await?;
@@ -46,18 +58,20 @@ pub fn BacktestPage() -> impl IntoView {
         rows.sort_by_key(|r| !cart.contains(&r.run_id));
         rows
     });
-    Effect::new(move |_| {
+    // The run shown: the one asked for (from the Leaderboard or the select) while it exists,
+    // else the first choice. Derived, not written back by an effect, so opening the page from
+    // the navigation loads a run at once.
+    let focus_id = Memo::new(move |_| {
         let list = choices.get();
-        let current = ctx.focus_run.get();
-        if !list.iter().any(|r| Some(&r.run_id) == current.as_ref()) {
-            if let Some(first) = list.first() {
-                ctx.focus_run.set(Some(first.run_id.clone()));
-            }
+        let asked = ctx.focus_run.get();
+        match asked {
+            Some(id) if list.iter().any(|r| r.run_id == id) => Some(id),
+            _ => list.first().map(|r| r.run_id.clone()),
         }
     });
     // The focused run's record; a Memo, so runs reloaded unchanged do not judge it again.
     let focused = Memo::new(move |_| {
-        let id = ctx.focus_run.get()?;
+        let id = focus_id.get()?;
         ctx.runs.get().into_iter().find(|r| r.run_id == id)
     });
     // Keyed by run id: a slower earlier load never replaces the run now selected.
@@ -69,7 +83,7 @@ pub fn BacktestPage() -> impl IntoView {
             Some((id, load_report(ctx, run).await))
         }
     });
-    let current = move || report.get().flatten().filter(|(id, _)| Some(id) == ctx.focus_run.get().as_ref());
+    let current = move || report.get().flatten().filter(|(id, _)| Some(id) == focus_id.get().as_ref());
     let loading = move || focused.get().is_some() && current().is_none();
     view! {
         <section class="page backtest" data-page="backtest">
@@ -85,7 +99,7 @@ pub fn BacktestPage() -> impl IntoView {
                                 let cart = ctx.cart.get();
                                 choices.get().into_iter().map(|r| {
                                     let id = r.run_id.clone();
-                                    let sel = ctx.focus_run.get() == Some(id.clone());
+                                    let sel = focus_id.get() == Some(id.clone());
                                     let mark = if cart.contains(&id) { "in cart · " } else { "" };
                                     view! { <option value=id.clone() selected=sel>{format!("{mark}{} · {} · Sharpe {:.2}", r.model_id, config_text(&r.config), r.metrics.sharpe)}</option> }
                                 }).collect_view()
@@ -96,9 +110,54 @@ pub fn BacktestPage() -> impl IntoView {
                 </div>
                 {move || current().and_then(|(_, r)| r.err()).map(|e| view! { <ErrorView error=e testid="bt-error"/> })}
             </div>
-            {move || current().and_then(|(_, r)| r.ok()).map(|r| { let run = r.run.clone(); view! { <Report r=r/> <TrainStrategy run=run/> } })}
+            {move || current().and_then(|(_, r)| r.ok()).map(|r| { let run = r.run.clone(); view! { <ShareRun r=r.clone()/> <Report r=r/> <TrainStrategy run=run/> } })}
             </Show>
         </section>
+    }
+}
+
+/// This run as a bundle (with its model, and its data when asked) or as a standalone report.
+#[component]
+fn ShareRun(r: BacktestReport) -> impl IntoView {
+    let ctx = use_ctx();
+    let with_data = RwSignal::new(true);
+    let id = r.run.run_id.clone();
+    let status = status_of(&ctx.marks.get_untracked(), "run", &id);
+    let export = Action::new_local(move |id: &String| {
+        let id = id.clone();
+        let with_data = with_data.get_untracked();
+        async move {
+            share::export(ctx, Vec::new(), vec![id], with_data)
+                .await
+                .map(|e| format!("Wrote {} ({}) in {:.0} ms.", e.file, format::bytes(e.bytes), e.ms))
+        }
+    });
+    let report = Action::new_local(move |r: &BacktestReport| {
+        let r = r.clone();
+        let model = ctx.models.get_untracked().into_iter().find(|m| m.model_id == r.run.model_id);
+        async move { share::run_report(ctx, r, model).await.map(|f| format!("Wrote {f}.")) }
+    });
+    let done = move |v: Option<Result<String, AppError>>, testid: &'static str| {
+        v.map(|r| match r {
+            Ok(text) => view! { <div class="notice" data-testid=testid>{text}</div> }.into_any(),
+            Err(e) => view! { <ErrorView error=e testid="share-error"/> }.into_any(),
+        })
+    };
+    view! {
+        <div class="panel share" data-testid="bt-share">
+            {match status {
+                Some(why) => view! { <span class="chip warn" data-testid="bt-status" title=why.clone()>"unverifiable"</span> <span class="small muted">{why}</span> }.into_any(),
+                None => view! { <span class="chip ok" data-testid="bt-status">"verified"</span> <span class="small muted">"computed here, or imported and re-judged bit for bit"</span> }.into_any(),
+            }}
+            <label class="check"><input type="checkbox" data-testid="bt-export-with-data" prop:checked=move || with_data.get()
+                on:change=move |ev| with_data.set(event_target_checked(&ev))/>" with data"</label>
+            <button data-testid="bt-export" disabled=move || export.pending().get()
+                on:click={ let id = id.clone(); move |_| { export.dispatch(id.clone()); } }>"Export this run"</button>
+            <button data-testid="bt-report-download" disabled=move || report.pending().get()
+                on:click=move |_| { report.dispatch(r.clone()); }>"Download report"</button>
+            {move || done(export.value().get(), "bt-export-done")}
+            {move || done(report.value().get(), "bt-report-done")}
+        </div>
     }
 }
 

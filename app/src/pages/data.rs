@@ -7,13 +7,16 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
+use engine::bundle::ImportReport;
 use engine::data::{LoadOptions, QualityIssue, Series};
 
 use crate::chart::CandleChart;
+use crate::components::import_report::ImportReportView;
 use crate::components::ErrorView;
 use crate::db::DatasetMeta;
 use crate::format::{self, Clock};
-use crate::ingest;
+use crate::ingest::{self, ImportProgress};
+use crate::share;
 use crate::state::{refresh_datasets, use_ctx, Ctx};
 
 /// Time zones offered; the engine accepts any IANA name. The empty value lets the file decide
@@ -42,6 +45,8 @@ pub fn DataPage() -> impl IntoView {
     let tz = RwSignal::new(String::new());
     let dragging = RwSignal::new(false);
     let notice = RwSignal::new(None::<String>);
+    let deep = RwSignal::new(false);
+    let imported = RwSignal::new(None::<ImportReport>);
 
     // Files one after another, so each gets the progress bar to itself.
     let upload = Action::new_local(move |files: &Vec<web_sys::File>| {
@@ -54,7 +59,40 @@ pub fn DataPage() -> impl IntoView {
                     ticker: (!t.trim().is_empty()).then(|| t.trim().to_string()),
                     tz: tz.try_get_untracked().filter(|z| !z.is_empty()),
                 };
-                match ingest::import_file(ctx, file, options).await {
+                let (name, bytes) = match ingest::read_file(&file).await {
+                    Ok(x) => x,
+                    Err(e) => {
+                        ctx.error.set(Some(e));
+                        continue;
+                    }
+                };
+                let head =
+                    js_sys::Uint8Array::new_with_byte_offset_and_length(&bytes, 0, bytes.byte_length().min(4)).to_vec();
+                if share::is_bundle(&name, &head) {
+                    imported.try_set(None);
+                    ctx.error.set(None);
+                    ctx.progress.set(Some(ImportProgress { name: format!("verifying {name}"), fraction: 0.0 }));
+                    let label = format!("verifying {name}");
+                    let deep = deep.try_get_untracked().unwrap_or(false);
+                    let result = share::import(ctx, &name, bytes, deep, move |fraction| {
+                        ctx.progress.set(Some(ImportProgress { name: label.clone(), fraction }))
+                    })
+                    .await;
+                    ctx.progress.set(None);
+                    match result {
+                        Ok(report) => {
+                            ctx.error.set(None);
+                            notice.try_set(None);
+                            imported.try_set(Some(report));
+                        }
+                        Err(e) => {
+                            notice.try_set(None);
+                            ctx.error.set(Some(e));
+                        }
+                    }
+                    continue;
+                }
+                match ingest::import(ctx, name, bytes, options).await {
                     Ok(meta) => {
                         ctx.error.set(None);
                         notice.try_set(Some(format!(
@@ -98,17 +136,22 @@ pub fn DataPage() -> impl IntoView {
                         on:dragleave=move |_| dragging.set(false)
                         on:drop=on_drop
                     >
-                        <div class="drop-title">"Drop CSV or Parquet files"</div>
+                        <div class="drop-title">"Drop CSV or Parquet files, or a .btb.zip bundle"</div>
                         <label class="button primary">
                             "Choose files…"
-                            <input type="file" multiple accept=".csv,.tsv,.txt,.gz,.parquet,.pq" data-testid="file-input" on:change=on_pick/>
+                            <input type="file" multiple accept=".csv,.tsv,.txt,.gz,.parquet,.pq,.zip" data-testid="file-input" on:change=on_pick/>
                         </label>
-                        <div class="muted small">"CSV (, ; tab), .csv.gz, Parquet (snappy, zstd, gzip, lz4)"</div>
+                        <div class="muted small">"CSV (, ; tab), .csv.gz, Parquet (snappy, zstd, gzip, lz4); a bundle is verified before anything of it is stored"</div>
                     </div>
                     <div class="options">
                         <label>"Ticker (single-ticker files)"
                             <input type="text" placeholder="from file name" prop:value=move || ticker.get()
                                 on:input=move |ev| ticker.set(event_target_value(&ev))/>
+                        </label>
+                        <label class="check" title="Also re-train every fold of a bundle's out-of-fold probabilities and compare them byte for byte">
+                            <input type="checkbox" data-testid="import-deep" prop:checked=move || deep.get()
+                                on:change=move |ev| deep.set(event_target_checked(&ev))/>
+                            " bundles: deep verification (re-train the folds)"
                         </label>
                         <label>"Time zone (sessions, naive timestamps)"
                             <select on:change=move |ev| tz.set(event_target_value(&ev)) data-testid="tz">
@@ -139,6 +182,7 @@ pub fn DataPage() -> impl IntoView {
                     </div>
                 </aside>
                 <div class="main">
+                    {move || imported.get().map(|r| view! { <ImportReportView report=r on_close=move |_| imported.set(None)/> })}
                     <DatasetView/>
                 </div>
             </div>

@@ -8,8 +8,11 @@ use engine::leaderboard::{rank, Query, RankBy};
 use engine::risk::RiskProfile;
 
 use crate::components::runs_table::RunsTable;
-use crate::format::config_text;
+use crate::components::ErrorView;
+use crate::error::AppError;
+use crate::format::{self, config_text};
 use crate::route::Route;
+use crate::share;
 use crate::state::use_ctx;
 
 #[component]
@@ -33,9 +36,9 @@ pub fn LeaderboardPage() -> impl IntoView {
         t.dedup();
         t
     };
-    let rows = Memo::new(move |_| {
+    let query = Memo::new(move |_| {
         let nonempty = |s: String| Some(s).filter(|s| !s.is_empty());
-        let q = Query {
+        Query {
             model_id: nonempty(model.get()),
             pack_id: None,
             risk_profile: profile.get().parse::<RiskProfile>().ok(),
@@ -43,12 +46,55 @@ pub fn LeaderboardPage() -> impl IntoView {
             pass_gate: pass_gate.get(),
             rank_by: rank_by.get(),
             limit: limit.get().trim().parse().ok(),
-        };
-        rank(&ctx.runs.get(), &q)
+        }
     });
+    let rows = Memo::new(move |_| rank(&ctx.runs.get(), &query.get()));
     let cart_rows = Memo::new(move |_| {
         let cart = ctx.cart.get();
         rank(&ctx.runs.get(), &Query::default()).into_iter().filter(|r| cart.contains(&r.run_id)).collect::<Vec<_>>()
+    });
+    // Sharing: a bundle of the cart, the rows shown, or everything; one model's report.
+    let scope = RwSignal::new(String::from("filtered"));
+    let with_data = RwSignal::new(true);
+    let export = Action::new_local(move |_: &()| {
+        let run_ids: Vec<String> = match scope.get_untracked().as_str() {
+            "cart" => ctx.cart.get_untracked(),
+            "all" => Vec::new(),
+            _ => rows.get_untracked().into_iter().map(|r| r.run_id).collect(),
+        };
+        let empty = scope.get_untracked() != "all" && run_ids.is_empty();
+        let with_data = with_data.get_untracked();
+        async move {
+            if empty {
+                return Err(AppError::Input("no runs to export: the cart or the filter selects none".into()));
+            }
+            share::export(ctx, Vec::new(), run_ids, with_data).await.map(|e| {
+                format!(
+                    "Wrote {} ({}): {} models, {} runs, {} strategies{} in {:.0} ms.",
+                    e.file,
+                    format::bytes(e.bytes),
+                    e.holds.models,
+                    e.holds.runs,
+                    e.holds.strategies,
+                    if e.with_data {
+                        format!(", {} bar slices, {} out-of-fold files", e.holds.datasets, e.holds.oof)
+                    } else {
+                        String::new()
+                    },
+                    e.ms
+                )
+            })
+        }
+    });
+    let report = Action::new_local(move |_: &()| {
+        let q = query.get_untracked();
+        let rows = rows.get_untracked();
+        async move {
+            let Some(model_id) = q.model_id.clone() else {
+                return Err(AppError::Input("pick a model: a report is one model's leaderboard".into()));
+            };
+            share::leaderboard_report(ctx, model_id, q, rows).await.map(|f| format!("Wrote {f}."))
+        }
     });
     let open_backtest = move |id: String| {
         ctx.focus_run.set(Some(id));
@@ -85,6 +131,33 @@ pub fn LeaderboardPage() -> impl IntoView {
                 </div>
                 <p class="small muted" data-testid="lb-count">{move || format!("{} of {} runs", rows.get().len(), ctx.runs.get().len())}</p>
                 {move || view! { <RunsTable rows=rows.get() cart=true/> }}
+            </div>
+            <div class="panel" data-testid="share">
+                <h2>"Share " <span class="muted small">"a bundle another copy of the page or btb imports and verifies; a report anyone opens"</span></h2>
+                <div class="share">
+                    <label>"Export"<select data-testid="export-scope" on:change=move |ev| scope.set(event_target_value(&ev))>
+                        <option value="filtered" selected=true>{move || format!("the rows shown ({})", rows.get().len())}</option>
+                        <option value="cart">{move || format!("the cart ({})", ctx.cart.get().len())}</option>
+                        <option value="all">{move || format!("everything ({} runs)", ctx.runs.get().len())}</option>
+                    </select></label>
+                    <label class="check" title="The bars (Parquet) and out-of-fold probabilities, so the importer can rebuild every matrix and re-judge every run">
+                        <input type="checkbox" data-testid="export-with-data" prop:checked=move || with_data.get()
+                            on:change=move |ev| with_data.set(event_target_checked(&ev))/>" with data"</label>
+                    <button class="primary" data-testid="export-bundle" disabled=move || export.pending().get()
+                        on:click=move |_| { export.dispatch(()); }>
+                        {move || if export.pending().get() { "Exporting…" } else { "Export bundle" }}</button>
+                    <button data-testid="lb-report" disabled=move || model.get().is_empty() || report.pending().get()
+                        title=move || if model.get().is_empty() { "Pick a model above: a report is one model's leaderboard" } else { "" }
+                        on:click=move |_| { report.dispatch(()); }>"Download report"</button>
+                </div>
+                {move || export.value().get().map(|r| match r {
+                    Ok(text) => view! { <div class="notice" data-testid="export-done">{text}</div> }.into_any(),
+                    Err(e) => view! { <ErrorView error=e testid="export-error"/> }.into_any(),
+                })}
+                {move || report.value().get().map(|r| match r {
+                    Ok(text) => view! { <div class="notice" data-testid="report-done">{text}</div> }.into_any(),
+                    Err(e) => view! { <ErrorView error=e testid="report-error"/> }.into_any(),
+                })}
             </div>
             <div class="panel" data-testid="cart">
                 <h2>"Cart " <span class="muted small">{move || format!("{} selected for training and backtest", ctx.cart.get().len())}</span></h2>

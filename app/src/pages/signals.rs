@@ -3,12 +3,12 @@
 //! the next open). Exported as the alerts CSV.
 
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 
 use engine::strategy::{latest, to_csv, Signal};
 
 use crate::components::ErrorView;
 use crate::db::StrategyRecord;
+use crate::download;
 use crate::error::AppError;
 use crate::format::{config_text, pct};
 use crate::route::Route;
@@ -51,26 +51,6 @@ async fn load_signals(ctx: Ctx, s: StrategyRecord) -> Result<Vec<Signal>, AppErr
             columns,
         )
         .await
-}
-
-/// Offers `text` as a download named `name`.
-fn download(name: &str, text: &str) -> Result<(), AppError> {
-    download_js(name, text).map_err(AppError::Browser)
-}
-
-fn download_js(name: &str, text: &str) -> Result<(), String> {
-    let parts = js_sys::Array::of1(&text.into());
-    let opts = web_sys::BlobPropertyBag::new();
-    opts.set_type("text/csv");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &opts).map_err(|e| format!("{e:?}"))?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;
-    let doc = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
-    let a: web_sys::HtmlAnchorElement = doc.create_element("a").map_err(|e| format!("{e:?}"))?.unchecked_into();
-    a.set_href(&url);
-    a.set_download(name);
-    a.click();
-    let _ = web_sys::Url::revoke_object_url(&url);
-    Ok(())
 }
 
 #[component]
@@ -119,7 +99,7 @@ pub fn SignalsPage() -> impl IntoView {
     let export = move |_| {
         let Some(s) = selected.get_untracked() else { return };
         let all = latest(untrack(signals), usize::MAX);
-        if let Err(e) = download(&format!("alerts_{}.csv", s.model_id), &to_csv(&all)) {
+        if let Err(e) = download::text(&format!("alerts_{}.csv", s.model_id), "text/csv", &to_csv(&all)) {
             error.set(Some(e));
         }
     };

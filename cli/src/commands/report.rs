@@ -12,7 +12,6 @@
 //! bit for bit; if it is not, the report says so in its verification status instead of passing
 //! the re-judged numbers off as the stored ones.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::Args;
@@ -83,13 +82,15 @@ pub(crate) fn run_report(store: &Store, run: &Run) -> Result<String, CliError> {
     let settings = RunSettings::of_run(run, &cadence);
     let config = SweepConfig { config_sha: run.lineage.config_sha.clone(), config: run.config.clone() };
     let e = evaluate(&settings.context(&m, &o), &config)?;
-    let status = if e.run == *run {
-        DEFAULT_STATUS.to_string()
-    } else {
+    let status = if e.run != *run {
         format!(
             "mismatch: judged again here, run {} differs from the stored record; the report shows the new numbers",
             e.run.run_id
         )
+    } else if let Some(mark) = store.verification("run", &run.run_id) {
+        mark.status_text()
+    } else {
+        DEFAULT_STATUS.to_string()
     };
     let bt = e.report(&m, &cadence);
     Ok(report::run_html(&RunReportInput {
@@ -126,7 +127,7 @@ pub fn report(store: &Store, args: ReportArgs) -> Result<String, CliError> {
                 model: record.as_ref(),
                 query: &q,
                 rows: &rows,
-                statuses: &BTreeMap::new(),
+                statuses: &store.verifications("run").into_iter().map(|(id, v)| (id, v.status_text())).collect(),
                 provenance: &provenance(),
             });
             ("leaderboard", model_id.clone(), html)

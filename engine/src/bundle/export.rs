@@ -2,6 +2,8 @@
 //! ([`assemble`]). The CLI reads its store and the page its IndexedDB, but both hand the same
 //! records to these two functions, so the same selection gives the same bundle bytes.
 
+use serde::{Deserialize, Serialize};
+
 use super::{Build, Bundle, BundleError, DataSlice, ModelSignals, OofFile, TrainedStrategy};
 use crate::data::{Dataset, Series};
 use crate::gbt::Booster;
@@ -11,7 +13,7 @@ use crate::run::Run;
 use crate::strategy::latest_signals;
 
 /// What an export takes: runs, and the models they and the selection name.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Selection {
     pub runs: Vec<Run>,
     /// Sorted, each once.

@@ -93,6 +93,13 @@ pub struct VerificationRecord {
     pub bundle_sha256: String,
 }
 
+impl VerificationRecord {
+    /// How a page or a report states it: `unverifiable: <why> (imported from <bundle>)`.
+    pub fn status_text(&self) -> String {
+        format!("{}: {} (imported from {})", self.status.as_str(), self.detail, self.bundle)
+    }
+}
+
 /// What the import does with one artifact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -3,13 +3,14 @@
 //!
 //! Columns: `timestamp` (UTC milliseconds, the zone's name in the Arrow type so a reader knows
 //! where sessions are), `ticker`, `open`, `high`, `low`, `close`, `volume` and, when the series
-//! has one, `adj_close`; zstd-compressed. The same bars always give the same bytes.
+//! has one, `adj_close`; snappy-compressed (the page writes these too, and snappy's encoder is a
+//! fraction of zstd's in the wasm bundle). The same bars always give the same bytes.
 
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, RecordBatch, StringArray, TimestampMillisecondArray};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
+use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
 use super::Series;
@@ -29,7 +30,7 @@ pub fn series_to_parquet(s: &Series, tz: &str) -> Result<Vec<u8>, String> {
         cols.push(("adj_close", Arc::new(Float64Array::from(a.clone()))));
     }
     let batch = RecordBatch::try_from_iter(cols).map_err(|e| e.to_string())?;
-    let props = WriterProperties::builder().set_compression(Compression::ZSTD(ZstdLevel::default())).build();
+    let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
     let mut buf = Vec::new();
     let mut w = ArrowWriter::try_new(&mut buf, batch.schema(), Some(props)).map_err(|e| e.to_string())?;
     w.write(&batch).map_err(|e| e.to_string())?;

@@ -1,0 +1,47 @@
+//! What an import did, artifact by artifact: the engine's report (`engine::bundle::ImportReport`)
+//! as the same table `btb import` prints.
+
+use leptos::prelude::*;
+
+use engine::bundle::{ImportReport, Status};
+
+use crate::format::short;
+
+/// The report, with a Close button running `on_close`.
+#[component]
+pub fn ImportReportView(report: ImportReport, #[prop(into)] on_close: Callback<()>) -> impl IntoView {
+    let summary = report.summary();
+    let unverifiable = report.artifacts.iter().filter(|a| a.status == Status::Unverifiable).count();
+    view! {
+        <div class="panel" data-testid="import-report" data-changed=report.changed.to_string()>
+            <div class="panel-head">
+                <h2>"Import " <span class="muted small">{format!("made by {}{}", report.created_by, if report.deep { ", deep: folds re-trained" } else { "" })}</span></h2>
+                <button class="ghost small" data-testid="import-report-close" on:click=move |_| on_close.run(())>"Close"</button>
+            </div>
+            <p class="small" data-testid="import-summary">{summary}</p>
+            {(unverifiable > 0).then(|| view! {
+                <p class="small muted">{format!("{unverifiable} artifact(s) could not be checked and are marked unverifiable wherever they are shown.")}</p>
+            })}
+            <div class="scroll-x">
+            <table class="grid">
+                <thead><tr><th>"kind"</th><th>"id"</th><th>"status"</th><th>"action"</th><th>"detail"</th></tr></thead>
+                <tbody>
+                    {report.artifacts.into_iter().map(|a| {
+                        let class = match a.status { Status::Verified => "chip ok", Status::Unverifiable => "chip warn", Status::Mismatch => "chip bad" };
+                        let id = if a.id.len() > 24 { short(&a.id) } else { a.id.clone() };
+                        view! {
+                            <tr data-kind=a.kind.as_str() data-id=a.id.clone() data-status=a.status.as_str() data-action=a.action.as_str()>
+                                <td>{a.kind.as_str()}</td>
+                                <td title=a.id.clone()><code>{id}</code></td>
+                                <td><span class=class>{a.status.as_str()}</span></td>
+                                <td>{a.action.as_str()}</td>
+                                <td class="small muted">{a.detail}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+            </div>
+        </div>
+    }
+}
