@@ -238,3 +238,31 @@ test('hostile bundles are refused in the page, naming the file, and nothing is s
     await context.close();
   }
 });
+
+test('a bundle without data is imported unverifiable, shown so, and verified by the full one', async () => {
+  const bare = join(dir, 'bare.btb.zip');
+  btb(join(dir, 'a'), 'export', '--out', bare);
+  const { context, page, errors } = await launch();
+  try {
+    await page.goto(srv.base + '#/data');
+    await page.waitForSelector('[data-testid=datasets] li');
+    await importFile(page, bare);
+    const st = await statuses(page);
+    assert.ok(st.filter((s) => s.startsWith('run:')).every((s) => s === 'run:unverifiable:new'), st.join(' '));
+    const rows = await board(page);
+    assert.equal(await page.locator('[data-testid=runs] [data-testid=unverifiable]').count(), rows.length, 'every run marked');
+    assert.match(await page.locator('[data-testid=runs] [data-testid=unverifiable]').first().getAttribute('title'), /^unverifiable: .*\(imported from bare\.btb\.zip\)$/);
+    await shot(page, 'bundle-unverifiable-leaderboard');
+    await page.click('nav a[data-route=backtest]');
+    await page.waitForSelector('[data-testid=bt-error]', { timeout: 60_000 });
+    assert.match(await page.locator('[data-testid=bt-error]').innerText(), /imported without its data .*import a bundle exported with data/s);
+    // The same runs with their data: re-judged, verified, and the marks are gone.
+    await importFile(page, cliBundle);
+    assert.ok((await statuses(page)).filter((s) => s.startsWith('run:')).every((s) => s === 'run:verified:unchanged'));
+    await board(page);
+    assert.equal(await page.locator('[data-testid=runs] [data-testid=unverifiable]').count(), 0, 'no run marked any more');
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});

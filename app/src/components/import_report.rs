@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use engine::bundle::{ImportReport, Status};
+use engine::bundle::{ImportReport, Kind, Status};
 
 use crate::format::short;
 
@@ -11,7 +11,12 @@ use crate::format::short;
 #[component]
 pub fn ImportReportView(report: ImportReport, #[prop(into)] on_close: Callback<()>) -> impl IntoView {
     let summary = report.summary();
-    let unverifiable = report.artifacts.iter().filter(|a| a.status == Status::Unverifiable).count();
+    // Runs, models and strategies are what pages show; those carry the mark.
+    let unverifiable = report
+        .artifacts
+        .iter()
+        .filter(|a| a.status == Status::Unverifiable && matches!(a.kind, Kind::Run | Kind::Model | Kind::Strategy))
+        .count();
     view! {
         <div class="panel" data-testid="import-report" data-changed=report.changed.to_string()>
             <div class="panel-head">
@@ -20,7 +25,7 @@ pub fn ImportReportView(report: ImportReport, #[prop(into)] on_close: Callback<(
             </div>
             <p class="small" data-testid="import-summary">{summary}</p>
             {(unverifiable > 0).then(|| view! {
-                <p class="small muted">{format!("{unverifiable} artifact(s) could not be checked and are marked unverifiable wherever they are shown.")}</p>
+                <p class="small muted">{format!("{unverifiable} record(s) could not be checked against their data; they are marked unverifiable wherever they are shown.")}</p>
             })}
             <div class="scroll-x">
             <table class="grid">
