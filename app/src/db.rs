@@ -231,13 +231,7 @@ async fn put_records<T: Serialize>(
         }
         Ok::<_, StoreError>(())
     })();
-    match queued {
-        Ok(()) => finish(tx, name).await,
-        Err(e) => {
-            let _ = tx.abort();
-            Err(e)
-        }
-    }
+    settle(tx, queued, name).await
 }
 
 /// Every record of `store_name` that reads as a `T` (others are skipped).
@@ -324,16 +318,8 @@ impl Store {
                 let name = meta.name.as_str();
                 let tx =
                     db.transaction(&[DATASETS, COLUMNS], TransactionMode::ReadWrite).map_err(|e| classify(e, name))?;
-                match queue_dataset(&tx, meta, arrays) {
-                    Ok(()) => finish(tx, name).await,
-                    Err(e) => {
-                        // A request that throws synchronously (e.g. a value that cannot be
-                        // cloned) does not abort the transaction by itself: the records queued
-                        // before it would commit. Abort explicitly so nothing of this dataset stays.
-                        let _ = tx.abort();
-                        Err(e)
-                    }
-                }
+                let queued = queue_dataset(&tx, meta, arrays);
+                settle(tx, queued, name).await
             }
         }
     }
@@ -475,13 +461,7 @@ impl Store {
                     }
                     Ok::<_, StoreError>(())
                 })();
-                match queued {
-                    Ok(()) => finish(tx, model_id).await,
-                    Err(e) => {
-                        let _ = tx.abort();
-                        Err(e)
-                    }
-                }
+                settle(tx, queued, model_id).await
             }
         }
     }
@@ -515,13 +495,7 @@ impl Store {
                     let _ = models.put(&value, None).map_err(|e| classify(e, name))?;
                     Ok::<_, StoreError>(())
                 })();
-                match queued {
-                    Ok(()) => finish(tx, name).await,
-                    Err(e) => {
-                        let _ = tx.abort();
-                        Err(e)
-                    }
-                }
+                settle(tx, queued, name).await
             }
         }
     }
@@ -602,13 +576,7 @@ impl Store {
                     }
                     Ok::<_, StoreError>(())
                 })();
-                match queued {
-                    Ok(()) => finish(tx, name).await,
-                    Err(e) => {
-                        let _ = tx.abort();
-                        Err(e)
-                    }
-                }
+                settle(tx, queued, name).await
             }
         }
     }
@@ -793,13 +761,7 @@ impl Store {
                     }
                     Ok::<_, StoreError>(())
                 })();
-                match queued {
-                    Ok(()) => finish(tx, file).await,
-                    Err(e) => {
-                        let _ = tx.abort();
-                        Err(e)
-                    }
-                }
+                settle(tx, queued, file).await
             }
         }
     }
@@ -893,6 +855,19 @@ fn queue_dataset(tx: &idb::Transaction, meta: &DatasetMeta, arrays: Vec<Vec<JsVa
     let value = serde_wasm_bindgen::to_value(meta).map_err(failed)?;
     let _ = datasets.put(&value, None).map_err(|e| classify(e, name))?;
     Ok(())
+}
+
+/// Commits `tx` when everything was `queued`; otherwise aborts it. A request that throws
+/// synchronously (a value that cannot be cloned) does not abort the transaction by itself: the
+/// records queued before it would commit, so abort explicitly and nothing of the write stays.
+async fn settle(tx: idb::Transaction, queued: Result<(), StoreError>, name: &str) -> Result<(), StoreError> {
+    match queued {
+        Ok(()) => finish(tx, name).await,
+        Err(e) => {
+            let _ = tx.abort();
+            Err(e)
+        }
+    }
 }
 
 async fn finish(tx: idb::Transaction, name: &str) -> Result<(), StoreError> {
