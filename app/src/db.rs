@@ -599,11 +599,7 @@ impl Store {
             runs: self.runs().await?,
             ..StoreSnapshot::default()
         };
-        for v in self.verifications().await? {
-            if let Some(kind) = [Kind::Run, Kind::Model, Kind::Strategy].into_iter().find(|k| k.as_str() == v.kind) {
-                snap.marks.push((kind, v.id));
-            }
-        }
+        snap.marks = self.verifications().await?.into_iter().map(|v| (v.kind, v.id)).collect();
         let mut oof = Vec::new();
         match self {
             Store::Memory(m) => {
@@ -711,7 +707,7 @@ impl Store {
                     m.runs.insert(r.run_id.clone(), r.clone());
                 }
                 for v in &w.mark {
-                    m.verification.insert(format!("{}/{}", v.kind, v.id), v.clone());
+                    m.verification.insert(verification_key(v.kind, &v.id), v.clone());
                 }
                 for (kind, id) in &w.unmark {
                     m.verification.remove(&verification_key(*kind, id));
@@ -751,7 +747,7 @@ impl Store {
                         put(RUNS, &serde_wasm_bindgen::to_value(r).map_err(failed)?, None)?;
                     }
                     for v in &w.mark {
-                        let key = JsValue::from(format!("{}/{}", v.kind, v.id));
+                        let key = JsValue::from(verification_key(v.kind, &v.id));
                         put(VERIFICATION, &serde_wasm_bindgen::to_value(v).map_err(failed)?, Some(key))?;
                     }
                     let marks = tx.object_store(VERIFICATION).map_err(failed)?;

@@ -10,7 +10,7 @@ use futures::lock::Mutex;
 use js_sys::{Array, ArrayBuffer};
 use leptos::prelude::*;
 
-use engine::bundle::{self, Holds, ImportReport, VerificationRecord};
+use engine::bundle::{self, Holds, ImportReport, Kind, VerificationRecord};
 use engine::leaderboard::{Query, Row};
 use engine::model::ModelRecord;
 use engine::report::{Provenance, DEFAULT_STATUS};
@@ -149,18 +149,28 @@ pub async fn import(
     Ok(ImportReport { seconds: (js_sys::Date::now() - started) / 1000.0, ..to.report })
 }
 
+/// The mark an import left on an artifact, if any.
+fn mark_of<'a>(marks: &'a [VerificationRecord], kind: Kind, id: &str) -> Option<&'a VerificationRecord> {
+    marks.iter().find(|m| m.kind == kind && m.id == id)
+}
+
 /// How a stored artifact's status reads on a page and in a report.
-pub fn status_of(marks: &[VerificationRecord], kind: &str, id: &str) -> Option<String> {
-    marks.iter().find(|m| m.kind == kind && m.id == id).map(VerificationRecord::status_text)
+pub fn status_of(marks: &[VerificationRecord], kind: Kind, id: &str) -> Option<String> {
+    mark_of(marks, kind, id).map(VerificationRecord::status_text)
 }
 
 /// The run report of `report` (the Backtest page's), offered as `report-<run>.html`.
 pub async fn run_report(ctx: Ctx, report: BacktestReport, model: Option<ModelRecord>) -> Result<String, AppError> {
     let id = report.run.run_id.clone();
-    let mark = ctx.marks.get_untracked().into_iter().find(|m| m.kind == "run" && m.id == id);
-    let status = mark.as_ref().map(VerificationRecord::status_text).unwrap_or_else(|| DEFAULT_STATUS.to_string());
-    let req =
-        Request::RunReport { report: Box::new(report), model, status, provenance: provenance(mark.map(|m| m.bundle)) };
+    let marks = ctx.marks.get_untracked();
+    let mark = mark_of(&marks, Kind::Run, &id);
+    let status = mark.map(VerificationRecord::status_text).unwrap_or_else(|| DEFAULT_STATUS.to_string());
+    let req = Request::RunReport {
+        report: Box::new(report),
+        model,
+        status,
+        provenance: provenance(mark.map(|m| m.bundle.clone())),
+    };
     let html = worker(ctx).await?.report_html(req).await?;
     let file = format!("report-run-{}.html", id.get(..12).unwrap_or(&id));
     download::text(&file, "text/html", &html)?;
@@ -172,7 +182,7 @@ pub async fn leaderboard_report(ctx: Ctx, model_id: String, query: Query, rows: 
     let model = ctx.models.get_untracked().into_iter().find(|m| m.model_id == model_id);
     let marks = ctx.marks.get_untracked();
     let statuses: BTreeMap<String, String> =
-        rows.iter().filter_map(|r| status_of(&marks, "run", &r.run_id).map(|s| (r.run_id.clone(), s))).collect();
+        rows.iter().filter_map(|r| status_of(&marks, Kind::Run, &r.run_id).map(|s| (r.run_id.clone(), s))).collect();
     let req = Request::LeaderboardReport {
         model_id: model_id.clone(),
         model,

@@ -78,31 +78,22 @@ fn reply(scope: &DedicatedWorkerGlobalScope, outcome: Result<Reply, Failure>) {
 }
 
 fn matrix_at(buffers: &Array, i: u32) -> Result<engine::matrix::Matrix, Failure> {
-    let bytes = buffers
-        .get(i)
-        .dyn_into::<Uint8Array>()
-        .map(|b| b.to_vec())
-        .map_err(|_| Failure::Rejected("no matrix was sent".to_string()))?;
-    Ok(engine::matrix::Matrix::from_bytes(&bytes)?)
+    Ok(engine::matrix::Matrix::from_bytes(&bytes_at(buffers, i, "no matrix was sent")?)?)
 }
 
 fn oof_at(buffers: &Array, i: u32) -> Result<engine::oof::Oof, Failure> {
-    let bytes = buffers
-        .get(i)
-        .dyn_into::<Uint8Array>()
-        .map(|b| b.to_vec())
-        .map_err(|_| Failure::Rejected("no out-of-fold probabilities were sent".to_string()))?;
-    Ok(engine::oof::Oof::from_bytes(&bytes)?)
+    Ok(engine::oof::Oof::from_bytes(&bytes_at(buffers, i, "no out-of-fold probabilities were sent")?)?)
 }
 
-fn bytes_at(buffers: &Array, i: u32, what: &str) -> Result<Vec<u8>, Failure> {
+/// Buffer `i` as bytes (a `Uint8Array` or a whole `ArrayBuffer`); `missing` says what was not sent.
+fn bytes_at(buffers: &Array, i: u32, missing: &str) -> Result<Vec<u8>, Failure> {
     let v = buffers.get(i);
     if let Some(a) = v.dyn_ref::<Uint8Array>() {
         return Ok(a.to_vec());
     }
     v.dyn_into::<js_sys::ArrayBuffer>()
         .map(|b| Uint8Array::new(&b).to_vec())
-        .map_err(|_| Failure::Rejected(format!("no {what} was sent (buffer {i})")))
+        .map_err(|_| Failure::Rejected(format!("{missing} (buffer {i})")))
 }
 
 /// A `Uint8Array` of `bytes` in the payload, its buffer in the transfer list.
@@ -128,11 +119,7 @@ fn export(
     };
     let mut srcs = Vec::with_capacity(sources.len());
     for s in sources {
-        let matrix = if s.has_matrix {
-            Some(engine::matrix::Matrix::from_bytes(&bytes_at(buffers, next(), "matrix")?)?)
-        } else {
-            None
-        };
+        let matrix = if s.has_matrix { Some(matrix_at(buffers, next())?) } else { None };
         let bars = match s.bars {
             Some(b) => {
                 let cols: Vec<JsValue> = (0..columns::names(&b.layout).len()).map(|_| buffers.get(next())).collect();
@@ -146,7 +133,7 @@ fn export(
     }
     let mut oof = Vec::with_capacity(oof_keys.len());
     for key in oof_keys {
-        oof.push(OofFile { key, bytes: bytes_at(buffers, next(), "out-of-fold file")? });
+        oof.push(OofFile { key, bytes: bytes_at(buffers, next(), "no out-of-fold file was sent")? });
     }
     let b = bundle::assemble(created_by, srcs, selection, oof, with_data)?;
     let bytes = bundle::write(&b)?;
@@ -165,7 +152,7 @@ fn import(
 ) -> Result<Reply, Failure> {
     let started = js_sys::Date::now();
     let limits = Limits::default();
-    let bytes = bytes_at(buffers, 0, "bundle")?;
+    let bytes = bytes_at(buffers, 0, "no bundle was sent")?;
     if bytes.len() as u64 > limits.max_bundle_bytes {
         let e = BundleError::TooLarge {
             file: name.to_string(),
@@ -180,7 +167,7 @@ fn import(
     post(scope, &Response::Progress { fraction: 0.9 });
     let mut oof = BTreeMap::new();
     for (i, key) in snapshot.oof_keys.iter().enumerate() {
-        oof.insert(key.clone(), bytes_at(buffers, 1 + i as u32, "stored out-of-fold file")?);
+        oof.insert(key.clone(), bytes_at(buffers, 1 + i as u32, "no stored out-of-fold file was sent")?);
     }
     let stored = Snapshot {
         datasets: snapshot.datasets,

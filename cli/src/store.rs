@@ -498,7 +498,7 @@ impl Store {
 
     pub fn put_verification(&self, v: &VerificationRecord) -> Result<(), StoreError> {
         let json = serde_json::to_vec_pretty(v).unwrap_or_default();
-        Self::write_atomic(&self.verification_path(&v.kind, &v.id), &json)
+        Self::write_atomic(&self.verification_path(v.kind.as_str(), &v.id), &json)
     }
 
     pub fn verification(&self, kind: &str, id: &str) -> Option<VerificationRecord> {

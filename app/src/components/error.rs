@@ -70,6 +70,15 @@ pub fn ErrorView(
     }
 }
 
+/// What an action that says one sentence when it succeeds ended with: that sentence as a notice
+/// (`done` is its test id), or its error (`failed`); nothing before it ends.
+pub fn outcome(v: Option<Result<String, AppError>>, done: &'static str, failed: &'static str) -> Option<AnyView> {
+    v.map(|r| match r {
+        Ok(text) => view! { <div class="notice" data-testid=done>{text}</div> }.into_any(),
+        Err(e) => view! { <ErrorView error=e testid=failed/> }.into_any(),
+    })
+}
+
 /// The error view for an optional error signal: nothing while there is none.
 pub fn show_error(error: impl Fn() -> Option<AppError> + Send + Sync + 'static, testid: &'static str) -> impl IntoView {
     move || error().map(|e| view! { <ErrorView error=e testid=testid/> })

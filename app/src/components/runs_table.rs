@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 
+use engine::bundle::Kind;
 use engine::leaderboard::Row;
 
 use crate::format::{config_text, pct, short};
@@ -39,7 +40,7 @@ pub fn RunsTable(rows: Vec<Row>, #[prop(optional)] cart: bool) -> impl IntoView 
                                 on:change=move |ev| toggle(id.clone(), event_target_checked(&ev))/></td> })}
                             <td class="num">{r.rank}</td>
                             <td>{r.model_id.clone()}{r.tag.clone().map(|t| view! { " " <span class="chip">{t}</span> })}
-                                {let id = r.run_id.clone(); move || status_of(&ctx.marks.get(), "run", &id).map(|why| view! {
+                                {let id = r.run_id.clone(); move || status_of(&ctx.marks.get(), Kind::Run, &id).map(|why| view! {
                                     " " <span class="chip warn" data-testid="unverifiable" title=why>"unverifiable"</span>
                                 })}</td>
                             <td><code>{config_text(&r.config)}</code></td>

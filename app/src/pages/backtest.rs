@@ -5,10 +5,12 @@
 
 use leptos::prelude::*;
 
+use engine::bundle::Kind;
 use engine::config::SweepConfig;
 use engine::leaderboard::{rank, Query};
 use engine::run::{BacktestReport, Run, RunSettings};
 
+use crate::components::error::outcome;
 use crate::components::train_strategy::TrainStrategy;
 use crate::components::ErrorView;
 use crate::error::AppError;
@@ -21,7 +23,7 @@ async fn load_report(ctx: Ctx, run: Run) -> Result<BacktestReport, AppError> {
     let (store, cadence, matrix) = match run_inputs(ctx, &run).await {
         Err(AppError::Missing(why)) => {
             // An imported run without its bars: say so, rather than "build the model again".
-            return Err(match status_of(&ctx.marks.get_untracked(), "run", &run.run_id) {
+            return Err(match status_of(&ctx.marks.get_untracked(), Kind::Run, &run.run_id) {
                 Some(status) => AppError::Missing(format!(
                     "this run was imported without its data ({status}); its curves and trades need the bars: import a bundle exported with data"
                 )),
@@ -122,7 +124,7 @@ fn ShareRun(r: BacktestReport) -> impl IntoView {
     let ctx = use_ctx();
     let with_data = RwSignal::new(true);
     let id = r.run.run_id.clone();
-    let status = status_of(&ctx.marks.get_untracked(), "run", &id);
+    let status = status_of(&ctx.marks.get_untracked(), Kind::Run, &id);
     let export = Action::new_local(move |id: &String| {
         let id = id.clone();
         let with_data = with_data.get_untracked();
@@ -137,12 +139,6 @@ fn ShareRun(r: BacktestReport) -> impl IntoView {
         let model = ctx.models.get_untracked().into_iter().find(|m| m.model_id == r.run.model_id);
         async move { share::run_report(ctx, r, model).await.map(|f| format!("Wrote {f}.")) }
     });
-    let done = move |v: Option<Result<String, AppError>>, testid: &'static str| {
-        v.map(|r| match r {
-            Ok(text) => view! { <div class="notice" data-testid=testid>{text}</div> }.into_any(),
-            Err(e) => view! { <ErrorView error=e testid="share-error"/> }.into_any(),
-        })
-    };
     view! {
         <div class="panel share" data-testid="bt-share">
             {match status {
@@ -155,8 +151,8 @@ fn ShareRun(r: BacktestReport) -> impl IntoView {
                 on:click={ let id = id.clone(); move |_| { export.dispatch(id.clone()); } }>"Export this run"</button>
             <button data-testid="bt-report-download" disabled=move || report.pending().get()
                 on:click=move |_| { report.dispatch(r.clone()); }>"Download report"</button>
-            {move || done(export.value().get(), "bt-export-done")}
-            {move || done(report.value().get(), "bt-report-done")}
+            {move || outcome(export.value().get(), "bt-export-done", "share-error")}
+            {move || outcome(report.value().get(), "bt-report-done", "share-error")}
         </div>
     }
 }

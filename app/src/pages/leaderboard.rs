@@ -7,8 +7,8 @@ use leptos::prelude::*;
 use engine::leaderboard::{rank, Query, RankBy};
 use engine::risk::RiskProfile;
 
+use crate::components::error::outcome;
 use crate::components::runs_table::RunsTable;
-use crate::components::ErrorView;
 use crate::error::AppError;
 use crate::format::{self, config_text};
 use crate::route::Route;
@@ -150,14 +150,8 @@ pub fn LeaderboardPage() -> impl IntoView {
                         title=move || if model.get().is_empty() { "Pick a model above: a report is one model's leaderboard" } else { "" }
                         on:click=move |_| { report.dispatch(()); }>"Download report"</button>
                 </div>
-                {move || export.value().get().map(|r| match r {
-                    Ok(text) => view! { <div class="notice" data-testid="export-done">{text}</div> }.into_any(),
-                    Err(e) => view! { <ErrorView error=e testid="export-error"/> }.into_any(),
-                })}
-                {move || report.value().get().map(|r| match r {
-                    Ok(text) => view! { <div class="notice" data-testid="report-done">{text}</div> }.into_any(),
-                    Err(e) => view! { <ErrorView error=e testid="report-error"/> }.into_any(),
-                })}
+                {move || outcome(export.value().get(), "export-done", "export-error")}
+                {move || outcome(report.value().get(), "report-done", "report-error")}
             </div>
             <div class="panel" data-testid="cart">
                 <h2>"Cart " <span class="muted small">{move || format!("{} selected for training and backtest", ctx.cart.get().len())}</span></h2>

@@ -247,7 +247,7 @@ fn write(store: &Store, w: &Writes, file: &str) -> Result<(), CliError> {
         }
         for m in &w.mark {
             staging.put_verification(m)?;
-            units.push(format!("verification/{}/{}.json", m.kind, m.id));
+            units.push(format!("verification/{}/{}.json", m.kind.as_str(), m.id));
         }
         Ok(units)
     })();

@@ -84,7 +84,8 @@ impl Stored for Snapshot {
 /// An imported artifact that is not verified: stored beside it, and shown wherever it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VerificationRecord {
-    pub kind: String,
+    /// A run, a model or a strategy: what pages and listings show.
+    pub kind: Kind,
     pub id: String,
     pub status: Status,
     pub detail: String,
@@ -377,7 +378,7 @@ pub fn merge<S: Stored>(
             Status::Verified if marked => w.unmark.push((l.kind, l.id.clone())),
             Status::Verified => {}
             _ if !marked || l.action == Action::New => w.mark.push(VerificationRecord {
-                kind: l.kind.as_str().to_string(),
+                kind: l.kind,
                 id: l.id.clone(),
                 status: l.status,
                 detail: l.detail.clone(),

@@ -306,10 +306,7 @@ fn apply(s: &mut Snapshot, w: &Writes) {
     s.models.extend(w.models.iter().map(|m| (m.model_id.clone(), m.clone())));
     s.runs.extend(w.runs.iter().map(|r| (r.run_id.clone(), r.clone())));
     s.marks.retain(|m| !w.unmark.contains(m));
-    for m in &w.mark {
-        let kind = [Kind::Run, Kind::Model, Kind::Strategy].into_iter().find(|k| k.as_str() == m.kind).unwrap();
-        s.marks.push((kind, m.id.clone()));
-    }
+    s.marks.extend(w.mark.iter().map(|m| (m.kind, m.id.clone())));
 }
 
 #[test]
@@ -342,8 +339,8 @@ fn without_data_what_is_stored_is_marked_and_a_later_verified_import_unmarks_it(
     let bare = without_data();
     let mut store = Snapshot::default();
     let first = merge("bare.btb.zip", "aa", &bare, &verify(&bare, Depth::Standard), &store).unwrap();
-    let marked: Vec<&str> = first.writes.mark.iter().map(|m| m.kind.as_str()).collect();
-    assert!(marked.contains(&"run"), "{marked:?}");
+    let marked: Vec<Kind> = first.writes.mark.iter().map(|m| m.kind).collect();
+    assert!(marked.contains(&Kind::Run), "{marked:?}");
     assert!(first.writes.mark.iter().all(|m| m.bundle == "bare.btb.zip" && m.bundle_sha256 == "aa"));
     apply(&mut store, &first.writes);
     assert!(merge("bare.btb.zip", "aa", &bare, &verify(&bare, Depth::Standard), &store).unwrap().writes.is_empty());
