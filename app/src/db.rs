@@ -22,11 +22,12 @@ pub use engine::model::ModelRecord;
 use engine::run::Run;
 
 use crate::columns;
+use crate::pool::TrainedFold;
 use crate::protocol::{ImportWrites, StoreSnapshot};
 
 pub const DB_NAME: &str = "btb-workbench";
 /// Current schema. Each version's step lives in [`migrate`]; never edit a released step.
-pub const DB_VERSION: u32 = 7;
+pub const DB_VERSION: u32 = 8;
 /// A dataset's id is this and the first 16 hex digits of its sha (an import files bars the same way).
 pub const DATASET_ID_PREFIX: &str = "ds-";
 
@@ -40,6 +41,7 @@ const RUNS: &str = "runs";
 const OOF: &str = "oof";
 const STRATEGIES: &str = "strategies";
 const VERIFICATION: &str = "verification";
+const FOLDS: &str = "folds";
 
 /// One stored dataset's description; its bars live in the `columns` store.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -125,6 +127,8 @@ pub struct MemoryStore {
     oof: BTreeMap<String, Vec<u8>>,
     strategies: BTreeMap<String, StrategyRecord>,
     verification: BTreeMap<String, VerificationRecord>,
+    /// A sweep's folds as they finish (`Store::put_fold`).
+    folds: BTreeMap<String, TrainedFold>,
 }
 
 /// A model's trained strategy (`POST /train` for one config): the engine's record and the
@@ -212,6 +216,10 @@ fn migrate(db: &Database, old_version: u32) -> Result<(), idb::Error> {
         // v7: what an import stored without verifying it, keyed `kind/id` (`verification_key`).
         db.create_object_store(VERIFICATION, ObjectStoreParams::new())?;
     }
+    if old_version < 8 {
+        // v8: a sweep's folds as they finish, keyed `oof_key/fold` (`fold_key`).
+        db.create_object_store(FOLDS, ObjectStoreParams::new())?;
+    }
     Ok(())
 }
 
@@ -245,6 +253,16 @@ async fn all_records<T: for<'de> Deserialize<'de>>(db: &Database, store_name: &s
 /// The key of an artifact's verification mark: `run/<run_id>`, `model/<model_id>` …
 fn verification_key(kind: Kind, id: &str) -> String {
     format!("{}/{id}", kind.as_str())
+}
+
+/// Fold `fold` of the sweep whose out-of-fold key is `oof_key`; zero-padded so keys sort by fold.
+fn fold_key(oof_key: &str, fold: usize) -> String {
+    format!("{oof_key}/{fold:04}")
+}
+
+/// Every fold key of `oof_key` (a key is hex, so `/` … `0` bounds them).
+fn fold_range(oof_key: &str) -> Result<idb::KeyRange, StoreError> {
+    idb::KeyRange::bound(&format!("{oof_key}/").into(), &format!("{oof_key}0").into(), None, Some(true)).map_err(failed)
 }
 
 fn column_key(id: &str, index: usize) -> JsValue {
@@ -467,7 +485,12 @@ impl Store {
     }
 
     /// Stores a built matrix under its sha and points its model at it, in one transaction.
-    pub async fn put_matrix(&self, meta: &MatrixMeta, bytes: &[u8], model: &ModelRecord) -> Result<(), StoreError> {
+    pub async fn put_matrix(
+        &self,
+        meta: &MatrixMeta,
+        bytes: &js_sys::Uint8Array,
+        model: &ModelRecord,
+    ) -> Result<(), StoreError> {
         let sha = meta.summary.matrix_sha.clone();
         let mut model = model.clone();
         model.matrix_sha = Some(sha.clone());
@@ -486,8 +509,7 @@ impl Store {
                     let record = js_sys::Object::new();
                     let meta_js = serde_wasm_bindgen::to_value(meta).map_err(failed)?;
                     js_sys::Reflect::set(&record, &"meta".into(), &meta_js).map_err(|e| failed(format!("{e:?}")))?;
-                    let data = js_sys::Uint8Array::from(bytes);
-                    js_sys::Reflect::set(&record, &"bytes".into(), &data).map_err(|e| failed(format!("{e:?}")))?;
+                    js_sys::Reflect::set(&record, &"bytes".into(), bytes).map_err(|e| failed(format!("{e:?}")))?;
                     let matrices = tx.object_store(MATRICES).map_err(failed)?;
                     let _ = matrices.put(&record, Some(&JsValue::from(sha.as_str()))).map_err(|e| classify(e, name))?;
                     let models = tx.object_store(MODELS).map_err(failed)?;
@@ -790,20 +812,104 @@ impl Store {
         Ok(out)
     }
 
-    pub async fn put_oof(&self, key: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    /// Stores an out-of-fold file and, in the same transaction, drops the folds it was
+    /// assembled from.
+    pub async fn put_oof(&self, key: &str, bytes: &js_sys::Uint8Array) -> Result<(), StoreError> {
         match self {
             Store::Memory(m) => {
-                m.borrow_mut().oof.insert(key.to_string(), bytes.to_vec());
+                let mut m = m.borrow_mut();
+                m.oof.insert(key.to_string(), bytes.to_vec());
+                let prefix = format!("{key}/");
+                m.folds.retain(|k, _| !k.starts_with(&prefix));
                 Ok(())
             }
             Store::Indexed(db) => {
-                let tx = db.transaction(&[OOF], TransactionMode::ReadWrite).map_err(failed)?;
-                let store = tx.object_store(OOF).map_err(failed)?;
-                let data = js_sys::Uint8Array::from(bytes);
-                let _ = store
-                    .put(&data, Some(&JsValue::from(key)))
-                    .map_err(|e| classify(e, "out-of-fold probabilities"))?;
-                finish(tx, key).await
+                let tx = db.transaction(&[OOF, FOLDS], TransactionMode::ReadWrite).map_err(failed)?;
+                let queued = (|| {
+                    let store = tx.object_store(OOF).map_err(failed)?;
+                    let _ = store
+                        .put(bytes, Some(&JsValue::from(key)))
+                        .map_err(|e| classify(e, "out-of-fold probabilities"))?;
+                    let _ = tx.object_store(FOLDS).map_err(failed)?.delete(fold_range(key)?).map_err(failed)?;
+                    Ok::<_, StoreError>(())
+                })();
+                settle(tx, queued, key).await
+            }
+        }
+    }
+
+    /// Stores one trained fold of the sweep `oof_key`, in its own transaction.
+    pub async fn put_fold(&self, oof_key: &str, fold: &TrainedFold) -> Result<(), StoreError> {
+        let key = fold_key(oof_key, fold.meta.fold);
+        match self {
+            Store::Memory(m) => {
+                m.borrow_mut().folds.insert(key, fold.clone());
+                Ok(())
+            }
+            Store::Indexed(db) => {
+                let tx = db.transaction(&[FOLDS], TransactionMode::ReadWrite).map_err(failed)?;
+                let queued = (|| {
+                    let record = js_sys::Object::new();
+                    let meta = serde_wasm_bindgen::to_value(&fold.meta).map_err(failed)?;
+                    let set = |k: &str, v: &JsValue| {
+                        js_sys::Reflect::set(&record, &k.into(), v).map(|_| ()).map_err(|e| failed(format!("{e:?}")))
+                    };
+                    set("meta", &meta)?;
+                    set("test", &fold.test)?;
+                    set("train", &fold.train)?;
+                    let _ = tx
+                        .object_store(FOLDS)
+                        .map_err(failed)?
+                        .put(&record, Some(&JsValue::from(key.as_str())))
+                        .map_err(|e| classify(e, "a trained fold"))?;
+                    Ok::<_, StoreError>(())
+                })();
+                settle(tx, queued, &key).await
+            }
+        }
+    }
+
+    /// The stored folds of the sweep `oof_key`, in fold order (unreadable records skipped:
+    /// those folds are trained again).
+    pub async fn folds(&self, oof_key: &str) -> Result<Vec<TrainedFold>, StoreError> {
+        match self {
+            Store::Memory(m) => {
+                let prefix = format!("{oof_key}/");
+                Ok(m.borrow().folds.iter().filter(|(k, _)| k.starts_with(&prefix)).map(|(_, f)| f.clone()).collect())
+            }
+            Store::Indexed(db) => {
+                let tx = db.transaction(&[FOLDS], TransactionMode::ReadOnly).map_err(failed)?;
+                let store = tx.object_store(FOLDS).map_err(failed)?;
+                let values =
+                    store.get_all(Some(fold_range(oof_key)?.into()), None).map_err(failed)?.await.map_err(failed)?;
+                let read = |v: &JsValue| -> Option<TrainedFold> {
+                    let get = |k: &str| js_sys::Reflect::get(v, &k.into()).ok();
+                    Some(TrainedFold {
+                        meta: serde_wasm_bindgen::from_value(get("meta")?).ok()?,
+                        test: get("test")?.dyn_into().ok()?,
+                        train: get("train")?.dyn_into().ok()?,
+                    })
+                };
+                Ok(values.iter().filter_map(read).collect())
+            }
+        }
+    }
+
+    /// Drops the stored folds of `oof_key` (a sweep asked to train its folds again).
+    pub async fn delete_folds(&self, oof_key: &str) -> Result<(), StoreError> {
+        match self {
+            Store::Memory(m) => {
+                let prefix = format!("{oof_key}/");
+                m.borrow_mut().folds.retain(|k, _| !k.starts_with(&prefix));
+                Ok(())
+            }
+            Store::Indexed(db) => {
+                let tx = db.transaction(&[FOLDS], TransactionMode::ReadWrite).map_err(failed)?;
+                let queued = tx
+                    .object_store(FOLDS)
+                    .map_err(failed)
+                    .and_then(|s| s.delete(fold_range(oof_key)?).map(|_| ()).map_err(failed));
+                settle(tx, queued, oof_key).await
             }
         }
     }

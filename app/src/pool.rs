@@ -1,16 +1,19 @@
 //! The page's handle on its engine workers.
 //!
-//! Each worker is the app's own wasm module started by `worker.js`; it answers one request at a
-//! time, so a request owns the worker until its final response. More workers (for sweeps) are
-//! added by spawning more of these; they share nothing.
+//! Each worker is the app's own wasm module started by `worker.js`. Every request gets an id;
+//! the worker's messages for it (progress, then one final answer) come back with that id and are
+//! routed to the caller waiting on it, so any number of requests may be in flight on one worker:
+//! the worker answers them in turn. A worker that dies fails every request it holds, each with
+//! what it was doing, and is replaced on next use ([`crate::state::worker`]). No borrow is held
+//! across an await.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use futures::channel::mpsc::{unbounded, UnboundedReceiver};
-use futures::lock::Mutex;
+use futures::channel::mpsc::{unbounded, UnboundedSender};
 use futures::StreamExt;
-use js_sys::{Array, ArrayBuffer, Object, Reflect};
+use js_sys::{Array, ArrayBuffer, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
 
@@ -27,26 +30,88 @@ use engine::sweep::{Plan, SweepBody};
 use js_sys::Uint8Array;
 
 use crate::columns;
+use crate::db::Store;
 use crate::error::AppError;
-use crate::protocol::{self, FoldMeta, ImportWrites, ProtocolError, Request, Response, StoreSnapshot};
+use crate::protocol::{self, FoldMeta, ImportWrites, ProtocolError, Request, RequestId, Response, StoreSnapshot};
 
-/// What arrives in a worker's inbox: a decoded message with its buffers, or why there is none
-/// (an undecodable message, the worker dying or being stopped).
+/// What reaches a waiting request: a message of its own with its buffers, or why none will.
 type Message = Result<(Response, Array), AppError>;
+
+/// How many matrices one worker keeps: one, so a worker never holds more than a single copy of
+/// a (possibly 1M-row) matrix; a request on another matrix replaces it.
+const HELD_PER_WORKER: usize = 1;
+
+/// A request waiting for its answer.
+struct Pending {
+    /// [`Request::describe`], for the error when the worker dies under it.
+    what: String,
+    tx: UnboundedSender<Message>,
+}
+
+/// What the worker's event handlers and the requests share.
+#[derive(Default)]
+struct Shared {
+    /// Set when the worker raised an uncaught error (a panic ends a wasm instance) or was
+    /// stopped: it must be replaced, not reused.
+    dead: Cell<bool>,
+    next_id: Cell<RequestId>,
+    pending: RefCell<BTreeMap<RequestId, Pending>>,
+    /// The matrices the worker holds, oldest first: the page decides, the worker obeys in the
+    /// order it receives requests, so this mirror is exact.
+    held: RefCell<Vec<String>>,
+}
+
+impl Shared {
+    /// Ends every waiting request with `why(what it was doing)`.
+    fn fail_all(&self, why: impl Fn(&str) -> String) {
+        let pending = std::mem::take(&mut *self.pending.borrow_mut());
+        for p in pending.into_values() {
+            let _ = p.tx.unbounded_send(Err(AppError::Worker(why(&p.what))));
+        }
+    }
+
+    /// Routes one message to its request; the final one closes it.
+    fn route(&self, id: RequestId, msg: Message) {
+        let last = !matches!(&msg, Ok((m, _)) if m.is_progress());
+        let tx = {
+            let mut pending = self.pending.borrow_mut();
+            if last {
+                pending.remove(&id).map(|p| p.tx)
+            } else {
+                pending.get(&id).map(|p| p.tx.clone())
+            }
+        };
+        match tx {
+            Some(tx) => {
+                let _ = tx.unbounded_send(msg);
+            }
+            // A request the page gave up on (its future dropped): nobody is waiting.
+            None => web_sys::console::debug_1(
+                &format!("engine worker: a reply to request {id}, which no one awaits").into(),
+            ),
+        }
+    }
+}
+
+/// Removes a request's entry when its caller stops waiting (the future is dropped), so a late
+/// answer finds no one instead of a stale channel.
+struct Waiting<'a> {
+    shared: &'a Shared,
+    id: RequestId,
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.shared.pending.borrow_mut().remove(&self.id);
+    }
+}
 
 pub struct EngineWorker {
     worker: Worker,
-    /// Set when the worker raised an uncaught error (a panic ends a wasm instance): it must be
-    /// replaced, not reused.
-    dead: Rc<std::cell::Cell<bool>>,
-    /// Locked by a request from its send to its answer: a worker answers in order, so two
-    /// requests from the page (a build started during a training) take turns instead of
-    /// reading each other's replies.
-    inbox: Mutex<UnboundedReceiver<Message>>,
-    /// The inbox's sending side, to end a request the page gives up on.
-    outbox: futures::channel::mpsc::UnboundedSender<Message>,
+    shared: Rc<Shared>,
     _onmessage: Closure<dyn FnMut(MessageEvent)>,
     _onerror: Closure<dyn FnMut(ErrorEvent)>,
+    _onmessageerror: Closure<dyn FnMut(MessageEvent)>,
 }
 
 /// A parsed file as it arrives from a worker: bars still in the transferred typed arrays.
@@ -65,12 +130,21 @@ pub struct Built {
     pub preview: Preview,
     pub feature_names: Vec<String>,
     pub build_ms: f64,
-    pub bytes: Vec<u8>,
+    pub bytes: Uint8Array,
+}
+
+/// A stored matrix a request works on: its sha, and the store to read it from when the worker
+/// does not hold it yet.
+#[derive(Clone, Copy)]
+pub struct MatrixRef<'a> {
+    pub sha: &'a str,
+    pub store: &'a Store,
 }
 
 impl Drop for EngineWorker {
     fn drop(&mut self) {
         self.worker.terminate();
+        self.shared.fail_all(|what| format!("the engine worker was stopped while {what}"));
     }
 }
 
@@ -82,30 +156,46 @@ impl EngineWorker {
         // Relative to the page, so the app works under any sub-path of a static host.
         let worker = Worker::new_with_options("./worker.js", &options)
             .map_err(|e| AppError::Worker(format!("cannot start a web worker: {e:?}")))?;
-        let (tx, rx) = unbounded();
-        let tx_err = tx.clone();
-        let outbox = tx.clone();
+        let shared = Rc::new(Shared::default());
+        shared.next_id.set(1);
+        let (ready_tx, mut ready_rx) = unbounded::<Message>();
+        let ready_err = ready_tx.clone();
+        let on_msg = shared.clone();
         let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
             let data = ev.data();
-            let text = Reflect::get(&data, &"msg".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
             let buffers: Array =
                 Reflect::get(&data, &"buffers".into()).ok().and_then(|v| v.dyn_into().ok()).unwrap_or_default();
-            let msg = protocol::decode::<Response>(&text).map(|m| (m, buffers)).map_err(AppError::from);
-            let _ = tx.unbounded_send(msg);
+            match protocol::decode::<Response>(data) {
+                Ok((0, msg)) => {
+                    let _ = ready_tx.unbounded_send(msg.map(|m| (m, buffers)).map_err(AppError::from));
+                }
+                Ok((id, msg)) => on_msg.route(id, msg.map(|m| (m, buffers)).map_err(AppError::from)),
+                // Whose it is cannot be told: every request on this worker ends with the error
+                // rather than one of them waiting forever.
+                Err(e) => {
+                    on_msg.dead.set(true);
+                    on_msg.fail_all(|what| format!("the engine worker sent an unreadable message while {what}: {e}"));
+                }
+            }
         });
-        let dead = Rc::new(std::cell::Cell::new(false));
-        let dead_flag = dead.clone();
+        let on_err = shared.clone();
         let onerror = Closure::<dyn FnMut(ErrorEvent)>::new(move |ev: ErrorEvent| {
-            dead_flag.set(true);
-            let message = format!("the engine worker failed: {}", ev.message());
-            let _ = tx_err.unbounded_send(Err(AppError::Worker(message)));
+            on_err.dead.set(true);
+            let message = ev.message();
+            let _ = ready_err.unbounded_send(Err(AppError::Worker(format!("the engine worker failed: {message}"))));
+            on_err.fail_all(|what| format!("the engine worker failed while {what}: {message}"));
+        });
+        let on_bad = shared.clone();
+        let onmessageerror = Closure::<dyn FnMut(MessageEvent)>::new(move |_ev: MessageEvent| {
+            on_bad.dead.set(true);
+            on_bad.fail_all(|what| format!("a message from the engine worker could not be received while {what}"));
         });
         worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
         worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+        worker.set_onmessageerror(Some(onmessageerror.as_ref().unchecked_ref()));
         let this =
-            EngineWorker { worker, dead, inbox: Mutex::new(rx), outbox, _onmessage: onmessage, _onerror: onerror };
-        let ready = this.inbox.lock().await.next().await;
-        match ready {
+            EngineWorker { worker, shared, _onmessage: onmessage, _onerror: onerror, _onmessageerror: onmessageerror };
+        match ready_rx.next().await {
             Some(Ok((Response::Ready, _))) => Ok(Rc::new(this)),
             Some(Err(e)) => Err(e),
             other => {
@@ -115,56 +205,103 @@ impl EngineWorker {
     }
 
     pub fn is_dead(&self) -> bool {
-        self.dead.get()
+        self.shared.dead.get()
     }
 
-    /// Stops the worker mid-request: the request in flight ends with `message`, and the worker
+    /// Requests sent and not yet answered (the least busy worker takes the next one).
+    pub fn in_flight(&self) -> usize {
+        self.shared.pending.borrow().len()
+    }
+
+    /// Stops the worker mid-request: every request it holds ends with `message`, and the worker
     /// is dead (replaced before its next use).
     pub fn cancel(&self, message: &str) {
         self.worker.terminate();
-        self.dead.set(true);
-        let _ = self.outbox.unbounded_send(Err(AppError::Worker(message.to_string())));
+        self.shared.dead.set(true);
+        self.shared.fail_all(|_| message.to_string());
     }
 
-    /// `payload` is what the worker reads; `transfer` the `ArrayBuffer`s moved rather than copied.
-    fn send(&self, req: &Request, payload: &Array, transfer: &Array) -> Result<(), AppError> {
-        let obj = Object::new();
-        let _ = Reflect::set(&obj, &"msg".into(), &protocol::encode(req).into());
-        let _ = Reflect::set(&obj, &"buffers".into(), payload);
-        self.worker
-            .post_message_with_transfer(&obj, transfer)
-            .map_err(|e| AppError::Worker(format!("cannot reach the engine worker: {e:?}")))
-    }
-
-    /// Sends one request and waits for its answer: `answer` maps each message to `Some(result)`
-    /// when it ends the request; progress and stray messages map to `None`. A `Failed` message
-    /// or a stopped worker ends it with that error.
+    /// Sends one request and waits for its answer: `answer` maps the final message to
+    /// `Some(result)`, or `None` when it is not the kind this request expects (an error, never
+    /// a hang); `progress` sees every progress message. `payload` is what the worker reads,
+    /// `transfer` the `ArrayBuffer`s moved rather than copied.
     async fn call<T>(
         &self,
         req: &Request,
         payload: &Array,
         transfer: &Array,
-        mut answer: impl FnMut(Response, Array) -> Option<Result<T, AppError>>,
+        mut progress: impl FnMut(&Response),
+        answer: impl FnOnce(Response, Array) -> Option<Result<T, AppError>>,
     ) -> Result<T, AppError> {
-        let mut inbox = self.inbox.lock().await;
-        // Cancelled while this request waited its turn: the worker is gone.
+        let what = req.describe();
         if self.is_dead() {
-            return Err(AppError::Worker("the engine worker stopped".to_string()));
+            return Err(AppError::Worker(format!("the engine worker stopped before {what}")));
         }
-        self.send(req, payload, transfer)?;
+        let id = self.shared.next_id.get();
+        self.shared.next_id.set(id.wrapping_add(1).max(1));
+        let (tx, mut rx) = unbounded();
+        self.shared.pending.borrow_mut().insert(id, Pending { what: what.clone(), tx });
+        let _waiting = Waiting { shared: &self.shared, id };
+        let obj = protocol::encode(id, req)?;
+        let _ = Reflect::set(&obj, &"buffers".into(), payload);
+        self.worker
+            .post_message_with_transfer(&obj, transfer)
+            .map_err(|e| AppError::Worker(format!("cannot reach the engine worker for {what}: {e:?}")))?;
         loop {
-            match inbox.next().await {
+            match rx.next().await {
                 Some(Ok((Response::Failed { error }, _))) => return Err(AppError::Engine(error)),
                 Some(Ok((Response::Rejected { message }, _))) => return Err(ProtocolError::Rejected(message).into()),
+                Some(Ok((msg, _))) if msg.is_progress() => progress(&msg),
                 Some(Ok((msg, buffers))) => {
-                    if let Some(result) = answer(msg, buffers) {
-                        return result;
-                    }
+                    let reply = msg.name();
+                    return answer(msg, buffers)
+                        .unwrap_or_else(|| Err(ProtocolError::Unexpected { request: what, reply }.into()));
                 }
                 Some(Err(e)) => return Err(e),
-                None => return Err(AppError::Worker("the engine worker stopped".to_string())),
+                None => return Err(AppError::Worker(format!("the engine worker stopped while {what}"))),
             }
         }
+    }
+
+    /// Makes sure the worker holds `m`: sent once (read from the store, transferred), named by
+    /// every later request. The oldest held matrix beyond [`HELD_PER_WORKER`] is dropped.
+    pub async fn hold(&self, m: MatrixRef<'_>) -> Result<(), AppError> {
+        if self.shared.held.borrow().iter().any(|s| s == m.sha) {
+            return Ok(());
+        }
+        let bytes = m
+            .store
+            .matrix_bytes(m.sha)
+            .await?
+            .ok_or_else(|| AppError::missing("this model's matrix is no longer stored: build it again"))?;
+        // Another request may have sent it while this one read the store.
+        let evict = {
+            let mut held = self.shared.held.borrow_mut();
+            if held.iter().any(|s| s == m.sha) {
+                return Ok(());
+            }
+            held.push(m.sha.to_string());
+            let over = held.len().saturating_sub(HELD_PER_WORKER);
+            held.drain(..over).collect::<Vec<_>>()
+        };
+        let req = Request::HoldMatrix { matrix_sha: m.sha.to_string(), evict };
+        let transfer = Array::of1(&bytes.buffer());
+        let held = self
+            .call(
+                &req,
+                &Array::of1(&bytes),
+                &transfer,
+                |_| {},
+                |msg, _| match msg {
+                    Response::Held { .. } => Some(Ok(())),
+                    _ => None,
+                },
+            )
+            .await;
+        if held.is_err() {
+            self.shared.held.borrow_mut().retain(|s| s != m.sha);
+        }
+        held
     }
 
     /// Parses a file in the worker; `progress` sees fractions in 0..=1.
@@ -177,11 +314,7 @@ impl EngineWorker {
     ) -> Result<Loaded, AppError> {
         let buffers = Array::of1(&bytes);
         let req = Request::Load { name: name.to_string(), options };
-        self.call(&req, &buffers, &buffers, |msg, buffers| match msg {
-            Response::Progress { fraction } => {
-                progress(fraction);
-                None
-            }
+        self.call(&req, &buffers, &buffers, fraction(progress), |msg, buffers| match msg {
             Response::Loaded { summary, sha, layout, parse_ms } => {
                 let mut all = buffers.iter();
                 let arrays = layout.iter().map(|l| all.by_ref().take(columns::names(l).len()).collect()).collect();
@@ -203,10 +336,16 @@ impl EngineWorker {
     ) -> Result<String, AppError> {
         let payload: Array = columns.into_iter().collect();
         let req = Request::MatrixSha { model, spec, tz, layout };
-        self.call(&req, &payload, &Array::new(), |msg, _| match msg {
-            Response::Sha { matrix_sha } => Some(Ok(matrix_sha)),
-            _ => None,
-        })
+        self.call(
+            &req,
+            &payload,
+            &Array::new(),
+            |_| {},
+            |msg, _| match msg {
+                Response::Sha { matrix_sha } => Some(Ok(matrix_sha)),
+                _ => None,
+            },
+        )
         .await
     }
 
@@ -223,16 +362,12 @@ impl EngineWorker {
         // Copied, not transferred: the page keeps its columns (e.g. for the chart).
         let payload: Array = columns.into_iter().collect();
         let req = Request::BuildMatrix { model, spec, tz, layout };
-        self.call(&req, &payload, &Array::new(), |msg, buffers| match msg {
-            Response::Progress { fraction } => {
-                progress(fraction);
-                None
-            }
+        self.call(&req, &payload, &Array::new(), fraction(progress), |msg, buffers| match msg {
             Response::Built { summary, preview, feature_names, build_ms } => Some(
                 buffers
                     .get(0)
-                    .dyn_into::<js_sys::Uint8Array>()
-                    .map(|b| Built { summary, preview, feature_names, build_ms, bytes: b.to_vec() })
+                    .dyn_into::<Uint8Array>()
+                    .map(|bytes| Built { summary, preview, feature_names, build_ms, bytes })
                     .map_err(|_| ProtocolError::Malformed("the worker sent no matrix".to_string()).into()),
             ),
             _ => None,
@@ -244,15 +379,17 @@ impl EngineWorker {
     pub async fn train(
         &self,
         options: FitOptions,
-        matrix_bytes: js_sys::Uint8Array,
+        matrix: MatrixRef<'_>,
         on_tree: impl Fn(usize, f64, Option<f64>),
     ) -> Result<(FitReport, String, f64), AppError> {
-        let payload = Array::of1(&matrix_bytes);
-        self.call(&Request::Train { options }, &payload, &Array::new(), |msg, _| match msg {
-            Response::TreeDone { tree, train_loss, valid_loss } => {
-                on_tree(tree, train_loss, valid_loss);
-                None
+        self.hold(matrix).await?;
+        let req = Request::Train { matrix_sha: matrix.sha.to_string(), options };
+        let progress = |m: &Response| {
+            if let Response::TreeDone { tree, train_loss, valid_loss } = m {
+                on_tree(*tree, *train_loss, *valid_loss);
             }
+        };
+        self.call(&req, &Array::new(), &Array::new(), progress, |msg, _| match msg {
             Response::Trained { report, model_json, train_ms } => Some(Ok((report, model_json, train_ms))),
             _ => None,
         })
@@ -266,13 +403,20 @@ impl EngineWorker {
         body: SweepBody,
         model: Model,
         created: String,
-        matrix: &Uint8Array,
+        matrix: MatrixRef<'_>,
     ) -> Result<Plan, AppError> {
-        let payload = Array::of1(matrix);
-        self.call(&Request::Plan { body, model, created }, &payload, &Array::new(), |msg, _| match msg {
-            Response::Planned { plan } => Some(Ok(plan)),
-            _ => None,
-        })
+        self.hold(matrix).await?;
+        let req = Request::Plan { matrix_sha: matrix.sha.to_string(), body, model, created };
+        self.call(
+            &req,
+            &Array::new(),
+            &Array::new(),
+            |_| {},
+            |msg, _| match msg {
+                Response::Planned { plan } => Some(Ok(plan)),
+                _ => None,
+            },
+        )
         .await
     }
 
@@ -281,34 +425,43 @@ impl EngineWorker {
         &self,
         settings: RunSettings,
         configs: Vec<SweepConfig>,
-        matrix: &Uint8Array,
+        matrix: MatrixRef<'_>,
         oof: &Uint8Array,
     ) -> Result<Swept, AppError> {
-        let payload = Array::of2(matrix, oof);
-        self.call(&Request::SweepCached { settings, configs }, &payload, &Array::new(), |msg, _| match msg {
-            Response::Swept { runs, oof_key, oof_sha } => {
-                Some(Ok(Swept { runs, oof_key, oof_sha, oof_bytes: Vec::new() }))
-            }
-            _ => None,
-        })
+        self.hold(matrix).await?;
+        let req = Request::SweepCached { matrix_sha: matrix.sha.to_string(), settings, configs };
+        self.call(
+            &req,
+            &Array::of1(oof),
+            &Array::new(),
+            |_| {},
+            |msg, _| match msg {
+                Response::Swept { runs, oof_key, oof_sha } => {
+                    Some(Ok(Swept { runs, oof_key, oof_sha, oof_bytes: None }))
+                }
+                _ => None,
+            },
+        )
         .await
     }
 
     /// Trains one fold; `progress(tree, trees)` after each tree.
     pub async fn oof_fold(
         &self,
-        matrix: &Uint8Array,
+        matrix: MatrixRef<'_>,
         spec: OofSpec,
         fold: usize,
         progress: impl Fn(usize, usize),
     ) -> Result<TrainedFold, AppError> {
-        let payload = Array::of1(matrix);
-        self.call(&Request::OofFold { spec, fold }, &payload, &Array::new(), |msg, buffers| match msg {
-            Response::FoldProgress { tree, trees, .. } => {
-                progress(tree, trees);
-                None
+        self.hold(matrix).await?;
+        let req = Request::OofFold { matrix_sha: matrix.sha.to_string(), spec, fold };
+        let on = |m: &Response| {
+            if let Response::FoldProgress { tree, trees, .. } = m {
+                progress(*tree, *trees);
             }
-            Response::FoldDone { meta } => Some(Ok(TrainedFold { meta, test: buffers.get(0), train: buffers.get(1) })),
+        };
+        self.call(&req, &Array::new(), &Array::new(), on, |msg, buffers| match msg {
+            Response::FoldDone { meta } => Some(TrainedFold::new(meta, buffers.get(0), buffers.get(1))),
             _ => None,
         })
         .await
@@ -320,26 +473,35 @@ impl EngineWorker {
         &self,
         settings: RunSettings,
         configs: Vec<SweepConfig>,
-        matrix: &Uint8Array,
+        matrix: MatrixRef<'_>,
         folds: &[TrainedFold],
     ) -> Result<Swept, AppError> {
-        let payload = Array::of1(matrix);
+        self.hold(matrix).await?;
+        let payload = Array::new();
         for f in folds {
             payload.push(&f.test);
             payload.push(&f.train);
         }
         let metas = folds.iter().map(|f| f.meta.clone()).collect();
-        let req = Request::Sweep { settings, configs, folds: metas };
-        self.call(&req, &payload, &Array::new(), |msg, buffers| match msg {
-            Response::Swept { runs, oof_key, oof_sha } => Some(
-                buffers
-                    .get(0)
-                    .dyn_into::<Uint8Array>()
-                    .map(|b| Swept { runs, oof_key, oof_sha, oof_bytes: b.to_vec() })
-                    .map_err(|_| ProtocolError::Malformed("the worker sent no out-of-fold file".to_string()).into()),
-            ),
-            _ => None,
-        })
+        let req = Request::Sweep { matrix_sha: matrix.sha.to_string(), settings, configs, folds: metas };
+        self.call(
+            &req,
+            &payload,
+            &Array::new(),
+            |_| {},
+            |msg, buffers| match msg {
+                Response::Swept { runs, oof_key, oof_sha } => Some(
+                    buffers
+                        .get(0)
+                        .dyn_into::<Uint8Array>()
+                        .map(|b| Swept { runs, oof_key, oof_sha, oof_bytes: Some(b) })
+                        .map_err(|_| {
+                            ProtocolError::Malformed("the worker sent no out-of-fold file".to_string()).into()
+                        }),
+                ),
+                _ => None,
+            },
+        )
         .await
     }
 
@@ -350,15 +512,17 @@ impl EngineWorker {
         config: Config,
         base: Policy,
         how: FinalFit,
-        matrix: &Uint8Array,
+        matrix: MatrixRef<'_>,
         on_tree: impl Fn(usize),
     ) -> Result<(Strategy, String), AppError> {
-        let payload = Array::of1(matrix);
-        self.call(&Request::TrainStrategy { owner, config, base, how }, &payload, &Array::new(), |msg, _| match msg {
-            Response::TreeDone { tree, .. } => {
-                on_tree(tree);
-                None
+        self.hold(matrix).await?;
+        let req = Request::TrainStrategy { matrix_sha: matrix.sha.to_string(), owner, config, base, how };
+        let progress = |m: &Response| {
+            if let Response::TreeDone { tree, .. } = m {
+                on_tree(*tree);
             }
+        };
+        self.call(&req, &Array::new(), &Array::new(), progress, |msg, _| match msg {
             Response::StrategyTrained { strategy, model_json } => Some(Ok((strategy, model_json))),
             _ => None,
         })
@@ -379,10 +543,16 @@ impl EngineWorker {
     ) -> Result<Vec<Signal>, AppError> {
         let payload: Array = columns.into_iter().collect();
         let req = Request::Signals { model, spec, strategy, model_json, tz, layout };
-        self.call(&req, &payload, &Array::new(), |msg, _| match msg {
-            Response::SignalsDone { signals } => Some(Ok(signals)),
-            _ => None,
-        })
+        self.call(
+            &req,
+            &payload,
+            &Array::new(),
+            |_| {},
+            |msg, _| match msg {
+                Response::SignalsDone { signals } => Some(Ok(signals)),
+                _ => None,
+            },
+        )
         .await
     }
 
@@ -391,15 +561,31 @@ impl EngineWorker {
         &self,
         settings: RunSettings,
         config: SweepConfig,
-        matrix: &Uint8Array,
+        matrix: MatrixRef<'_>,
         oof: &Uint8Array,
     ) -> Result<BacktestReport, AppError> {
-        let payload = Array::of2(matrix, oof);
-        self.call(&Request::Backtest { settings, config }, &payload, &Array::new(), |msg, _| match msg {
-            Response::BacktestDone { report } => Some(Ok(*report)),
-            _ => None,
-        })
+        self.hold(matrix).await?;
+        let req = Request::Backtest { matrix_sha: matrix.sha.to_string(), settings, config };
+        self.call(
+            &req,
+            &Array::of1(oof),
+            &Array::new(),
+            |_| {},
+            |msg, _| match msg {
+                Response::BacktestDone { report } => Some(Ok(*report)),
+                _ => None,
+            },
+        )
         .await
+    }
+}
+
+/// A `Progress { fraction }` handler for `call`.
+fn fraction(progress: impl Fn(f64)) -> impl FnMut(&Response) {
+    move |m| {
+        if let Response::Progress { fraction } = m {
+            progress(*fraction);
+        }
     }
 }
 
@@ -421,13 +607,19 @@ pub struct ToImport {
 impl EngineWorker {
     /// Writes a bundle in the worker; `payload` holds the buffers `Request::Export` lists.
     pub async fn export(&self, req: Request, payload: &Array) -> Result<Exported, AppError> {
-        self.call(&req, payload, &Array::new(), |msg, buffers| match msg {
-            Response::Exported { holds, with_data } => {
-                let bytes = buffers.get(0).dyn_into::<Uint8Array>().map(|b| b.to_vec()).unwrap_or_default();
-                Some(Ok(Exported { holds, with_data, bytes }))
-            }
-            _ => None,
-        })
+        self.call(
+            &req,
+            payload,
+            &Array::new(),
+            |_| {},
+            |msg, buffers| match msg {
+                Response::Exported { holds, with_data } => {
+                    let bytes = buffers.get(0).dyn_into::<Uint8Array>().map(|b| b.to_vec()).unwrap_or_default();
+                    Some(Ok(Exported { holds, with_data, bytes }))
+                }
+                _ => None,
+            },
+        )
         .await
     }
 
@@ -446,11 +638,7 @@ impl EngineWorker {
             payload.push(o);
         }
         let req = Request::ImportBundle { name: name.to_string(), deep, snapshot };
-        self.call(&req, &payload, &Array::of1(&bytes), |msg, buffers| match msg {
-            Response::Progress { fraction } => {
-                progress(fraction);
-                None
-            }
+        self.call(&req, &payload, &Array::of1(&bytes), fraction(progress), |msg, buffers| match msg {
             Response::Imported { report, writes } => Some(Ok(ToImport { report, writes, buffers })),
             _ => None,
         })
@@ -459,30 +647,47 @@ impl EngineWorker {
 
     /// A standalone HTML report (`Request::RunReport` or `Request::LeaderboardReport`).
     pub async fn report_html(&self, req: Request) -> Result<String, AppError> {
-        self.call(&req, &Array::new(), &Array::new(), |msg, _| match msg {
-            Response::Html { html } => Some(Ok(html)),
-            _ => None,
-        })
+        self.call(
+            &req,
+            &Array::new(),
+            &Array::new(),
+            |_| {},
+            |msg, _| match msg {
+                Response::Html { html } => Some(Ok(html)),
+                _ => None,
+            },
+        )
         .await
     }
 }
 
 /// A judged sweep: its runs, and the out-of-fold file they were judged on (bytes only when
-/// freshly trained, for the cache).
+/// freshly assembled, for the cache).
 pub struct Swept {
     pub runs: Vec<Run>,
     pub oof_key: String,
     pub oof_sha: String,
-    pub oof_bytes: Vec<u8>,
+    pub oof_bytes: Option<Uint8Array>,
 }
 
-/// A fold trained in some worker: its report and its probabilities, still in the transferred
-/// `Float64Array`s (the page forwards them, it never reads them).
+/// A fold trained in some worker: its report and its probabilities as the `Float64Array`s the
+/// worker transferred (the page stores and forwards them, it never reads them). Stored as it
+/// finishes (`Store::put_fold`, key `oof_key/fold`), so a reload or a crash loses no finished
+/// fold: the next sweep on the same key trains only the missing ones.
 #[derive(Clone)]
 pub struct TrainedFold {
     pub meta: FoldMeta,
-    pub test: JsValue,
-    pub train: JsValue,
+    pub test: js_sys::Float64Array,
+    pub train: js_sys::Float64Array,
+}
+
+impl TrainedFold {
+    pub fn new(meta: FoldMeta, test: JsValue, train: JsValue) -> Result<TrainedFold, AppError> {
+        let bad = |what: &str| ProtocolError::Malformed(format!("fold {}: no {what} probabilities", meta.fold + 1));
+        let test = test.dyn_into().map_err(|_| bad("test"))?;
+        let train = train.dyn_into().map_err(|_| bad("training"))?;
+        Ok(TrainedFold { meta, test, train })
+    }
 }
 
 /// `n` engine workers that share nothing; folds are handed out one at a time to whichever
@@ -505,33 +710,48 @@ impl Pool {
         self.workers.len()
     }
 
-    /// Stops every worker; whatever they were doing ends with "cancelled".
-    pub fn cancel(&self) {
+    /// Stops every worker; whatever they were doing ends with `message`.
+    pub fn cancel(&self, message: &str) {
         for w in &self.workers {
-            w.cancel("the sweep was cancelled; nothing was stored");
+            w.cancel(message);
         }
     }
 
-    /// Trains folds `0..folds` across the pool; `progress(fold, tree, trees)`. Returns them in
-    /// fold order.
-    pub async fn oof(
+    /// Trains the folds `todo` across the pool, `progress(fold, tree, trees)`; each fold is
+    /// handed to `keep` (which stores it) as soon as it is trained, before the next one starts
+    /// on that worker. Returns them in fold order. The first failure stops handing out folds.
+    pub async fn oof<F>(
         &self,
-        matrix: &Uint8Array,
+        matrix: MatrixRef<'_>,
         spec: &OofSpec,
-        folds: usize,
+        todo: Vec<usize>,
+        keep: impl Fn(TrainedFold) -> F + Clone,
         progress: impl Fn(usize, usize, usize) + Clone,
-    ) -> Result<Vec<TrainedFold>, AppError> {
-        let queue = Rc::new(RefCell::new((0..folds).collect::<std::collections::VecDeque<usize>>()));
-        let done = Rc::new(RefCell::new(Vec::with_capacity(folds)));
+    ) -> Result<Vec<TrainedFold>, AppError>
+    where
+        F: std::future::Future<Output = Result<(), AppError>>,
+    {
+        let n = todo.len();
+        let queue = Rc::new(RefCell::new(todo.into_iter().collect::<std::collections::VecDeque<usize>>()));
+        let done = Rc::new(RefCell::new(Vec::with_capacity(n)));
         let jobs = self.workers.iter().map(|w| {
-            let (queue, done, progress, spec) = (queue.clone(), done.clone(), progress.clone(), spec.clone());
+            let (queue, done, progress, spec, keep) =
+                (queue.clone(), done.clone(), progress.clone(), spec.clone(), keep.clone());
             async move {
-                loop {
-                    let Some(k) = queue.borrow_mut().pop_front() else { return Ok::<(), AppError>(()) };
-                    let p = progress.clone();
-                    let f = w.oof_fold(matrix, spec.clone(), k, move |tree, trees| p(k, tree, trees)).await?;
-                    done.borrow_mut().push(f);
+                let r = async {
+                    loop {
+                        let Some(k) = queue.borrow_mut().pop_front() else { return Ok::<(), AppError>(()) };
+                        let p = progress.clone();
+                        let f = w.oof_fold(matrix, spec.clone(), k, move |tree, trees| p(k, tree, trees)).await?;
+                        keep(f.clone()).await?;
+                        done.borrow_mut().push(f);
+                    }
                 }
+                .await;
+                if r.is_err() {
+                    queue.borrow_mut().clear();
+                }
+                r
             }
         });
         for r in futures::future::join_all(jobs).await {

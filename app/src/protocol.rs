@@ -1,8 +1,15 @@
 //! The one message vocabulary between the page and its workers.
 //!
-//! Modelled on DuckDB-wasm: a versioned request/response enum travels as a small JSON header,
-//! while bulk data (file bytes, bar columns) travels beside it as transferred `ArrayBuffer`s, so a
+//! Modelled on DuckDB-wasm: every request carries an id the page chose, and every message the
+//! worker sends for it (progress, then exactly one final answer) carries the same id, so any
+//! number of requests may be in flight on one worker and each reply finds its caller. The
+//! versioned envelope `{v, id, msg, buffers}` is a plain JS object: `msg` is the serde value
+//! (structured clone keeps `NaN` and infinities, which JSON would turn into `null`), and bulk data
+//! (file bytes, bar columns, probabilities) travels beside it as transferred `ArrayBuffer`s, so a
 //! million-row dataset is moved, never copied or stringified.
+//!
+//! Matrices travel once: `HoldMatrix` hands a worker a matrix (transferred), the worker keeps
+//! it under its `matrix_sha`, and every later request names the sha instead of sending bytes.
 
 use std::collections::BTreeMap;
 
@@ -24,13 +31,16 @@ use engine::strategy::{FinalFit, OwnerRecord, Signal, Strategy};
 use engine::sweep::{Plan, SweepBody};
 
 /// Bumped whenever a variant changes shape; a worker answering another version is refused.
-pub const PROTOCOL_VERSION: u32 = 6;
+pub const PROTOCOL_VERSION: u32 = 7;
 /// SHA-256 of this file without these two lines: `app/tests/shape.rs` fails when the file
 /// changes and this pin does not, so a change of shape cannot ship under an old version.
-pub const PROTOCOL_SHA: &str = "65bf25baa354ee82cdd255df66c72a985c60f7f22e69ce46add3ec71d2c5fa84";
+pub const PROTOCOL_SHA: &str = "ddaa197c58ec50b60ef0577cac22a9dd73aa55ba6a8c20872ada1460d7eca95b";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
+    /// Keep this matrix for the requests that name `matrix_sha`, and drop the ones in `evict`
+    /// (the page decides what a worker holds). Buffers: `[matrix bytes]` (`Matrix::to_bytes`).
+    HoldMatrix { matrix_sha: String, evict: Vec<String> },
     /// Parse a file. Buffers: `[file bytes]`.
     Load { name: String, options: LoadOptions },
     /// Build a model's matrix from one ticker's bars. Buffers: the series' columns in
@@ -39,24 +49,23 @@ pub enum Request {
     /// The `matrix_sha` a `BuildMatrix` with these inputs would give, to look up the cache
     /// first. Buffers as for `BuildMatrix`.
     MatrixSha { model: Model, spec: BuildSpec, tz: String, layout: SeriesLayout },
-    /// Train a model on a stored matrix. Buffers: `[matrix bytes]` (`Matrix::to_bytes`).
-    Train { options: FitOptions },
+    /// Train a model on a held matrix.
+    Train { matrix_sha: String, options: FitOptions },
     /// Plan a sweep before any training starts (`SweepBody::plan`): its configs under the
     /// model's risk profile (variants checked, budget enforced), the run settings and the
-    /// out-of-fold key. `created` stamps the runs. Buffers: `[matrix bytes]`.
-    Plan { body: SweepBody, model: Model, created: String },
-    /// Train fold `fold` of `spec` and predict its test block. Buffers: `[matrix bytes]`.
-    OofFold { spec: OofSpec, fold: usize },
-    /// Assemble the folds and judge every config. Buffers: `[matrix bytes]` then, per entry of
-    /// `folds` in order, its test and training probabilities (`Float64Array`s from `FoldDone`).
-    Sweep { settings: RunSettings, configs: Vec<SweepConfig>, folds: Vec<FoldMeta> },
-    /// Judge every config on cached out-of-fold probabilities. Buffers: `[matrix bytes, oof bytes]`.
-    SweepCached { settings: RunSettings, configs: Vec<SweepConfig> },
-    /// One config's backtest with its equity curve and trades. Buffers: `[matrix bytes, oof bytes]`.
-    Backtest { settings: RunSettings, config: SweepConfig },
-    /// The final model for one config, on every row of the matrix (`POST /train`).
-    /// Buffers: `[matrix bytes]`.
-    TrainStrategy { owner: OwnerRecord, config: Config, base: Policy, how: FinalFit },
+    /// out-of-fold key. `created` stamps the runs. The matrix is held.
+    Plan { matrix_sha: String, body: SweepBody, model: Model, created: String },
+    /// Train fold `fold` of `spec` on a held matrix and predict its test block.
+    OofFold { matrix_sha: String, spec: OofSpec, fold: usize },
+    /// Assemble the folds and judge every config. Buffers: per entry of `folds` in order, its
+    /// test and training probabilities (`Float64Array`s from `FoldDone`).
+    Sweep { matrix_sha: String, settings: RunSettings, configs: Vec<SweepConfig>, folds: Vec<FoldMeta> },
+    /// Judge every config on cached out-of-fold probabilities. Buffers: `[oof bytes]`.
+    SweepCached { matrix_sha: String, settings: RunSettings, configs: Vec<SweepConfig> },
+    /// One config's backtest with its equity curve and trades. Buffers: `[oof bytes]`.
+    Backtest { matrix_sha: String, settings: RunSettings, config: SweepConfig },
+    /// The final model for one config, on every row of a held matrix (`POST /train`).
+    TrainStrategy { matrix_sha: String, owner: OwnerRecord, config: Config, base: Policy, how: FinalFit },
     /// A trained strategy's signals over the newest bars of its series, built as `spec` built
     /// its matrix (up to the newest bar). Buffers: the series' columns in `columns::names(layout)` order.
     Signals { model: Model, spec: BuildSpec, strategy: Strategy, model_json: String, tz: String, layout: SeriesLayout },
@@ -84,6 +93,39 @@ pub enum Request {
         statuses: BTreeMap<String, String>,
         provenance: Provenance,
     },
+}
+
+impl Request {
+    /// What the worker is doing while it answers, in the words an error names it with ("the
+    /// engine worker failed while training fold 3 of 5 of matrix 1a2b3c4").
+    pub fn describe(&self) -> String {
+        let short = |sha: &str| sha.chars().take(7).collect::<String>();
+        match self {
+            Request::HoldMatrix { matrix_sha, .. } => format!("reading matrix {}", short(matrix_sha)),
+            Request::Load { name, .. } => format!("reading {name}"),
+            Request::BuildMatrix { model, .. } => format!("building the matrix of {}", model.model_id),
+            Request::MatrixSha { model, .. } => format!("hashing the inputs of {}", model.model_id),
+            Request::Train { matrix_sha, options } => {
+                format!("training {} trees on matrix {}", options.params.num_trees, short(matrix_sha))
+            }
+            Request::Plan { model, .. } => format!("planning a sweep of {}", model.model_id),
+            Request::OofFold { matrix_sha, spec, fold } => {
+                format!("training fold {} of {} of matrix {}", fold + 1, spec.splits, short(matrix_sha))
+            }
+            Request::Sweep { settings, configs, .. } | Request::SweepCached { settings, configs, .. } => {
+                format!("judging {} configs of {}", configs.len(), settings.model_id)
+            }
+            Request::Backtest { settings, config, .. } => {
+                format!("backtesting config {} of {}", short(&config.config_sha), settings.model_id)
+            }
+            Request::TrainStrategy { owner, .. } => format!("training the final model of {}", owner.model_id),
+            Request::Signals { model, .. } => format!("computing the signals of {}", model.model_id),
+            Request::Export { .. } => "writing a bundle".to_string(),
+            Request::ImportBundle { name, .. } => format!("reading the bundle {name}"),
+            Request::RunReport { .. } => "writing a run report".to_string(),
+            Request::LeaderboardReport { model_id, .. } => format!("writing the leaderboard report of {model_id}"),
+        }
+    }
 }
 
 /// One model's records for an export; its matrix, bars and out-of-fold bytes travel as buffers.
@@ -163,8 +205,12 @@ pub struct FoldMeta {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Response {
-    /// The worker's wasm is initialised and it takes requests.
+    /// The worker's wasm is initialised and it takes requests (id 0, before any request).
     Ready,
+    /// The matrix of a `HoldMatrix` is read and kept.
+    Held {
+        matrix_sha: String,
+    },
     Progress {
         fraction: f64,
     },
@@ -253,15 +299,55 @@ pub enum Response {
     },
 }
 
-/// The envelope both directions share: `{v, msg, buffers}` as a plain JS object.
+impl Response {
+    /// Progress of a request still running; every other message is its final answer.
+    pub fn is_progress(&self) -> bool {
+        matches!(self, Response::Progress { .. } | Response::TreeDone { .. } | Response::FoldProgress { .. })
+    }
+
+    /// The variant's name, for an error about a reply nobody asked for.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Response::Ready => "Ready",
+            Response::Held { .. } => "Held",
+            Response::Progress { .. } => "Progress",
+            Response::Loaded { .. } => "Loaded",
+            Response::Built { .. } => "Built",
+            Response::Sha { .. } => "Sha",
+            Response::TreeDone { .. } => "TreeDone",
+            Response::Trained { .. } => "Trained",
+            Response::Planned { .. } => "Planned",
+            Response::FoldProgress { .. } => "FoldProgress",
+            Response::FoldDone { .. } => "FoldDone",
+            Response::Swept { .. } => "Swept",
+            Response::BacktestDone { .. } => "BacktestDone",
+            Response::StrategyTrained { .. } => "StrategyTrained",
+            Response::SignalsDone { .. } => "SignalsDone",
+            Response::Exported { .. } => "Exported",
+            Response::Imported { .. } => "Imported",
+            Response::Html { .. } => "Html",
+            Response::Failed { .. } => "Failed",
+            Response::Rejected { .. } => "Rejected",
+        }
+    }
+}
+
+/// A request's id: chosen by the page, unique among its requests to one worker, echoed on every
+/// message the worker sends for it. `0` is the worker's own `Ready`.
+pub type RequestId = u32;
+
+/// The envelope both directions share, `{v, id, msg, buffers}` as a plain JS object.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Envelope<T> {
     pub v: u32,
+    pub id: RequestId,
     pub msg: T,
 }
 
-pub fn encode<T: Serialize>(msg: &T) -> String {
-    serde_json::to_string(&Envelope { v: PROTOCOL_VERSION, msg }).unwrap_or_default()
+/// `msg` as the envelope's JS value (maps as objects, `NaN` kept).
+pub fn encode<T: Serialize>(id: RequestId, msg: &T) -> Result<wasm_bindgen::JsValue, ProtocolError> {
+    let ser = serde_wasm_bindgen::Serializer::json_compatible();
+    Envelope { v: PROTOCOL_VERSION, id, msg }.serialize(&ser).map_err(|e| ProtocolError::Malformed(e.to_string()))
 }
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
@@ -273,15 +359,28 @@ pub enum ProtocolError {
     /// The worker's reply to a request it could not use.
     #[error("{0}")]
     Rejected(String),
+    /// A final answer of the wrong kind: a bug on one side, reported instead of waited on.
+    #[error("the engine worker answered {reply} while {request}")]
+    Unexpected { request: String, reply: &'static str },
 }
 
-pub fn decode<T: for<'de> Deserialize<'de>>(text: &str) -> Result<T, ProtocolError> {
-    let env: Envelope<serde_json::Value> =
-        serde_json::from_str(text).map_err(|e| ProtocolError::Malformed(e.to_string()))?;
-    if env.v != PROTOCOL_VERSION {
-        return Err(ProtocolError::Version(env.v));
+/// The envelope's id and message. The id is read first, so a message that fails to decode
+/// still reaches the request it belongs to.
+pub fn decode<T: for<'de> Deserialize<'de>>(
+    value: wasm_bindgen::JsValue,
+) -> Result<(RequestId, Result<T, ProtocolError>), ProtocolError> {
+    #[derive(Deserialize)]
+    struct Head {
+        v: u32,
+        id: RequestId,
     }
-    serde_json::from_value(env.msg).map_err(|e| ProtocolError::Malformed(e.to_string()))
+    let head: Head =
+        serde_wasm_bindgen::from_value(value.clone()).map_err(|e| ProtocolError::Malformed(e.to_string()))?;
+    if head.v != PROTOCOL_VERSION {
+        return Ok((head.id, Err(ProtocolError::Version(head.v))));
+    }
+    let msg = js_sys::Reflect::get(&value, &"msg".into()).map_err(|_| ProtocolError::Malformed("no msg".into()))?;
+    Ok((head.id, serde_wasm_bindgen::from_value(msg).map_err(|e| ProtocolError::Malformed(e.to_string()))))
 }
 
 #[cfg(test)]
@@ -290,13 +389,21 @@ mod tests {
     use wasm_bindgen_test::wasm_bindgen_test;
 
     #[wasm_bindgen_test]
-    fn round_trip_and_version_check() {
-        let text = encode(&Response::Progress { fraction: 0.5 });
-        match decode::<Response>(&text) {
-            Ok(Response::Progress { fraction }) => assert_eq!(fraction, 0.5),
+    fn round_trip_keeps_ids_and_nan_and_checks_the_version() {
+        let msg = Response::TreeDone { tree: 3, train_loss: f64::NAN, valid_loss: Some(f64::INFINITY) };
+        let value = encode(42, &msg).unwrap();
+        match decode::<Response>(value.clone()) {
+            Ok((42, Ok(Response::TreeDone { tree: 3, train_loss, valid_loss: Some(v) }))) => {
+                assert!(train_loss.is_nan());
+                assert_eq!(v, f64::INFINITY);
+            }
             other => panic!("unexpected {other:?}"),
         }
-        let old = text.replace(&format!("\"v\":{PROTOCOL_VERSION}"), "\"v\":0");
-        assert_eq!(decode::<Response>(&old).unwrap_err(), ProtocolError::Version(0));
+        js_sys::Reflect::set(&value, &"v".into(), &0.into()).unwrap();
+        assert!(matches!(decode::<Response>(value), Ok((42, Err(ProtocolError::Version(0))))));
+        // A message that is not ours keeps its id when its body is unreadable.
+        let odd = encode(7, &"not a response").unwrap();
+        assert!(matches!(decode::<Response>(odd), Ok((7, Err(ProtocolError::Malformed(_))))));
+        assert!(decode::<Response>(wasm_bindgen::JsValue::from_str("junk")).is_err());
     }
 }

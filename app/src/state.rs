@@ -19,7 +19,9 @@ use crate::pool::{EngineWorker, Pool};
 #[derive(Clone, Copy)]
 pub struct Ctx {
     pub store: StoredValue<Option<Store>, LocalStorage>,
-    pub worker: StoredValue<Option<Rc<EngineWorker>>, LocalStorage>,
+    /// The engine workers for one-off requests (parse, build, train, report…), at most
+    /// [`GENERAL_WORKERS`]; see [`worker`].
+    pub workers: StoredValue<Vec<Rc<EngineWorker>>, LocalStorage>,
     pub datasets: RwSignal<Vec<DatasetMeta>>,
     pub selected: RwSignal<Option<String>>,
     pub progress: RwSignal<Option<ImportProgress>>,
@@ -49,7 +51,7 @@ impl Ctx {
     pub(crate) fn new() -> Ctx {
         Ctx {
             store: StoredValue::new_local(None),
-            worker: StoredValue::new_local(None),
+            workers: StoredValue::new_local(Vec::new()),
             datasets: RwSignal::new(Vec::new()),
             selected: RwSignal::new(None),
             progress: RwSignal::new(None),
@@ -77,15 +79,26 @@ pub fn store(ctx: Ctx) -> Result<Store, AppError> {
     ctx.store.get_value().ok_or_else(|| AppError::missing("storage is still opening"))
 }
 
-/// The page's single engine worker. A worker that died (a panic ends its wasm instance) or was
-/// stopped is replaced here, so no caller has to remember to check.
+/// How many workers one-off requests may keep busy side by side (a training and a build run
+/// at once; a third request queues behind the least busy one).
+pub const GENERAL_WORKERS: usize = 2;
+
+/// A worker for one request: an idle one, else a new one while fewer than [`GENERAL_WORKERS`]
+/// run, else the least busy (its requests are answered in turn). A worker that died (a panic
+/// ends its wasm instance) or was stopped is dropped here, so no caller has to check.
 pub async fn worker(ctx: Ctx) -> Result<Rc<EngineWorker>, AppError> {
-    if let Some(w) = ctx.worker.get_value().filter(|w| !w.is_dead()) {
-        return Ok(w);
+    ctx.workers.update_value(|ws| ws.retain(|w| !w.is_dead()));
+    let all = ctx.workers.get_value();
+    if let Some(idle) = all.iter().find(|w| w.in_flight() == 0) {
+        return Ok(idle.clone());
     }
-    ctx.worker.set_value(None);
+    if all.len() >= GENERAL_WORKERS {
+        if let Some(w) = all.iter().min_by_key(|w| w.in_flight()) {
+            return Ok(w.clone());
+        }
+    }
     let w = EngineWorker::spawn().await?;
-    ctx.worker.set_value(Some(w.clone()));
+    ctx.workers.update_value(|ws| ws.push(w.clone()));
     Ok(w)
 }
 
@@ -169,8 +182,9 @@ pub fn set_in_cart(ctx: Ctx, id: String, on: bool) {
     });
 }
 
-/// What judging `run` again needs from storage: the store, its model's cadence, its matrix.
-pub async fn run_inputs(ctx: Ctx, run: &Run) -> Result<(Store, String, js_sys::Uint8Array), AppError> {
+/// What judging `run` again needs from storage: the store, its model's cadence, and the sha of
+/// its matrix (checked to be stored; a worker reads it from the store when it needs it).
+pub async fn run_inputs(ctx: Ctx, run: &Run) -> Result<(Store, String, String), AppError> {
     let store = store(ctx)?;
     let cadence = ctx
         .models
@@ -179,9 +193,9 @@ pub async fn run_inputs(ctx: Ctx, run: &Run) -> Result<(Store, String, js_sys::U
         .find(|m| m.model_id == run.model_id)
         .map(|m| m.model.cadence)
         .ok_or_else(|| AppError::missing(format!("model {} is no longer stored", run.model_id)))?;
-    let matrix = store
-        .matrix_bytes(&run.lineage.matrix_sha)
+    store
+        .matrix_meta(&run.lineage.matrix_sha)
         .await?
         .ok_or_else(|| AppError::missing("this run's matrix is no longer stored: build the model again"))?;
-    Ok((store, cadence, matrix))
+    Ok((store, cadence, run.lineage.matrix_sha.clone()))
 }

@@ -3,9 +3,11 @@
 //! `public/worker.js` loads this same wasm module in a dedicated worker and calls
 //! [`worker_entry`]; the page never runs engine work on its own thread.
 
-use js_sys::{Array, Float64Array, Object, Reflect, Uint8Array};
+use js_sys::{Array, Float64Array, Reflect, Uint8Array};
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use engine::bundle::{
     self, Bars, BundleError, Depth, Holds, Limits, MergeError, OofFile, Snapshot, Source, TrainedStrategy,
@@ -13,6 +15,7 @@ use engine::bundle::{
 use engine::config::SweepConfig;
 use engine::error::Report;
 use engine::lineage::sha256_hex;
+use engine::matrix::Matrix;
 use engine::oof::FoldResult;
 use engine::report::{LeaderboardReportInput, RunReportInput};
 use engine::run::{Run, RunSettings};
@@ -21,18 +24,59 @@ use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
 use crate::columns;
 use crate::db::DATASET_ID_PREFIX;
-use crate::protocol::{self, DatasetWrite, FoldMeta, ImportWrites, MatrixWrite, Request, Response};
+use crate::protocol::{self, DatasetWrite, FoldMeta, ImportWrites, MatrixWrite, Request, RequestId, Response};
 
-/// `payload` holds the typed arrays the page reads; `transfer` their buffers, moved not copied.
-fn post_with(scope: &DedicatedWorkerGlobalScope, msg: &Response, payload: &Array, transfer: &Array) {
-    let obj = Object::new();
-    let _ = Reflect::set(&obj, &"msg".into(), &protocol::encode(msg).into());
-    let _ = Reflect::set(&obj, &"buffers".into(), payload);
-    let _ = scope.post_message_with_transfer(&obj, transfer);
+/// Where a request's messages go: the worker's scope and the request's id.
+#[derive(Clone)]
+struct To {
+    scope: DedicatedWorkerGlobalScope,
+    id: RequestId,
 }
 
-fn post(scope: &DedicatedWorkerGlobalScope, msg: &Response) {
-    post_with(scope, msg, &Array::new(), &Array::new());
+impl To {
+    /// `payload` holds the typed arrays the page reads; `transfer` their buffers, moved not copied.
+    fn post_with(&self, msg: &Response, payload: &Array, transfer: &Array) {
+        let obj = match protocol::encode(self.id, msg) {
+            Ok(v) => v,
+            // Unreachable for our own types; still answered, so the page never waits on it.
+            Err(e) => match protocol::encode(self.id, &Response::Rejected { message: e.to_string() }) {
+                Ok(v) => v,
+                Err(_) => return,
+            },
+        };
+        let _ = Reflect::set(&obj, &"buffers".into(), payload);
+        let _ = self.scope.post_message_with_transfer(&obj, transfer);
+    }
+
+    fn post(&self, msg: &Response) {
+        self.post_with(msg, &Array::new(), &Array::new());
+    }
+}
+
+thread_local! {
+    /// The matrices this worker holds, by `matrix_sha`: sent once by `HoldMatrix`, named by every
+    /// later request. The page decides what stays (`evict`).
+    static HELD: RefCell<Vec<(String, Rc<Matrix>)>> = const { RefCell::new(Vec::new()) };
+}
+
+fn hold(matrix_sha: &str, evict: &[String], buffers: &Array) -> Result<Reply, Failure> {
+    HELD.with(|h| h.borrow_mut().retain(|(sha, _)| sha != matrix_sha && !evict.contains(sha)));
+    let m = Matrix::from_bytes(&bytes_at(buffers, 0, "no matrix was sent")?)?;
+    if m.matrix_sha != matrix_sha {
+        return Err(Failure::Rejected(format!("the matrix sent as {matrix_sha} is {}", m.matrix_sha)));
+    }
+    HELD.with(|h| h.borrow_mut().push((matrix_sha.to_string(), Rc::new(m))));
+    Ok(Reply::plain(Response::Held { matrix_sha: matrix_sha.to_string() }))
+}
+
+/// A held matrix; the page sends `HoldMatrix` before any request naming it.
+fn held(matrix_sha: &str) -> Result<Rc<Matrix>, Failure> {
+    HELD.with(|h| h.borrow().iter().find(|(sha, _)| sha == matrix_sha).map(|(_, m)| m.clone())).ok_or_else(|| {
+        Failure::Rejected(format!(
+            "matrix {} is not held by this engine worker",
+            matrix_sha.chars().take(7).collect::<String>()
+        ))
+    })
 }
 
 /// Why a request ended without its answer: an engine step's error (sent whole, as its
@@ -69,16 +113,16 @@ impl Reply {
 }
 
 /// The one place a request's outcome becomes a message.
-fn reply(scope: &DedicatedWorkerGlobalScope, outcome: Result<Reply, Failure>) {
+fn reply(to: &To, outcome: Result<Reply, Failure>) {
     match outcome {
-        Ok(r) => post_with(scope, &r.msg, &r.payload, &r.transfer),
-        Err(Failure::Engine(error)) => post(scope, &Response::Failed { error }),
-        Err(Failure::Rejected(message)) => post(scope, &Response::Rejected { message }),
+        Ok(r) => to.post_with(&r.msg, &r.payload, &r.transfer),
+        Err(Failure::Engine(error)) => to.post(&Response::Failed { error }),
+        Err(Failure::Rejected(message)) => to.post(&Response::Rejected { message }),
     }
 }
 
-fn matrix_at(buffers: &Array, i: u32) -> Result<engine::matrix::Matrix, Failure> {
-    Ok(engine::matrix::Matrix::from_bytes(&bytes_at(buffers, i, "no matrix was sent")?)?)
+fn matrix_at(buffers: &Array, i: u32) -> Result<Matrix, Failure> {
+    Ok(Matrix::from_bytes(&bytes_at(buffers, i, "no matrix was sent")?)?)
 }
 
 fn oof_at(buffers: &Array, i: u32) -> Result<engine::oof::Oof, Failure> {
@@ -144,7 +188,7 @@ fn export(
 
 /// `ImportBundle`: read, verify and merge (the engine's), then what to write, as messages and buffers.
 fn import(
-    scope: &DedicatedWorkerGlobalScope,
+    to: &To,
     buffers: &Array,
     name: &str,
     deep: bool,
@@ -162,9 +206,9 @@ fn import(
         return Err(e.into());
     }
     let b = bundle::read_with(name, &bytes, &limits)?;
-    post(scope, &Response::Progress { fraction: 0.1 });
+    to.post(&Response::Progress { fraction: 0.1 });
     let v = bundle::verify(&b, if deep { Depth::Deep } else { Depth::Standard });
-    post(scope, &Response::Progress { fraction: 0.9 });
+    to.post(&Response::Progress { fraction: 0.9 });
     let mut oof = BTreeMap::new();
     for (i, key) in snapshot.oof_keys.iter().enumerate() {
         oof.insert(key.clone(), bytes_at(buffers, 1 + i as u32, "no stored out-of-fold file was sent")?);
@@ -239,15 +283,15 @@ fn f64_array(v: &[f64]) -> (Float64Array, JsValue) {
 }
 
 fn sweep(
+    m: &Matrix,
     buffers: &Array,
     settings: &RunSettings,
     configs: &[SweepConfig],
     folds: &[FoldMeta],
 ) -> Result<(Vec<Run>, engine::oof::Oof), Failure> {
-    let m = matrix_at(buffers, 0)?;
     let mut results = Vec::with_capacity(folds.len());
     for (i, f) in folds.iter().enumerate() {
-        let at = 1 + 2 * i as u32;
+        let at = 2 * i as u32;
         results.push(FoldResult {
             fold: f.fold,
             test_prob: f64s_at(buffers, at)?,
@@ -256,28 +300,29 @@ fn sweep(
             model_sha: f.model_sha.clone(),
         });
     }
-    let oof = engine::oof::assemble(&m, &settings.oof_spec, results)?;
-    let runs = engine::sweep::run(&settings.context(&m, &oof), configs)?;
+    let oof = engine::oof::assemble(m, &settings.oof_spec, results)?;
+    let runs = engine::sweep::run(&settings.context(m, &oof), configs)?;
     Ok((runs, oof))
 }
 
-fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) -> Result<Reply, Failure> {
+fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
     match req {
-        Request::Plan { body, model, created } => {
-            let m = matrix_at(&buffers, 0)?;
+        Request::HoldMatrix { matrix_sha, evict } => hold(&matrix_sha, &evict, &buffers),
+        Request::Plan { matrix_sha, body, model, created } => {
+            let m = held(&matrix_sha)?;
             Ok(Reply::plain(Response::Planned { plan: body.plan(&model, &m, created)? }))
         }
-        Request::SweepCached { settings, configs } => {
-            let m = matrix_at(&buffers, 0)?;
-            let oof = oof_at(&buffers, 1)?;
+        Request::SweepCached { matrix_sha, settings, configs } => {
+            let m = held(&matrix_sha)?;
+            let oof = oof_at(&buffers, 0)?;
             let runs = engine::sweep::run(&settings.context(&m, &oof), &configs)?;
             let oof_sha = engine::lineage::sha256_hex(&oof.to_bytes());
             Ok(Reply::plain(Response::Swept { runs, oof_key: oof.key, oof_sha }))
         }
-        Request::OofFold { spec, fold } => {
-            let m = matrix_at(&buffers, 0)?;
+        Request::OofFold { matrix_sha, spec, fold } => {
+            let m = held(&matrix_sha)?;
             let mut progress = |p: engine::oof::OofProgress| {
-                post(scope, &Response::FoldProgress { fold: p.fold, tree: p.tree, trees: p.trees })
+                to.post(&Response::FoldProgress { fold: p.fold, tree: p.tree, trees: p.trees })
             };
             let r = engine::oof::compute_fold(&m, &spec, fold, &mut progress)?;
             let (test, tb) = f64_array(&r.test_prob);
@@ -289,8 +334,9 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) -> R
                 transfer: Array::of2(&tb, &rb),
             })
         }
-        Request::Sweep { settings, configs, folds } => {
-            let (runs, oof) = sweep(&buffers, &settings, &configs, &folds)?;
+        Request::Sweep { matrix_sha, settings, configs, folds } => {
+            let m = held(&matrix_sha)?;
+            let (runs, oof) = sweep(&m, &buffers, &settings, &configs, &folds)?;
             let raw = oof.to_bytes();
             let oof_sha = engine::lineage::sha256_hex(&raw);
             let bytes = Uint8Array::from(raw.as_slice());
@@ -301,10 +347,10 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) -> R
                 transfer,
             })
         }
-        Request::TrainStrategy { owner, config, base, how } => {
-            let m = matrix_at(&buffers, 0)?;
+        Request::TrainStrategy { matrix_sha, owner, config, base, how } => {
+            let m = held(&matrix_sha)?;
             let mut progress = |p: engine::gbt::TreeProgress| {
-                post(scope, &Response::TreeDone { tree: p.tree, train_loss: p.train_loss, valid_loss: p.valid_loss })
+                to.post(&Response::TreeDone { tree: p.tree, train_loss: p.train_loss, valid_loss: p.valid_loss })
             };
             let (booster, strategy) = engine::strategy::train(&m, owner.owner(), &config, &base, &how, &mut progress)?;
             let model_json = booster.to_model_json()?;
@@ -320,7 +366,7 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) -> R
         Request::Export { created_by, sources, selection, oof_keys, with_data } => {
             export(&buffers, &created_by, sources, selection, oof_keys, with_data)
         }
-        Request::ImportBundle { name, deep, snapshot } => import(scope, &buffers, &name, deep, snapshot),
+        Request::ImportBundle { name, deep, snapshot } => import(to, &buffers, &name, deep, snapshot),
         Request::RunReport { report, model, status, provenance } => {
             let html = engine::report::run_html(&RunReportInput {
                 report: &report,
@@ -341,9 +387,9 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) -> R
             });
             Ok(Reply::plain(Response::Html { html }))
         }
-        Request::Backtest { settings, config } => {
-            let m = matrix_at(&buffers, 0)?;
-            let oof = oof_at(&buffers, 1)?;
+        Request::Backtest { matrix_sha, settings, config } => {
+            let m = held(&matrix_sha)?;
+            let oof = oof_at(&buffers, 0)?;
             let e = engine::run::evaluate(&settings.context(&m, &oof), &config)?;
             Ok(Reply::plain(Response::BacktestDone { report: Box::new(e.report(&m, &settings.cadence)) }))
         }
@@ -357,7 +403,7 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) -> R
             let mut progress = |f: f64| {
                 if f - last >= 0.01 || f >= 1.0 {
                     last = f;
-                    post(scope, &Response::Progress { fraction: f });
+                    to.post(&Response::Progress { fraction: f });
                 }
             };
             let started = js_sys::Date::now();
@@ -376,16 +422,15 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) -> R
             let matrix_sha = engine::matrix::matrix_sha(&model, &series, &tz, &spec)?;
             Ok(Reply::plain(Response::Sha { matrix_sha }))
         }
-        Request::Train { mut options } => {
-            let bytes = buffers.get(0).dyn_into::<Uint8Array>().map(|b| b.to_vec()).unwrap_or_default();
+        Request::Train { matrix_sha, mut options } => {
             let started = js_sys::Date::now();
-            let m = engine::matrix::Matrix::from_bytes(&bytes)?;
+            let m = held(&matrix_sha)?;
             // Out-of-fold folds are purged by the matrix's own label horizon.
             if options.purge == 0 {
                 options.purge = m.distance_max;
             }
             let mut progress = |p: engine::gbt::TreeProgress| {
-                post(scope, &Response::TreeDone { tree: p.tree, train_loss: p.train_loss, valid_loss: p.valid_loss })
+                to.post(&Response::TreeDone { tree: p.tree, train_loss: p.train_loss, valid_loss: p.valid_loss })
             };
             let (booster, report) =
                 engine::gbt::fit::fit(&m.feature_names, &m.features, &m.label, &options, &mut progress)?;
@@ -401,7 +446,7 @@ fn handle(scope: &DedicatedWorkerGlobalScope, req: Request, buffers: Array) -> R
             let mut progress = |f: f64| {
                 if f - last >= 0.02 || f >= 1.0 {
                     last = f;
-                    post(scope, &Response::Progress { fraction: f });
+                    to.post(&Response::Progress { fraction: f });
                 }
             };
             let matrix = engine::matrix::build_matrix_with_progress(&model, &series, &tz, &spec, &mut progress)?;
@@ -427,15 +472,15 @@ pub fn worker_entry() {
     let inner = scope.clone();
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         let data = ev.data();
-        let text = Reflect::get(&data, &"msg".into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
         let buffers: Array =
             Reflect::get(&data, &"buffers".into()).ok().and_then(|v| v.dyn_into().ok()).unwrap_or_default();
-        let outcome = protocol::decode::<Request>(&text)
-            .map_err(|e| Failure::Rejected(e.to_string()))
-            .and_then(|req| handle(&inner, req, buffers));
-        reply(&inner, outcome);
+        // An envelope without even an id cannot be answered; the page never sends one.
+        let Ok((id, req)) = protocol::decode::<Request>(data) else { return };
+        let to = To { scope: inner.clone(), id };
+        let outcome = req.map_err(|e| Failure::Rejected(e.to_string())).and_then(|req| handle(&to, req, buffers));
+        reply(&to, outcome);
     });
     scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
-    post(&scope, &Response::Ready);
+    To { scope, id: 0 }.post(&Response::Ready);
 }

@@ -40,11 +40,11 @@ fn demo_model_training_matches_native() {
 #[wasm_bindgen_test]
 fn demo_sweep_matches_native() {
     let (key, oof_sha, runs_sha) = engine::determinism::demo_sweep_hashes(DEMO).unwrap();
-    assert_eq!(key, "e0d00a3c078088813069d030699615b90fdcbe58d90d7d6c1e7f936b59029e8d");
+    assert_eq!(key, "6d88bccb2983b36079292ce9d09464e7c4e42e26a7df0e32ca196aa21c224ad8");
     // every fold's probabilities, bit for bit
-    assert_eq!(oof_sha, "889fb627ecf9b088af917c1253eaf9d8a8769b10dadb07a4be5d55f33d278a28");
+    assert_eq!(oof_sha, "13ef110aedbc23c401cca6caec0ad9b75bd1b82ebde4ecfff415de0752ef6151");
     // every run's metrics, gate and lineage
-    assert_eq!(runs_sha, "d678a0791fe6929eb674da33ae1f332f2341762d318e496340b7856082bb31a0");
+    assert_eq!(runs_sha, "46681f83514a97401dd140a7d0d179831ab147176e8aa7462c9cfbddf8e51a00");
 }
 
 #[wasm_bindgen_test]
@@ -52,6 +52,6 @@ fn demo_reports_match_native() {
     // The HTML report of the demo's best run and of its leaderboard: every digit printed in wasm
     // is the one printed natively (`engine/tests/sweep.rs` pins the same hashes).
     let (run_sha, board_sha) = engine::determinism::demo_report_hashes(DEMO).unwrap();
-    assert_eq!(run_sha, "1398a7f50f1711805e809761aaf693d8e7b51c9e1ce55fbad46e971033a46ecf");
-    assert_eq!(board_sha, "e25b3397a4c6b5f233725c2157fba11044ebca8bf740ead7748c326123a26b0d");
+    assert_eq!(run_sha, "a92b1f9bb80c2939d64ca10c75d910086622383c3bcbc68e917fada29bc24f20");
+    assert_eq!(board_sha, "19dd714eed65aeba6d10955183a998c8a3a141ea6e0043e3e65a869879e837b2");
 }

@@ -258,3 +258,44 @@ fn train_signals_alerts_and_pipeline() {
     assert!(human.contains("build: matrix") && human.contains("backtest (out-of-fold)"), "{human}");
     assert!(fails(&store, &["pipeline", "--model-id", "msft_swing_daily"]).contains("--ticker"));
 }
+
+/// `--jobs` trains folds on threads: one thread and three give the same out-of-fold file and
+/// the same runs, byte for byte.
+#[test]
+fn sweep_jobs_are_bit_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = store_with_matrix(dir.path());
+    let three = dir.path().join("store3");
+    copy_dir(&one, &three);
+    let args = |jobs: &'static str| {
+        let mut a = vec!["sweep", "--model-id", "aapl_swing_daily", "--thresholds-variants", "0.50,0.55,0.60"];
+        a.extend(["--top-pct-variants", "0.10", "--jobs", jobs, "--json"]);
+        a.extend(FAST);
+        a
+    };
+    let a = json(&one, &args("1"));
+    let b = json(&three, &args("3"));
+    assert_eq!(a["oof_cached"], false);
+    assert_eq!(b["oof_cached"], false);
+    assert_eq!(a["oof_key"], b["oof_key"]);
+    assert_eq!(a["fold_auc"], b["fold_auc"]);
+    assert_eq!(a["runs"], b["runs"]);
+    let oof = |s: &Path| std::fs::read(s.join("oof").join(format!("{}.bin", a["oof_key"].as_str().unwrap())));
+    assert_eq!(oof(&one).unwrap(), oof(&three).unwrap());
+    let zero = btb(&one, &["sweep", "--model-id", "aapl_swing_daily", "--jobs", "0"]);
+    assert!(!zero.status.success());
+    assert!(String::from_utf8_lossy(&zero.stderr).contains("'0' for '--jobs"));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}

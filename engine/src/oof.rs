@@ -12,8 +12,9 @@
 //!   before the test block starts.
 //!
 //! Training the folds is by far the most expensive part of a sweep, and it does not depend on
-//! the policy, so the result is cached under [`Oof::key`]: the SHA-256 of the matrix's sha and
-//! the [`OofSpec`] (model parameters, splits, CV kind, purge, embargo, calibration).
+//! the policy, so the result is cached under [`Oof::key`]: the SHA-256 of the matrix's sha, the
+//! [`OofSpec`] (model parameters, splits, CV kind, purge, embargo, calibration) and
+//! [`crate::gbt::TRAINER_CODE_VERSION`], so a changed trainer never reuses stale folds.
 
 use serde::{Deserialize, Serialize};
 
@@ -62,8 +63,9 @@ impl OofSpec {
         struct Canon<'a> {
             matrix_sha: &'a str,
             oof: &'a OofSpec,
+            trainer_code_version: u32,
         }
-        sha_of(&Canon { matrix_sha, oof: self })
+        sha_of(&Canon { matrix_sha, oof: self, trainer_code_version: crate::gbt::TRAINER_CODE_VERSION })
     }
 }
 
@@ -196,6 +198,75 @@ pub fn assemble(m: &Matrix, spec: &OofSpec, mut results: Vec<FoldResult>) -> Res
 pub fn compute(m: &Matrix, spec: &OofSpec, progress: &mut dyn FnMut(OofProgress)) -> Result<Oof, OofError> {
     let n = folds(m, spec)?.len();
     let results = (0..n).map(|k| compute_fold(m, spec, k, progress)).collect::<Result<Vec<_>, _>>()?;
+    assemble(m, spec, results)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+enum Message {
+    Progress(OofProgress),
+    Done(usize, Box<Result<FoldResult, OofError>>),
+}
+
+/// [`compute`] on up to `jobs` threads, each taking the next untrained fold. Folds share
+/// nothing and [`assemble`] orders them, so the bytes equal `compute`'s for any `jobs`. Progress
+/// from every thread reaches `progress` on the calling thread, in arrival order.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn compute_parallel(
+    m: &Matrix,
+    spec: &OofSpec,
+    jobs: usize,
+    progress: &mut dyn FnMut(OofProgress),
+) -> Result<Oof, OofError> {
+    let n = folds(m, spec)?.len();
+    let jobs = jobs.clamp(1, n.max(1));
+    if jobs == 1 {
+        return compute(m, spec, progress);
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::channel::<Message>();
+    let results = std::thread::scope(|scope| {
+        for _ in 0..jobs {
+            let (tx, next) = (tx.clone(), &next);
+            scope.spawn(move || loop {
+                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if k >= n {
+                    return;
+                }
+                let done = compute_fold(m, spec, k, &mut |p| {
+                    let _ = tx.send(Message::Progress(p));
+                });
+                let failed = done.is_err();
+                let _ = tx.send(Message::Done(k, Box::new(done)));
+                if failed {
+                    // Folds already started finish; no new one starts.
+                    next.store(n, std::sync::atomic::Ordering::Relaxed);
+                    return;
+                }
+            });
+        }
+        drop(tx);
+        let mut results = Vec::with_capacity(n);
+        // The lowest failing fold's error, as `compute` (which stops at it) would report: folds
+        // are taken in order, so every fold below it ran.
+        let mut failed: Option<(usize, OofError)> = None;
+        for msg in rx {
+            match msg {
+                Message::Progress(p) => progress(p),
+                Message::Done(_, r) if matches!(*r, Ok(_)) => results.extend(r.ok()),
+                Message::Done(k, r) => {
+                    if let Err(e) = *r {
+                        if failed.as_ref().is_none_or(|(j, _)| k < *j) {
+                            failed = Some((k, e));
+                        }
+                    }
+                }
+            }
+        }
+        match failed {
+            Some((_, e)) => Err(e),
+            None => Ok(results),
+        }
+    })?;
     assemble(m, spec, results)
 }
 

@@ -65,6 +65,27 @@ fn base_policy(m: &Matrix) -> Policy {
     p
 }
 
+/// Folds trained on threads give the bytes of folds trained one after the other, whatever the
+/// thread count (more threads than folds included), with every tree's progress reported.
+#[test]
+fn parallel_folds_equal_sequential_folds() {
+    let m = engine::determinism::demo_aapl_matrix(&demo()).unwrap();
+    let spec = OofSpec { params: TrainParams { num_trees: 20, ..params() }, ..OofSpec::for_matrix(&m, params()) };
+    let one = oof::compute(&m, &spec, &mut |_| {}).unwrap().to_bytes();
+    for jobs in [1, 2, 3, 8] {
+        let mut calls = 0;
+        let o = oof::compute_parallel(&m, &spec, jobs, &mut |_| calls += 1).unwrap();
+        assert_eq!(o.to_bytes(), one, "{jobs} threads");
+        assert_eq!(calls, 5 * 20);
+    }
+    // A failing split fails the same way on threads.
+    let bad = OofSpec { splits: 10_000, ..spec.clone() };
+    assert_eq!(
+        oof::compute_parallel(&m, &bad, 2, &mut |_| {}).unwrap_err(),
+        oof::compute(&m, &bad, &mut |_| {}).unwrap_err()
+    );
+}
+
 #[test]
 fn demo_sweep_end_to_end_and_identical_twice() {
     let m = engine::determinism::demo_aapl_matrix(&demo()).unwrap();
@@ -358,9 +379,9 @@ fn purging_neutralises_a_feature_that_peeks_through_overlapping_labels() {
 #[test]
 fn demo_sweep_is_pinned() {
     let (key, oof_sha, runs_sha) = engine::determinism::demo_sweep_hashes(&demo()).unwrap();
-    assert_eq!(key, "e0d00a3c078088813069d030699615b90fdcbe58d90d7d6c1e7f936b59029e8d");
-    assert_eq!(oof_sha, "889fb627ecf9b088af917c1253eaf9d8a8769b10dadb07a4be5d55f33d278a28");
-    assert_eq!(runs_sha, "d678a0791fe6929eb674da33ae1f332f2341762d318e496340b7856082bb31a0");
+    assert_eq!(key, "6d88bccb2983b36079292ce9d09464e7c4e42e26a7df0e32ca196aa21c224ad8");
+    assert_eq!(oof_sha, "13ef110aedbc23c401cca6caec0ad9b75bd1b82ebde4ecfff415de0752ef6151");
+    assert_eq!(runs_sha, "46681f83514a97401dd140a7d0d179831ab147176e8aa7462c9cfbddf8e51a00");
 }
 
 /// The demo sweep's HTML reports, pinned: a change of the report's markup changes these on
@@ -368,8 +389,8 @@ fn demo_sweep_is_pinned() {
 #[test]
 fn demo_reports_are_pinned() {
     let (run_sha, board_sha) = engine::determinism::demo_report_hashes(&demo()).unwrap();
-    assert_eq!(run_sha, "1398a7f50f1711805e809761aaf693d8e7b51c9e1ce55fbad46e971033a46ecf");
-    assert_eq!(board_sha, "e25b3397a4c6b5f233725c2157fba11044ebca8bf740ead7748c326123a26b0d");
+    assert_eq!(run_sha, "a92b1f9bb80c2939d64ca10c75d910086622383c3bcbc68e917fada29bc24f20");
+    assert_eq!(board_sha, "19dd714eed65aeba6d10955183a998c8a3a141ea6e0043e3e65a869879e837b2");
 }
 
 #[test]

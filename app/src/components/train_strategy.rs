@@ -10,13 +10,14 @@ use crate::components::ErrorView;
 use crate::db::StrategyRecord;
 use crate::error::AppError;
 use crate::format::{config_text, short};
+use crate::pool::MatrixRef;
 use crate::route::Route;
 use crate::state::{run_inputs, use_ctx, worker, Ctx};
 
 /// Trains the final model for `run`'s config with the sweep's model settings and stores it as
 /// the model's strategy; returns its `model_sha`.
 async fn train_strategy(ctx: Ctx, run: Run, trees: RwSignal<usize>) -> Result<String, AppError> {
-    let (store, cadence, matrix) = run_inputs(ctx, &run).await?;
+    let (store, cadence, sha) = run_inputs(ctx, &run).await?;
     let owner = OwnerRecord {
         model_id: run.model_id.clone(),
         pack_id: run.pack_id.clone(),
@@ -31,9 +32,16 @@ async fn train_strategy(ctx: Ctx, run: Run, trees: RwSignal<usize>) -> Result<St
     };
     let worker = worker(ctx).await?;
     let (strategy, model_json) = worker
-        .train_strategy(owner, run.config.clone(), run.policy.clone(), how, &matrix, move |t| {
-            trees.try_set(t);
-        })
+        .train_strategy(
+            owner,
+            run.config.clone(),
+            run.policy.clone(),
+            how,
+            MatrixRef { sha: &sha, store: &store },
+            move |t| {
+                trees.try_set(t);
+            },
+        )
         .await?;
     let sha = strategy.model_sha.clone();
     let record = StrategyRecord { model_id: run.model_id.clone(), strategy, model_json, created: js_sys::Date::now() };

@@ -15,12 +15,13 @@ use crate::components::train_strategy::TrainStrategy;
 use crate::components::ErrorView;
 use crate::error::AppError;
 use crate::format::{self, config_text, pct};
+use crate::pool::{MatrixRef, TrainedFold};
 use crate::route::Route;
 use crate::share::{self, status_of};
 use crate::state::{pool, run_inputs, use_ctx, worker, Ctx};
 
 async fn load_report(ctx: Ctx, run: Run) -> Result<BacktestReport, AppError> {
-    let (store, cadence, matrix) = match run_inputs(ctx, &run).await {
+    let (store, cadence, sha) = match run_inputs(ctx, &run).await {
         Err(AppError::Missing(why)) => {
             // An imported run without its bars: say so, rather than "build the model again".
             return Err(match status_of(&ctx.marks.get_untracked(), Kind::Run, &run.run_id) {
@@ -34,6 +35,7 @@ async fn load_report(ctx: Ctx, run: Run) -> Result<BacktestReport, AppError> {
     };
     let settings = RunSettings::of_run(&run, &cadence);
     let config = SweepConfig { config_sha: run.lineage.config_sha.clone(), config: run.config.clone() };
+    let matrix = MatrixRef { sha: &sha, store: &store };
     let worker = worker(ctx).await?;
     let oof = match store.oof(&run.lineage.oof_key).await? {
         Some(o) => o,
@@ -41,13 +43,19 @@ async fn load_report(ctx: Ctx, run: Run) -> Result<BacktestReport, AppError> {
             // Not cached (cleared storage): train the folds again, as the sweep did.
             let pool = pool(ctx, 1).await?;
             let spec = run.oof_spec.clone();
-            let folds = pool.oof(&matrix, &spec, spec.splits, |_, _, _| {}).await?;
-            let swept = worker.sweep(settings.clone(), vec![config.clone()], &matrix, &folds).await?;
-            store.put_oof(&swept.oof_key, &swept.oof_bytes).await?;
-            js_sys::Uint8Array::from(swept.oof_bytes.as_slice())
+            let key = run.lineage.oof_key.clone();
+            let keep = |f: TrainedFold| {
+                let (store, key) = (store.clone(), key.clone());
+                async move { Ok(store.put_fold(&key, &f).await?) }
+            };
+            let folds = pool.oof(matrix, &spec, (0..spec.splits).collect(), keep, |_, _, _| {}).await?;
+            let swept = worker.sweep(settings.clone(), vec![config.clone()], matrix, &folds).await?;
+            let bytes = swept.oof_bytes.ok_or_else(|| AppError::missing("the worker sent no out-of-fold file"))?;
+            store.put_oof(&swept.oof_key, &bytes).await?;
+            bytes
         }
     };
-    worker.backtest(settings, config, &matrix, &oof).await
+    worker.backtest(settings, config, matrix, &oof).await
 }
 
 #[component]

@@ -4,6 +4,11 @@
 //! judges every config. Out-of-fold probabilities are cached in IndexedDB by their engine key,
 //! so a second sweep on the same matrix and model settings only re-runs the policies. Runs
 //! are stored in one transaction and ranked on the Leaderboard.
+//!
+//! A sweep survives a reload or a crash: each fold is stored the moment it is trained, and
+//! the sweep's inputs are kept (`Interrupted`) until its runs are stored. The page then offers
+//! Resume, which trains only the missing folds; the bytes equal an uninterrupted sweep's
+//! because the same folds are assembled in the same order.
 
 use leptos::prelude::*;
 
@@ -17,7 +22,9 @@ use engine::sweep::SweepBody;
 use crate::components::picker;
 use crate::components::runs_table::RunsTable;
 use crate::components::ErrorView;
+use crate::db::Store;
 use crate::error::AppError;
+use crate::pool::{MatrixRef, TrainedFold};
 use crate::route::Route;
 use crate::state::{pool, refresh_runs, store, use_ctx, Ctx};
 
@@ -135,12 +142,40 @@ struct Outcome {
     warnings: Vec<String>,
 }
 
+/// A sweep whose runs are not stored yet: what it takes to run it again, kept in the settings
+/// store from its first fold until its runs are stored (or the user cancels or discards it).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Interrupted {
+    model_id: String,
+    body: SweepBody,
+    workers: usize,
+    /// The runs' stamp, kept so a resumed sweep's runs are the uninterrupted sweep's.
+    created: String,
+    oof_key: String,
+    splits: usize,
+}
+
+const INTERRUPTED: &str = "sweep/interrupted";
+
+async fn interrupted(store: &Store) -> Option<Interrupted> {
+    let text = store.setting(INTERRUPTED).await.ok().flatten()?;
+    serde_json::from_str(&text).ok()
+}
+
+async fn set_interrupted(store: &Store, i: Option<&Interrupted>) -> Result<(), AppError> {
+    let text = i.and_then(|i| serde_json::to_string(i).ok()).unwrap_or_default();
+    Ok(store.set_setting(INTERRUPTED, &text).await?)
+}
+
+/// One sweep: `created` stamps its runs (a resumed sweep passes the interrupted one's).
+#[allow(clippy::too_many_arguments)]
 async fn run_sweep(
     ctx: Ctx,
     model: ModelRecord,
     body: SweepBody,
     workers: usize,
     retrain: bool,
+    created: String,
     folds: FoldBars,
 ) -> Result<Outcome, AppError> {
     let started = js_sys::Date::now();
@@ -148,24 +183,40 @@ async fn run_sweep(
     let sha = model.matrix_sha.clone().ok_or_else(|| {
         AppError::missing(format!("{} has no matrix yet: build it on the Build page", model.model_id))
     })?;
-    let matrix = store
-        .matrix_bytes(&sha)
-        .await?
-        .ok_or_else(|| AppError::missing("the model's matrix is no longer stored: build it again"))?;
+    let matrix = MatrixRef { sha: &sha, store: &store };
     let pool = pool(ctx, workers).await?;
     let lead = pool.workers[0].clone();
-    let created = engine::data::time::format_utc(js_sys::Date::now() as i64);
-    let plan = lead.plan(body.clone(), model.model.clone(), created, &matrix).await?;
+    let plan = lead.plan(body.clone(), model.model.clone(), created.clone(), matrix).await?;
     let (settings, oof_spec) = (plan.settings.clone(), &plan.settings.oof_spec);
+    if retrain {
+        store.delete_folds(&plan.oof_key).await?;
+    }
     let cached = if retrain { None } else { store.oof(&plan.oof_key).await? };
     let (swept, was_cached) = match cached {
-        Some(oof) => (lead.sweep_cached(settings, plan.configs, &matrix, &oof).await?, true),
+        Some(oof) => (lead.sweep_cached(settings, plan.configs, matrix, &oof).await?, true),
         None => {
             let n = oof_spec.splits;
+            let record = Interrupted {
+                model_id: model.model_id.clone(),
+                body,
+                workers,
+                created,
+                oof_key: plan.oof_key.clone(),
+                splits: n,
+            };
+            set_interrupted(&store, Some(&record)).await?;
             let trees = oof_spec.params.num_trees;
-            folds.set(vec![(0, trees); n]);
+            let mut have: Vec<TrainedFold> =
+                store.folds(&plan.oof_key).await?.into_iter().filter(|f| f.meta.fold < n).collect();
+            let todo: Vec<usize> = (0..n).filter(|k| !have.iter().any(|f| f.meta.fold == *k)).collect();
+            folds.set((0..n).map(|k| if todo.contains(&k) { (0, trees) } else { (trees, trees) }).collect());
+            let key = plan.oof_key.clone();
+            let keep = |f: TrainedFold| {
+                let (store, key) = (store.clone(), key.clone());
+                async move { Ok(store.put_fold(&key, &f).await?) }
+            };
             let trained = pool
-                .oof(&matrix, oof_spec, n, move |fold, tree, trees| {
+                .oof(matrix, oof_spec, todo, keep, move |fold, tree, trees| {
                     folds.try_update(|f| {
                         if let Some(slot) = f.get_mut(fold) {
                             *slot = (tree, trees);
@@ -173,12 +224,17 @@ async fn run_sweep(
                     });
                 })
                 .await?;
-            let swept = lead.sweep(settings, plan.configs, &matrix, &trained).await?;
-            store.put_oof(&swept.oof_key, &swept.oof_bytes).await?;
+            have.extend(trained);
+            have.sort_by_key(|f| f.meta.fold);
+            let swept = lead.sweep(settings, plan.configs, matrix, &have).await?;
+            let bytes =
+                swept.oof_bytes.clone().ok_or_else(|| AppError::missing("the worker sent no out-of-fold file"))?;
+            store.put_oof(&swept.oof_key, &bytes).await?;
             (swept, false)
         }
     };
     store.put_runs(&swept.runs).await?;
+    set_interrupted(&store, None).await?;
     Ok(Outcome {
         runs: swept.runs,
         seconds: (js_sys::Date::now() - started) / 1000.0,
@@ -199,10 +255,11 @@ pub fn SweepsPage() -> impl IntoView {
     // A form the page could not read; the sweep's own failures are its action's value.
     let form_error = RwSignal::new(None::<AppError>);
     let folds: FoldBars = RwSignal::new(Vec::new());
-    let sweep = Action::new_local(move |(r, body, workers, retrain): &(ModelRecord, SweepBody, usize, bool)| {
-        let (r, body, workers, retrain) = (r.clone(), body.clone(), *workers, *retrain);
+    type Args = (ModelRecord, SweepBody, usize, bool, String);
+    let sweep = Action::new_local(move |(r, body, workers, retrain, created): &Args| {
+        let (r, body, workers, retrain, created) = (r.clone(), body.clone(), *workers, *retrain, created.clone());
         async move {
-            let outcome = run_sweep(ctx, r, body, workers, retrain, folds).await;
+            let outcome = run_sweep(ctx, r, body, workers, retrain, created, folds).await;
             if outcome.is_ok() {
                 refresh_runs(ctx).await;
             }
@@ -210,6 +267,43 @@ pub fn SweepsPage() -> impl IntoView {
         }
     });
     let running = sweep.pending();
+    // A sweep a reload or a crash interrupted (read again whenever no sweep runs), with how
+    // many of its folds are stored.
+    let discarded = RwSignal::new(0u32);
+    let resumable = LocalResource::new(move || {
+        let idle = !running.get();
+        discarded.track();
+        async move {
+            if !idle {
+                return None;
+            }
+            let store = store(ctx).ok()?;
+            let i = interrupted(&store).await?;
+            let stored = store.folds(&i.oof_key).await.map(|f| f.len()).unwrap_or(0);
+            Some((i, stored))
+        }
+    });
+    let resume = move |i: Interrupted| {
+        let models = ctx.models.get_untracked();
+        match models.into_iter().find(|m| m.model_id == i.model_id) {
+            Some(r) => {
+                form_error.set(None);
+                folds.set(Vec::new());
+                sweep.dispatch((r, i.body, i.workers, false, i.created));
+            }
+            None => form_error.set(Some(AppError::missing(format!("model {} is no longer stored", i.model_id)))),
+        }
+    };
+    let discard = move || {
+        leptos::task::spawn_local(async move {
+            if let Ok(store) = store(ctx) {
+                if let Err(e) = set_interrupted(&store, None).await {
+                    form_error.try_set(Some(e));
+                }
+            }
+            discarded.try_update(|n| *n += 1);
+        });
+    };
     // The last sweep's outcome, hidden while the next one runs.
     let last = move || (!running.get()).then(|| sweep.value().get()).flatten();
     let outcome = move || last().and_then(Result::ok);
@@ -222,7 +316,8 @@ pub fn SweepsPage() -> impl IntoView {
             Ok((body, workers)) => {
                 form_error.set(None);
                 folds.set(Vec::new());
-                sweep.dispatch((r, body, workers, retrain));
+                let created = engine::data::time::format_utc(js_sys::Date::now() as i64);
+                sweep.dispatch((r, body, workers, retrain, created));
             }
             Err(e) => {
                 sweep.value().set(None);
@@ -286,13 +381,32 @@ pub fn SweepsPage() -> impl IntoView {
                         </button>
                         <Show when=move || running.get()>
                             <button data-testid="cancel-sweep" on:click=move |_| {
-                                if let Some(p) = ctx.pool.get_value() { p.cancel() }
+                                if let Some(p) = ctx.pool.get_value() {
+                                    p.cancel("the sweep was cancelled: no run was stored; its finished folds are kept for the next sweep");
+                                }
+                                discard();
                             }>"Cancel"</button>
                         </Show>
                         {move || error().map(|e| view! { <ErrorView error=e testid="sweep-error"/> })}
                     </div>
                 </aside>
                 <div class="main">
+                    {move || resumable.get().flatten().map(|(i, stored)| {
+                        let again = i.clone();
+                        view! {
+                            <div class="panel notice warn" data-testid="sweep-interrupted">
+                                <p>{format!(
+                                    "A sweep of {} started {} was interrupted before its runs were stored: {stored} of {} folds are kept.",
+                                    i.model_id, i.created, i.splits
+                                )}</p>
+                                <button class="primary" data-testid="resume-sweep" on:click=move |_| resume(again.clone())>
+                                    {format!("Resume (train {} fold{})", i.splits.saturating_sub(stored), if i.splits.saturating_sub(stored) == 1 { "" } else { "s" })}
+                                </button>
+                                " "
+                                <button data-testid="discard-sweep" on:click=move |_| discard()>"Discard"</button>
+                            </div>
+                        }
+                    })}
                     <Show when=move || running.get() && !folds.get().is_empty()>
                         <div class="panel" data-testid="fold-progress">
                             <h2>"Training the folds " <span class="muted small">"each fold's model sees only earlier rows, purged by the label horizon"</span></h2>

@@ -14,6 +14,7 @@ use crate::components::ErrorView;
 use crate::db::TrainedRecord;
 use crate::error::AppError;
 use crate::format;
+use crate::pool::MatrixRef;
 use crate::state::{store, use_ctx, worker, Ctx};
 
 /// Form fields as text, parsed on Start so a half-typed number is not an error while typing.
@@ -93,13 +94,9 @@ async fn run_training(
     let matrix_sha = record.matrix_sha.clone().ok_or_else(|| {
         AppError::missing(format!("{} has no matrix yet: build it on the Build page", record.model_id))
     })?;
-    let bytes = store
-        .matrix_bytes(&matrix_sha)
-        .await?
-        .ok_or_else(|| AppError::missing("the model's matrix is no longer stored: build it again"))?;
     let worker = worker(ctx).await?;
     let (report, model_json, train_ms) = worker
-        .train(options.clone(), bytes, move |_, train, valid| {
+        .train(options.clone(), MatrixRef { sha: &matrix_sha, store: &store }, move |_, train, valid| {
             curve.try_update(|c| c.push((train, valid)));
         })
         .await?;

@@ -15,7 +15,7 @@ use engine::sweep::BacktestBody;
 
 use crate::args::{override_with, read_json, ResearchArgs};
 use crate::commands::build::model_and_matrix;
-use crate::commands::sweep::oof_cached;
+use crate::commands::sweep::{default_jobs, oof_cached};
 use crate::error::{usage, CliError};
 use crate::print::{metrics_text, pct, table, to_json};
 use crate::store::{created, Store};
@@ -68,7 +68,7 @@ pub(crate) fn run_backtest(
     let model_id = body.model_id.clone().ok_or_else(|| usage("backtest needs --model-id or a spec with model_id"))?;
     let (record, m) = model_and_matrix(store, &model_id, body.pack_id.as_deref())?;
     let (config, settings) = body.plan(&record.model, &m, created())?;
-    let (o, cached) = oof_cached(store, &m, &settings.oof_spec)?;
+    let (o, cached) = oof_cached(store, &m, &settings.oof_spec, default_jobs())?;
     let e = evaluate(&settings.context(&m, &o), &config)?;
     Ok((e.report(&m, &record.model.cadence), cached))
 }

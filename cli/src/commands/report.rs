@@ -22,7 +22,7 @@ use engine::leaderboard::{self, Query, RankBy};
 use engine::report::{self, LeaderboardReportInput, Provenance, RunReportInput, DEFAULT_STATUS};
 use engine::run::{evaluate, Run, RunSettings};
 
-use crate::commands::sweep::oof_cached;
+use crate::commands::sweep::{default_jobs, oof_cached};
 use crate::error::{read_err, usage, CliError};
 use crate::print::to_json;
 use crate::store::{created, Store};
@@ -78,7 +78,7 @@ pub(crate) fn run_report(store: &Store, run: &Run) -> Result<String, CliError> {
     let record = store.model(&run.model_id)?;
     let cadence = record.model.cadence.clone();
     let m = store.matrix(&run.lineage.matrix_sha)?;
-    let (o, _) = oof_cached(store, &m, &run.oof_spec)?;
+    let (o, _) = oof_cached(store, &m, &run.oof_spec, default_jobs())?;
     let settings = RunSettings::of_run(run, &cadence);
     let config = SweepConfig { config_sha: run.lineage.config_sha.clone(), config: run.config.clone() };
     let e = evaluate(&settings.context(&m, &o), &config)?;

@@ -53,20 +53,29 @@ pub struct SweepArgs {
     pub min_sharpe: Option<f64>,
     #[command(flatten)]
     pub research: ResearchArgs,
+    /// Threads training folds side by side (default: the machine's cores). Any number gives
+    /// the same bytes.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub jobs: Option<u32>,
     #[arg(long)]
     pub json: bool,
 }
 
+/// The machine's cores, the default number of fold-training threads.
+pub(crate) fn default_jobs() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
 /// Out-of-fold probabilities from the store's cache, or computed and cached: a sweep and a
 /// backtest of one of its configs share them, so the second one only re-runs the policy.
-pub(crate) fn oof_cached(store: &Store, m: &Matrix, spec: &OofSpec) -> Result<(Oof, bool), CliError> {
+pub(crate) fn oof_cached(store: &Store, m: &Matrix, spec: &OofSpec, jobs: usize) -> Result<(Oof, bool), CliError> {
     let key = spec.key(&m.matrix_sha);
     if let Some(o) = store.oof(&key) {
         if o.prob.len() == m.rows() {
             return Ok((o, true));
         }
     }
-    let o = oof::compute(m, spec, &mut progress_printer())?;
+    let o = oof::compute_parallel(m, spec, jobs, &mut progress_printer())?;
     store.put_oof(&o)?;
     Ok((o, false))
 }
@@ -93,7 +102,8 @@ pub fn sweep(store: &Store, args: SweepArgs) -> Result<String, CliError> {
     let plan = body.plan(&record.model, &m, created())?;
     let spec = &plan.settings.oof_spec;
     let started = std::time::Instant::now();
-    let (o, cached) = oof_cached(store, &m, spec)?;
+    let jobs = args.jobs.map_or_else(default_jobs, |j| j as usize);
+    let (o, cached) = oof_cached(store, &m, spec, jobs)?;
     let runs = sweep::run(&plan.settings.context(&m, &o), &plan.configs)?;
     store.put_runs(&runs)?;
     let seconds = started.elapsed().as_secs_f64();

@@ -60,6 +60,9 @@ fn fixture() -> &'static Bundle {
         let how = FinalFit { params, calibration: CalibrationKind::Sigmoid, calibration_folds: 2 };
         let (booster, strat) =
             crate::strategy::train(&m, owner.owner(), &runs[0].config, &settings.base, &how, &mut |_| {}).unwrap();
+        // In the order a bundle keeps them (by run id), so a read gives back the same value.
+        let mut runs = runs;
+        runs.sort_by(|a, b| a.run_id.cmp(&b.run_id));
         let record = ModelRecord {
             model_id: model.model_id.clone(),
             model: model.clone(),

@@ -33,6 +33,13 @@ pub use tree::{Node, Tree};
 
 use serde::{Deserialize, Serialize};
 
+/// The trainer's code version, hashed into every out-of-fold key ([`crate::oof::OofSpec::key`]):
+/// cached fold probabilities are reused only when the code that trained them is this code.
+/// Bump it with any change to binning, growth, boosting, calibration or prediction that can move
+/// a probability; `engine/tests/matrix.rs` pins a trained model's bytes so such a change cannot
+/// go unnoticed.
+pub const TRAINER_CODE_VERSION: u32 = 1;
+
 /// Column-major features: `columns[j][i]` is feature `j` at row `i`; `NaN` is a missing value.
 #[derive(Clone, Copy, Debug)]
 pub struct ColumnMatrix<'a> {
