@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use crate::db::{self, Store};
 use crate::ingest;
+use crate::offline::{self, Shell};
 use crate::pages;
 use crate::route::{use_route, Route};
 use crate::state::{self, Ctx};
@@ -35,6 +36,8 @@ pub fn App() -> impl IntoView {
     let ctx = Ctx::new();
     provide_context(ctx);
     leptos::task::spawn_local(boot(ctx));
+    let shell = RwSignal::new(None::<Shell>);
+    leptos::task::spawn_local(offline::register(shell));
     let route = use_route();
 
     let nav = Route::ALL
@@ -54,8 +57,26 @@ pub fn App() -> impl IntoView {
         <header class="topbar">
             <div class="brand">"BTB " <span>"Workbench"</span></div>
             <nav class="steps">{nav}</nav>
+            {move || match shell.get() {
+                Some(Shell::Offline) | Some(Shell::Updated) => view! {
+                    <span class="chip ok small" data-testid="offline-ready"
+                        title="This version is cached by the browser: it loads and works without a network">"works offline"</span>
+                }.into_any(),
+                Some(Shell::Unavailable(why)) => view! {
+                    <span class="chip small muted" data-testid="offline-unavailable" title=why>"online only"</span>
+                }.into_any(),
+                None => ().into_any(),
+            }}
             <ThemeToggle/>
         </header>
+        <Show when=move || shell.get() == Some(Shell::Updated)>
+            <div class="banner info" role="status" data-testid="shell-updated">
+                "A new version of the workbench was installed. This page still runs the old one: "
+                <button data-testid="shell-reload" on:click=move |_| {
+                    if let Some(w) = web_sys::window() { let _ = w.location().reload(); }
+                }>"Reload"</button>
+            </div>
+        </Show>
         <Show when=move || ctx.storage_warning.get().is_some()>
             <div class="banner warn" role="status" data-testid="storage-warning">
                 {move || ctx.storage_warning.get()}

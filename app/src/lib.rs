@@ -13,6 +13,7 @@ pub mod download;
 pub mod error;
 pub mod format;
 pub mod ingest;
+pub mod offline;
 pub mod pages;
 pub mod pool;
 pub mod protocol;

@@ -70,8 +70,10 @@ impl Shared {
         }
     }
 
-    /// Routes one message to its request; the final one closes it.
+    /// Routes one message to its request; the final one closes it. A crash ends the worker:
+    /// the requests queued behind the one that crashed end too.
     fn route(&self, id: RequestId, msg: Message) {
+        let crashed = matches!(&msg, Ok((Response::Crashed { .. }, _)));
         let last = !matches!(&msg, Ok((m, _)) if m.is_progress());
         let tx = {
             let mut pending = self.pending.borrow_mut();
@@ -89,6 +91,10 @@ impl Shared {
             None => web_sys::console::debug_1(
                 &format!("engine worker: a reply to request {id}, which no one awaits").into(),
             ),
+        }
+        if crashed {
+            self.dead.set(true);
+            self.fail_all(|what| format!("the engine worker crashed on an earlier request, before {what}"));
         }
     }
 }
@@ -251,6 +257,9 @@ impl EngineWorker {
             match rx.next().await {
                 Some(Ok((Response::Failed { error }, _))) => return Err(AppError::Engine(error)),
                 Some(Ok((Response::Rejected { message }, _))) => return Err(ProtocolError::Rejected(message).into()),
+                Some(Ok((Response::Crashed { message }, _))) => {
+                    return Err(AppError::Worker(format!("the engine worker crashed while {what}: {message}")))
+                }
                 Some(Ok((msg, _))) if msg.is_progress() => progress(&msg),
                 Some(Ok((msg, buffers))) => {
                     let reply = msg.name();

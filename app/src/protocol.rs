@@ -34,7 +34,7 @@ use engine::sweep::{Plan, SweepBody};
 pub const PROTOCOL_VERSION: u32 = 7;
 /// SHA-256 of this file without these two lines: `app/tests/shape.rs` fails when the file
 /// changes and this pin does not, so a change of shape cannot ship under an old version.
-pub const PROTOCOL_SHA: &str = "ddaa197c58ec50b60ef0577cac22a9dd73aa55ba6a8c20872ada1460d7eca95b";
+pub const PROTOCOL_SHA: &str = "ea32975d3aabf0ff3919a4b2f1a7a1391eb9ab12052295f366c62931e6648514";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
@@ -292,6 +292,11 @@ pub enum Response {
     Failed {
         error: Report,
     },
+    /// The engine panicked on this request (a bug, or a file a dependency cannot read): the
+    /// worker's wasm instance is ending; the page replaces the worker.
+    Crashed {
+        message: String,
+    },
     /// The request could not be used at all (a buffer missing or damaged, an unreadable
     /// envelope); no engine step ran.
     Rejected {
@@ -327,6 +332,7 @@ impl Response {
             Response::Imported { .. } => "Imported",
             Response::Html { .. } => "Html",
             Response::Failed { .. } => "Failed",
+            Response::Crashed { .. } => "Crashed",
             Response::Rejected { .. } => "Rejected",
         }
     }

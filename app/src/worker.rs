@@ -54,6 +54,9 @@ impl To {
 }
 
 thread_local! {
+    /// Where the request being handled answers: a panic (wasm32 aborts on one, ending this
+    /// worker) is reported to that request as `Crashed` before the instance dies.
+    static CURRENT: RefCell<Option<To>> = const { RefCell::new(None) };
     /// The matrices this worker holds, by `matrix_sha`: sent once by `HoldMatrix`, named by every
     /// later request. The page decides what stays (`evict`).
     static HELD: RefCell<Vec<(String, Rc<Matrix>)>> = const { RefCell::new(Vec::new()) };
@@ -465,9 +468,20 @@ fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
     }
 }
 
+/// Reports a panic to the request that caused it (see [`CURRENT`]), then logs it as usual.
+fn on_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let message = info.to_string();
+    // `try_with`/`try_borrow`: a panic while the slot is borrowed or torn down must not panic again.
+    let to = CURRENT.try_with(|c| c.try_borrow().ok().and_then(|c| c.clone())).ok().flatten();
+    if let Some(to) = to {
+        to.post(&Response::Crashed { message: message.clone() });
+    }
+    web_sys::console::error_1(&message.into());
+}
+
 #[wasm_bindgen]
 pub fn worker_entry() {
-    console_error_panic_hook::set_once();
+    std::panic::set_hook(Box::new(on_panic));
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let inner = scope.clone();
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
@@ -477,7 +491,9 @@ pub fn worker_entry() {
         // An envelope without even an id cannot be answered; the page never sends one.
         let Ok((id, req)) = protocol::decode::<Request>(data) else { return };
         let to = To { scope: inner.clone(), id };
+        CURRENT.with(|c| *c.borrow_mut() = Some(to.clone()));
         let outcome = req.map_err(|e| Failure::Rejected(e.to_string())).and_then(|req| handle(&to, req, buffers));
+        CURRENT.with(|c| *c.borrow_mut() = None);
         reply(&to, outcome);
     });
     scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));

@@ -34,7 +34,7 @@ export async function launch({ init } = {}) {
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-  return { context, page, errors };
+  return { context, page, errors, profile };
 }
 
 export async function shot(page, name) {

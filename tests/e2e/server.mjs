@@ -10,7 +10,7 @@ const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.mjs': 'text/javascript',
   '.wasm': 'application/wasm', '.css': 'text/css; charset=utf-8', '.json': 'application/json',
   '.gz': 'application/gzip', '.csv': 'text/csv', '.md': 'text/markdown', '.png': 'image/png',
-  '.svg': 'image/svg+xml', '.ico': 'image/x-icon', '.parquet': 'application/octet-stream',
+  '.svg': 'image/svg+xml', '.webmanifest': 'application/manifest+json', '.ico': 'image/x-icon', '.parquet': 'application/octet-stream',
 };
 
 export function serve(dir, port = 0, host = '127.0.0.1') {

@@ -267,11 +267,11 @@ pub fn SweepsPage() -> impl IntoView {
         }
     });
     let running = sweep.pending();
-    // A sweep a reload or a crash interrupted (read again whenever no sweep runs), with how
-    // many of its folds are stored.
+    // A sweep a reload or a crash interrupted (read once storage is open and again whenever no
+    // sweep runs), with how many of its folds are stored.
     let discarded = RwSignal::new(0u32);
     let resumable = LocalResource::new(move || {
-        let idle = !running.get();
+        let idle = !running.get() && ctx.ready.get();
         discarded.track();
         async move {
             if !idle {
@@ -396,8 +396,11 @@ pub fn SweepsPage() -> impl IntoView {
                         view! {
                             <div class="panel notice warn" data-testid="sweep-interrupted">
                                 <p>{format!(
-                                    "A sweep of {} started {} was interrupted before its runs were stored: {stored} of {} folds are kept.",
-                                    i.model_id, i.created, i.splits
+                                    "A sweep of {} ({} trees per fold) started {} was interrupted before its runs were stored: {stored} of {} folds are kept.",
+                                    i.model_id,
+                                    i.body.research.params.as_ref().map_or(TrainParams::default().num_trees, |p| p.num_trees),
+                                    i.created,
+                                    i.splits
                                 )}</p>
                                 <button class="primary" data-testid="resume-sweep" on:click=move |_| resume(again.clone())>
                                     {format!("Resume (train {} fold{})", i.splits.saturating_sub(stored), if i.splits.saturating_sub(stored) == 1 { "" } else { "s" })}

@@ -1,0 +1,106 @@
+// The page under real use: requests that overlap (a long training while a matrix builds, two
+// final models trained at once) each get their own answer, and a worker that crashes on a
+// hostile file fails that request with the file's name and is replaced.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startServer, launch, shot, buildAaplModel, FIXTURES } from './browser.mjs';
+
+let srv;
+before(async () => { srv = await startServer(); });
+after(() => srv.server.close());
+
+/** Page errors other than the ones a test provokes on purpose. */
+const unexpected = (errors, allowed = []) =>
+  errors.filter((e) => !/favicon/.test(e) && !allowed.some((a) => a.test(e)));
+
+test('a build during a long training: both finish, neither is lost', async () => {
+  const { context, page, errors } = await launch();
+  try {
+    await page.goto(srv.base);
+    await buildAaplModel(page);
+    await page.click('nav a[data-route=train]');
+    await page.waitForSelector('[data-testid=start-training]');
+    await page.fill('[data-testid=trees]', '1500');
+    await page.fill('[data-testid=early-stopping]', '0');
+    await page.fill('[data-testid=lr]', '0.01');
+    await page.click('[data-testid=start-training]');
+    await page.waitForSelector('[data-testid=start-training][disabled]');
+
+    // The collision: Build Matrix while the training runs.
+    await page.click('nav a[data-route=build]');
+    const before = await page.locator('[data-testid=matrix-sha]').getAttribute('data-sha');
+    await page.fill('[data-testid=start]', '2006-01-01');
+    await page.click('[data-testid=build-matrix]');
+    await page.waitForFunction((old) => {
+      const el = document.querySelector('[data-testid=matrix-sha]');
+      return el && el.dataset.sha !== old;
+    }, before, { timeout: 120_000 });
+    assert.match(await page.locator('[data-testid=matrix-rows]').innerText(), /\d/);
+    await shot(page, 'workers-build-during-training');
+
+    // The training was not lost: it finishes and is stored (the list is read on opening the page).
+    await page.click('nav a[data-route=train]');
+    const deadline = Date.now() + 300_000;
+    while ((await page.locator('[data-testid=trained] li').count()) === 0) {
+      assert.ok(Date.now() < deadline, 'the training finished and was stored');
+      await page.waitForTimeout(3000);
+      await page.click('nav a[data-route=build]');
+      await page.click('nav a[data-route=train]');
+      await page.waitForSelector('[data-testid=start-training]');
+    }
+    assert.deepEqual(unexpected(errors), [], 'no page errors');
+  } finally {
+    await context.close();
+  }
+});
+
+test('two final models from the cart trained at once', async () => {
+  const { context, page, errors } = await launch();
+  try {
+    await page.goto(srv.base);
+    await buildAaplModel(page);
+    await page.click('nav a[data-route=sweeps]');
+    await page.fill('[data-testid=sweep-trees]', '40');
+    await page.click('[data-testid=run-sweep]');
+    await page.waitForSelector('[data-testid=sweep-result]', { timeout: 180_000 });
+    await page.click('nav a[data-route=leaderboard]');
+    await page.locator('[data-page=leaderboard] [data-testid=cart-toggle]').first().check();
+    await page.locator('[data-page=leaderboard] [data-testid=cart-toggle]').nth(1).check();
+    await page.click('nav a[data-route=train]');
+    const panels = page.locator('[data-page=train] [data-testid=strategy-panel]');
+    await panels.nth(1).waitFor();
+    // Both clicked before either finishes: two requests in flight at once.
+    await panels.nth(0).locator('[data-testid=train-strategy]').click();
+    await panels.nth(1).locator('[data-testid=train-strategy]').click();
+    for (const i of [0, 1]) {
+      await panels.nth(i).locator('[data-testid=strategy-trained]').waitFor({ timeout: 180_000 });
+      assert.equal(await panels.nth(i).locator('[data-testid=strategy-error]').count(), 0);
+    }
+    await shot(page, 'workers-two-final-models');
+    assert.deepEqual(unexpected(errors), [], 'no page errors');
+  } finally {
+    await context.close();
+  }
+});
+
+test('a Parquet file that crashes the reader: the error names it, the next file loads', async () => {
+  const { context, page, errors } = await launch();
+  try {
+    await page.goto(srv.base);
+    await page.waitForSelector('[data-testid=dataset]', { timeout: 60_000 });
+    await page.setInputFiles('[data-testid=file-input]', join(FIXTURES, 'bad/parquet_panics.parquet'));
+    const msg = await page.locator('[data-testid=error]').innerText({ timeout: 30_000 });
+    assert.match(msg, /crashed while reading parquet_panics\.parquet/, msg);
+    assert.match(msg, /panicked at/, msg);
+    await shot(page, 'workers-crash-named');
+    await page.locator('[data-testid=error] button').click();
+    // The dead worker was replaced: a good file loads.
+    const n = await page.locator('[data-testid=dataset]').count();
+    await page.setInputFiles('[data-testid=file-input]', join(FIXTURES, 'pyarrow_snappy_ns.parquet'));
+    await page.waitForFunction((k) => document.querySelectorAll('[data-testid=dataset]').length === k + 1, n, { timeout: 60_000 });
+    assert.deepEqual(unexpected(errors, [/panicked at|unreachable|RuntimeError/]), [], 'no other page errors');
+  } finally {
+    await context.close();
+  }
+});
