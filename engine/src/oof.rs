@@ -252,14 +252,14 @@ pub fn compute_parallel(
         for msg in rx {
             match msg {
                 Message::Progress(p) => progress(p),
-                Message::Done(_, r) if matches!(*r, Ok(_)) => results.extend(r.ok()),
-                Message::Done(k, r) => {
-                    if let Err(e) = *r {
+                Message::Done(k, r) => match *r {
+                    Ok(r) => results.push(r),
+                    Err(e) => {
                         if failed.as_ref().is_none_or(|(j, _)| k < *j) {
                             failed = Some((k, e));
                         }
                     }
-                }
+                },
             }
         }
         match failed {

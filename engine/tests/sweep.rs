@@ -67,6 +67,7 @@ fn base_policy(m: &Matrix) -> Policy {
 
 /// Folds trained on threads give the bytes of folds trained one after the other, whatever the
 /// thread count (more threads than folds included), with every tree's progress reported.
+#[cfg(not(target_arch = "wasm32"))]
 #[test]
 fn parallel_folds_equal_sequential_folds() {
     let m = engine::determinism::demo_aapl_matrix(&demo()).unwrap();
