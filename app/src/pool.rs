@@ -37,6 +37,11 @@ use crate::protocol::{self, FoldMeta, ImportWrites, ProtocolError, Request, Requ
 /// What reaches a waiting request: a message of its own with its buffers, or why none will.
 type Message = Result<(Response, Array), AppError>;
 
+/// A worker idle this long is stopped: a wasm instance never gives memory back, so a worker
+/// that built a million-row matrix would otherwise keep that memory for the life of the page.
+/// The next request starts a fresh one (the module is cached by the browser).
+const IDLE_MS: i32 = 15_000;
+
 /// How many matrices one worker keeps: one, so a worker never holds more than a single copy of
 /// a (possibly 1M-row) matrix; a request on another matrix replaces it.
 const HELD_PER_WORKER: usize = 1;
@@ -59,6 +64,9 @@ struct Shared {
     /// The matrices the worker holds, oldest first: the page decides, the worker obeys in the
     /// order it receives requests, so this mirror is exact.
     held: RefCell<Vec<String>>,
+    /// Bumped whenever the worker is used; an idle timer only stops the worker if it still
+    /// reads the value it was set with.
+    idle: Cell<u32>,
 }
 
 impl Shared {
@@ -214,6 +222,30 @@ impl EngineWorker {
         self.shared.dead.get()
     }
 
+    /// Cancels a pending idle stop: the worker is about to be used.
+    pub fn keep_alive(&self) {
+        self.shared.idle.set(self.shared.idle.get().wrapping_add(1));
+    }
+
+    /// Stops the worker after [`IDLE_MS`] unless it is used again before then.
+    fn retire_when_idle(&self) {
+        if self.in_flight() > 0 || self.is_dead() {
+            return;
+        }
+        self.keep_alive();
+        let (mark, shared, worker) = (self.shared.idle.get(), self.shared.clone(), self.worker.clone());
+        let stop = Closure::once_into_js(move || {
+            if shared.idle.get() == mark && shared.pending.borrow().is_empty() && !shared.dead.get() {
+                worker.terminate();
+                shared.dead.set(true);
+                shared.held.borrow_mut().clear();
+            }
+        });
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(stop.unchecked_ref(), IDLE_MS);
+        }
+    }
+
     /// Requests sent and not yet answered (the least busy worker takes the next one).
     pub fn in_flight(&self) -> usize {
         self.shared.pending.borrow().len()
@@ -232,6 +264,21 @@ impl EngineWorker {
     /// a hang); `progress` sees every progress message. `payload` is what the worker reads,
     /// `transfer` the `ArrayBuffer`s moved rather than copied.
     async fn call<T>(
+        &self,
+        req: &Request,
+        payload: &Array,
+        transfer: &Array,
+        progress: impl FnMut(&Response),
+        answer: impl FnOnce(Response, Array) -> Option<Result<T, AppError>>,
+    ) -> Result<T, AppError> {
+        self.keep_alive();
+        let out = self.exchange(req, payload, transfer, progress, answer).await;
+        self.retire_when_idle();
+        out
+    }
+
+    /// [`EngineWorker::call`] without the idle bookkeeping.
+    async fn exchange<T>(
         &self,
         req: &Request,
         payload: &Array,
@@ -275,6 +322,7 @@ impl EngineWorker {
     /// Makes sure the worker holds `m`: sent once (read from the store, transferred), named by
     /// every later request. The oldest held matrix beyond [`HELD_PER_WORKER`] is dropped.
     pub async fn hold(&self, m: MatrixRef<'_>) -> Result<(), AppError> {
+        self.keep_alive();
         if self.shared.held.borrow().iter().any(|s| s == m.sha) {
             return Ok(());
         }
@@ -741,6 +789,10 @@ impl Pool {
         F: std::future::Future<Output = Result<(), AppError>>,
     {
         let n = todo.len();
+        // Largest first: a later walk-forward fold trains on more rows, so handing out the
+        // last folds first finishes sooner on N workers (the result does not depend on order).
+        let mut todo = todo;
+        todo.sort_unstable_by(|a, b| b.cmp(a));
         let queue = Rc::new(RefCell::new(todo.into_iter().collect::<std::collections::VecDeque<usize>>()));
         let done = Rc::new(RefCell::new(Vec::with_capacity(n)));
         let jobs = self.workers.iter().map(|w| {

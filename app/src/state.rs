@@ -90,10 +90,12 @@ pub async fn worker(ctx: Ctx) -> Result<Rc<EngineWorker>, AppError> {
     ctx.workers.update_value(|ws| ws.retain(|w| !w.is_dead()));
     let all = ctx.workers.get_value();
     if let Some(idle) = all.iter().find(|w| w.in_flight() == 0) {
+        idle.keep_alive();
         return Ok(idle.clone());
     }
     if all.len() >= GENERAL_WORKERS {
         if let Some(w) = all.iter().min_by_key(|w| w.in_flight()) {
+            w.keep_alive();
             return Ok(w.clone());
         }
     }
@@ -106,6 +108,7 @@ pub async fn worker(ctx: Ctx) -> Result<Rc<EngineWorker>, AppError> {
 /// same rule as [`worker`].
 pub async fn pool(ctx: Ctx, n: usize) -> Result<Rc<Pool>, AppError> {
     if let Some(p) = ctx.pool.get_value().filter(|p| p.size() == n && !p.workers.iter().any(|w| w.is_dead())) {
+        p.workers.iter().for_each(|w| w.keep_alive());
         return Ok(p);
     }
     ctx.pool.set_value(None);

@@ -64,7 +64,17 @@ thread_local! {
 
 fn hold(matrix_sha: &str, evict: &[String], buffers: &Array) -> Result<Reply, Failure> {
     HELD.with(|h| h.borrow_mut().retain(|(sha, _)| sha != matrix_sha && !evict.contains(sha)));
-    let m = Matrix::from_bytes(&bytes_at(buffers, 0, "no matrix was sent")?)?;
+    // Read straight out of the transferred buffer: no second full copy in wasm memory.
+    let v = buffers.get(0);
+    let bytes = v
+        .dyn_ref::<Uint8Array>()
+        .cloned()
+        .or_else(|| v.dyn_ref::<js_sys::ArrayBuffer>().map(|b| Uint8Array::new(b)))
+        .ok_or_else(|| Failure::Rejected("no matrix was sent (buffer 0)".to_string()))?;
+    let len = bytes.length() as usize;
+    let m = Matrix::from_source(len, &mut |at, buf| {
+        bytes.subarray(at as u32, (at + buf.len()) as u32).copy_to(buf);
+    })?;
     if m.matrix_sha != matrix_sha {
         return Err(Failure::Rejected(format!("the matrix sent as {matrix_sha} is {}", m.matrix_sha)));
     }

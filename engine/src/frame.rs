@@ -33,8 +33,6 @@ pub(crate) enum FrameError {
 /// A decoded frame: the caller's header and the bytes after it.
 pub(crate) struct Frame<'a, H> {
     pub(crate) header: H,
-    /// Where the body starts in the whole byte string.
-    pub(crate) body_start: usize,
     pub(crate) body: &'a [u8],
 }
 
@@ -67,7 +65,7 @@ pub(crate) fn decode<'a, H: DeserializeOwned>(bytes: &'a [u8], magic: &[u8; 8]) 
         return Err(FrameError::Truncated { needed: hend, got: bytes.len() });
     }
     let header = serde_json::from_slice(&bytes[12..hend]).map_err(|e| FrameError::Header(e.to_string()))?;
-    Ok(Frame { header, body_start: hend, body: &bytes[hend..] })
+    Ok(Frame { header, body: &bytes[hend..] })
 }
 
 /// Append `values` to a body, one little-endian word each.
@@ -108,7 +106,7 @@ mod tests {
         let b = encode(MAGIC, &vec!["h"], &body);
         assert_eq!(&b[..8], MAGIC);
         let f = decode::<Vec<String>>(&b, MAGIC).unwrap();
-        assert_eq!((f.header, f.body_start, f.body), (vec!["h".to_string()], 17, &body[..]));
+        assert_eq!((f.header, f.body), (vec!["h".to_string()], &body[..]));
         let w: Vec<[u8; 8]> = words(f.body).collect();
         assert_eq!(i64::from_le_bytes(w[0]), -3);
         assert_eq!(f64::from_le_bytes(w[1]), 1.5);

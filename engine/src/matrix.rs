@@ -654,12 +654,34 @@ impl Matrix {
 
     /// Read bytes written by [`Matrix::to_bytes`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Matrix, MatrixDecodeError> {
-        let Frame { header, body_start: hend, body } = frame::decode::<Header>(bytes, MAGIC).map_err(|e| match e {
+        Matrix::from_source(bytes.len(), &mut |at, buf| buf.copy_from_slice(&bytes[at..at + buf.len()]))
+    }
+
+    /// [`Matrix::from_bytes`] from a source of `len` bytes that `read(offset, buf)` copies out
+    /// piece by piece (in order, never past `len`), so a caller holding the bytes elsewhere (a
+    /// worker's transferred `ArrayBuffer`) never needs a second full copy of a large matrix.
+    pub fn from_source(len: usize, read: &mut dyn FnMut(usize, &mut [u8])) -> Result<Matrix, MatrixDecodeError> {
+        let frame_err = |e| match e {
             FrameError::Short { .. } | FrameError::BadMagic => MatrixDecodeError::BadMagic,
             FrameError::Version(v) => MatrixDecodeError::UnsupportedVersion(v as u32),
             FrameError::Truncated { needed, got } => MatrixDecodeError::Truncated { needed, got },
             FrameError::Header(e) => MatrixDecodeError::BadHeader(e),
-        })?;
+        };
+        let mut fixed = vec![0u8; len.min(12)];
+        read(0, &mut fixed);
+        if let Err(e) = frame::decode::<serde::de::IgnoredAny>(&fixed, MAGIC) {
+            if !matches!(e, FrameError::Truncated { .. }) {
+                return Err(frame_err(e));
+            }
+        }
+        let hlen = u32::from_le_bytes([fixed[8], fixed[9], fixed[10], fixed[11]]) as usize;
+        let hend = 12usize.saturating_add(hlen);
+        if len < hend {
+            return Err(MatrixDecodeError::Truncated { needed: hend, got: len });
+        }
+        let mut prefix = vec![0u8; hend];
+        read(0, &mut prefix);
+        let Frame { header, .. } = frame::decode::<Header>(&prefix, MAGIC).map_err(frame_err)?;
         if header.format != "btb-matrix" {
             return Err(MatrixDecodeError::BadHeader(format!("format is `{}`", header.format)));
         }
@@ -672,24 +694,40 @@ impl Matrix {
             .checked_mul(8)
             .and_then(|b| b.checked_mul(ncols))
             .and_then(|b| b.checked_add(hend))
-            .ok_or(MatrixDecodeError::Truncated { needed: usize::MAX, got: bytes.len() })?;
-        if bytes.len() < needed {
-            return Err(MatrixDecodeError::Truncated { needed, got: bytes.len() });
+            .ok_or(MatrixDecodeError::Truncated { needed: usize::MAX, got: len })?;
+        if len < needed {
+            return Err(MatrixDecodeError::Truncated { needed, got: len });
         }
-        let cols = &body[..needed - hend];
-        if sha256_hex(cols) != header.columns_sha {
-            return Err(MatrixDecodeError::Corrupt);
-        }
-        // Columns in the order `to_bytes` writes them.
-        let mut words = frame::words(cols);
-        let ts: Vec<i64> = words.by_ref().take(rows).map(i64::from_le_bytes).collect();
-        let mut col = || -> Vec<f64> { words.by_ref().take(rows).map(f64::from_le_bytes).collect() };
+        // Columns in the order `to_bytes` writes them, each read in pieces, hashed on the way.
+        let mut hasher = crate::lineage::Sha256Stream::new();
+        let mut at = hend;
+        let mut chunk = vec![0u8; (rows * 8).min(1 << 20)];
+        let mut column = |decode: &mut dyn FnMut(&[u8])| {
+            let end = at + rows * 8;
+            while at < end {
+                let n = (end - at).min(chunk.len());
+                read(at, &mut chunk[..n]);
+                hasher.update(&chunk[..n]);
+                decode(&chunk[..n]);
+                at += n;
+            }
+        };
+        let mut ts: Vec<i64> = Vec::with_capacity(rows);
+        column(&mut |b| ts.extend(frame::words(b).map(i64::from_le_bytes)));
+        let mut col = || -> Vec<f64> {
+            let mut v = Vec::with_capacity(rows);
+            column(&mut |b| v.extend(frame::words(b).map(f64::from_le_bytes)));
+            v
+        };
         let label = col();
         let close = col();
         let next_open = col();
         let hour = col();
         let momentum_score_total = col();
         let features = (0..header.feature_names.len()).map(|_| col()).collect();
+        if hasher.hex() != header.columns_sha {
+            return Err(MatrixDecodeError::Corrupt);
+        }
         Ok(Matrix {
             matrix_sha: header.matrix_sha,
             ticker: header.ticker,

@@ -228,26 +228,23 @@ pub fn compute_parallel(
         for _ in 0..jobs {
             let (tx, next) = (tx.clone(), &next);
             scope.spawn(move || loop {
-                let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if k >= n {
+                let taken = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if taken >= n {
                     return;
                 }
+                // Largest first: a later walk-forward fold trains on more rows.
+                let k = n - 1 - taken;
                 let done = compute_fold(m, spec, k, &mut |p| {
                     let _ = tx.send(Message::Progress(p));
                 });
-                let failed = done.is_err();
+                // A failure does not stop the others: the error reported must be the lowest
+                // failing fold's, which `compute` (in fold order) would stop at.
                 let _ = tx.send(Message::Done(k, Box::new(done)));
-                if failed {
-                    // Folds already started finish; no new one starts.
-                    next.store(n, std::sync::atomic::Ordering::Relaxed);
-                    return;
-                }
             });
         }
         drop(tx);
         let mut results = Vec::with_capacity(n);
-        // The lowest failing fold's error, as `compute` (which stops at it) would report: folds
-        // are taken in order, so every fold below it ran.
+        // The lowest failing fold's error, as `compute` (which stops at it) would report.
         let mut failed: Option<(usize, OofError)> = None;
         for msg in rx {
             match msg {
