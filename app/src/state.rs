@@ -45,6 +45,9 @@ pub struct Ctx {
     pub focus_run: RwSignal<Option<String>>,
     /// What imports stored without verifying it (shown wherever those records are).
     pub marks: RwSignal<Vec<VerificationRecord>>,
+    /// Bumped when a training is stored: a training can end after the user left the Train page,
+    /// and the page opened again must list it.
+    pub trained: RwSignal<u32>,
 }
 
 impl Ctx {
@@ -66,6 +69,7 @@ impl Ctx {
             cart: RwSignal::new(Vec::new()),
             focus_run: RwSignal::new(None),
             marks: RwSignal::new(Vec::new()),
+            trained: RwSignal::new(0),
         }
     }
 }

@@ -66,9 +66,10 @@ test('train aapl_swing_daily with calibration and see its curves', async () => {
   }
 });
 
-// Two requests at once, as a busy user makes them: a long training, then a build on another
-// page before it ends. The worker takes them in turn; neither is lost and nothing panics.
-test('a build started during a training waits its turn, and both finish', async () => {
+// Two requests at once, as a busy user makes them (the collision): a long training,
+// then a build on another page before it ends. The build runs on a second worker beside the
+// training; neither is lost, nothing panics, and the Train page lists the training when it ends.
+test('a build started during a training runs beside it, and both finish', async () => {
   const { context, page, errors } = await launch();
   try {
     await page.goto(srv.base + '#/data');

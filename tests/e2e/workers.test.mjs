@@ -1,6 +1,6 @@
-// The page under real use: requests that overlap (a long training while a matrix builds, two
-// final models trained at once) each get their own answer, and a worker that crashes on a
-// hostile file fails that request with the file's name and is replaced.
+// The page under real use: requests that overlap (two final models trained at once; a build
+// during a training is in train.test.mjs) each get their own answer, and a worker that crashes
+// on a hostile file fails that request with the file's name and is replaced.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -13,47 +13,6 @@ after(() => srv.server.close());
 /** Page errors other than the ones a test provokes on purpose. */
 const unexpected = (errors, allowed = []) =>
   errors.filter((e) => !/favicon/.test(e) && !allowed.some((a) => a.test(e)));
-
-test('a build during a long training: both finish, neither is lost', async () => {
-  const { context, page, errors } = await launch();
-  try {
-    await page.goto(srv.base);
-    await buildAaplModel(page);
-    await page.click('nav a[data-route=train]');
-    await page.waitForSelector('[data-testid=start-training]');
-    await page.fill('[data-testid=trees]', '1500');
-    await page.fill('[data-testid=early-stopping]', '0');
-    await page.fill('[data-testid=lr]', '0.01');
-    await page.click('[data-testid=start-training]');
-    await page.waitForSelector('[data-testid=start-training][disabled]');
-
-    // The collision: Build Matrix while the training runs.
-    await page.click('nav a[data-route=build]');
-    const before = await page.locator('[data-testid=matrix-sha]').getAttribute('data-sha');
-    await page.fill('[data-testid=start]', '2006-01-01');
-    await page.click('[data-testid=build-matrix]');
-    await page.waitForFunction((old) => {
-      const el = document.querySelector('[data-testid=matrix-sha]');
-      return el && el.dataset.sha !== old;
-    }, before, { timeout: 120_000 });
-    assert.match(await page.locator('[data-testid=matrix-rows]').innerText(), /\d/);
-    await shot(page, 'workers-build-during-training');
-
-    // The training was not lost: it finishes and is stored (the list is read on opening the page).
-    await page.click('nav a[data-route=train]');
-    const deadline = Date.now() + 300_000;
-    while ((await page.locator('[data-testid=trained] li').count()) === 0) {
-      assert.ok(Date.now() < deadline, 'the training finished and was stored');
-      await page.waitForTimeout(3000);
-      await page.click('nav a[data-route=build]');
-      await page.click('nav a[data-route=train]');
-      await page.waitForSelector('[data-testid=start-training]');
-    }
-    assert.deepEqual(unexpected(errors), [], 'no page errors');
-  } finally {
-    await context.close();
-  }
-});
 
 test('two final models from the cart trained at once', async () => {
   const { context, page, errors } = await launch();

@@ -111,6 +111,7 @@ async fn run_training(
         model_json,
     };
     store.put_trained(&trained).await?;
+    ctx.trained.try_update(|n| *n += 1);
     Ok(trained)
 }
 
@@ -133,6 +134,7 @@ pub fn TrainPage() -> impl IntoView {
     let shown = RwSignal::new(None::<TrainedRecord>);
     let history = LocalResource::new(move || {
         let ready = ctx.ready.get();
+        ctx.trained.track();
         async move {
             if !ready {
                 return Ok(Vec::new());
@@ -146,7 +148,6 @@ pub fn TrainPage() -> impl IntoView {
         async move {
             let t = run_training(ctx, r, options, curve).await?;
             shown.try_set(Some(t.clone()));
-            history.refetch();
             Ok::<_, AppError>(t)
         }
     });
