@@ -42,6 +42,10 @@ type Message = Result<(Response, Array), AppError>;
 /// The next request starts a fresh one (the module is cached by the browser).
 const IDLE_MS: i32 = 15_000;
 
+/// A worker whose instance grew past this (a matrix of a few hundred thousand rows) is stopped
+/// by [`EngineWorker::release_if_big`] when a sweep needs the memory.
+const BIG_HEAP: f64 = 512.0 * 1024.0 * 1024.0;
+
 /// How many matrices one worker keeps: one, so a worker never holds more than a single copy of
 /// a (possibly 1M-row) matrix; a request on another matrix replaces it.
 const HELD_PER_WORKER: usize = 1;
@@ -67,6 +71,8 @@ struct Shared {
     /// Bumped whenever the worker is used; an idle timer only stops the worker if it still
     /// reads the value it was set with.
     idle: Cell<u32>,
+    /// The bytes the worker's wasm instance holds, as its last message said.
+    heap: Cell<f64>,
 }
 
 impl Shared {
@@ -179,6 +185,9 @@ impl EngineWorker {
             let data = ev.data();
             let buffers: Array =
                 Reflect::get(&data, &"buffers".into()).ok().and_then(|v| v.dyn_into().ok()).unwrap_or_default();
+            if let Some(heap) = Reflect::get(&data, &"heap".into()).ok().and_then(|v| v.as_f64()) {
+                on_msg.heap.set(heap);
+            }
             match protocol::decode::<Response>(data) {
                 Ok((0, msg)) => {
                     let _ = ready_tx.unbounded_send(msg.map(|m| (m, buffers)).map_err(AppError::from));
@@ -243,6 +252,16 @@ impl EngineWorker {
         });
         if let Some(w) = web_sys::window() {
             let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(stop.unchecked_ref(), IDLE_MS);
+        }
+    }
+
+    /// Stops the worker now if it is idle and its instance grew large (a build of a million
+    /// rows): a sweep about to start needs that memory more than this worker needs to be warm.
+    pub fn release_if_big(&self) {
+        if self.in_flight() == 0 && !self.is_dead() && self.shared.heap.get() > BIG_HEAP {
+            self.worker.terminate();
+            self.shared.dead.set(true);
+            self.shared.held.borrow_mut().clear();
         }
     }
 

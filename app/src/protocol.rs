@@ -34,7 +34,7 @@ use engine::sweep::{Plan, SweepBody};
 pub const PROTOCOL_VERSION: u32 = 7;
 /// SHA-256 of this file without these two lines: `app/tests/shape.rs` fails when the file
 /// changes and this pin does not, so a change of shape cannot ship under an old version.
-pub const PROTOCOL_SHA: &str = "ea32975d3aabf0ff3919a4b2f1a7a1391eb9ab12052295f366c62931e6648514";
+pub const PROTOCOL_SHA: &str = "8ed6bbc01b5b967a046e62d9baca5fa3d76f4e02fcff716e9ae05bb1192c7cda";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
@@ -342,7 +342,9 @@ impl Response {
 /// message the worker sends for it. `0` is the worker's own `Ready`.
 pub type RequestId = u32;
 
-/// The envelope both directions share, `{v, id, msg, buffers}` as a plain JS object.
+/// The envelope both directions share, `{v, id, msg, buffers}` as a plain JS object. A worker's
+/// messages also carry `heap`: the bytes its wasm instance holds (an instance never gives memory
+/// back, so the page stops a worker that grew large as soon as it is idle).
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Envelope<T> {
     pub v: u32,

@@ -108,6 +108,19 @@ pub async fn worker(ctx: Ctx) -> Result<Rc<EngineWorker>, AppError> {
     Ok(w)
 }
 
+/// Stops idle one-off workers that grew large, before work that needs the memory (a sweep).
+pub fn release_idle_workers(ctx: Ctx) {
+    ctx.workers.update_value(|ws| {
+        ws.iter().for_each(|w| w.release_if_big());
+        ws.retain(|w| !w.is_dead());
+    });
+}
+
+/// Stops the sweep pool (its workers hold the sweep's matrix); the next sweep starts a new one.
+pub fn release_pool(ctx: Ctx) {
+    ctx.pool.set_value(None);
+}
+
 /// The sweep pool of `n` workers, replaced when its size changes or any worker died, by the
 /// same rule as [`worker`].
 pub async fn pool(ctx: Ctx, n: usize) -> Result<Rc<Pool>, AppError> {

@@ -45,6 +45,11 @@ impl To {
             },
         };
         let _ = Reflect::set(&obj, &"buffers".into(), payload);
+        let heap = wasm_bindgen::memory()
+            .dyn_into::<js_sys::WebAssembly::Memory>()
+            .map(|m| m.buffer().unchecked_into::<js_sys::ArrayBuffer>().byte_length() as f64)
+            .unwrap_or(0.0);
+        let _ = Reflect::set(&obj, &"heap".into(), &heap.into());
         let _ = self.scope.post_message_with_transfer(&obj, transfer);
     }
 

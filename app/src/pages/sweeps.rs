@@ -26,7 +26,7 @@ use crate::db::Store;
 use crate::error::AppError;
 use crate::pool::{MatrixRef, TrainedFold};
 use crate::route::Route;
-use crate::state::{pool, refresh_runs, store, use_ctx, Ctx};
+use crate::state::{pool, refresh_runs, release_idle_workers, release_pool, store, use_ctx, Ctx};
 
 /// Form fields as text, parsed when the sweep starts.
 #[derive(Clone, Copy)]
@@ -259,7 +259,11 @@ pub fn SweepsPage() -> impl IntoView {
     let sweep = Action::new_local(move |(r, body, workers, retrain, created): &Args| {
         let (r, body, workers, retrain, created) = (r.clone(), body.clone(), *workers, *retrain, created.clone());
         async move {
+            release_idle_workers(ctx);
             let outcome = run_sweep(ctx, r, body, workers, retrain, created, folds).await;
+            // Its workers hold the matrix and the training's memory (a wasm instance never
+            // gives memory back): let them go, the next sweep starts fresh ones.
+            release_pool(ctx);
             if outcome.is_ok() {
                 refresh_runs(ctx).await;
             }
