@@ -121,7 +121,8 @@ pub struct MemoryStore {
     columns: BTreeMap<String, Vec<JsValue>>,
     settings: BTreeMap<String, String>,
     models: BTreeMap<String, ModelRecord>,
-    matrices: BTreeMap<String, (MatrixMeta, Vec<u8>)>,
+    /// The bytes as stored: a `Blob` (a build) or a `Uint8Array` (an import).
+    matrices: BTreeMap<String, (MatrixMeta, JsValue)>,
     trained: BTreeMap<String, TrainedRecord>,
     runs: BTreeMap<String, Run>,
     oof: BTreeMap<String, Vec<u8>>,
@@ -485,12 +486,9 @@ impl Store {
     }
 
     /// Stores a built matrix under its sha and points its model at it, in one transaction.
-    pub async fn put_matrix(
-        &self,
-        meta: &MatrixMeta,
-        bytes: &js_sys::Uint8Array,
-        model: &ModelRecord,
-    ) -> Result<(), StoreError> {
+    /// `bytes` is a `Blob` (what a build sends: the browser keeps it outside the page's heap and
+    /// IndexedDB stores it without cloning its bytes on the page thread) or a `Uint8Array`.
+    pub async fn put_matrix(&self, meta: &MatrixMeta, bytes: &JsValue, model: &ModelRecord) -> Result<(), StoreError> {
         let sha = meta.summary.matrix_sha.clone();
         let mut model = model.clone();
         model.matrix_sha = Some(sha.clone());
@@ -498,7 +496,7 @@ impl Store {
         match self {
             Store::Memory(m) => {
                 let mut m = m.borrow_mut();
-                m.matrices.insert(sha, (meta.clone(), bytes.to_vec()));
+                m.matrices.insert(sha, (meta.clone(), bytes.clone()));
                 m.models.insert(model.model_id.clone(), model);
                 Ok(())
             }
@@ -537,17 +535,25 @@ impl Store {
         }
     }
 
-    /// A stored matrix's bytes (`Matrix::to_bytes`), to hand to a worker.
-    pub async fn matrix_bytes(&self, sha: &str) -> Result<Option<js_sys::Uint8Array>, StoreError> {
+    /// A stored matrix's bytes (`Matrix::to_bytes`) as stored, to hand to a worker: a `Blob`
+    /// (the worker reads it; its bytes never enter the page's heap) or a `Uint8Array`.
+    pub async fn matrix_bytes(&self, sha: &str) -> Result<Option<JsValue>, StoreError> {
         match self {
-            Store::Memory(m) => Ok(m.borrow().matrices.get(sha).map(|(_, b)| js_sys::Uint8Array::from(b.as_slice()))),
+            Store::Memory(m) => {
+                Ok(m.borrow().matrices.get(sha).map(|(_, b)| match b.dyn_ref::<js_sys::Uint8Array>() {
+                    // A copy: the caller may transfer it.
+                    Some(a) => js_sys::Uint8Array::new(a).into(),
+                    None => b.clone(),
+                }))
+            }
             Store::Indexed(db) => {
                 let tx = db.transaction(&[MATRICES], TransactionMode::ReadOnly).map_err(failed)?;
                 let store = tx.object_store(MATRICES).map_err(failed)?;
                 let value = store.get(Query::from(JsValue::from(sha))).map_err(failed)?.await.map_err(failed)?;
                 let Some(value) = value else { return Ok(None) };
                 let bytes = js_sys::Reflect::get(&value, &"bytes".into()).map_err(|e| failed(format!("{e:?}")))?;
-                Ok(bytes.dyn_into::<js_sys::Uint8Array>().ok())
+                Ok((bytes.is_instance_of::<web_sys::Blob>() || bytes.is_instance_of::<js_sys::Uint8Array>())
+                    .then_some(bytes))
             }
         }
     }
@@ -712,7 +718,6 @@ impl Store {
                     m.datasets.insert(meta.id.clone(), meta);
                 }
                 for (meta, bytes) in matrices {
-                    let bytes = bytes.dyn_into::<js_sys::Uint8Array>().map(|b| b.to_vec()).unwrap_or_default();
                     m.matrices.insert(meta.summary.matrix_sha.clone(), (meta, bytes));
                 }
                 for (k, bytes) in oof {

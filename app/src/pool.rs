@@ -150,7 +150,8 @@ pub struct Built {
     pub preview: Preview,
     pub feature_names: Vec<String>,
     pub build_ms: f64,
-    pub bytes: Uint8Array,
+    /// `Matrix::to_bytes` as a `Blob` the worker made: stored as is, read by workers.
+    pub bytes: web_sys::Blob,
 }
 
 /// A stored matrix a request works on: its sha, and the store to read it from when the worker
@@ -361,7 +362,8 @@ impl EngineWorker {
             held.drain(..over).collect::<Vec<_>>()
         };
         let req = Request::HoldMatrix { matrix_sha: m.sha.to_string(), evict };
-        let transfer = Array::of1(&bytes.buffer());
+        // A `Blob` is sent as a handle (the worker reads it); bytes are moved, not copied.
+        let transfer = bytes.dyn_ref::<Uint8Array>().map(|a| Array::of1(&a.buffer())).unwrap_or_default();
         let held = self
             .call(
                 &req,
@@ -442,7 +444,7 @@ impl EngineWorker {
             Response::Built { summary, preview, feature_names, build_ms } => Some(
                 buffers
                     .get(0)
-                    .dyn_into::<Uint8Array>()
+                    .dyn_into::<web_sys::Blob>()
                     .map(|bytes| Built { summary, preview, feature_names, build_ms, bytes })
                     .map_err(|_| ProtocolError::Malformed("the worker sent no matrix".to_string()).into()),
             ),

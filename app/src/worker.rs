@@ -469,15 +469,23 @@ fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
             };
             let matrix = engine::matrix::build_matrix_with_progress(&model, &series, &tz, &spec, &mut progress)?;
             let build_ms = js_sys::Date::now() - started;
-            let bytes = Uint8Array::from(matrix.to_bytes().as_slice());
-            let payload = Array::of1(&bytes);
-            let transfer = Array::of1(&bytes.buffer());
             let msg = Response::Built {
                 summary: matrix.summary(),
                 preview: matrix.preview(5),
                 feature_names: matrix.feature_names.clone(),
                 build_ms,
             };
+            // Each copy dropped as soon as the next exists: a million-row matrix is 357 MB.
+            let bytes = matrix.to_bytes();
+            drop(matrix);
+            let array = Uint8Array::from(bytes.as_slice());
+            drop(bytes);
+            // A Blob the browser keeps outside every heap: the page stores it in IndexedDB as a
+            // handle and later workers read it, so the page thread never copies the bytes.
+            let blob = web_sys::Blob::new_with_u8_array_sequence(&Array::of1(&array))
+                .map_err(|e| Failure::Rejected(format!("cannot keep the matrix in a Blob: {e:?}")))?;
+            let payload = Array::of1(&blob);
+            let transfer = Array::new();
             Ok(Reply { msg, payload, transfer })
         }
     }
@@ -494,22 +502,61 @@ fn on_panic(info: &std::panic::PanicHookInfo<'_>) {
     web_sys::console::error_1(&message.into());
 }
 
+/// Buffers that arrived as `Blob`s (stored matrices) replaced by their bytes, so `handle`
+/// reads every buffer the same way and stays synchronous.
+async fn read_blobs(buffers: &Array) -> Result<(), String> {
+    for i in 0..buffers.length() {
+        if let Some(blob) = buffers.get(i).dyn_ref::<web_sys::Blob>() {
+            let bytes = wasm_bindgen_futures::JsFuture::from(blob.array_buffer())
+                .await
+                .map_err(|e| format!("a stored matrix could not be read (buffer {i}): {e:?}"))?;
+            buffers.set(i, bytes);
+        }
+    }
+    Ok(())
+}
+
+/// One request, start to end: its Blobs read, the engine run, the answer sent.
+async fn serve(scope: DedicatedWorkerGlobalScope, data: JsValue) {
+    let buffers: Array =
+        Reflect::get(&data, &"buffers".into()).ok().and_then(|v| v.dyn_into().ok()).unwrap_or_default();
+    // An envelope without even an id cannot be answered; the page never sends one.
+    let Ok((id, req)) = protocol::decode::<Request>(data) else { return };
+    let to = To { scope, id };
+    if let Err(message) = read_blobs(&buffers).await {
+        return reply(&to, Err(Failure::Rejected(message)));
+    }
+    CURRENT.with(|c| *c.borrow_mut() = Some(to.clone()));
+    let outcome = req.map_err(|e| Failure::Rejected(e.to_string())).and_then(|req| handle(&to, req, buffers));
+    CURRENT.with(|c| *c.borrow_mut() = None);
+    reply(&to, outcome);
+}
+
+thread_local! {
+    /// Requests in arrival order. Reading a Blob is asynchronous, so requests are served one
+    /// after the other from here: a request never starts before the one sent before it ended
+    /// (a `HoldMatrix` is held before the fold that names its matrix runs).
+    static INBOX: RefCell<std::collections::VecDeque<JsValue>> = const { RefCell::new(std::collections::VecDeque::new()) };
+    static SERVING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 #[wasm_bindgen]
 pub fn worker_entry() {
     std::panic::set_hook(Box::new(on_panic));
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let inner = scope.clone();
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-        let data = ev.data();
-        let buffers: Array =
-            Reflect::get(&data, &"buffers".into()).ok().and_then(|v| v.dyn_into().ok()).unwrap_or_default();
-        // An envelope without even an id cannot be answered; the page never sends one.
-        let Ok((id, req)) = protocol::decode::<Request>(data) else { return };
-        let to = To { scope: inner.clone(), id };
-        CURRENT.with(|c| *c.borrow_mut() = Some(to.clone()));
-        let outcome = req.map_err(|e| Failure::Rejected(e.to_string())).and_then(|req| handle(&to, req, buffers));
-        CURRENT.with(|c| *c.borrow_mut() = None);
-        reply(&to, outcome);
+        INBOX.with(|q| q.borrow_mut().push_back(ev.data()));
+        if SERVING.with(|s| s.replace(true)) {
+            return;
+        }
+        let scope = inner.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            while let Some(data) = INBOX.with(|q| q.borrow_mut().pop_front()) {
+                serve(scope.clone(), data).await;
+            }
+            SERVING.with(|s| s.set(false));
+        });
     });
     scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();

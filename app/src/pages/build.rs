@@ -95,7 +95,7 @@ async fn build(
         build_ms: built.build_ms,
         spec: Some(spec),
     };
-    store.put_matrix(&matrix, &built.bytes, &record).await?;
+    store.put_matrix(&matrix, &built.bytes.into(), &record).await?;
     refresh_models(ctx).await;
     Ok((matrix, false))
 }
