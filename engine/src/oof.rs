@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cv::{self, CvError, CvKind, Fold};
 use crate::frame::{self, Frame, FrameError};
-use crate::gbt::fit::{fit, CalibrationKind, FitOptions};
+use crate::gbt::fit::{fit_matrix, CalibrationKind, FitOptions};
 use crate::gbt::{auc, ColumnMatrix, GbtError, TrainParams};
 use crate::lineage::{sha256_hex, sha_of};
 use crate::matrix::Matrix;
@@ -150,17 +150,27 @@ pub fn compute_fold(
         purge: spec.purge,
     };
     let names = &m.feature_names;
+    let all = ColumnMatrix::new(names, &m.features).map_err(err)?;
     let rows: Vec<usize> = fold.train_rows().collect();
-    let x = take(&m.features, &rows);
-    let y: Vec<f64> = rows.iter().map(|&i| m.label[i]).collect();
+    // Walk-forward trains on one block of rows: borrowed. Other splits (k-fold's rows on both
+    // sides of the test block) are gathered into a copy.
+    let contiguous = rows.windows(2).all(|w| w[1] == w[0] + 1);
+    let gathered;
+    let (x, y): (ColumnMatrix<'_>, std::borrow::Cow<'_, [f64]>) = match (contiguous, rows.first(), rows.last()) {
+        (true, Some(&a), Some(&b)) => (all.slice(a..b + 1), std::borrow::Cow::Borrowed(&m.label[a..b + 1])),
+        _ => {
+            gathered = take(&m.features, &rows);
+            let y = rows.iter().map(|&i| m.label[i]).collect::<Vec<f64>>();
+            (ColumnMatrix::new(names, &gathered).map_err(err)?, std::borrow::Cow::Owned(y))
+        }
+    };
     let trees = spec.params.num_trees;
     let (booster, _) =
-        fit(names, &x, &y, &opts, &mut |p| progress(OofProgress { fold: k, folds: n_folds, tree: p.tree, trees }))
+        fit_matrix(&x, &y, &opts, &mut |p| progress(OofProgress { fold: k, folds: n_folds, tree: p.tree, trees }))
             .map_err(err)?;
-    let mut train_prob = booster.predict_proba(&ColumnMatrix::new(names, &x).map_err(err)?).map_err(err)?;
+    let mut train_prob = booster.predict_proba(&x).map_err(err)?;
     train_prob.sort_unstable_by(|a, b| a.total_cmp(b));
-    let test: Vec<Vec<f64>> = m.features.iter().map(|c| c[fold.test.clone()].to_vec()).collect();
-    let test_prob = booster.predict_proba(&ColumnMatrix::new(names, &test).map_err(err)?).map_err(err)?;
+    let test_prob = booster.predict_proba(&all.slice(fold.test.clone())).map_err(err)?;
     Ok(FoldResult {
         fold: k,
         auc: auc(&test_prob, &m.label[fold.test.clone()]),

@@ -64,8 +64,7 @@ impl Default for FitOptions {
 /// Out-of-fold probabilities (uncalibrated) and their labels over the first `n` rows, from purged
 /// walk-forward folds: the rows each fold tests, predicted by a model trained on earlier rows only.
 fn out_of_fold(
-    names: &[String],
-    columns: &[Vec<f64>],
+    all: &ColumnMatrix<'_>,
     y: &[f64],
     n: usize,
     opts: &FitOptions,
@@ -76,11 +75,10 @@ fn out_of_fold(
     let (mut probs, mut labels) = (Vec::new(), Vec::new());
     for fold in &folds {
         let rows: Vec<usize> = fold.train_rows().collect();
-        let tr: Vec<Vec<f64>> = columns.iter().map(|c| rows.iter().map(|&i| c[i]).collect()).collect();
+        let tr: Vec<Vec<f64>> = all.columns.iter().map(|c| rows.iter().map(|&i| c[i]).collect()).collect();
         let ytr: Vec<f64> = rows.iter().map(|&i| y[i]).collect();
-        let te: Vec<Vec<f64>> = columns.iter().map(|c| c[fold.test.clone()].to_vec()).collect();
-        let booster = train(&ColumnMatrix::new(names, &tr)?, &ytr, None, &params, &mut |_| {})?;
-        probs.extend(booster.predict_proba_uncalibrated(&ColumnMatrix::new(names, &te)?)?);
+        let booster = train(&ColumnMatrix::new(all.names, &tr)?, &ytr, None, &params, &mut |_| {})?;
+        probs.extend(booster.predict_proba_uncalibrated(&all.slice(fold.test.clone()))?);
         labels.extend_from_slice(&y[fold.test.clone()]);
     }
     Ok((probs, labels))
@@ -118,6 +116,16 @@ pub fn fit(
     opts: &FitOptions,
     progress: &mut dyn FnMut(TreeProgress),
 ) -> Result<(Booster, FitReport), GbtError> {
+    fit_matrix(&ColumnMatrix::new(names, columns)?, y, opts, progress)
+}
+
+/// [`fit`] on borrowed columns (a block of a larger matrix's rows, never copied).
+pub fn fit_matrix(
+    all: &ColumnMatrix<'_>,
+    y: &[f64],
+    opts: &FitOptions,
+    progress: &mut dyn FnMut(TreeProgress),
+) -> Result<(Booster, FitReport), GbtError> {
     if !(0.0..1.0).contains(&opts.valid_fraction) {
         return Err(GbtError::Param(format!("valid_fraction must be in [0, 1), not {}", opts.valid_fraction)));
     }
@@ -133,17 +141,19 @@ pub fn fit(
                 .into(),
         ));
     }
-    let (tr, va): (Vec<Vec<f64>>, Vec<Vec<f64>>) =
-        columns.iter().map(|c| (c[..n_train.min(c.len())].to_vec(), c[n_train.min(c.len())..].to_vec())).unzip();
-    let x = ColumnMatrix::new(names, &tr)?;
-    let xv = ColumnMatrix::new(names, &va)?;
+    if !all.columns.is_empty() && all.rows() != n {
+        return Err(GbtError::Shape(format!("{} labels for {} rows", n, all.rows())));
+    }
+    // Borrowed, not copied: the training head and validation tail of the same columns.
+    let x = all.slice(0..n_train);
+    let xv = all.slice(n_train..n);
     let (ytr, yva) = y.split_at(n_train);
     let valid = (n_valid > 0).then_some((&xv, yva));
     let mut booster = train(&x, ytr, valid, &opts.params, progress)?;
 
     // The calibrator: on out-of-fold predictions when asked, else on the validation holdout.
     let oof = if opts.calibration_folds > 0 && opts.calibration != CalibrationKind::None {
-        Some(out_of_fold(names, columns, y, n_train, opts)?)
+        Some(out_of_fold(all, y, n_train, opts)?)
     } else {
         None
     };

@@ -41,21 +41,33 @@ use serde::{Deserialize, Serialize};
 pub const TRAINER_CODE_VERSION: u32 = 1;
 
 /// Column-major features: `columns[j][i]` is feature `j` at row `i`; `NaN` is a missing value.
-#[derive(Clone, Copy, Debug)]
+/// Borrowed slices, so a block of rows of a large matrix (a fold's training rows, a validation
+/// tail) is trained on or predicted without copying it.
+#[derive(Clone, Debug)]
 pub struct ColumnMatrix<'a> {
     pub names: &'a [String],
-    pub columns: &'a [Vec<f64>],
+    pub columns: Vec<&'a [f64]>,
 }
 
 impl<'a> ColumnMatrix<'a> {
     pub fn new(names: &'a [String], columns: &'a [Vec<f64>]) -> Result<Self, GbtError> {
+        ColumnMatrix::of_slices(names, columns.iter().map(Vec::as_slice).collect())
+    }
+
+    pub fn of_slices(names: &'a [String], columns: Vec<&'a [f64]>) -> Result<Self, GbtError> {
         let m = ColumnMatrix { names, columns };
         m.check()?;
         Ok(m)
     }
 
+    /// Rows `rows` of every column, borrowed. Panics if `rows` runs past the end (callers pass
+    /// ranges of their own rows).
+    pub fn slice(&self, rows: std::ops::Range<usize>) -> ColumnMatrix<'a> {
+        ColumnMatrix { names: self.names, columns: self.columns.iter().map(|c| &c[rows.clone()]).collect() }
+    }
+
     pub fn rows(&self) -> usize {
-        self.columns.first().map_or(0, Vec::len)
+        self.columns.first().map_or(0, |c| c.len())
     }
 
     pub fn n_features(&self) -> usize {
