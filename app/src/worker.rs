@@ -475,14 +475,16 @@ fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
                 feature_names: matrix.feature_names.clone(),
                 build_ms,
             };
-            // Each copy dropped as soon as the next exists: a million-row matrix is 357 MB.
-            let bytes = matrix.to_bytes();
+            // Column by column into JS memory: wasm memory never holds a second copy of the
+            // matrix (a million rows are 357 MB, and an instance never gives memory back).
+            let parts = Array::new();
+            matrix.write_to(&mut |b| {
+                parts.push(&Uint8Array::from(b));
+            });
             drop(matrix);
-            let array = Uint8Array::from(bytes.as_slice());
-            drop(bytes);
             // A Blob the browser keeps outside every heap: the page stores it in IndexedDB as a
             // handle and later workers read it, so the page thread never copies the bytes.
-            let blob = web_sys::Blob::new_with_u8_array_sequence(&Array::of1(&array))
+            let blob = web_sys::Blob::new_with_u8_array_sequence(&parts)
                 .map_err(|e| Failure::Rejected(format!("cannot keep the matrix in a Blob: {e:?}")))?;
             let payload = Array::of1(&blob);
             let transfer = Array::new();

@@ -626,15 +626,33 @@ impl Matrix {
     /// each column `rows × 8` bytes; the header holds the names, counts, dates and a SHA-256 of
     /// the column bytes that [`Matrix::from_bytes`] checks.
     pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.rows() * 8 * (6 + self.n_features()) + 4096);
+        self.write_to(&mut |b| out.extend_from_slice(b));
+        out
+    }
+
+    /// The bytes of [`Matrix::to_bytes`] handed to `sink` piece by piece (the framed header,
+    /// then one column at a time), so a caller keeping them elsewhere (a worker building a Blob)
+    /// never holds a second full copy of a large matrix. The columns are encoded twice: once
+    /// for the header's hash, once to hand over.
+    pub fn write_to(&self, sink: &mut dyn FnMut(&[u8])) {
         let rows = self.rows();
-        let mut cols: Vec<u8> = Vec::with_capacity(rows * 8 * (6 + self.n_features()));
-        frame::put_i64s(&mut cols, self.ts.iter().copied());
-        for col in [&self.label, &self.close, &self.next_open, &self.hour, &self.momentum_score_total]
-            .into_iter()
-            .chain(self.features.iter())
-        {
-            frame::put_f64s(&mut cols, (0..rows).map(|i| col.get(i).copied().unwrap_or(f64::NAN)));
-        }
+        let mut buf: Vec<u8> = Vec::with_capacity(rows * 8);
+        let mut each_column = |f: &mut dyn FnMut(&[u8])| {
+            buf.clear();
+            frame::put_i64s(&mut buf, self.ts.iter().copied());
+            f(&buf);
+            for col in [&self.label, &self.close, &self.next_open, &self.hour, &self.momentum_score_total]
+                .into_iter()
+                .chain(self.features.iter())
+            {
+                buf.clear();
+                frame::put_f64s(&mut buf, (0..rows).map(|i| col.get(i).copied().unwrap_or(f64::NAN)));
+                f(&buf);
+            }
+        };
+        let mut hasher = crate::lineage::Sha256Stream::new();
+        each_column(&mut |b| hasher.update(b));
         let header = Header {
             format: "btb-matrix".into(),
             version: FORMAT_VERSION,
@@ -647,9 +665,10 @@ impl Matrix {
             start: self.start.clone(),
             end: self.end.clone(),
             distance_max: self.distance_max,
-            columns_sha: sha256_hex(&cols),
+            columns_sha: hasher.hex(),
         };
-        frame::encode(MAGIC, &header, &cols)
+        sink(&frame::encode(MAGIC, &header, &[]));
+        each_column(sink);
     }
 
     /// Read bytes written by [`Matrix::to_bytes`].
