@@ -37,7 +37,7 @@ use crate::data::Series;
 use crate::features::{self, check_series, compute_features_with_progress, tz_of, Clock, FeatureError, FeatureSpec};
 use crate::frame::{self, Frame, FrameError};
 use crate::label::{LabelGap, LabelSpec};
-use crate::lineage::{sha256_hex, sha_of};
+use crate::lineage::sha_of;
 use crate::model::Model;
 
 /// Version of the feature code; part of `matrix_sha`. Bump it whenever a feature, label or the
@@ -814,6 +814,7 @@ fn feature_stat(name: &str, col: &[f64]) -> FeatureStat {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lineage::sha256_hex;
     use crate::model::ModelSpec;
 
     fn daily(n: usize) -> Series {
