@@ -4,8 +4,9 @@
 //! the worker's messages for it (progress, then one final answer) come back with that id and are
 //! routed to the caller waiting on it, so any number of requests may be in flight on one worker:
 //! the worker answers them in turn. A worker that dies fails every request it holds, each with
-//! what it was doing, and is replaced on next use ([`crate::state::worker`]). No borrow is held
-//! across an await.
+//! what it was doing; its next request starts a fresh instance in its place, as does a request
+//! to a worker put to sleep when idle (a wasm instance never returns memory, so an idle one is
+//! stopped). No borrow is held across an await.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -57,12 +58,27 @@ struct Pending {
     tx: UnboundedSender<Message>,
 }
 
+/// A running JS worker and the handlers it calls (they live as long as it does).
+struct Instance {
+    worker: Worker,
+    _onmessage: Closure<dyn FnMut(MessageEvent)>,
+    _onerror: Closure<dyn FnMut(ErrorEvent)>,
+    _onmessageerror: Closure<dyn FnMut(MessageEvent)>,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        self.worker.terminate();
+    }
+}
+
 /// What the worker's event handlers and the requests share.
 #[derive(Default)]
 struct Shared {
-    /// Set when the worker raised an uncaught error (a panic ends a wasm instance) or was
-    /// stopped: it must be replaced, not reused.
+    /// Set when the instance is gone: it crashed (a panic ends a wasm instance), was stopped, or
+    /// was put to sleep when idle. The next request starts a fresh one.
     dead: Cell<bool>,
+    instance: RefCell<Option<Instance>>,
     next_id: Cell<RequestId>,
     pending: RefCell<BTreeMap<RequestId, Pending>>,
     /// The matrices the worker holds, oldest first: the page decides, the worker obeys in the
@@ -126,12 +142,11 @@ impl Drop for Waiting<'_> {
     }
 }
 
+/// One engine worker as the page sees it: requests in flight by id and the matrices it holds.
+/// Its JS worker may be replaced underneath (after a crash, a cancel, or idle sleep); a request
+/// never finds it gone.
 pub struct EngineWorker {
-    worker: Worker,
     shared: Rc<Shared>,
-    _onmessage: Closure<dyn FnMut(MessageEvent)>,
-    _onerror: Closure<dyn FnMut(ErrorEvent)>,
-    _onmessageerror: Closure<dyn FnMut(MessageEvent)>,
 }
 
 /// A parsed file as it arrives from a worker: bars still in the transferred typed arrays.
@@ -164,7 +179,8 @@ pub struct MatrixRef<'a> {
 
 impl Drop for EngineWorker {
     fn drop(&mut self) {
-        self.worker.terminate();
+        // Also breaks the cycle between the instance's handlers and `shared`.
+        drop(self.shared.instance.borrow_mut().take());
         self.shared.fail_all(|what| format!("the engine worker was stopped while {what}"));
     }
 }
@@ -172,60 +188,19 @@ impl Drop for EngineWorker {
 impl EngineWorker {
     /// Starts a worker and waits until its wasm is ready.
     pub async fn spawn() -> Result<Rc<EngineWorker>, AppError> {
-        let options = WorkerOptions::new();
-        options.set_type(WorkerType::Module);
-        // Relative to the page, so the app works under any sub-path of a static host.
-        let worker = Worker::new_with_options("./worker.js", &options)
-            .map_err(|e| AppError::Worker(format!("cannot start a web worker: {e:?}")))?;
         let shared = Rc::new(Shared::default());
         shared.next_id.set(1);
-        let (ready_tx, mut ready_rx) = unbounded::<Message>();
-        let ready_err = ready_tx.clone();
-        let on_msg = shared.clone();
-        let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-            let data = ev.data();
-            let buffers: Array =
-                Reflect::get(&data, &"buffers".into()).ok().and_then(|v| v.dyn_into().ok()).unwrap_or_default();
-            if let Some(heap) = Reflect::get(&data, &"heap".into()).ok().and_then(|v| v.as_f64()) {
-                on_msg.heap.set(heap);
-            }
-            match protocol::decode::<Response>(data) {
-                Ok((0, msg)) => {
-                    let _ = ready_tx.unbounded_send(msg.map(|m| (m, buffers)).map_err(AppError::from));
-                }
-                Ok((id, msg)) => on_msg.route(id, msg.map(|m| (m, buffers)).map_err(AppError::from)),
-                // Whose it is cannot be told: every request on this worker ends with the error
-                // rather than one of them waiting forever.
-                Err(e) => {
-                    on_msg.dead.set(true);
-                    on_msg.fail_all(|what| format!("the engine worker sent an unreadable message while {what}: {e}"));
-                }
-            }
-        });
-        let on_err = shared.clone();
-        let onerror = Closure::<dyn FnMut(ErrorEvent)>::new(move |ev: ErrorEvent| {
-            on_err.dead.set(true);
-            let message = ev.message();
-            let _ = ready_err.unbounded_send(Err(AppError::Worker(format!("the engine worker failed: {message}"))));
-            on_err.fail_all(|what| format!("the engine worker failed while {what}: {message}"));
-        });
-        let on_bad = shared.clone();
-        let onmessageerror = Closure::<dyn FnMut(MessageEvent)>::new(move |_ev: MessageEvent| {
-            on_bad.dead.set(true);
-            on_bad.fail_all(|what| format!("a message from the engine worker could not be received while {what}"));
-        });
-        worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
-        worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
-        worker.set_onmessageerror(Some(onmessageerror.as_ref().unchecked_ref()));
-        let this =
-            EngineWorker { worker, shared, _onmessage: onmessage, _onerror: onerror, _onmessageerror: onmessageerror };
-        match ready_rx.next().await {
-            Some(Ok((Response::Ready, _))) => Ok(Rc::new(this)),
-            Some(Err(e)) => Err(e),
-            other => {
-                Err(AppError::Worker(format!("the engine worker did not start ({:?})", other.map(|o| o.map(|m| m.0)))))
-            }
-        }
+        start(&shared).await?;
+        Ok(Rc::new(EngineWorker { shared }))
+    }
+
+    /// A fresh instance in place of one that is gone; the matrices it held are gone with it.
+    async fn revive(&self) -> Result<(), AppError> {
+        drop(self.shared.instance.borrow_mut().take());
+        self.shared.held.borrow_mut().clear();
+        start(&self.shared).await?;
+        self.shared.dead.set(false);
+        Ok(())
     }
 
     pub fn is_dead(&self) -> bool {
@@ -243,11 +218,11 @@ impl EngineWorker {
             return;
         }
         self.keep_alive();
-        let (mark, shared, worker) = (self.shared.idle.get(), self.shared.clone(), self.worker.clone());
+        let (mark, shared) = (self.shared.idle.get(), self.shared.clone());
         let stop = Closure::once_into_js(move || {
             if shared.idle.get() == mark && shared.pending.borrow().is_empty() && !shared.dead.get() {
-                worker.terminate();
                 shared.dead.set(true);
+                drop(shared.instance.borrow_mut().take());
                 shared.held.borrow_mut().clear();
             }
         });
@@ -260,8 +235,8 @@ impl EngineWorker {
     /// rows): a sweep about to start needs that memory more than this worker needs to be warm.
     pub fn release_if_big(&self) {
         if self.in_flight() == 0 && !self.is_dead() && self.shared.heap.get() > BIG_HEAP {
-            self.worker.terminate();
             self.shared.dead.set(true);
+            drop(self.shared.instance.borrow_mut().take());
             self.shared.held.borrow_mut().clear();
         }
     }
@@ -274,8 +249,10 @@ impl EngineWorker {
     /// Stops the worker mid-request: every request it holds ends with `message`, and the worker
     /// is dead (replaced before its next use).
     pub fn cancel(&self, message: &str) {
-        self.worker.terminate();
         self.shared.dead.set(true);
+        if let Some(i) = self.shared.instance.borrow().as_ref() {
+            i.worker.terminate();
+        }
         self.shared.fail_all(|_| message.to_string());
     }
 
@@ -308,7 +285,7 @@ impl EngineWorker {
     ) -> Result<T, AppError> {
         let what = req.describe();
         if self.is_dead() {
-            return Err(AppError::Worker(format!("the engine worker stopped before {what}")));
+            self.revive().await?;
         }
         let id = self.shared.next_id.get();
         self.shared.next_id.set(id.wrapping_add(1).max(1));
@@ -317,9 +294,11 @@ impl EngineWorker {
         let _waiting = Waiting { shared: &self.shared, id };
         let obj = protocol::encode(id, req)?;
         let _ = Reflect::set(&obj, &"buffers".into(), payload);
-        self.worker
-            .post_message_with_transfer(&obj, transfer)
-            .map_err(|e| AppError::Worker(format!("cannot reach the engine worker for {what}: {e:?}")))?;
+        let posted = match self.shared.instance.borrow().as_ref() {
+            Some(i) => i.worker.post_message_with_transfer(&obj, transfer),
+            None => Err(JsValue::from_str("it is not running")),
+        };
+        posted.map_err(|e| AppError::Worker(format!("cannot reach the engine worker for {what}: {e:?}")))?;
         loop {
             match rx.next().await {
                 Some(Ok((Response::Failed { error }, _))) => return Err(AppError::Engine(error)),
@@ -343,6 +322,10 @@ impl EngineWorker {
     /// every later request. The oldest held matrix beyond [`HELD_PER_WORKER`] is dropped.
     pub async fn hold(&self, m: MatrixRef<'_>) -> Result<(), AppError> {
         self.keep_alive();
+        // A fresh instance holds nothing: revive first, so the mirror below is its.
+        if self.is_dead() {
+            self.revive().await?;
+        }
         if self.shared.held.borrow().iter().any(|s| s == m.sha) {
             return Ok(());
         }
@@ -655,6 +638,68 @@ impl EngineWorker {
             },
         )
         .await
+    }
+}
+
+/// Starts a JS worker for `shared` and waits until its wasm is ready. Its handlers route by
+/// request id; an error or an unreadable message marks the instance gone and fails every
+/// request it held.
+async fn start(shared: &Rc<Shared>) -> Result<(), AppError> {
+    let options = WorkerOptions::new();
+    options.set_type(WorkerType::Module);
+    // Relative to the page, so the app works under any sub-path of a static host.
+    let worker = Worker::new_with_options("./worker.js", &options)
+        .map_err(|e| AppError::Worker(format!("cannot start a web worker: {e:?}")))?;
+    let (ready_tx, mut ready_rx) = unbounded::<Message>();
+    let ready_err = ready_tx.clone();
+    let on_msg = shared.clone();
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        let data = ev.data();
+        let buffers: Array =
+            Reflect::get(&data, &"buffers".into()).ok().and_then(|v| v.dyn_into().ok()).unwrap_or_default();
+        if let Some(heap) = Reflect::get(&data, &"heap".into()).ok().and_then(|v| v.as_f64()) {
+            on_msg.heap.set(heap);
+        }
+        match protocol::decode::<Response>(data) {
+            Ok((0, msg)) => {
+                let _ = ready_tx.unbounded_send(msg.map(|m| (m, buffers)).map_err(AppError::from));
+            }
+            Ok((id, msg)) => on_msg.route(id, msg.map(|m| (m, buffers)).map_err(AppError::from)),
+            // Whose it is cannot be told: every request on this worker ends with the error
+            // rather than one of them waiting forever.
+            Err(e) => {
+                on_msg.dead.set(true);
+                on_msg.fail_all(|what| format!("the engine worker sent an unreadable message while {what}: {e}"));
+            }
+        }
+    });
+    let on_err = Rc::downgrade(shared);
+    let onerror = Closure::<dyn FnMut(ErrorEvent)>::new(move |ev: ErrorEvent| {
+        let message = ev.message();
+        let _ = ready_err.unbounded_send(Err(AppError::Worker(format!("the engine worker failed: {message}"))));
+        if let Some(s) = on_err.upgrade() {
+            s.dead.set(true);
+            s.fail_all(|what| format!("the engine worker failed while {what}: {message}"));
+        }
+    });
+    let on_bad = Rc::downgrade(shared);
+    let onmessageerror = Closure::<dyn FnMut(MessageEvent)>::new(move |_ev: MessageEvent| {
+        if let Some(s) = on_bad.upgrade() {
+            s.dead.set(true);
+            s.fail_all(|what| format!("a message from the engine worker could not be received while {what}"));
+        }
+    });
+    worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+    worker.set_onmessageerror(Some(onmessageerror.as_ref().unchecked_ref()));
+    *shared.instance.borrow_mut() =
+        Some(Instance { worker, _onmessage: onmessage, _onerror: onerror, _onmessageerror: onmessageerror });
+    match ready_rx.next().await {
+        Some(Ok((Response::Ready, _))) => Ok(()),
+        Some(Err(e)) => Err(e),
+        other => {
+            Err(AppError::Worker(format!("the engine worker did not start ({:?})", other.map(|o| o.map(|m| m.0)))))
+        }
     }
 }
 
