@@ -63,3 +63,27 @@ test('a Parquet file that crashes the reader: the error names it, the next file 
     await context.close();
   }
 });
+
+test('idle workers are stopped to give memory back, and the next request starts one', async () => {
+  const { context, page, errors } = await launch();
+  try {
+    await page.goto(srv.base);
+    await buildAaplModel(page);
+    assert.ok(page.workers().length >= 1, 'the build ran in a worker');
+    // 15 s idle: every worker is stopped (a wasm instance never returns its memory).
+    const deadline = Date.now() + 40_000;
+    while (page.workers().length > 0) {
+      assert.ok(Date.now() < deadline, `${page.workers().length} workers still running after 40 s idle`);
+      await page.waitForTimeout(1000);
+    }
+    // The next request wakes one: a training on the matrix the stopped worker held.
+    await page.click('nav a[data-route=train]');
+    await page.fill('[data-testid=trees]', '30');
+    await page.click('[data-testid=start-training]');
+    await page.locator('[data-testid=model-sha]').getAttribute('data-sha', { timeout: 120_000 });
+    assert.ok(page.workers().length >= 1);
+    assert.deepEqual(unexpected(errors), [], 'no page errors');
+  } finally {
+    await context.close();
+  }
+});
