@@ -92,6 +92,14 @@ struct Shared {
 }
 
 impl Shared {
+    /// Ends the instance (terminated with its handlers) and forgets what it held; the next
+    /// request starts a fresh one.
+    fn sleep(&self) {
+        self.dead.set(true);
+        drop(self.instance.borrow_mut().take());
+        self.held.borrow_mut().clear();
+    }
+
     /// Ends every waiting request with `why(what it was doing)`.
     fn fail_all(&self, why: impl Fn(&str) -> String) {
         let pending = std::mem::take(&mut *self.pending.borrow_mut());
@@ -196,8 +204,7 @@ impl EngineWorker {
 
     /// A fresh instance in place of one that is gone; the matrices it held are gone with it.
     async fn revive(&self) -> Result<(), AppError> {
-        drop(self.shared.instance.borrow_mut().take());
-        self.shared.held.borrow_mut().clear();
+        self.shared.sleep();
         start(&self.shared).await?;
         self.shared.dead.set(false);
         Ok(())
@@ -221,9 +228,7 @@ impl EngineWorker {
         let (mark, shared) = (self.shared.idle.get(), self.shared.clone());
         let stop = Closure::once_into_js(move || {
             if shared.idle.get() == mark && shared.pending.borrow().is_empty() && !shared.dead.get() {
-                shared.dead.set(true);
-                drop(shared.instance.borrow_mut().take());
-                shared.held.borrow_mut().clear();
+                shared.sleep();
             }
         });
         if let Some(w) = web_sys::window() {
@@ -235,9 +240,7 @@ impl EngineWorker {
     /// rows): a sweep about to start needs that memory more than this worker needs to be warm.
     pub fn release_if_big(&self) {
         if self.in_flight() == 0 && !self.is_dead() && self.shared.heap.get() > BIG_HEAP {
-            self.shared.dead.set(true);
-            drop(self.shared.instance.borrow_mut().take());
-            self.shared.held.borrow_mut().clear();
+            self.shared.sleep();
         }
     }
 
@@ -249,10 +252,7 @@ impl EngineWorker {
     /// Stops the worker mid-request: every request it holds ends with `message`, and the worker
     /// is dead (replaced before its next use).
     pub fn cancel(&self, message: &str) {
-        self.shared.dead.set(true);
-        if let Some(i) = self.shared.instance.borrow().as_ref() {
-            i.worker.terminate();
-        }
+        self.shared.sleep();
         self.shared.fail_all(|_| message.to_string());
     }
 
@@ -855,11 +855,9 @@ impl Pool {
         F: std::future::Future<Output = Result<(), AppError>>,
     {
         let n = todo.len();
-        // Largest first: a later walk-forward fold trains on more rows, so handing out the
-        // last folds first finishes sooner on N workers (the result does not depend on order).
-        let mut todo = todo;
-        todo.sort_unstable_by(|a, b| b.cmp(a));
-        let queue = Rc::new(RefCell::new(todo.into_iter().collect::<std::collections::VecDeque<usize>>()));
+        let queue = Rc::new(RefCell::new(
+            engine::oof::hand_out_order(todo).into_iter().collect::<std::collections::VecDeque<usize>>(),
+        ));
         let done = Rc::new(RefCell::new(Vec::with_capacity(n)));
         let jobs = self.workers.iter().map(|w| {
             let (queue, done, progress, spec, keep) =

@@ -70,12 +70,7 @@ thread_local! {
 fn hold(matrix_sha: &str, evict: &[String], buffers: &Array) -> Result<Reply, Failure> {
     HELD.with(|h| h.borrow_mut().retain(|(sha, _)| sha != matrix_sha && !evict.contains(sha)));
     // Read straight out of the transferred buffer: no second full copy in wasm memory.
-    let v = buffers.get(0);
-    let bytes = v
-        .dyn_ref::<Uint8Array>()
-        .cloned()
-        .or_else(|| v.dyn_ref::<js_sys::ArrayBuffer>().map(|b| Uint8Array::new(b)))
-        .ok_or_else(|| Failure::Rejected("no matrix was sent (buffer 0)".to_string()))?;
+    let bytes = buffer_at(buffers, 0, "no matrix was sent")?;
     let len = bytes.length() as usize;
     let m = Matrix::from_source(len, &mut |at, buf| {
         bytes.subarray(at as u32, (at + buf.len()) as u32).copy_to(buf);
@@ -147,14 +142,20 @@ fn oof_at(buffers: &Array, i: u32) -> Result<engine::oof::Oof, Failure> {
     Ok(engine::oof::Oof::from_bytes(&bytes_at(buffers, i, "no out-of-fold probabilities were sent")?)?)
 }
 
-/// Buffer `i` as bytes (a `Uint8Array` or a whole `ArrayBuffer`); `missing` says what was not sent.
+/// Buffer `i` as bytes copied into wasm memory; `missing` says what was not sent.
 fn bytes_at(buffers: &Array, i: u32, missing: &str) -> Result<Vec<u8>, Failure> {
+    Ok(buffer_at(buffers, i, missing)?.to_vec())
+}
+
+/// Buffer `i` as a view of its bytes, still in JS memory (a `Uint8Array`, or a whole
+/// `ArrayBuffer`: a Blob's bytes after `read_blobs`); `missing` says what was not sent.
+fn buffer_at(buffers: &Array, i: u32, missing: &str) -> Result<Uint8Array, Failure> {
     let v = buffers.get(i);
     if let Some(a) = v.dyn_ref::<Uint8Array>() {
-        return Ok(a.to_vec());
+        return Ok(a.clone());
     }
     v.dyn_into::<js_sys::ArrayBuffer>()
-        .map(|b| Uint8Array::new(&b).to_vec())
+        .map(|b| Uint8Array::new(&b))
         .map_err(|_| Failure::Rejected(format!("{missing} (buffer {i})")))
 }
 

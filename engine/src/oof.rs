@@ -180,6 +180,15 @@ pub fn compute_fold(
     })
 }
 
+/// The order in which side-by-side trainers (threads, workers) take folds: largest first, since
+/// a later walk-forward fold trains on more rows, so N trainers finish sooner. The result does
+/// not depend on it ([`assemble`] orders the folds).
+pub fn hand_out_order(folds: impl IntoIterator<Item = usize>) -> Vec<usize> {
+    let mut order: Vec<usize> = folds.into_iter().collect();
+    order.sort_unstable_by(|a, b| b.cmp(a));
+    order
+}
+
 /// Put fold results (in any order, each fold exactly once) together into the [`Oof`] of `m`.
 pub fn assemble(m: &Matrix, spec: &OofSpec, mut results: Vec<FoldResult>) -> Result<Oof, OofError> {
     let folds = folds(m, spec)?;
@@ -232,18 +241,16 @@ pub fn compute_parallel(
     if jobs == 1 {
         return compute(m, spec, progress);
     }
+    let order = hand_out_order(0..n);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let (tx, rx) = std::sync::mpsc::channel::<Message>();
     let results = std::thread::scope(|scope| {
         for _ in 0..jobs {
-            let (tx, next) = (tx.clone(), &next);
+            let (tx, next, order) = (tx.clone(), &next, &order);
             scope.spawn(move || loop {
-                let taken = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if taken >= n {
+                let Some(&k) = order.get(next.fetch_add(1, std::sync::atomic::Ordering::Relaxed)) else {
                     return;
-                }
-                // Largest first: a later walk-forward fold trains on more rows.
-                let k = n - 1 - taken;
+                };
                 let done = compute_fold(m, spec, k, &mut |p| {
                     let _ = tx.send(Message::Progress(p));
                 });
@@ -389,6 +396,12 @@ mod tests {
             assert_eq!(sorted_quantile(&s, q), quantile(&mut v.clone(), q));
         }
         assert!(sorted_quantile(&[], 0.5).is_nan());
+    }
+
+    #[test]
+    fn folds_are_handed_out_largest_first() {
+        assert_eq!(hand_out_order([0, 2, 1, 4, 3]), vec![4, 3, 2, 1, 0]);
+        assert_eq!(hand_out_order(Vec::new()), Vec::<usize>::new());
     }
 
     #[test]
