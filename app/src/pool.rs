@@ -303,7 +303,9 @@ impl EngineWorker {
             match rx.next().await {
                 Some(Ok((Response::Failed { error }, _))) => return Err(AppError::Engine(error)),
                 Some(Ok((Response::Rejected { message }, _))) => return Err(ProtocolError::Rejected(message).into()),
-                Some(Ok((Response::Crashed { message }, _))) => {
+                // A file a dependency cannot read: the sentence `btb` prints for it.
+                Some(Ok((Response::Crashed { error: Some(error), .. }, _))) => return Err(AppError::Engine(error)),
+                Some(Ok((Response::Crashed { message, error: None }, _))) => {
                     return Err(AppError::Worker(format!("the engine worker crashed while {what}: {message}")))
                 }
                 Some(Ok((msg, _))) if msg.is_progress() => progress(&msg),

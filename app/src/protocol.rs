@@ -31,10 +31,10 @@ use engine::strategy::{FinalFit, OwnerRecord, Signal, Strategy};
 use engine::sweep::{Plan, SweepBody};
 
 /// Bumped whenever a variant changes shape; a worker answering another version is refused.
-pub const PROTOCOL_VERSION: u32 = 7;
+pub const PROTOCOL_VERSION: u32 = 8;
 /// SHA-256 of this file without these two lines: `app/tests/shape.rs` fails when the file
 /// changes and this pin does not, so a change of shape cannot ship under an old version.
-pub const PROTOCOL_SHA: &str = "8ed6bbc01b5b967a046e62d9baca5fa3d76f4e02fcff716e9ae05bb1192c7cda";
+pub const PROTOCOL_SHA: &str = "f8d2fc8b8ac7569c3edb0ac555f3034c7a30d4806bae3e45ac3d3569866597a3";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
@@ -296,6 +296,10 @@ pub enum Response {
     /// worker's wasm instance is ending; the page replaces the worker.
     Crashed {
         message: String,
+        /// The error `btb` gives the same bytes, when the panic happened decoding a file
+        /// (`engine::data::panicked`): the page shows that instead of the panic.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<Report>,
     },
     /// The request could not be used at all (a buffer missing or damaged, an unreadable
     /// envelope); no engine step ran.
@@ -353,6 +357,9 @@ pub struct Envelope<T> {
 }
 
 /// `msg` as the envelope's JS value (maps as objects, `NaN` kept).
+// The JS codec is wasm-only; the vocabulary above also builds natively, where `fuzz/` feeds it
+// hostile envelopes.
+#[cfg(target_arch = "wasm32")]
 pub fn encode<T: Serialize>(id: RequestId, msg: &T) -> Result<wasm_bindgen::JsValue, ProtocolError> {
     let ser = serde_wasm_bindgen::Serializer::json_compatible();
     Envelope { v: PROTOCOL_VERSION, id, msg }.serialize(&ser).map_err(|e| ProtocolError::Malformed(e.to_string()))
@@ -374,6 +381,7 @@ pub enum ProtocolError {
 
 /// The envelope's id and message. The id is read first, so a message that fails to decode
 /// still reaches the request it belongs to.
+#[cfg(target_arch = "wasm32")]
 pub fn decode<T: for<'de> Deserialize<'de>>(
     value: wasm_bindgen::JsValue,
 ) -> Result<(RequestId, Result<T, ProtocolError>), ProtocolError> {
@@ -391,7 +399,7 @@ pub fn decode<T: for<'de> Deserialize<'de>>(
     Ok((head.id, serde_wasm_bindgen::from_value(msg).map_err(|e| ProtocolError::Malformed(e.to_string()))))
 }
 
-#[cfg(test)]
+#[cfg(all(test, target_arch = "wasm32"))]
 mod tests {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;

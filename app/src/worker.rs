@@ -500,7 +500,8 @@ fn on_panic(info: &std::panic::PanicHookInfo<'_>) {
     // `try_with`/`try_borrow`: a panic while the slot is borrowed or torn down must not panic again.
     let to = CURRENT.try_with(|c| c.try_borrow().ok().and_then(|c| c.clone())).ok().flatten();
     if let Some(to) = to {
-        to.post(&Response::Crashed { message: message.clone() });
+        let error = engine::data::panicked(&engine::data::panic_message(info.payload())).map(Report::from);
+        to.post(&Response::Crashed { message: message.clone(), error });
     }
     web_sys::console::error_1(&message.into());
 }

@@ -9,7 +9,7 @@ fn fixture(rel: &str) -> PathBuf {
 }
 
 fn btb(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_btb")).args(args).output().expect("run btb")
+    Command::new(env!("CARGO_BIN_EXE_btb")).args(args).env_remove("RUST_BACKTRACE").output().expect("run btb")
 }
 
 fn ok_json(args: &[&str]) -> Value {
@@ -69,6 +69,11 @@ fn bad_input_exit_1_one_line() {
         ("bad/text_in_price.csv", r#"text_in_price.csv line 7, column "Close": expected a number, found "abc""#),
         ("bad/junk.bin", "junk.bin line 1: not a CSV or Parquet file"),
         ("bad/fake.parquet", "fake.parquet: not a readable Parquet file"),
+        // The `parquet` crate panics on it: caught, and said in one line with no backtrace.
+        (
+            "bad/parquet_panics.parquet",
+            "parquet_panics.parquet: not a readable Parquet file (the Parquet decoder failed: ",
+        ),
         ("bad/empty.csv", "empty.csv: the file is empty"),
         ("does_not_exist.csv", "does_not_exist.csv"),
     ] {
@@ -83,6 +88,24 @@ fn bad_input_exit_1_one_line() {
     let out = btb(&["inspect", fixture("tab.tsv").to_str().unwrap(), "--tz", "Nowhere/City"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown time zone"));
+}
+
+/// A developer still gets the panic, its place and the backtrace hint with `RUST_BACKTRACE=1`.
+#[test]
+fn rust_backtrace_shows_a_caught_panic() {
+    let p = fixture("bad/parquet_panics.parquet");
+    let out = Command::new(env!("CARGO_BIN_EXE_btb"))
+        .args(["inspect", p.to_str().unwrap()])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("panicked at"), "{err}");
+    assert!(
+        err.trim_end().ends_with(')') && err.lines().last().unwrap().starts_with("parquet_panics.parquet: "),
+        "{err}"
+    );
 }
 
 #[test]

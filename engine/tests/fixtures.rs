@@ -263,12 +263,13 @@ fn bad_files_give_precise_errors() {
     assert!(matches!(e, IngestError::Parquet { .. }), "{e:?}");
     assert!(e.to_string().starts_with("fake.parquet: not a readable Parquet file"), "{e}");
 
-    // Four bytes of a pyarrow file changed so that the parquet crate itself panics: natively the
-    // panic is caught and named; in the page it ends the worker, which names the file.
+    // A pyarrow file as the fuzzer mutated it, on which the parquet crate itself panics decoding a
+    // page: natively the panic is caught and named; in the page it ends the worker, whose hook
+    // sends the same error (`data::reading`).
     let e = err("bad/parquet_panics.parquet");
     assert_eq!(
         e.to_string(),
-        "parquet_panics.parquet: not a readable Parquet file (the Parquet reader failed on malformed data)"
+        "parquet_panics.parquet: not a readable Parquet file (the Parquet decoder failed: offset + len out of bounds)"
     );
 
     let e = err("bad/truncated.csv.gz");

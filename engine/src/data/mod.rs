@@ -10,6 +10,7 @@ pub mod error;
 pub mod parquet_reader;
 pub mod parquet_writer;
 pub mod quality;
+pub mod reading;
 pub mod time;
 
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,7 @@ pub use cadence::Cadence;
 pub use columns::ticker_from_name;
 pub use error::{IngestError, Pos};
 pub use quality::{IssueCount, IssueKind, QualityIssue, MAX_DETAILED_PER_KIND};
+pub use reading::{panic_message, panicked};
 
 /// Bars of one ticker, sorted by time, one `Vec` per column so they can be stored and moved as
 /// typed arrays without a row-by-row conversion.
@@ -112,7 +114,7 @@ pub fn load(
     // The zone: the one asked for, else the one a zone-aware Parquet timestamp names, else UTC.
     let from_file = match opts.tz.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(_) => None,
-        None if bytes.starts_with(b"PAR1") => parquet_reader::file_zone(bytes),
+        None if bytes.starts_with(b"PAR1") => parquet_reader::file_zone(&file, bytes),
         None => None,
     };
     let tz_name = opts.tz.as_deref().map(str::trim).filter(|s| !s.is_empty()).or(from_file.as_deref()).unwrap_or("UTC");
@@ -172,27 +174,40 @@ fn read_any(
         let (lo, hi) = (prog.lo, prog.hi);
         let mid = lo + (hi - lo) * 0.3;
         prog.set_range(lo, mid);
-        let inner = gunzip(file, bytes, prog)?;
+        let inner = reading::guarded(file, reading::Format::Gzip, || gunzip(file, bytes, prog))?;
         prog.set_range(mid, hi);
         return read_any(file, &inner, tz, grouper, prog, depth + 1);
     }
     if bytes.starts_with(b"PAR1") {
         parquet_reader::read(file, bytes, tz, grouper, prog)
     } else {
-        csv_reader::read(file, bytes, tz, grouper, prog)
+        reading::guarded(file, reading::Format::Csv, || csv_reader::read(file, bytes, tz, grouper, prog))
     }
 }
+
+/// The most a gzip file may inflate to: a bomb of a few kilobytes must be an error, not an
+/// allocation that ends the process (or, in the page, the worker). 5M minute bars are ~300 MB of CSV.
+const MAX_INFLATED: usize = if cfg!(target_pointer_width = "64") { 4 << 30 } else { 1 << 30 };
 
 fn gunzip(file: &str, bytes: &[u8], prog: &mut Progress<'_>) -> Result<Vec<u8>, IngestError> {
     use std::io::Read;
     let mut dec = flate2::read::MultiGzDecoder::new(std::io::Cursor::new(bytes));
-    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4));
+    let mut out = Vec::with_capacity(bytes.len().saturating_mul(4).min(MAX_INFLATED));
     let mut buf = vec![0u8; 1 << 18];
     let total = bytes.len().max(1) as f64;
     loop {
         match dec.read(&mut buf) {
             Ok(0) => break,
             Ok(n) => {
+                if out.len() + n > MAX_INFLATED {
+                    return Err(IngestError::Gzip {
+                        file: file.to_string(),
+                        detail: format!(
+                            "it inflates to more than {} MiB; unpack it and load the file itself",
+                            MAX_INFLATED >> 20
+                        ),
+                    });
+                }
                 out.extend_from_slice(&buf[..n]);
                 prog.set(dec.get_ref().position() as f64 / total);
             }

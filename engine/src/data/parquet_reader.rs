@@ -15,6 +15,7 @@
 use super::columns::{map_columns, Mapping, TimeSource};
 use super::csv_reader::parse_f64;
 use super::error::{quote_cell, Pos};
+use super::reading::{self, Format};
 use super::time::{epoch_to_ms, int_to_ms, local_to_ms, parse_timestamp};
 use super::{Grouper, IngestError, Progress};
 use arrow_array::cast::AsArray;
@@ -41,35 +42,54 @@ pub(crate) fn read(
     grouper: &mut Grouper,
     progress: &mut Progress<'_>,
 ) -> Result<(), IngestError> {
-    // arrow-rs is hardened against malformed files but not proven panic-free; natively a panic
-    // becomes an ordinary error (on wasm32 panics abort, and the worker reports the failure).
-    let result =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_inner(file, bytes, tz, grouper, progress)));
-    match result {
-        Ok(r) => r,
-        Err(_) => Err(IngestError::Parquet {
-            file: file.to_string(),
-            detail: "the Parquet reader failed on malformed data".to_string(),
-        }),
-    }
+    // arrow-rs is hardened against malformed files but not proven panic-free (a few changed bytes
+    // in a page make its RLE decoder panic): natively a panic becomes this file's error; on
+    // wasm32 panics abort, and the worker's hook reports the same error (see `reading`).
+    reading::guarded(file, Format::Parquet, || read_inner(file, bytes, tz, grouper, progress))
 }
 
 /// The IANA zone of the file's first zone-aware timestamp column, if it names one: pyarrow and
 /// pandas write `America/New_York`-style zones into the Arrow schema. Offsets ("+05:00") are not
 /// zones and give `None`. Reads the footer only; any failure is `None` (the full read reports it).
-pub(crate) fn file_zone(bytes: &[u8]) -> Option<String> {
-    let result = std::panic::catch_unwind(|| {
-        let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::copy_from_slice(bytes)).ok()?;
-        builder.schema().fields().iter().find_map(|f| match f.data_type() {
+pub(crate) fn file_zone(file: &str, bytes: &[u8]) -> Option<String> {
+    let zone = reading::guarded(file, Format::Parquet, || {
+        let Ok(builder) = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::copy_from_slice(bytes)) else {
+            return Ok(None);
+        };
+        Ok(builder.schema().fields().iter().find_map(|f| match f.data_type() {
             DataType::Timestamp(_, Some(zone)) => super::time::parse_tz(zone).map(|tz| tz.name().to_string()),
             _ => None,
-        })
+        }))
     });
-    result.ok().flatten()
+    zone.ok().flatten()
 }
 
 fn pq_err(file: &str) -> impl Fn(parquet::errors::ParquetError) -> IngestError + '_ {
     move |e| IngestError::Parquet { file: file.to_string(), detail: e.to_string() }
+}
+
+/// Refuses a footer whose column chunks do not lie inside the file: the decoder asserts on a
+/// negative offset or size (`ColumnChunkMetaData::byte_range`), which in the page would abort the
+/// worker. Found by `scripts/fuzz` (`tests/fixtures/fuzz/data/`).
+fn check_chunks(file: &str, meta: &parquet::file::metadata::ParquetMetaData, len: u64) -> Result<(), IngestError> {
+    for (g, group) in meta.row_groups().iter().enumerate() {
+        for chunk in group.columns() {
+            let start = chunk.dictionary_page_offset().unwrap_or_else(|| chunk.data_page_offset());
+            let size = chunk.compressed_size();
+            let end = u64::try_from(start).ok().zip(u64::try_from(size).ok()).and_then(|(a, b)| a.checked_add(b));
+            if end.is_none_or(|end| end > len) {
+                return Err(IngestError::Parquet {
+                    file: file.to_string(),
+                    detail: format!(
+                        "row group {}, column \"{}\": its data lies outside the file (offset {start}, {size} bytes, in a file of {len})",
+                        g + 1,
+                        chunk.column_path().string()
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 fn read_inner(
@@ -81,6 +101,7 @@ fn read_inner(
 ) -> Result<(), IngestError> {
     let data = bytes::Bytes::copy_from_slice(bytes);
     let builder = ParquetRecordBatchReaderBuilder::try_new(data).map_err(pq_err(file))?;
+    check_chunks(file, builder.metadata(), bytes.len() as u64)?;
     let schema = builder.schema().clone();
     let total_rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
     let headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
@@ -467,14 +488,14 @@ mod tests {
         let bytes =
             std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/pyarrow_snappy_us_tz.parquet"))
                 .unwrap();
-        assert_eq!(file_zone(&bytes).as_deref(), Some("America/New_York"));
+        assert_eq!(file_zone("z.parquet", &bytes).as_deref(), Some("America/New_York"));
         let d = load("a.parquet", &bytes, &LoadOptions::default(), &mut |_| {}).unwrap();
         assert_eq!(d.tz, "America/New_York");
         let utc =
             load("a.parquet", &bytes, &LoadOptions { ticker: None, tz: Some("UTC".into()) }, &mut |_| {}).unwrap();
         assert_eq!(utc.tz, "UTC");
         assert_eq!(d.series[0].ts, utc.series[0].ts, "zone-aware instants do not depend on the zone");
-        assert_eq!(file_zone(b"PAR1 not really PAR1"), None);
+        assert_eq!(file_zone("z.parquet", b"PAR1 not really PAR1"), None);
     }
 
     #[test]
