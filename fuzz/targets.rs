@@ -33,6 +33,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("matrix", matrix),
     ("oof", oof),
     ("envelope", envelope),
+    ("table", table),
 ];
 
 /// A file of bars (CSV, gzip, Parquet, sniffed), as the Data page and `btb data add` read it,
@@ -66,6 +67,12 @@ pub fn sweep_spec(bytes: &[u8]) -> Result<(), String> {
     for profile in RiskProfile::ALL {
         engine::sweep::expand(&body, &profile.params()).map_err(|e| format!("{FILE}: {e}"))?;
     }
+    Ok(())
+}
+
+/// A matrix file for `btb train --matrix` and `btb predict` (CSV or Parquet, any numbers).
+pub fn table(bytes: &[u8]) -> Result<(), String> {
+    data::table::read(FILE, bytes).map_err(|e| e.to_string())?;
     Ok(())
 }
 

@@ -11,6 +11,7 @@ pub mod parquet_reader;
 pub mod parquet_writer;
 pub mod quality;
 pub mod reading;
+pub mod table;
 pub mod time;
 
 use serde::{Deserialize, Serialize};

@@ -71,7 +71,11 @@ fn pq_err(file: &str) -> impl Fn(parquet::errors::ParquetError) -> IngestError +
 /// Refuses a footer whose column chunks do not lie inside the file: the decoder asserts on a
 /// negative offset or size (`ColumnChunkMetaData::byte_range`), which in the page would abort the
 /// worker. Found by `scripts/fuzz` (`tests/fixtures/fuzz/data/`).
-fn check_chunks(file: &str, meta: &parquet::file::metadata::ParquetMetaData, len: u64) -> Result<(), IngestError> {
+pub(crate) fn check_chunks(
+    file: &str,
+    meta: &parquet::file::metadata::ParquetMetaData,
+    len: u64,
+) -> Result<(), IngestError> {
     for (g, group) in meta.row_groups().iter().enumerate() {
         for chunk in group.columns() {
             let start = chunk.dictionary_page_offset().unwrap_or_else(|| chunk.data_page_offset());
@@ -92,6 +96,71 @@ fn check_chunks(file: &str, meta: &parquet::file::metadata::ParquetMetaData, len
     Ok(())
 }
 
+/// Refuses pages the decoder would trust to its own harm, seen page by page (headers and
+/// decompressed bodies, not values), before any is decoded: a dictionary claiming more values
+/// than its bytes hold (the decoder allocates them all: 4 billion from a 5 KB file, found by
+/// `scripts/fuzz`), level lengths past a v2 page's end, and `BIT_PACKED` levels (deprecated,
+/// never written by pyarrow, polars or DuckDB, and read without a bounds check). Costs one more
+/// decompression of each page.
+pub(crate) fn check_pages(file: &str, bytes: &[u8]) -> Result<(), IngestError> {
+    use parquet::basic::{Encoding, Type};
+    use parquet::column::page::Page;
+    use parquet::file::reader::FileReader;
+    use parquet::file::serialized_reader::SerializedFileReader;
+
+    let bad = |g: usize, column: &str, detail: String| IngestError::Parquet {
+        file: file.to_string(),
+        detail: format!("row group {}, column \"{column}\": {detail}", g + 1),
+    };
+    let reader = SerializedFileReader::new(bytes::Bytes::copy_from_slice(bytes)).map_err(pq_err(file))?;
+    let meta = reader.metadata();
+    let schema = meta.file_metadata().schema_descr();
+    for g in 0..meta.num_row_groups() {
+        let group = reader.get_row_group(g).map_err(pq_err(file))?;
+        for j in 0..group.num_columns() {
+            let descr = schema.column(j);
+            let column = descr.path().string();
+            // The fewest bytes one plain value takes (a byte array: its 4-byte length).
+            let width = match descr.physical_type() {
+                Type::BOOLEAN => 0,
+                Type::INT32 | Type::FLOAT | Type::BYTE_ARRAY => 4,
+                Type::INT64 | Type::DOUBLE => 8,
+                Type::INT96 => 12,
+                Type::FIXED_LEN_BYTE_ARRAY => descr.type_length().max(0) as u64,
+            };
+            let has_levels = descr.max_def_level() > 0 || descr.max_rep_level() > 0;
+            #[allow(deprecated)] // the encoding refused here is the deprecated one
+            let bit_packed = Encoding::BIT_PACKED;
+            for page in group.get_column_page_reader(j).map_err(pq_err(file))? {
+                match page.map_err(pq_err(file))? {
+                    Page::DictionaryPage { buf, num_values, encoding, .. } => {
+                        let plain = matches!(encoding, Encoding::PLAIN | Encoding::PLAIN_DICTIONARY);
+                        if plain && u64::from(num_values) * width > buf.len() as u64 {
+                            let detail = format!("its dictionary claims {num_values} values in {} bytes", buf.len());
+                            return Err(bad(g, &column, detail));
+                        }
+                    }
+                    Page::DataPageV2 { buf, def_levels_byte_len, rep_levels_byte_len, .. } => {
+                        if u64::from(def_levels_byte_len) + u64::from(rep_levels_byte_len) > buf.len() as u64 {
+                            let detail = format!(
+                                "a page's levels ({def_levels_byte_len} + {rep_levels_byte_len} bytes) run past its {} bytes",
+                                buf.len()
+                            );
+                            return Err(bad(g, &column, detail));
+                        }
+                    }
+                    Page::DataPage { def_level_encoding, rep_level_encoding, .. } => {
+                        if has_levels && (def_level_encoding == bit_packed || rep_level_encoding == bit_packed) {
+                            return Err(bad(g, &column, "BIT_PACKED levels (deprecated) are not supported".into()));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn read_inner(
     file: &str,
     bytes: &[u8],
@@ -102,6 +171,7 @@ fn read_inner(
     let data = bytes::Bytes::copy_from_slice(bytes);
     let builder = ParquetRecordBatchReaderBuilder::try_new(data).map_err(pq_err(file))?;
     check_chunks(file, builder.metadata(), bytes.len() as u64)?;
+    check_pages(file, bytes)?;
     let schema = builder.schema().clone();
     let total_rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
     let headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
