@@ -163,7 +163,7 @@ fn main() -> ExitCode {
         // Already on stderr with RUST_BACKTRACE set (the default hook's view).
         eprintln!(
             "btb: internal error: {}; run again with RUST_BACKTRACE=1 for where, and please report it",
-            first_panic()
+            last_panic()
         );
         return ExitCode::from(1);
     };
@@ -180,22 +180,23 @@ fn main() -> ExitCode {
     }
 }
 
-/// The first panic's message and place: a panic on a `--jobs` thread reaches `main` as the scope's
-/// own "a scoped thread panicked", which says nothing.
-static FIRST_PANIC: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+/// The last panic's message and place, for the one line `main` prints when nothing caught it. A
+/// panic on a `--jobs` thread reaches `main` as the scope's own "a scoped thread panicked", which
+/// says nothing, so that one does not replace the thread's.
+static LAST_PANIC: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
 
 /// A dependency that panics on a hostile file is caught where it happens and becomes that file's
 /// one-line error (`engine::data::reading`); the default hook would first print "thread 'main'
-/// panicked at …" and a backtrace hint. This hook keeps the first message for [`main`] and prints
+/// panicked at …" and a backtrace hint. This hook keeps the message for [`main`] and prints
 /// nothing, unless `RUST_BACKTRACE` asks for the developer's view.
 fn quiet_panics() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let message = engine::data::panic_message(info.payload());
         let place = info.location().map_or_else(String::new, |l| format!(" at {l}"));
-        if let Ok(mut first) = FIRST_PANIC.lock() {
-            if first.is_empty() {
-                *first = format!("{message}{place}");
+        if message != "a scoped thread panicked" {
+            if let Ok(mut last) = LAST_PANIC.lock() {
+                *last = format!("{message}{place}");
             }
         }
         if std::env::var_os("RUST_BACKTRACE").is_some_and(|v| v != "0") {
@@ -204,8 +205,8 @@ fn quiet_panics() {
     }));
 }
 
-fn first_panic() -> String {
-    FIRST_PANIC.lock().map(|p| p.clone()).unwrap_or_default()
+fn last_panic() -> String {
+    LAST_PANIC.lock().map(|p| p.clone()).unwrap_or_default()
 }
 
 /// Returns everything to print on stdout, so that nothing is printed when a step fails.
