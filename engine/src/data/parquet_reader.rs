@@ -68,28 +68,37 @@ fn pq_err(file: &str) -> impl Fn(parquet::errors::ParquetError) -> IngestError +
     move |e| IngestError::Parquet { file: file.to_string(), detail: e.to_string() }
 }
 
+/// The reader of a Parquet file's bytes, once they passed [`check_chunks`] and [`check_pages`]:
+/// what bars and matrix files (`table`) both read through. The bytes are copied once and shared.
+pub(crate) fn open(file: &str, bytes: &[u8]) -> Result<ParquetRecordBatchReaderBuilder<bytes::Bytes>, IngestError> {
+    let data = bytes::Bytes::copy_from_slice(bytes);
+    let builder = ParquetRecordBatchReaderBuilder::try_new(data.clone()).map_err(pq_err(file))?;
+    check_chunks(file, builder.metadata(), bytes.len() as u64)?;
+    check_pages(file, data)?;
+    Ok(builder)
+}
+
+/// A problem of one column chunk, named as the user's tools name it.
+fn chunk_error(file: &str, group: usize, column: &str, detail: String) -> IngestError {
+    IngestError::Parquet {
+        file: file.to_string(),
+        detail: format!("row group {}, column \"{column}\": {detail}", group + 1),
+    }
+}
+
 /// Refuses a footer whose column chunks do not lie inside the file: the decoder asserts on a
 /// negative offset or size (`ColumnChunkMetaData::byte_range`), which in the page would abort the
 /// worker. Found by `scripts/fuzz` (`tests/fixtures/fuzz/data/`).
-pub(crate) fn check_chunks(
-    file: &str,
-    meta: &parquet::file::metadata::ParquetMetaData,
-    len: u64,
-) -> Result<(), IngestError> {
+fn check_chunks(file: &str, meta: &parquet::file::metadata::ParquetMetaData, len: u64) -> Result<(), IngestError> {
     for (g, group) in meta.row_groups().iter().enumerate() {
         for chunk in group.columns() {
             let start = chunk.dictionary_page_offset().unwrap_or_else(|| chunk.data_page_offset());
             let size = chunk.compressed_size();
             let end = u64::try_from(start).ok().zip(u64::try_from(size).ok()).and_then(|(a, b)| a.checked_add(b));
             if end.is_none_or(|end| end > len) {
-                return Err(IngestError::Parquet {
-                    file: file.to_string(),
-                    detail: format!(
-                        "row group {}, column \"{}\": its data lies outside the file (offset {start}, {size} bytes, in a file of {len})",
-                        g + 1,
-                        chunk.column_path().string()
-                    ),
-                });
+                let detail =
+                    format!("its data lies outside the file (offset {start}, {size} bytes, in a file of {len})");
+                return Err(chunk_error(file, g, &chunk.column_path().string(), detail));
             }
         }
     }
@@ -102,17 +111,14 @@ pub(crate) fn check_chunks(
 /// `scripts/fuzz`), level lengths past a v2 page's end, and `BIT_PACKED` levels (deprecated,
 /// never written by pyarrow, polars or DuckDB, and read without a bounds check). Costs one more
 /// decompression of each page.
-pub(crate) fn check_pages(file: &str, bytes: &[u8]) -> Result<(), IngestError> {
+fn check_pages(file: &str, data: bytes::Bytes) -> Result<(), IngestError> {
     use parquet::basic::{Encoding, Type};
     use parquet::column::page::Page;
     use parquet::file::reader::FileReader;
     use parquet::file::serialized_reader::SerializedFileReader;
 
-    let bad = |g: usize, column: &str, detail: String| IngestError::Parquet {
-        file: file.to_string(),
-        detail: format!("row group {}, column \"{column}\": {detail}", g + 1),
-    };
-    let reader = SerializedFileReader::new(bytes::Bytes::copy_from_slice(bytes)).map_err(pq_err(file))?;
+    let bad = |g: usize, column: &str, detail: String| chunk_error(file, g, column, detail);
+    let reader = SerializedFileReader::new(data).map_err(pq_err(file))?;
     let meta = reader.metadata();
     let schema = meta.file_metadata().schema_descr();
     for g in 0..meta.num_row_groups() {
@@ -168,10 +174,7 @@ fn read_inner(
     grouper: &mut Grouper,
     progress: &mut Progress<'_>,
 ) -> Result<(), IngestError> {
-    let data = bytes::Bytes::copy_from_slice(bytes);
-    let builder = ParquetRecordBatchReaderBuilder::try_new(data).map_err(pq_err(file))?;
-    check_chunks(file, builder.metadata(), bytes.len() as u64)?;
-    check_pages(file, bytes)?;
+    let builder = open(file, bytes)?;
     let schema = builder.schema().clone();
     let total_rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
     let headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();

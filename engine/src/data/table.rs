@@ -110,14 +110,9 @@ fn read_parquet(file: &str, bytes: &[u8]) -> Result<Table, IngestError> {
     use arrow_array::cast::AsArray;
     use arrow_array::types::*;
     use arrow_array::Array;
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
     let fail = |e: String| IngestError::Parquet { file: file.to_string(), detail: e };
-    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::copy_from_slice(bytes))
-        .map_err(|e| fail(e.to_string()))?;
-    super::parquet_reader::check_chunks(file, builder.metadata(), bytes.len() as u64)?;
-    super::parquet_reader::check_pages(file, bytes)?;
-    let reader = builder.build().map_err(|e| fail(e.to_string()))?;
+    let reader = super::parquet_reader::open(file, bytes)?.build().map_err(|e| fail(e.to_string()))?;
     let mut t = Table { names: Vec::new(), columns: Vec::new(), skipped: Vec::new(), lines: None };
     let mut first = true;
     let mut keep: Vec<bool> = Vec::new();
