@@ -861,7 +861,7 @@ impl Store {
                     };
                     set("meta", &meta)?;
                     set("test", &fold.test)?;
-                    set("train", &fold.train)?;
+                    set("inner", &fold.inner)?;
                     let _ = tx
                         .object_store(FOLDS)
                         .map_err(failed)?
@@ -892,7 +892,7 @@ impl Store {
                     Some(TrainedFold {
                         meta: serde_wasm_bindgen::from_value(get("meta")?).ok()?,
                         test: get("test")?.dyn_into().ok()?,
-                        train: get("train")?.dyn_into().ok()?,
+                        inner: get("inner")?.dyn_into().ok()?,
                     })
                 };
                 Ok(values.iter().filter_map(read).collect())

@@ -543,7 +543,7 @@ impl EngineWorker {
         let payload = Array::new();
         for f in folds {
             payload.push(&f.test);
-            payload.push(&f.train);
+            payload.push(&f.inner);
         }
         let metas = folds.iter().map(|f| f.meta.clone()).collect();
         let req = Request::Sweep { matrix_sha: matrix.sha.to_string(), settings, configs, folds: metas };
@@ -803,15 +803,16 @@ pub struct Swept {
 pub struct TrainedFold {
     pub meta: FoldMeta,
     pub test: js_sys::Float64Array,
-    pub train: js_sys::Float64Array,
+    /// Its inner holdout's probabilities (empty unless its `top_pct` threshold is learnt there).
+    pub inner: js_sys::Float64Array,
 }
 
 impl TrainedFold {
-    pub fn new(meta: FoldMeta, test: JsValue, train: JsValue) -> Result<TrainedFold, AppError> {
+    pub fn new(meta: FoldMeta, test: JsValue, inner: JsValue) -> Result<TrainedFold, AppError> {
         let bad = |what: &str| ProtocolError::Malformed(format!("fold {}: no {what} probabilities", meta.fold + 1));
         let test = test.dyn_into().map_err(|_| bad("test"))?;
-        let train = train.dyn_into().map_err(|_| bad("training"))?;
-        Ok(TrainedFold { meta, test, train })
+        let inner = inner.dyn_into().map_err(|_| bad("inner holdout"))?;
+        Ok(TrainedFold { meta, test, inner })
     }
 }
 

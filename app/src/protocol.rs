@@ -31,10 +31,10 @@ use engine::strategy::{FinalFit, OwnerRecord, Signal, Strategy};
 use engine::sweep::{Plan, SweepBody};
 
 /// Bumped whenever a variant changes shape; a worker answering another version is refused.
-pub const PROTOCOL_VERSION: u32 = 8;
+pub const PROTOCOL_VERSION: u32 = 9;
 /// SHA-256 of this file without these two lines: `app/tests/shape.rs` fails when the file
 /// changes and this pin does not, so a change of shape cannot ship under an old version.
-pub const PROTOCOL_SHA: &str = "f8d2fc8b8ac7569c3edb0ac555f3034c7a30d4806bae3e45ac3d3569866597a3";
+pub const PROTOCOL_SHA: &str = "4799c9356228eec449d99fc393df5e77a249f5432a65c70b917acd8238cfff3a";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
@@ -58,7 +58,7 @@ pub enum Request {
     /// Train fold `fold` of `spec` on a held matrix and predict its test block.
     OofFold { matrix_sha: String, spec: OofSpec, fold: usize },
     /// Assemble the folds and judge every config. Buffers: per entry of `folds` in order, its
-    /// test and training probabilities (`Float64Array`s from `FoldDone`).
+    /// test and inner-holdout probabilities (`Float64Array`s from `FoldDone`).
     Sweep { matrix_sha: String, settings: RunSettings, configs: Vec<SweepConfig>, folds: Vec<FoldMeta> },
     /// Judge every config on cached out-of-fold probabilities. Buffers: `[oof bytes]`.
     SweepCached { matrix_sha: String, settings: RunSettings, configs: Vec<SweepConfig> },

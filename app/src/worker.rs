@@ -314,7 +314,7 @@ fn sweep(
         results.push(FoldResult {
             fold: f.fold,
             test_prob: f64s_at(buffers, at)?,
-            train_prob: f64s_at(buffers, at + 1)?,
+            inner_prob: f64s_at(buffers, at + 1)?,
             auc: f.auc.unwrap_or(f64::NAN),
             model_sha: f.model_sha.clone(),
         });
@@ -345,11 +345,11 @@ fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
             };
             let r = engine::oof::compute_fold(&m, &spec, fold, &mut progress)?;
             let (test, tb) = f64_array(&r.test_prob);
-            let (train, rb) = f64_array(&r.train_prob);
+            let (inner, rb) = f64_array(&r.inner_prob);
             let meta = FoldMeta { fold: r.fold, auc: r.auc.is_finite().then_some(r.auc), model_sha: r.model_sha };
             Ok(Reply {
                 msg: Response::FoldDone { meta },
-                payload: Array::of2(&test, &train),
+                payload: Array::of2(&test, &inner),
                 transfer: Array::of2(&tb, &rb),
             })
         }

@@ -40,11 +40,11 @@ fn demo_model_training_matches_native() {
 #[wasm_bindgen_test]
 fn demo_sweep_matches_native() {
     let (key, oof_sha, runs_sha) = engine::determinism::demo_sweep_hashes(DEMO).unwrap();
-    assert_eq!(key, "6d88bccb2983b36079292ce9d09464e7c4e42e26a7df0e32ca196aa21c224ad8");
+    assert_eq!(key, "d30275635429e28257c01abe5a65402ea82cba9ad6a706a0d32897b91e17d477");
     // every fold's probabilities, bit for bit
-    assert_eq!(oof_sha, "13ef110aedbc23c401cca6caec0ad9b75bd1b82ebde4ecfff415de0752ef6151");
+    assert_eq!(oof_sha, "bb83c7abfc51803c9de954fbf40f137b490a39b5e90777b2a01467788872be97");
     // every run's metrics, gate and lineage
-    assert_eq!(runs_sha, "46681f83514a97401dd140a7d0d179831ab147176e8aa7462c9cfbddf8e51a00");
+    assert_eq!(runs_sha, "dd63f926ce0f42fe3dbff2780729f29598f45584608f780fbb6044ea7de9c726");
 }
 
 #[wasm_bindgen_test]
@@ -52,6 +52,6 @@ fn demo_reports_match_native() {
     // The HTML report of the demo's best run and of its leaderboard: every digit printed in wasm
     // is the one printed natively (`engine/tests/sweep.rs` pins the same hashes).
     let (run_sha, board_sha) = engine::determinism::demo_report_hashes(DEMO).unwrap();
-    assert_eq!(run_sha, "a92b1f9bb80c2939d64ca10c75d910086622383c3bcbc68e917fada29bc24f20");
-    assert_eq!(board_sha, "19dd714eed65aeba6d10955183a998c8a3a141ea6e0043e3e65a869879e837b2");
+    assert_eq!(run_sha, "52b0f673e0c7a17fcf5fcf44d6ff31e0a4da03f2a78388af5828e5f45ccceebf");
+    assert_eq!(board_sha, "e9bc1dedb02dad03f259c72ecd3f46db6dca462cc9fd62df26026ce91bdfd01f");
 }

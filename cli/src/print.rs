@@ -130,14 +130,18 @@ pub(crate) fn leaderboard_table_marked(
     marks: &std::collections::BTreeMap<String, String>,
 ) -> String {
     let marked = rows.iter().any(|r| marks.contains_key(&r.run_id));
+    let shares = rows.iter().any(|r| r.top_pct_share.is_some());
     let mut header = vec!["rank", "config", "sharpe", "return", "max_dd", "trades", "win", "gate", "run"];
+    if shares {
+        header.insert(7, "top_pct got");
+    }
     if marked {
         header.push("verification");
     }
     let mut t = vec![header.into_iter().map(String::from).collect::<Vec<_>>()];
     for r in rows {
         let gate = if r.gate.pass() { "pass".to_string() } else { format!("fail: {}", r.gate.reasons_text()) };
-        t.push(vec![
+        let mut row = vec![
             r.rank.to_string(),
             cfg_text(&r.config),
             format!("{:.2}", r.metrics.sharpe),
@@ -147,7 +151,11 @@ pub(crate) fn leaderboard_table_marked(
             format!("{:.0}%", 100.0 * r.metrics.win_rate),
             gate,
             r.run_id.clone(),
-        ]);
+        ];
+        if shares {
+            row.insert(7, r.top_pct_share.map(|s| s.to_string()).unwrap_or_default());
+        }
+        t.push(row);
         if marked {
             if let (Some(row), Some(m)) = (t.last_mut(), marks.get(&r.run_id)) {
                 row.push(m.clone());
@@ -159,13 +167,15 @@ pub(crate) fn leaderboard_table_marked(
 
 pub(crate) fn metrics_text(r: &engine::run::Run) -> String {
     let m = &r.metrics;
+    let share =
+        r.top_pct_share.map_or(String::new(), |s| format!("top_pct: tested bars at or above their threshold {s}\n"));
     let pf = m.profit_factor.map_or("∞".to_string(), |x| format!("{x:.2}"));
     let gate = if r.gate.pass() { "PASS".to_string() } else { format!("FAIL ({})", r.gate.reasons_text()) };
     format!(
         "{} on {} .. {} ({} bars, {} {:?} splits)\n\
          sharpe {:.2}  sortino {:.2}  calmar {:.2}  return {}  cagr {}  volatility {}\n\
          max drawdown {} over {} bars  trades {}  win rate {:.0}%  profit factor {pf}  avg trade {}  exposure {:.0}%\n\
-         gate {gate}\n\
+         {share}gate {gate}\n\
          lineage: matrix {} config {} policy {} risk {} ({})\n",
         cfg_text(&r.config),
         r.start,

@@ -31,8 +31,9 @@ use crate::risk::RiskParams;
 
 /// Version of the policy rule and the accounting; part of every `run_id`, so a run stored by an
 /// older engine is never mistaken for one this engine would compute. Bump it whenever a
-/// backtest's numbers change.
-pub const BACKTEST_CODE_VERSION: u32 = 2;
+/// backtest's numbers change. 3: `top_pct` thresholds learnt from honest predictions
+/// ([`crate::oof`]), where 2 took them from each fold's training rows.
+pub const BACKTEST_CODE_VERSION: u32 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -126,7 +127,7 @@ pub struct BacktestInputs<'a> {
     pub momentum: Option<&'a [f64]>,
     /// Model probability per row (out-of-fold); `NaN` = no signal.
     pub prob: &'a [f64],
-    /// Per-row threshold for `top_pct` (see [`crate::policy::top_pct_thresholds`]).
+    /// Per-row threshold for `top_pct` (see [`crate::oof::Oof::top_pct_thresholds`]).
     pub threshold: Option<&'a [f64]>,
     /// ATR per row (needed for `atr_stop` / `atr_target`).
     pub atr: Option<&'a [f64]>,

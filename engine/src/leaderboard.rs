@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::gate::Gate;
 use crate::metrics::Metrics;
 use crate::risk::RiskProfile;
-use crate::run::{Lineage, Run};
+use crate::run::{Lineage, Run, TopPctShare};
 
 /// The metric to rank by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -121,6 +121,8 @@ pub struct Row {
     pub tag: Option<String>,
     pub config: Config,
     pub metrics: Metrics,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_pct_share: Option<TopPctShare>,
     pub gate: Gate,
     pub lineage: Lineage,
     pub start: String,
@@ -161,6 +163,7 @@ pub fn rank(runs: &[Run], q: &Query) -> Vec<Row> {
             tag: r.tag.clone(),
             config: r.config.clone(),
             metrics: r.metrics,
+            top_pct_share: r.top_pct_share,
             gate: r.gate.clone(),
             lineage: r.lineage.clone(),
             start: r.start.clone(),

@@ -11,8 +11,11 @@
 //!   `position_size × (L − S) / n` (a fraction of equity; `position_size` comes from the risk
 //!   profile), re-evaluated on every bar, so the position scales in and out rung by rung.
 //! - **Top fraction** (`kind: top_pct`): one rung whose level is the per-row threshold passed in
-//!   by the caller, the `(1 − fraction)` quantile of the training folds' predictions (see
-//!   [`top_pct_thresholds`]; no look-ahead). Short (with `allow_short`) when `p ≤ 1 − threshold`.
+//!   by the caller: the `(1 − fraction)` quantile of the same model's probabilities on the
+//!   [`top_pct_window`] rows before (one year of bars), so the row itself and anything after it
+//!   never count. In a sweep those are rows the fold's model never learnt from (its inner
+//!   holdout, then its test rows; see [`crate::oof`]), for a final strategy its own recent
+//!   bars ([`crate::strategy`]). Each run reports the share that crossed. Short (with `allow_short`) when `p ≤ 1 − threshold`.
 //! - **Filters**: outside `allowed_hours`, or when the momentum gate fails (longs need
 //!   `momentum ≥ momentum_min`, shorts the mirror `momentum ≤ −momentum_min`; `NaN` fails), the
 //!   position may not be opened or increased (it may be held or reduced). A `NaN` probability
@@ -33,7 +36,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::cv::Fold;
 use crate::lineage::sha_of;
 
 /// Ladder rung or top fraction.
@@ -137,8 +139,6 @@ pub enum PolicyError {
     EmptyHours,
     #[error("{field} must be a finite number ≥ 0, got {value}")]
     BadParameter { field: &'static str, value: f64 },
-    #[error("{what}: {got} values for {expected} rows")]
-    LengthMismatch { what: &'static str, got: usize, expected: usize },
 }
 
 /// Parse a ladder like `"0.55,0.60,0.65"`: comma-separated, spaces ignored, strictly ascending,
@@ -297,6 +297,16 @@ impl Policy {
 
 /// Linear-interpolated quantile (numpy's default) of the finite values of `v`; `NaN` if none.
 /// Sorts `v` in place after moving non-finite values out.
+/// The trailing window of a `top_pct` threshold: one year of bars at the model's cadence (at
+/// least one bar).
+pub fn top_pct_window(bars_per_year: f64) -> usize {
+    if bars_per_year.is_finite() && bars_per_year >= 1.0 {
+        bars_per_year.round() as usize
+    } else {
+        1
+    }
+}
+
 pub fn quantile(v: &mut Vec<f64>, q: f64) -> f64 {
     v.retain(|x| x.is_finite());
     if v.is_empty() || !(0.0..=1.0).contains(&q) {
@@ -310,52 +320,9 @@ pub fn quantile(v: &mut Vec<f64>, q: f64) -> f64 {
     v[lo] + (v[hi] - v[lo]) * frac
 }
 
-/// Per-row thresholds for `top_pct`: for each fold, the `(1 − fraction)` quantile of that fold's
-/// in-fold (training) predictions, written onto the fold's test rows. `train_preds[k]` holds fold
-/// `k`'s model's predictions on its training rows, in [`Fold::train_rows`] order. Rows no fold
-/// tests get `NaN` (the policy never trades there).
-pub fn top_pct_thresholds(
-    n_rows: usize,
-    folds: &[Fold],
-    train_preds: &[Vec<f64>],
-    fraction: f64,
-) -> Result<Vec<f64>, PolicyError> {
-    if !(fraction > 0.0 && fraction < 1.0) {
-        return Err(PolicyError::BadFraction(fraction));
-    }
-    if train_preds.len() != folds.len() {
-        return Err(PolicyError::LengthMismatch {
-            what: "training predictions (folds)",
-            got: train_preds.len(),
-            expected: folds.len(),
-        });
-    }
-    let mut out = vec![f64::NAN; n_rows];
-    let mut scratch = Vec::new();
-    for (fold, preds) in folds.iter().zip(train_preds) {
-        if preds.len() != fold.train_len() {
-            return Err(PolicyError::LengthMismatch {
-                what: "training predictions",
-                got: preds.len(),
-                expected: fold.train_len(),
-            });
-        }
-        scratch.clear();
-        scratch.extend_from_slice(preds);
-        let thr = quantile(&mut scratch, 1.0 - fraction);
-        for row in fold.test.clone() {
-            if let Some(slot) = out.get_mut(row) {
-                *slot = thr;
-            }
-        }
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cv::{splits, CvKind};
 
     #[test]
     fn ladder_parsing() {
@@ -430,18 +397,5 @@ mod tests {
         assert_eq!(quantile(&mut v, 0.5), 2.5); // np.quantile([1,2,3,4], .5)
         assert_eq!(quantile(&mut vec![1.0, 2.0, 3.0, 4.0], 0.9), 3.7);
         assert!(quantile(&mut vec![], 0.5).is_nan());
-    }
-
-    #[test]
-    fn thresholds_from_training_folds_only() {
-        let folds = splits(30, 2, CvKind::WalkForward, 0, 0).unwrap();
-        // fold 0 trains on 0..10, fold 1 on 0..20
-        let tp: Vec<Vec<f64>> = folds.iter().map(|f| f.train_rows().map(|i| i as f64 / 100.0).collect()).collect();
-        let thr = top_pct_thresholds(30, &folds, &tp, 0.1).unwrap();
-        assert!(thr[..10].iter().all(|x| x.is_nan()));
-        assert!((thr[10] - 0.081).abs() < 1e-12); // np.quantile(arange(10)/100, .9)
-        assert!((thr[25] - 0.171).abs() < 1e-12); // np.quantile(arange(20)/100, .9)
-        assert!(top_pct_thresholds(30, &folds, &tp[..1], 0.1).is_err());
-        assert!(top_pct_thresholds(30, &folds, &tp, 1.5).is_err());
     }
 }

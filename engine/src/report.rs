@@ -520,7 +520,7 @@ pub fn run_html(input: &RunReportInput<'_>) -> String {
     b.push_str("</section></div>\n");
 
     b.push_str("<section id=\"metrics\"><h2>Metrics</h2>");
-    b.push_str(&metrics_table(m));
+    b.push_str(&metrics_table(m, run.top_pct_share));
     b.push_str("</section>\n");
 
     b.push_str("<div class=\"grid2\">");
@@ -615,7 +615,7 @@ fn metric_value(m: &Metrics, key: &str) -> String {
     }
 }
 
-fn metrics_table(m: &Metrics) -> String {
+fn metrics_table(m: &Metrics, share: Option<crate::run::TopPctShare>) -> String {
     let mut t = String::from(
         "<table class=\"defs\"><thead><tr><th>metric</th><th class=\"n\">value</th><th>definition</th></tr></thead><tbody>\n",
     );
@@ -625,6 +625,18 @@ fn metrics_table(m: &Metrics) -> String {
             "<tr><td><code>{key}</code></td><td class=\"n\">{}</td><td>{}</td></tr>",
             metric_value(m, key),
             escape(def)
+        );
+    }
+    if let Some(s) = share {
+        let _ = writeln!(
+            t,
+            "<tr><td><code>top_pct share</code></td><td class=\"n{}\">{}</td><td>Tested bars whose probability reached \
+             their threshold (the {} quantile of the model's probabilities on the year of bars before), asked {}{}.</td></tr>",
+            if s.met() { "" } else { " neg" },
+            pct_u(s.realised),
+            num(1.0 - s.asked, 2),
+            pct_u(s.asked),
+            if s.met() { "" } else { "; not within a factor of 1.5 of it" }
         );
     }
     t.push_str("</tbody></table>\n");
@@ -1050,6 +1062,10 @@ pub fn leaderboard_html(input: &LeaderboardReportInput<'_>) -> String {
             "<th class=\"n\">sharpe</th><th class=\"n\">return</th><th class=\"n\">cagr</th><th class=\"n\">max dd</th>\
              <th class=\"n\">trades</th><th class=\"n\">win</th><th class=\"n\">pf</th><th>gate</th>",
         );
+        let shares = rows.iter().any(|r| r.top_pct_share.is_some());
+        if shares {
+            b.push_str("<th title=\"tested bars at or above their top_pct threshold\">top_pct got</th>");
+        }
         if !one_period {
             b.push_str("<th>period</th>");
         }
@@ -1079,6 +1095,14 @@ pub fn leaderboard_html(input: &LeaderboardReportInput<'_>) -> String {
                 pct0(m.win_rate),
                 m.profit_factor.map_or("∞".to_string(), |x| num(x, 2)),
             );
+            if shares {
+                let share = r.top_pct_share.map(|s| (s.met(), s.to_string()));
+                let _ = match share {
+                    Some((true, text)) => write!(b, "<td class=\"nw\">{text}</td>"),
+                    Some((false, text)) => write!(b, "<td class=\"nw neg\">{text}</td>"),
+                    None => write!(b, "<td></td>"),
+                };
+            }
             if !one_period {
                 let _ = write!(b, "<td>{}</td>", escape(&period(r)));
             }

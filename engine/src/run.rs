@@ -4,7 +4,9 @@
 //!
 //! The backtest covers the rows the folds test ([`Oof::tested`]), so every decision in it comes
 //! from a model that was trained without that row (and, walk-forward, without anything after
-//! it). `top_pct` thresholds come from each fold's training rows ([`Oof::top_pct_thresholds`]).
+//! it). `top_pct` thresholds trail each fold model's own honest probabilities
+//! ([`Oof::top_pct_thresholds`]), and a run reports the share of tested rows that reached them
+//! ([`Run::top_pct_share`]) beside the fraction it asked for.
 //!
 //! A run's `run_id` hashes everything its numbers depend on (matrix, out-of-fold key, config,
 //! policy, risk profile, gate overrides, [`crate::backtest::BACKTEST_CODE_VERSION`]) and its tag, so running the same sweep twice gives the
@@ -22,7 +24,7 @@ use crate::gate::{gate, Gate, GateOverrides};
 use crate::lineage::sha_of;
 use crate::matrix::Matrix;
 use crate::metrics::Metrics;
-use crate::oof::{Oof, OofSpec};
+use crate::oof::{Crossing, Oof, OofSpec};
 use crate::policy::{Policy, PolicyError, PolicyKind};
 use crate::risk::RiskProfile;
 
@@ -61,8 +63,38 @@ pub struct Run {
     pub start: String,
     pub end: String,
     pub metrics: Metrics,
+    /// A `top_pct` run's fraction asked for and the share of tested rows that reached their
+    /// threshold; `None` for a ladder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_pct_share: Option<TopPctShare>,
     pub gate: Gate,
     pub lineage: Lineage,
+}
+
+/// A `top_pct` run's realised share: of the tested rows, those whose probability reached their
+/// threshold ([`Oof::crossings`]; before hours and the momentum gate, which only ever take
+/// trades away), beside the fraction asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TopPctShare {
+    pub asked: f64,
+    pub realised: f64,
+}
+
+impl TopPctShare {
+    /// Within a factor of 1.5 of the fraction asked; the shells mark the others.
+    pub fn met(&self) -> bool {
+        self.realised >= self.asked / 1.5 && self.realised <= self.asked * 1.5
+    }
+}
+
+/// `11.1% (asked 10%)`, or `2.9% (asked 10%, not met)`: what both shells print.
+impl std::fmt::Display for TopPctShare {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let asked = format!("{:.1}", 100.0 * self.asked);
+        let asked = asked.strip_suffix(".0").unwrap_or(&asked);
+        let met = if self.met() { "" } else { ", not met" };
+        write!(f, "{:.1}% (asked {asked}%{met})", 100.0 * self.realised)
+    }
 }
 
 /// What a run is evaluated against.
@@ -237,11 +269,19 @@ pub fn evaluate_with(ctx: &RunContext<'_>, config: &SweepConfig, facts: &MatrixF
     let cfg_name = || serde_json::to_string(&config.config).unwrap_or_default();
     let policy = config.config.to_policy(ctx.base).map_err(|source| RunError::Policy { config: cfg_name(), source })?;
     let thresholds = match policy.kind {
-        PolicyKind::TopPct { fraction } => Some(ctx.oof.top_pct_thresholds(fraction)),
+        PolicyKind::TopPct { fraction } => {
+            Some(ctx.oof.top_pct_thresholds(fraction, crate::policy::top_pct_window(facts.bars_per_year)))
+        }
         PolicyKind::Thr { .. } => None,
     };
     let atr = if policy.uses_atr() { Some(atr_column(m).ok_or(RunError::NoAtr)?) } else { None };
     let ends = if policy.flat_at_session_end { facts.session_ends.as_deref() } else { None };
+    let top_pct_share = match (&policy.kind, thresholds.as_deref()) {
+        (PolicyKind::TopPct { fraction }, Some(t)) => {
+            Some(TopPctShare { asked: *fraction, realised: Crossing::pooled(&ctx.oof.crossings(t)) })
+        }
+        _ => None,
+    };
     let r = ctx.oof.tested();
     let inputs = BacktestInputs {
         threshold: thresholds.as_deref().map(|t| &t[r.clone()]),
@@ -280,6 +320,7 @@ pub fn evaluate_with(ctx: &RunContext<'_>, config: &SweepConfig, facts: &MatrixF
         start: inputs.ts.first().map(|&t| facts.format(t)).unwrap_or_default(),
         end: inputs.ts.last().map(|&t| facts.format(t)).unwrap_or_default(),
         metrics: result.metrics,
+        top_pct_share,
         gate: verdict,
         lineage,
     };
@@ -385,6 +426,7 @@ pub(crate) fn sample_run(id: &str, model: &str) -> Run {
         start: "2020-01-01".into(),
         end: "2021-01-01".into(),
         metrics: Metrics::default(),
+        top_pct_share: None,
         gate: Gate::from_reasons(vec![]),
         lineage: Lineage {
             matrix_sha: "m".into(),
@@ -394,5 +436,19 @@ pub(crate) fn sample_run(id: &str, model: &str) -> Run {
             risk_profile: RiskProfile::Balanced,
             oof_key: "o".into(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TopPctShare;
+
+    #[test]
+    fn top_pct_share_reads_and_is_met_within_a_factor_of_one_and_a_half() {
+        let s = |asked, realised| TopPctShare { asked, realised };
+        assert_eq!(s(0.1, 0.111).to_string(), "11.1% (asked 10%)");
+        assert_eq!(s(0.125, 0.03).to_string(), "3.0% (asked 12.5%, not met)");
+        assert!(s(0.15, 0.1001).met() && s(0.15, 0.2249).met());
+        assert!(!s(0.15, 0.099).met() && !s(0.15, 0.226).met());
     }
 }

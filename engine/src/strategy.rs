@@ -5,8 +5,11 @@
 //!   predictions of purged walk-forward folds over those rows (each fold's model saw only
 //!   earlier rows), so the probabilities the ladder compares with are calibrated by data the
 //!   model did not learn from.
-//! - A `top_pct` config's threshold is the `(1 − fraction)` quantile of the final model's
-//!   probabilities on its training rows, fixed at training time.
+//! - A `top_pct` config trades a bar whose probability reaches the `(1 − fraction)` quantile of
+//!   the final model's probabilities on the year of bars before it, as in the sweep
+//!   ([`crate::oof`]): a level that follows the model, where a fixed one (learnt from the fold
+//!   models' out-of-fold probabilities, or from its own training rows) was measured to be
+//!   crossed by 0–56% of unseen bars for a fraction of 0.10.
 //! - **Signals** replay the policy over the newest rows ([`crate::matrix::build_scoring`], which
 //!   keeps the bars whose label is not known yet). Entering or adding to a long is `BUY`,
 //!   reducing or leaving it is `SELL` (and the mirror image for shorts). `confidence` is the
@@ -26,8 +29,8 @@ use crate::gbt::fit::{fit, CalibrationKind, FitOptions, FitReport};
 use crate::gbt::{Booster, ColumnMatrix, GbtError, TrainParams, TreeProgress};
 use crate::matrix::{build_scoring, BuildSpec, Matrix};
 use crate::model::Model;
-use crate::oof::sorted_quantile;
-use crate::policy::{Policy, PolicyError, PolicyKind};
+use crate::oof::trailing_quantiles;
+use crate::policy::{top_pct_window, Policy, PolicyError, PolicyKind};
 use crate::risk::RiskProfile;
 use crate::run::{atr_column, bars_per_year, session_ends};
 
@@ -70,7 +73,12 @@ pub struct Strategy {
     pub config_sha: String,
     pub policy: Policy,
     pub policy_sha: String,
+    /// A fixed `top_pct` threshold: what strategies trained before the trailing rule kept (a
+    /// quantile of the final model's say on its training rows); read, never written now.
     pub top_pct_threshold: Option<f64>,
+    /// A `top_pct` strategy's trailing window in bars ([`crate::policy::top_pct_window`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top_pct_window: Option<usize>,
     pub matrix_sha: String,
     pub model_sha: String,
     pub report: FitReport,
@@ -151,12 +159,8 @@ pub fn train(
         purge: m.distance_max,
     };
     let (booster, report) = fit(&m.feature_names, &m.features, &m.label, &opts, progress)?;
-    let top_pct_threshold = match policy.kind {
-        PolicyKind::TopPct { fraction } => {
-            let mut p = booster.predict_proba(&ColumnMatrix::new(&m.feature_names, &m.features)?)?;
-            p.sort_unstable_by(|a, b| a.total_cmp(b));
-            Some(sorted_quantile(&p, 1.0 - fraction))
-        }
+    let top_pct_window = match policy.kind {
+        PolicyKind::TopPct { .. } => Some(top_pct_window(bars_per_year(owner.cadence, m))),
         PolicyKind::Thr { .. } => None,
     };
     let s = Strategy {
@@ -169,7 +173,8 @@ pub fn train(
         config,
         policy_sha: policy.policy_sha(),
         policy,
-        top_pct_threshold,
+        top_pct_threshold: None,
+        top_pct_window,
         matrix_sha: m.matrix_sha.clone(),
         model_sha: booster.model_sha(),
         report,
@@ -264,7 +269,11 @@ pub fn latest_signals(
 pub fn signals(booster: &Booster, s: &Strategy, m: &Matrix) -> Result<Vec<Signal>, StrategyError> {
     let prob = probabilities(booster, m)?;
     let n = m.rows();
-    let threshold = s.top_pct_threshold.map(|t| vec![t; n]);
+    let threshold = match (s.policy.kind.clone(), s.top_pct_window, s.top_pct_threshold) {
+        (PolicyKind::TopPct { fraction }, Some(w), _) => Some(trailing_quantiles(&prob, 0, w, 1.0 - fraction)),
+        (_, _, Some(t)) => Some(vec![t; n]),
+        _ => None,
+    };
     let atr = if s.policy.uses_atr() { Some(atr_column(m).ok_or(StrategyError::NoAtr)?) } else { None };
     let ends = s.policy.flat_at_session_end.then(|| session_ends(m));
     let inputs = BacktestInputs {

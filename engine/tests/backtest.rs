@@ -5,7 +5,8 @@ use engine::backtest::{run, BacktestInputs, Side};
 use engine::cv::{oof, splits, CvKind};
 use engine::gate::{gate, GateOverrides, GateReason};
 use engine::metrics;
-use engine::policy::{top_pct_thresholds, Policy};
+use engine::oof::Oof;
+use engine::policy::Policy;
 use engine::risk::{RiskParams, RiskProfile};
 
 struct Lcg(u64);
@@ -266,12 +267,32 @@ fn top_pct_end_to_end_with_folds() {
     let n = 600;
     let mut d = data(n, 11);
     let folds = splits(n, 5, CvKind::WalkForward, 3, 0).unwrap();
-    // pretend each fold's model predicts `prob` on its own training rows and test rows
-    let train_preds: Vec<Vec<f64>> = folds.iter().map(|f| f.train_rows().map(|i| d.prob[i]).collect()).collect();
+    // pretend each fold's model predicts `prob` on its test rows and its inner holdout
     let test_preds: Vec<Vec<f64>> = folds.iter().map(|f| f.test.clone().map(|i| d.prob[i]).collect()).collect();
-    d.threshold = top_pct_thresholds(n, &folds, &train_preds, 0.1).unwrap();
-    d.prob = oof(n, &folds, &test_preds);
+    let p0 = d.prob.clone();
+    let inner = |f: &engine::cv::Fold| -> Vec<f64> { p0[f.test.start - 30..f.test.start - 3].to_vec() };
+    let o = Oof {
+        key: String::new(),
+        matrix_sha: String::new(),
+        prob: oof(n, &folds, &test_preds),
+        inner_prob: folds.iter().map(inner).collect(),
+        fold_auc: vec![f64::NAN; folds.len()],
+        fold_model_sha: vec![String::new(); folds.len()],
+        folds: folds.clone(),
+    };
+    let window = 50;
+    d.threshold = o.top_pct_thresholds(0.1, window);
+    d.prob = o.prob.clone();
     assert!(d.prob[..100].iter().all(|p| p.is_nan()));
+    // each threshold is the 90% quantile of the same fold's `window` probabilities before it
+    for f in &folds {
+        let seq: Vec<f64> = inner(f).into_iter().chain(f.test.clone().map(|i| d.prob[i])).collect();
+        for (j, t) in f.test.clone().enumerate() {
+            let at = 27 + j;
+            let mut before = seq[at.saturating_sub(window)..at].to_vec();
+            assert_eq!(d.threshold[t], engine::policy::quantile(&mut before, 0.9));
+        }
+    }
     let r = run(&Policy::top_pct(0.1), &inputs(&d), &risk(), 252.0).unwrap();
     assert!(!r.trades.is_empty());
     assert!(r.trades.iter().all(|t| t.entry_row >= 100 && t.prob >= d.threshold[t.entry_row]));

@@ -83,6 +83,20 @@ test('sweep aapl_swing_daily, rank it, pick into the cart', async () => {
     await page.waitForSelector('[data-page=leaderboard] [data-testid=runs]');
     assert.match(await page.locator('[data-testid=lb-count]').innerText(), /^5 of 5 runs/);
     assert.deepEqual((await runs(page, '[data-page=leaderboard]')).map((r) => r[0]), two.map((r) => r[0]));
+    // top_pct runs say what share of the tested bars reached their threshold, beside the
+    // fraction asked for, and it is met (within a factor of 1.5); ladders leave the cell empty.
+    const shares = await page.locator('[data-page=leaderboard] [data-testid=runs] tbody tr').evaluateAll((rows) =>
+      rows.map((r) => {
+        const cell = r.querySelector('[data-testid=top-pct-share]');
+        return [r.querySelector('code').textContent, cell.textContent, cell.querySelector('span')?.dataset.met, r.dataset.run];
+      }));
+    const topPct = shares.filter(([c]) => c.startsWith('top %'));
+    assert.equal(topPct.length, 2);
+    for (const [c, share, met] of topPct) {
+      assert.match(share, /^\d+\.\d% \(asked 1[05]%\)$/, c);
+      assert.equal(met, 'true', `${c}: ${share}`);
+    }
+    assert.ok(shares.filter(([c]) => !c.startsWith('top %')).every(([, share]) => share === ''));
     await page.selectOption('[data-testid=lb-rank-by]', 'max_dd');
     const dd = await page.locator('[data-page=leaderboard] [data-testid=runs] tbody tr td:nth-child(7)').allInnerTexts();
     assert.deepEqual([...dd].map(parseFloat).sort((a, b) => b - a), dd.map(parseFloat), 'shallowest drawdown first');
@@ -135,6 +149,11 @@ test('sweep aapl_swing_daily, rank it, pick into the cart', async () => {
     const other = await page.locator('[data-testid=bt-run] option').nth(1).getAttribute('value');
     await page.selectOption('[data-testid=bt-run]', other);
     await page.waitForSelector(`[data-testid=bt-report][data-run="${other}"]`, { timeout: 60_000 });
+    // a top_pct run shows its realised share as the Leaderboard does
+    await page.selectOption('[data-testid=bt-run]', topPct[0][3]);
+    await page.waitForSelector(`[data-testid=bt-report][data-run="${topPct[0][3]}"]`, { timeout: 60_000 });
+    assert.equal(await page.locator('[data-testid=bt-top-pct-share]').innerText(), topPct[0][1]);
+    await shot(page, 'backtest-top-pct');
     await page.selectOption('[data-testid=bt-run]', bestId);
     await page.waitForSelector(`[data-testid=bt-report][data-run="${bestId}"]`, { timeout: 60_000 });
 

@@ -22,7 +22,9 @@ pub fn RunsTable(rows: Vec<Row>, #[prop(optional)] cart: bool) -> impl IntoView 
                 {cart.then(|| view! { <th title="add to the cart">"cart"</th> })}
                 <th class="num">"#"</th><th>"model"</th><th>"config"</th>
                 <th class="num">"Sharpe"</th><th class="num">"return"</th><th class="num">"max DD"</th>
-                <th class="num">"trades"</th><th class="num">"win"</th><th>"gate"</th><th>"lineage"</th>
+                <th class="num">"trades"</th><th class="num">"win"</th>
+                <th class="num" title="top_pct runs: the share of tested bars whose probability reached their threshold, beside the fraction asked for">"top % got"</th>
+                <th>"gate"</th><th>"lineage"</th>
             </tr></thead>
             <tbody>
                 {rows.into_iter().map(|r| {
@@ -49,6 +51,11 @@ pub fn RunsTable(rows: Vec<Row>, #[prop(optional)] cart: bool) -> impl IntoView 
                             <td class="num">{pct(r.metrics.max_dd)}</td>
                             <td class="num">{r.metrics.trades}</td>
                             <td class="num">{format!("{:.0}%", 100.0 * r.metrics.win_rate)}</td>
+                            <td class="num small" data-testid="top-pct-share">{r.top_pct_share.map(|s| if s.met() {
+                                view! { <span data-met="true">{s.to_string()}</span> }.into_any()
+                            } else {
+                                view! { <span class="chip warn" data-met="false" title="not within a factor of 1.5 of the fraction asked">{s.to_string()}</span> }.into_any()
+                            })}</td>
                             <td>{if pass {
                                 view! { <span class="chip ok" data-testid="gate">"pass"</span> }.into_any()
                             } else {

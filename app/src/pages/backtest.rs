@@ -201,6 +201,7 @@ fn Report(r: BacktestReport) -> impl IntoView {
                 {kpi(format!("{} / {}", pct(m.best_trade), pct(m.worst_trade)), "best / worst trade", "bt-bestworst")}
                 {kpi(format!("{:.1}", m.avg_bars_held), "bars held (mean)", "bt-held")}
                 {kpi(format!("{:.0}%", 100.0 * m.exposure), "exposure", "bt-exposure")}
+                {r.run.top_pct_share.map(|s| kpi(s.to_string(), "top_pct: bars at or above their threshold", "bt-top-pct-share"))}
             </div>
             <p class="small muted" data-testid="bt-lineage">{format!(
                 "run {} · matrix {} · config {} · policy {} · risk {} ({}) · out-of-fold {}",

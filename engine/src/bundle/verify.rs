@@ -351,7 +351,11 @@ pub fn verify(b: &Bundle, depth: Depth) -> Verification {
             // The folds follow from the matrix and the spec; hostile ones would index past the rows.
             (Some(m), Some(spec))
                 if oof::folds(m, spec).ok().as_ref() != Some(&decoded.folds)
-                    || decoded.train_prob.iter().zip(&decoded.folds).any(|(p, f)| p.len() != f.train_len()) =>
+                    || decoded
+                        .inner_prob
+                        .iter()
+                        .zip(&decoded.folds)
+                        .any(|(p, f)| p.len() != oof::inner_len(spec, f)) =>
             {
                 (Status::Mismatch, "folds: they are not the splits of its spec on its matrix".to_string())
             }

@@ -119,6 +119,12 @@ pub fn fit(
     fit_matrix(&ColumnMatrix::new(names, columns)?, y, opts, progress)
 }
 
+/// How many of `n` time-ordered rows are trained on when the last `valid_fraction` is held out;
+/// the rest, from row `n_train` on, is the validation holdout.
+pub fn training_rows(n: usize, valid_fraction: f64) -> usize {
+    n.saturating_sub((n as f64 * valid_fraction).round() as usize)
+}
+
 /// [`fit`] on borrowed columns (a block of a larger matrix's rows, never copied).
 pub fn fit_matrix(
     all: &ColumnMatrix<'_>,
@@ -130,8 +136,8 @@ pub fn fit_matrix(
         return Err(GbtError::Param(format!("valid_fraction must be in [0, 1), not {}", opts.valid_fraction)));
     }
     let n = y.len();
-    let n_valid = (n as f64 * opts.valid_fraction).round() as usize;
-    let n_train = n.saturating_sub(n_valid);
+    let n_train = training_rows(n, opts.valid_fraction);
+    let n_valid = n - n_train;
     if n_train == 0 {
         return Err(GbtError::Empty);
     }
