@@ -87,13 +87,24 @@ impl TopPctShare {
     }
 }
 
+impl TopPctShare {
+    /// `11.1%`.
+    pub fn realised_text(&self) -> String {
+        format!("{:.1}%", 100.0 * self.realised)
+    }
+
+    /// `10%`, `12.5%`.
+    pub fn asked_text(&self) -> String {
+        let asked = format!("{:.1}", 100.0 * self.asked);
+        format!("{}%", asked.strip_suffix(".0").unwrap_or(&asked))
+    }
+}
+
 /// `11.1% (asked 10%)`, or `2.9% (asked 10%, not met)`: what both shells print.
 impl std::fmt::Display for TopPctShare {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let asked = format!("{:.1}", 100.0 * self.asked);
-        let asked = asked.strip_suffix(".0").unwrap_or(&asked);
         let met = if self.met() { "" } else { ", not met" };
-        write!(f, "{:.1}% (asked {asked}%{met})", 100.0 * self.realised)
+        write!(f, "{} (asked {}{met})", self.realised_text(), self.asked_text())
     }
 }
 

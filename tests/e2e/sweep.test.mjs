@@ -152,7 +152,8 @@ test('sweep aapl_swing_daily, rank it, pick into the cart', async () => {
     // a top_pct run shows its realised share as the Leaderboard does
     await page.selectOption('[data-testid=bt-run]', topPct[0][3]);
     await page.waitForSelector(`[data-testid=bt-report][data-run="${topPct[0][3]}"]`, { timeout: 60_000 });
-    assert.equal(await page.locator('[data-testid=bt-top-pct-share]').innerText(), topPct[0][1]);
+    assert.ok(topPct[0][1].startsWith(await page.locator('[data-testid=bt-top-pct-share]').innerText()), topPct[0][1]);
+    assert.equal(await page.locator('[data-testid=bt-top-pct-share]').getAttribute('data-met'), 'true');
     await shot(page, 'backtest-top-pct');
     await page.selectOption('[data-testid=bt-run]', bestId);
     await page.waitForSelector(`[data-testid=bt-report][data-run="${bestId}"]`, { timeout: 60_000 });

@@ -201,7 +201,12 @@ fn Report(r: BacktestReport) -> impl IntoView {
                 {kpi(format!("{} / {}", pct(m.best_trade), pct(m.worst_trade)), "best / worst trade", "bt-bestworst")}
                 {kpi(format!("{:.1}", m.avg_bars_held), "bars held (mean)", "bt-held")}
                 {kpi(format!("{:.0}%", 100.0 * m.exposure), "exposure", "bt-exposure")}
-                {r.run.top_pct_share.map(|s| kpi(s.to_string(), "top_pct: bars at or above their threshold", "bt-top-pct-share"))}
+                {r.run.top_pct_share.map(|s| view! {
+                    <div title="tested bars whose probability reached their threshold (the quantile of the model's year before)">
+                        <b data-testid="bt-top-pct-share" data-met=s.met().to_string()>{s.realised_text()}</b>
+                        <span>{format!("top % got, asked {}{}", s.asked_text(), if s.met() { "" } else { " (not met)" })}</span>
+                    </div>
+                })}
             </div>
             <p class="small muted" data-testid="bt-lineage">{format!(
                 "run {} · matrix {} · config {} · policy {} · risk {} ({}) · out-of-fold {}",
