@@ -276,7 +276,7 @@ pub(crate) fn train_strategy(
         "policy_sha": s.policy_sha,
         "matrix_sha": s.matrix_sha,
         "model_sha": s.model_sha,
-        "top_pct_threshold": s.top_pct_threshold,
+        "top_pct_window": s.top_pct_window,
         "trees": s.report.trees,
         "rows": s.report.rows_train,
         "calibration": s.report.calibration,
