@@ -44,7 +44,7 @@ fn demo_sweep_matches_native() {
     // every fold's probabilities, bit for bit
     assert_eq!(oof_sha, "bb83c7abfc51803c9de954fbf40f137b490a39b5e90777b2a01467788872be97");
     // every run's metrics, gate and lineage
-    assert_eq!(runs_sha, "dd63f926ce0f42fe3dbff2780729f29598f45584608f780fbb6044ea7de9c726");
+    assert_eq!(runs_sha, "83ab22c887f926438649ba91c5dbe61a132593a94de0b5c6bbb3dfa9d519862c");
 }
 
 #[wasm_bindgen_test]
@@ -52,6 +52,6 @@ fn demo_reports_match_native() {
     // The HTML report of the demo's best run and of its leaderboard: every digit printed in wasm
     // is the one printed natively (`engine/tests/sweep.rs` pins the same hashes).
     let (run_sha, board_sha) = engine::determinism::demo_report_hashes(DEMO).unwrap();
-    assert_eq!(run_sha, "52b0f673e0c7a17fcf5fcf44d6ff31e0a4da03f2a78388af5828e5f45ccceebf");
-    assert_eq!(board_sha, "e9bc1dedb02dad03f259c72ecd3f46db6dca462cc9fd62df26026ce91bdfd01f");
+    assert_eq!(run_sha, "e8b1a210b5eda1fa1370459eb0c1df7dd60b9f4434a9c3ae7515dd358e6b7f80");
+    assert_eq!(board_sha, "06a44dd7536d98d0a5e7f3e774fce0feda00acfc83b9671bbc0749c29e274f3e");
 }

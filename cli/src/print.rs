@@ -131,9 +131,9 @@ pub(crate) fn leaderboard_table_marked(
 ) -> String {
     let marked = rows.iter().any(|r| marks.contains_key(&r.run_id));
     let shares = rows.iter().any(|r| r.top_pct_share.is_some());
-    let mut header = vec!["rank", "config", "sharpe", "return", "max_dd", "trades", "win", "gate", "run"];
+    let mut header = vec!["rank", "config", "sharpe", "dsr", "return", "max_dd", "trades", "win", "gate", "run"];
     if shares {
-        header.insert(7, "top_pct got");
+        header.insert(8, "top_pct got");
     }
     if marked {
         header.push("verification");
@@ -145,6 +145,7 @@ pub(crate) fn leaderboard_table_marked(
             r.rank.to_string(),
             cfg_text(&r.config),
             format!("{:.2}", r.metrics.sharpe),
+            format!("{:.2}", r.metrics.dsr),
             pct(r.metrics.total_return),
             pct(r.metrics.max_dd),
             r.metrics.trades.to_string(),
@@ -153,7 +154,7 @@ pub(crate) fn leaderboard_table_marked(
             r.run_id.clone(),
         ];
         if shares {
-            row.insert(7, r.top_pct_share.map(|s| s.to_string()).unwrap_or_default());
+            row.insert(8, r.top_pct_share.map(|s| s.to_string()).unwrap_or_default());
         }
         t.push(row);
         if marked {
@@ -170,11 +171,13 @@ pub(crate) fn metrics_text(r: &engine::run::Run) -> String {
     let share =
         r.top_pct_share.map_or(String::new(), |s| format!("top_pct: tested bars at or above their threshold {s}\n"));
     let pf = m.profit_factor.map_or("∞".to_string(), |x| format!("{x:.2}"));
+    let tries = r.trials.map_or(" (one try)".to_string(), |t| format!(" (deflated by {} configs)", t.count));
     let gate = if r.gate.pass() { "PASS".to_string() } else { format!("FAIL ({})", r.gate.reasons_text()) };
     format!(
         "{} on {} .. {} ({} bars, {} {:?} splits)\n\
          sharpe {:.2}  sortino {:.2}  calmar {:.2}  return {}  cagr {}  volatility {}\n\
          max drawdown {} over {} bars  trades {}  win rate {:.0}%  profit factor {pf}  avg trade {}  exposure {:.0}%\n\
+         psr {:.3}  dsr {:.3}{tries}  skew {:.2}  kurtosis {:.2}\n\
          {share}gate {gate}\n\
          lineage: matrix {} config {} policy {} risk {} ({})\n",
         cfg_text(&r.config),
@@ -195,6 +198,10 @@ pub(crate) fn metrics_text(r: &engine::run::Run) -> String {
         100.0 * m.win_rate,
         pct(m.avg_trade),
         100.0 * m.exposure,
+        m.psr,
+        m.dsr,
+        m.skew,
+        m.kurtosis,
         engine::lineage::short(&r.lineage.matrix_sha),
         engine::lineage::short(&r.lineage.config_sha),
         engine::lineage::short(&r.lineage.policy_sha),

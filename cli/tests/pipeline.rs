@@ -113,6 +113,22 @@ fn sweep_leaderboard_backtest() {
     let by_dd = json(&store, &["leaderboard", "--tag", "no_hours", "--rank-by", "max_dd", "--json"]);
     let dd: Vec<f64> = by_dd.as_array().unwrap().iter().map(|r| r["metrics"]["max_dd"].as_f64().unwrap()).collect();
     assert!(dd.windows(2).all(|w| w[0] >= w[1]), "shallowest drawdown first: {dd:?}");
+    // Deflated Sharpe ratios: each run deflated by its sweep's 6 configs, ranked by, gated on.
+    let by_dsr = json(&store, &["leaderboard", "--tag", "no_hours", "--rank-by", "dsr", "--json"]);
+    let by_dsr = by_dsr.as_array().unwrap();
+    let dsr: Vec<f64> = by_dsr.iter().map(|r| r["metrics"]["dsr"].as_f64().unwrap()).collect();
+    assert!(dsr.windows(2).all(|w| w[0] >= w[1]), "highest DSR first: {dsr:?}");
+    for r in by_dsr {
+        assert_eq!(r["trials"]["count"], 6);
+        assert!(r["metrics"]["dsr"].as_f64() <= r["metrics"]["psr"].as_f64());
+    }
+    let mut strict_args: Vec<&str> = args.iter().map(|a| if *a == "no_hours" { "strict" } else { a }).collect();
+    strict_args.extend(["--min-dsr", "0.999"]);
+    let strict = json(&store, &strict_args);
+    let strict = strict["runs"].as_array().unwrap();
+    let poor = |r: &Value| r["gate"]["reasons"].as_array().unwrap().contains(&Value::from("poor_dsr"));
+    assert!(strict.iter().all(|r| (r["metrics"]["dsr"].as_f64().unwrap() < 0.999) == poor(r)));
+    assert!(strict.iter().any(poor), "a DSR of 0.999 is not met by chance");
     assert!(ok(&store, &["leaderboard", "--tag", "no_hours"]).contains("rank"));
     assert!(fails(&store, &["leaderboard", "--rank-by", "alpha"]).contains("unknown metric"));
 
@@ -143,7 +159,16 @@ fn sweep_leaderboard_backtest() {
     let eq_csv = dir.path().join("equity.csv");
     bt.extend(["--equity-csv", eq_csv.to_str().unwrap()]);
     let r = json(&store, &bt);
-    assert_eq!(r["metrics"], rows[0]["metrics"]);
+    // The same numbers, but judged alone: its DSR is its PSR, where the sweep's run was deflated
+    // by the sweep's configs.
+    let (mut alone, mut swept) = (r["metrics"].clone(), rows[0]["metrics"].clone());
+    assert_eq!(alone["dsr"], alone["psr"]);
+    assert!(swept["dsr"].as_f64() < swept["psr"].as_f64());
+    assert_eq!(rows[0]["trials"]["count"], rows.len());
+    assert!(r.get("trials").is_none());
+    alone.as_object_mut().unwrap().remove("dsr");
+    swept.as_object_mut().unwrap().remove("dsr");
+    assert_eq!(alone, swept);
     assert_eq!(r["gate"], rows[0]["gate"]);
     assert_eq!(r["lineage"], rows[0]["lineage"]);
     let equity = r["equity"].as_array().unwrap();

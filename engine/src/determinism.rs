@@ -77,6 +77,7 @@ fn demo_sweep(demo_csv_gz: &[u8]) -> Result<DemoSweep, String> {
         overrides: GateOverrides::default(),
         tag: Some("determinism".into()),
         created: "2026-01-01T00:00:00Z".into(),
+        trials: None,
     };
     let runs = crate::sweep::run(&settings.context(&m, &oof), &configs).map_err(|e| e.to_string())?;
     Ok(DemoSweep { m, oof, runs })

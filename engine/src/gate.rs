@@ -24,6 +24,8 @@ pub enum GateReason {
     ExcessiveDrawdown,
     NegativeReturn,
     InsufficientData,
+    /// The deflated Sharpe ratio is below the minimum asked for.
+    PoorDsr,
 }
 
 impl GateReason {
@@ -35,6 +37,7 @@ impl GateReason {
             GateReason::ExcessiveDrawdown => "excessive_drawdown",
             GateReason::NegativeReturn => "negative_return",
             GateReason::InsufficientData => "insufficient_data",
+            GateReason::PoorDsr => "poor_dsr",
         }
     }
 
@@ -48,6 +51,7 @@ impl GateReason {
             GateReason::ExcessiveDrawdown => "Tighten risk controls",
             GateReason::NegativeReturn => "Review strategy logic and costs",
             GateReason::InsufficientData => "Extend date range",
+            GateReason::PoorDsr => "Try fewer configs per sweep or extend period",
         }
     }
 }
@@ -59,6 +63,9 @@ pub struct GateOverrides {
     pub min_trades: Option<usize>,
     #[serde(default)]
     pub min_sharpe: Option<f64>,
+    /// A minimum deflated Sharpe ratio (off unless asked for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_dsr: Option<f64>,
 }
 
 /// Serialises as `{"pass": bool, "reasons": [...]}`; `pass` is always recomputed from the
@@ -135,6 +142,11 @@ pub fn gate(metrics: &Metrics, risk: &RiskParams, overrides: GateOverrides, data
     if !data_ok {
         reasons.push(GateReason::InsufficientData);
     }
+    if let Some(min_dsr) = overrides.min_dsr.or(risk.min_dsr) {
+        if metrics.dsr.partial_cmp(&min_dsr).is_none_or(|o| o == Ordering::Less) {
+            reasons.push(GateReason::PoorDsr);
+        }
+    }
     Gate { reasons }
 }
 
@@ -145,6 +157,24 @@ mod tests {
 
     fn good() -> Metrics {
         Metrics { sharpe: 1.85, total_return: 0.24, trades: 87, max_dd: -0.08, ..Metrics::default() }
+    }
+
+    #[test]
+    fn a_minimum_dsr_is_off_until_asked_for() {
+        let m = Metrics { dsr: 0.6, ..good() };
+        let balanced = RiskProfile::Balanced.params();
+        assert!(gate(&m, &balanced, GateOverrides::default(), true).pass());
+        let strict = GateOverrides { min_dsr: Some(0.95), ..GateOverrides::default() };
+        assert_eq!(gate(&m, &balanced, strict, true).reasons(), &[GateReason::PoorDsr]);
+        let met = GateOverrides { min_dsr: Some(0.6), ..GateOverrides::default() };
+        assert!(gate(&m, &balanced, met, true).pass());
+        let nan = Metrics { dsr: f64::NAN, ..good() };
+        assert!(!gate(&nan, &balanced, met, true).pass());
+        // off by default: the overrides' JSON (part of every run id) is unchanged
+        assert_eq!(
+            serde_json::to_string(&GateOverrides::default()).unwrap(),
+            r#"{"min_trades":null,"min_sharpe":null}"#
+        );
     }
 
     #[test]
@@ -164,7 +194,7 @@ mod tests {
             r#"{"pass":false,"reasons":["min_trades_not_met","poor_sharpe","excessive_drawdown","negative_return","insufficient_data"]}"#
         );
         // overrides loosen the trade count and Sharpe bar; aggressive allows a 20% drawdown
-        let o = GateOverrides { min_trades: Some(20), min_sharpe: Some(0.5) };
+        let o = GateOverrides { min_trades: Some(20), min_sharpe: Some(0.5), ..GateOverrides::default() };
         let g = gate(&m, &RiskProfile::Aggressive.params(), o, true);
         assert_eq!(g.reasons(), &[GateReason::NegativeReturn]);
         let nan = Metrics { sharpe: f64::NAN, ..good() };

@@ -15,6 +15,7 @@ use crate::gate::Gate;
 use crate::metrics::Metrics;
 use crate::risk::RiskProfile;
 use crate::run::{Lineage, Run, TopPctShare};
+use crate::significance::Trials;
 
 /// The metric to rank by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -30,10 +31,12 @@ pub enum RankBy {
     Trades,
     WinRate,
     ProfitFactor,
+    Psr,
+    Dsr,
 }
 
 impl RankBy {
-    pub const ALL: [RankBy; 9] = [
+    pub const ALL: [RankBy; 11] = [
         RankBy::Sharpe,
         RankBy::Return,
         RankBy::Sortino,
@@ -43,6 +46,8 @@ impl RankBy {
         RankBy::Trades,
         RankBy::WinRate,
         RankBy::ProfitFactor,
+        RankBy::Psr,
+        RankBy::Dsr,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -56,6 +61,8 @@ impl RankBy {
             RankBy::Trades => "trades",
             RankBy::WinRate => "win_rate",
             RankBy::ProfitFactor => "profit_factor",
+            RankBy::Psr => "psr",
+            RankBy::Dsr => "dsr",
         }
     }
 
@@ -72,12 +79,14 @@ impl RankBy {
             RankBy::Trades => m.trades as f64,
             RankBy::WinRate => m.win_rate,
             RankBy::ProfitFactor => m.profit_factor.unwrap_or(if m.trades > 0 { f64::INFINITY } else { f64::NAN }),
+            RankBy::Psr => m.psr,
+            RankBy::Dsr => m.dsr,
         }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown metric `{0}` to rank by; expected one of: sharpe, return, sortino, calmar, cagr, max_dd, trades, win_rate, profit_factor")]
+#[error("unknown metric `{0}` to rank by; expected one of: sharpe, return, sortino, calmar, cagr, max_dd, trades, win_rate, profit_factor, psr, dsr")]
 pub struct UnknownMetric(pub String);
 
 impl FromStr for RankBy {
@@ -123,6 +132,8 @@ pub struct Row {
     pub metrics: Metrics,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_pct_share: Option<TopPctShare>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trials: Option<Trials>,
     pub gate: Gate,
     pub lineage: Lineage,
     pub start: String,
@@ -164,6 +175,7 @@ pub fn rank(runs: &[Run], q: &Query) -> Vec<Row> {
             config: r.config.clone(),
             metrics: r.metrics,
             top_pct_share: r.top_pct_share,
+            trials: r.trials,
             gate: r.gate.clone(),
             lineage: r.lineage.clone(),
             start: r.start.clone(),

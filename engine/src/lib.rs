@@ -13,7 +13,8 @@
 //! - out of fold: [`cv`] (purged walk-forward and k-fold splits), [`gbt`] (the gradient-boosted
 //!   tree trainer), [`oof`] (one model per fold → probabilities for rows no model saw, cached).
 //! - runs: [`policy`] (when to hold a position), [`backtest`] (next-bar-open fills, equity),
-//!   [`metrics`] (quantstats' definitions), [`gate`] (pass or fail, with reasons), [`run`] (a config
+//!   [`metrics`] (quantstats' definitions), [`significance`] (probabilistic and deflated Sharpe
+//!   ratios: a Sharpe weighed by its track record and the tries it was picked from), [`gate`] (pass or fail, with reasons), [`run`] (a config
 //!   judged on the out-of-fold probabilities, with its lineage), [`config`] (the unit a sweep
 //!   varies), [`sweep`] (a request → the configs to run, within the risk profile's budget).
 //! - [`leaderboard`]: filtering and ranking runs.
@@ -44,6 +45,7 @@ pub mod oof;
 pub mod policy;
 pub mod backtest;
 pub mod metrics;
+pub mod significance;
 pub mod gate;
 pub mod run;
 pub mod config;

@@ -20,6 +20,9 @@
 //! | `avg_trade`, `best_trade`, `worst_trade` | mean, max, min of the trades' `ret` | 0 without trades |
 //! | `avg_bars_held` | mean of the trades' `bars_held` | 0 without trades |
 //! | `exposure` | fraction of the `n` bar intervals spent holding a position | 0 when `n = 0` |
+//! | `skew`, `kurtosis` | `m₃ / m₂^1.5`, `m₄ / m₂²` of the returns (central moments, biased; Pearson's kurtosis, 3 if normal) | 0 when the returns do not vary |
+//! | `psr` | `PSR(0)`: the probability the true Sharpe exceeds 0, given `n`, skew and kurtosis ([`crate::significance`]) | 0 when not defined |
+//! | `dsr` | `PSR(SR₀)`: the same against the best of the sweep's tries by luck ([`crate::significance::Trials`]); `psr` for one try | as `psr` |
 //!
 //! Degenerate values are 0 rather than infinities or `NaN`, so a metric always serialises as a
 //! number and compares sanely on the leaderboard; the gate fails such runs on other grounds
@@ -52,6 +55,10 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
     ("worst_trade", "smallest trade return"),
     ("avg_bars_held", "mean bars a trade was held"),
     ("exposure", "fraction of the n bar intervals spent holding a position"),
+    ("skew", "m₃ / m₂^1.5 of the returns (central moments)"),
+    ("kurtosis", "m₄ / m₂² of the returns (Pearson's; 3 for a normal distribution)"),
+    ("psr", "probabilistic Sharpe ratio: Φ(SR √(n − 1) / √(1 − skew·SR + (kurtosis − 1)/4·SR²)), SR per bar; P(true Sharpe > 0)"),
+    ("dsr", "deflated Sharpe ratio: the psr against SR₀, the per-bar Sharpe the best of the sweep's N configs reaches by luck (Bailey & López de Prado 2014)"),
     ("bars", "bars in the equity series (N); r_i = e_i / e_{i−1} − 1 over n = N − 1 intervals, B = bars per year"),
 ];
 
@@ -76,6 +83,39 @@ pub struct Metrics {
     pub exposure: f64,
     /// Bars in the equity series (`N`).
     pub bars: usize,
+    #[serde(default)]
+    pub skew: f64,
+    #[serde(default)]
+    pub kurtosis: f64,
+    #[serde(default)]
+    pub psr: f64,
+    #[serde(default)]
+    pub dsr: f64,
+}
+
+impl Metrics {
+    /// The Sharpe per bar (`sharpe / √B`), what [`crate::significance`] weighs.
+    pub fn sharpe_per_bar(&self, bars_per_year: f64) -> f64 {
+        if bars_per_year.is_finite() && bars_per_year > 0.0 {
+            self.sharpe / bars_per_year.sqrt()
+        } else {
+            0.0
+        }
+    }
+
+    /// Sets `dsr` for a run picked among `trials` (`None`: one try, `dsr = psr`).
+    pub fn deflate(&mut self, trials: Option<crate::significance::Trials>, bars_per_year: f64) {
+        self.dsr = match trials {
+            Some(t) => crate::significance::psr(
+                self.sharpe_per_bar(bars_per_year),
+                self.bars.saturating_sub(1),
+                self.skew,
+                self.kurtosis,
+                t.expected_max_sharpe(),
+            ),
+            None => self.psr,
+        };
+    }
 }
 
 fn finite_or_zero(x: f64) -> f64 {
@@ -145,6 +185,18 @@ pub fn from_equity(equity: &[f64], bars_per_year: f64) -> Metrics {
             m.sharpe = finite_or_zero(mean / std * root_b);
         }
     }
+    let m2 = ss / n as f64;
+    if m2 > 0.0 {
+        let m3 = lane_sum(&rets, |r| (r - mean) * (r - mean) * (r - mean)) / n as f64;
+        let m4 = lane_sum(&rets, |r| {
+            let d2 = (r - mean) * (r - mean);
+            d2 * d2
+        }) / n as f64;
+        m.skew = finite_or_zero(m3 / (m2 * m2.sqrt()));
+        m.kurtosis = finite_or_zero(m4 / (m2 * m2));
+    }
+    m.psr = crate::significance::psr(m.sharpe_per_bar(bpy), n, m.skew, m.kurtosis, 0.0);
+    m.dsr = m.psr;
     let dd = (down / n as f64).sqrt();
     if dd > 0.0 {
         m.sortino = finite_or_zero(mean / dd * root_b);

@@ -557,13 +557,16 @@ fn gate_table(
     let risk = profile.params();
     let min_trades = overrides.min_trades.unwrap_or(risk.min_trades);
     let min_sharpe = overrides.min_sharpe.unwrap_or(risk.min_sharpe);
-    let checks = [
+    let mut checks = vec![
         (GateReason::MinTradesNotMet, format!("trades ≥ {min_trades}"), m.trades.to_string()),
         (GateReason::PoorSharpe, format!("sharpe &gt; {}", num(min_sharpe, 2)), num(m.sharpe, 2)),
         (GateReason::ExcessiveDrawdown, format!("|max_dd| &lt; {}", pct0(risk.max_drawdown)), pct(m.max_dd)),
         (GateReason::NegativeReturn, "return &gt; 0".to_string(), pct(m.total_return)),
         (GateReason::InsufficientData, "≥ ½ year of bars".to_string(), format!("{} bars", m.bars)),
     ];
+    if let Some(min_dsr) = overrides.min_dsr.or(risk.min_dsr) {
+        checks.push((GateReason::PoorDsr, format!("dsr ≥ {}", num(min_dsr, 2)), num(m.dsr, 3)));
+    }
     let mut t = format!(
         "<p>{} under the <b>{}</b> risk profile{}.</p>",
         gate_badge(g),
@@ -611,6 +614,10 @@ fn metric_value(m: &Metrics, key: &str) -> String {
         "avg_bars_held" => num(m.avg_bars_held, 1),
         "exposure" => pct_u(m.exposure),
         "bars" => m.bars.to_string(),
+        "skew" => num(m.skew, 3),
+        "kurtosis" => num(m.kurtosis, 3),
+        "psr" => num(m.psr, 3),
+        "dsr" => num(m.dsr, 3),
         _ => String::new(),
     }
 }
@@ -1060,7 +1067,8 @@ pub fn leaderboard_html(input: &LeaderboardReportInput<'_>) -> String {
         }
         b.push_str(
             "<th class=\"n\">sharpe</th><th class=\"n\">return</th><th class=\"n\">cagr</th><th class=\"n\">max dd</th>\
-             <th class=\"n\">trades</th><th class=\"n\">win</th><th class=\"n\">pf</th><th>gate</th>",
+             <th class=\"n\">trades</th><th class=\"n\">win</th><th class=\"n\">pf</th>\
+             <th class=\"n\" title=\"deflated Sharpe ratio: the probability the Sharpe beats the best of the sweep's tries by luck\">dsr</th><th>gate</th>",
         );
         let shares = rows.iter().any(|r| r.top_pct_share.is_some());
         if shares {
@@ -1084,7 +1092,7 @@ pub fn leaderboard_html(input: &LeaderboardReportInput<'_>) -> String {
             let _ = write!(
                 b,
                 "<td class=\"n {}\">{}</td><td class=\"n {}\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
-                 <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{gate}</td>",
+                 <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{gate}</td>",
                 sign_class(m.sharpe),
                 num(m.sharpe, 2),
                 sign_class(m.total_return),
@@ -1094,6 +1102,7 @@ pub fn leaderboard_html(input: &LeaderboardReportInput<'_>) -> String {
                 m.trades,
                 pct0(m.win_rate),
                 m.profit_factor.map_or("∞".to_string(), |x| num(x, 2)),
+                num(m.dsr, 2),
             );
             if shares {
                 let share = r.top_pct_share.map(|s| (s.met(), s.to_string()));

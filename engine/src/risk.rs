@@ -30,6 +30,10 @@ pub struct RiskParams {
     pub max_drawdown: f64,
     /// Gate: at least this many trades.
     pub min_trades: usize,
+    /// Gate: a deflated Sharpe ratio at least this ([`crate::significance`]); off in the three
+    /// profiles, asked for by a sweep's `min_dsr`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_dsr: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -60,6 +64,7 @@ impl RiskProfile {
                 min_sharpe: 1.0,
                 max_drawdown: 0.10,
                 min_trades: 30,
+                min_dsr: None,
             },
             RiskProfile::Balanced => RiskParams {
                 position_size: 0.05,
@@ -67,6 +72,7 @@ impl RiskProfile {
                 min_sharpe: 0.7,
                 max_drawdown: 0.20,
                 min_trades: 30,
+                min_dsr: None,
             },
             RiskProfile::Aggressive => RiskParams {
                 position_size: 0.10,
@@ -74,6 +80,7 @@ impl RiskProfile {
                 min_sharpe: 0.5,
                 max_drawdown: 0.30,
                 min_trades: 30,
+                min_dsr: None,
             },
         }
     }

@@ -27,6 +27,7 @@ use crate::metrics::Metrics;
 use crate::oof::{Crossing, Oof, OofSpec};
 use crate::policy::{Policy, PolicyError, PolicyKind};
 use crate::risk::RiskProfile;
+use crate::significance::Trials;
 
 /// The hashes that tie a run to its inputs (the seed's `lineage`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +68,10 @@ pub struct Run {
     /// threshold; `None` for a ladder.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_pct_share: Option<TopPctShare>,
+    /// The configs this run was judged among (its sweep), which `metrics.dsr` deflates by;
+    /// `None` for a run judged alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trials: Option<Trials>,
     pub gate: Gate,
     pub lineage: Lineage,
 }
@@ -124,6 +129,9 @@ pub struct RunContext<'a> {
     pub overrides: GateOverrides,
     pub tag: Option<&'a str>,
     pub created: &'a str,
+    /// The tries a run is deflated by when it is judged again ([`Run::trials`]); a sweep
+    /// works them out itself ([`crate::sweep::run`]).
+    pub trials: Option<Trials>,
 }
 
 /// The owned, serialisable half of a [`RunContext`] (everything but the matrix and its
@@ -141,6 +149,8 @@ pub struct RunSettings {
     #[serde(default)]
     pub tag: Option<String>,
     pub created: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trials: Option<Trials>,
 }
 
 impl RunSettings {
@@ -157,6 +167,7 @@ impl RunSettings {
             overrides: run.overrides,
             tag: run.tag.clone(),
             created: run.created.clone(),
+            trials: run.trials,
         }
     }
 
@@ -173,6 +184,7 @@ impl RunSettings {
             overrides: self.overrides,
             tag: self.tag.as_deref(),
             created: &self.created,
+            trials: self.trials,
         }
     }
 }
@@ -304,8 +316,7 @@ pub fn evaluate_with(ctx: &RunContext<'_>, config: &SweepConfig, facts: &MatrixF
     let bpy = facts.bars_per_year;
     let result = backtest::run(&policy, &inputs, &risk, bpy)
         .map_err(|source| RunError::Backtest { config: cfg_name(), source })?;
-    let data_ok = r.len() >= min_tested_bars(bpy);
-    let verdict = gate(&result.metrics, &risk, ctx.overrides, data_ok);
+    let verdict = gate(&result.metrics, &risk, ctx.overrides, r.len() >= min_tested_bars(bpy));
     let lineage = Lineage {
         matrix_sha: m.matrix_sha.clone(),
         config_sha: config.config_sha.clone(),
@@ -314,8 +325,8 @@ pub fn evaluate_with(ctx: &RunContext<'_>, config: &SweepConfig, facts: &MatrixF
         risk_profile: ctx.risk_profile,
         oof_key: ctx.oof.key.clone(),
     };
-    let run_id = run_id(&lineage, &ctx.overrides, ctx.tag, ctx.model_id);
-    let run = Run {
+    let run_id = run_id(&lineage, &ctx.overrides, ctx.tag, ctx.model_id, None);
+    let mut run = Run {
         run_id,
         model_id: ctx.model_id.to_string(),
         pack_id: ctx.pack_id.to_string(),
@@ -332,17 +343,41 @@ pub fn evaluate_with(ctx: &RunContext<'_>, config: &SweepConfig, facts: &MatrixF
         end: inputs.ts.last().map(|&t| facts.format(t)).unwrap_or_default(),
         metrics: result.metrics,
         top_pct_share,
+        trials: None,
         gate: verdict,
         lineage,
     };
+    let mut result = result;
+    if let Some(t) = ctx.trials {
+        deflate(&mut run, t, ctx, bpy);
+        result.metrics = run.metrics;
+    }
     Ok(Evaluation { run, result, rows: r })
 }
 
+/// Judge `run` as one of `trials`: its `dsr`, then the gate (which may ask for a minimum DSR)
+/// and the id, which names the tries. The one way a run gets its trials, whether its sweep
+/// works them out or a stored run is judged again, so both give the same bits.
+pub fn deflate(run: &mut Run, trials: Trials, ctx: &RunContext<'_>, bars_per_year: f64) {
+    run.metrics.deflate(Some(trials), bars_per_year);
+    run.trials = Some(trials);
+    let data_ok = run.metrics.bars >= min_tested_bars(bars_per_year);
+    run.gate = gate(&run.metrics, &ctx.risk_profile.params(), ctx.overrides, data_ok);
+    run.run_id = run_id(&run.lineage, &ctx.overrides, ctx.tag, ctx.model_id, Some(&trials));
+}
+
 /// A run's id: the first 16 hex digits of the SHA-256 of the canonical JSON of
-/// `{backtest_code_version, lineage, overrides, tag, model_id}`, everything its numbers depend on
-/// (through the lineage's hashes) and what names it. Public so a bundle's reader can recompute
-/// it from a run's content instead of trusting the id it was given.
-pub fn run_id(lineage: &Lineage, overrides: &GateOverrides, tag: Option<&str>, model_id: &str) -> String {
+/// `{backtest_code_version, lineage, overrides, tag, model_id, trials}`, everything its numbers
+/// depend on (through the lineage's hashes; the tries its DSR is deflated by) and what names it.
+/// Public so a bundle's reader can recompute it from a run's content instead of trusting the id
+/// it was given.
+pub fn run_id(
+    lineage: &Lineage,
+    overrides: &GateOverrides,
+    tag: Option<&str>,
+    model_id: &str,
+    trials: Option<&Trials>,
+) -> String {
     #[derive(Serialize)]
     struct IdCanon<'a> {
         backtest_code_version: u32,
@@ -350,9 +385,17 @@ pub fn run_id(lineage: &Lineage, overrides: &GateOverrides, tag: Option<&str>, m
         overrides: &'a GateOverrides,
         tag: Option<&'a str>,
         model_id: &'a str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        trials: Option<&'a Trials>,
     }
-    let canon =
-        IdCanon { backtest_code_version: crate::backtest::BACKTEST_CODE_VERSION, lineage, overrides, tag, model_id };
+    let canon = IdCanon {
+        backtest_code_version: crate::backtest::BACKTEST_CODE_VERSION,
+        lineage,
+        overrides,
+        tag,
+        model_id,
+        trials,
+    };
     sha_of(&canon)[..16].to_string()
 }
 
@@ -438,6 +481,7 @@ pub(crate) fn sample_run(id: &str, model: &str) -> Run {
         end: "2021-01-01".into(),
         metrics: Metrics::default(),
         top_pct_share: None,
+        trials: None,
         gate: Gate::from_reasons(vec![]),
         lineage: Lineage {
             matrix_sha: "m".into(),

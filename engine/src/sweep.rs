@@ -19,7 +19,8 @@ use crate::model::Model;
 use crate::oof::OofSpec;
 use crate::policy::{fmt_level, parse_hours, parse_ladder, Policy, PolicyError, PolicyOptions};
 use crate::risk::RiskParams;
-use crate::run::{evaluate_with, MatrixFacts, Run, RunContext, RunError, RunSettings};
+use crate::run::{deflate, evaluate_with, MatrixFacts, Run, RunContext, RunError, RunSettings};
+use crate::significance::Trials;
 
 /// The sweep request (unknown fields are ignored).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -40,6 +41,9 @@ pub struct SweepBody {
     pub min_trades: Option<usize>,
     #[serde(default)]
     pub min_sharpe: Option<f64>,
+    /// A minimum deflated Sharpe ratio for the gate (off unless given).
+    #[serde(default)]
+    pub min_dsr: Option<f64>,
     /// Splits, CV kind, model parameters, calibration, exits and costs.
     #[serde(flatten)]
     pub research: ResearchOptions,
@@ -113,6 +117,7 @@ impl ResearchOptions {
             overrides,
             tag,
             created,
+            trials: None,
         })
     }
 }
@@ -149,13 +154,16 @@ pub struct BacktestBody {
     pub min_trades: Option<usize>,
     #[serde(default)]
     pub min_sharpe: Option<f64>,
+    /// A minimum deflated Sharpe ratio for the gate (off unless given).
+    #[serde(default)]
+    pub min_dsr: Option<f64>,
     #[serde(flatten)]
     pub research: ResearchOptions,
 }
 
 impl BacktestBody {
     pub fn gate_overrides(&self) -> GateOverrides {
-        GateOverrides { min_trades: self.min_trades, min_sharpe: self.min_sharpe }
+        GateOverrides { min_trades: self.min_trades, min_sharpe: self.min_sharpe, min_dsr: self.min_dsr }
     }
 
     /// The one config this body names and what it is judged with, as a sweep would judge it.
@@ -191,7 +199,7 @@ impl SweepBody {
     }
 
     pub fn gate_overrides(&self) -> GateOverrides {
-        GateOverrides { min_trades: self.min_trades, min_sharpe: self.min_sharpe }
+        GateOverrides { min_trades: self.min_trades, min_sharpe: self.min_sharpe, min_dsr: self.min_dsr }
     }
 }
 
@@ -288,7 +296,17 @@ pub fn warnings(configs: &[SweepConfig], m: &Matrix) -> Vec<String> {
 /// expansion order. The runs keep their metrics and verdicts; equity curves are not kept.
 pub fn run(ctx: &RunContext<'_>, configs: &[SweepConfig]) -> Result<Vec<Run>, RunError> {
     let facts = MatrixFacts::of(ctx);
-    configs.iter().map(|c| evaluate_with(ctx, c, &facts).map(|e| e.run)).collect()
+    let alone = RunContext { trials: None, ..*ctx };
+    let mut runs =
+        configs.iter().map(|c| evaluate_with(&alone, c, &facts).map(|e| e.run)).collect::<Result<Vec<_>, _>>()?;
+    // Every config was a try: each run's DSR is deflated by all of them.
+    let sharpes: Vec<f64> = runs.iter().map(|r| r.metrics.sharpe_per_bar(facts.bars_per_year)).collect();
+    if let Some(trials) = Trials::of(&sharpes) {
+        for r in &mut runs {
+            deflate(r, trials, ctx, facts.bars_per_year);
+        }
+    }
+    Ok(runs)
 }
 
 #[cfg(test)]

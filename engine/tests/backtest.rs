@@ -200,7 +200,7 @@ fn hand_computed_backtest_metrics() {
     assert!(close_to(m.exposure, 0.5));
     let g = gate(&m, &risk, GateOverrides::default(), true);
     assert_eq!(g.reasons(), &[GateReason::MinTradesNotMet]);
-    let g = gate(&m, &risk, GateOverrides { min_trades: Some(1), min_sharpe: None }, true);
+    let g = gate(&m, &risk, GateOverrides { min_trades: Some(1), ..GateOverrides::default() }, true);
     assert!(g.pass());
     let j = serde_json::to_value(m).unwrap();
     for k in ["sharpe", "return", "trades", "max_dd"] {

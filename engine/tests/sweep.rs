@@ -50,9 +50,10 @@ fn sweep_runs(m: &Matrix, oof: &Oof, spec: &OofSpec, base: &Policy, configs: &[S
         oof_spec: spec,
         base,
         risk_profile: RiskProfile::Balanced,
-        overrides: GateOverrides { min_trades: Some(10), min_sharpe: None },
+        overrides: GateOverrides { min_trades: Some(10), ..GateOverrides::default() },
         tag: Some("t"),
         created: "2026-11-25T00:00:00Z",
+        trials: None,
     };
     sweep::run(&ctx, configs).unwrap()
 }
@@ -110,6 +111,14 @@ fn demo_sweep_end_to_end_and_identical_twice() {
         assert_eq!(r.metrics.bars, m.rows() - m.rows() / 6);
         assert_eq!(r.gate.pass(), r.gate.reasons().is_empty());
         assert!(r.metrics.trades > 0, "{:?} never traded", r.config);
+    }
+    // Every config was a try: each run is deflated by all six (DSR ≤ PSR, both probabilities).
+    let per_bar: Vec<f64> = runs.iter().map(|r| r.metrics.sharpe_per_bar(252.0)).collect();
+    for r in &runs {
+        assert_eq!(r.trials, engine::significance::Trials::of(&per_bar));
+        assert_eq!(r.trials.unwrap().count, 6);
+        let m = &r.metrics;
+        assert!((0.0..=1.0).contains(&m.psr) && m.dsr <= m.psr, "{m:?}");
     }
     // top_pct 0.30 trades at least as often as 0.10
     assert!(runs[5].metrics.exposure >= runs[3].metrics.exposure);
@@ -189,6 +198,7 @@ fn perturbing_the_future_changes_no_decision_up_to_t() {
                 overrides: GateOverrides::default(),
                 tag: None,
                 created: "",
+                trials: None,
             };
             let e0 = evaluate(&ctx(&m0, &oof0), c).unwrap();
             let e1 = evaluate(&ctx(&m1, &oof1), c).unwrap();
@@ -356,6 +366,7 @@ fn purging_neutralises_a_feature_that_peeks_through_overlapping_labels() {
                 overrides: GateOverrides::default(),
                 tag: None,
                 created: "",
+                trials: None,
             };
             sweep::run(&ctx, &configs).unwrap().iter().map(|r| r.metrics.sharpe).collect()
         };
@@ -386,7 +397,7 @@ fn demo_sweep_is_pinned() {
     let (key, oof_sha, runs_sha) = engine::determinism::demo_sweep_hashes(&demo()).unwrap();
     assert_eq!(key, "d30275635429e28257c01abe5a65402ea82cba9ad6a706a0d32897b91e17d477");
     assert_eq!(oof_sha, "bb83c7abfc51803c9de954fbf40f137b490a39b5e90777b2a01467788872be97");
-    assert_eq!(runs_sha, "dd63f926ce0f42fe3dbff2780729f29598f45584608f780fbb6044ea7de9c726");
+    assert_eq!(runs_sha, "83ab22c887f926438649ba91c5dbe61a132593a94de0b5c6bbb3dfa9d519862c");
 }
 
 /// The demo sweep's HTML reports, pinned: a change of the report's markup changes these on
@@ -394,8 +405,8 @@ fn demo_sweep_is_pinned() {
 #[test]
 fn demo_reports_are_pinned() {
     let (run_sha, board_sha) = engine::determinism::demo_report_hashes(&demo()).unwrap();
-    assert_eq!(run_sha, "52b0f673e0c7a17fcf5fcf44d6ff31e0a4da03f2a78388af5828e5f45ccceebf");
-    assert_eq!(board_sha, "e9bc1dedb02dad03f259c72ecd3f46db6dca462cc9fd62df26026ce91bdfd01f");
+    assert_eq!(run_sha, "e8b1a210b5eda1fa1370459eb0c1df7dd60b9f4434a9c3ae7515dd358e6b7f80");
+    assert_eq!(board_sha, "06a44dd7536d98d0a5e7f3e774fce0feda00acfc83b9671bbc0749c29e274f3e");
 }
 
 #[test]
@@ -546,6 +557,7 @@ fn intraday_sweep_keeps_to_its_hours_and_sessions() {
             overrides: GateOverrides::default(),
             tag: None,
             created: "",
+            trials: None,
         };
         let e = evaluate(&ctx, c).unwrap();
         let hours = engine::policy::parse_hours(c.config.allowed_hours.as_deref().unwrap()).unwrap();

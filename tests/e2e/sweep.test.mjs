@@ -97,8 +97,20 @@ test('sweep aapl_swing_daily, rank it, pick into the cart', async () => {
       assert.equal(met, 'true', `${c}: ${share}`);
     }
     assert.ok(shares.filter(([c]) => !c.startsWith('top %')).every(([, share]) => share === ''));
+    // Each run's deflated Sharpe ratio, deflated by the sweep's 5 configs; ranking by it.
+    const dsrCells = await page.locator('[data-page=leaderboard] [data-testid=runs] [data-testid=dsr]').evaluateAll((cells) =>
+      cells.map((c) => [Number(c.textContent), c.title]));
+    assert.equal(dsrCells.length, 5);
+    for (const [v, title] of dsrCells) {
+      assert.ok(v >= 0 && v <= 1, `${v}`);
+      assert.match(title, /^deflated by 5 configs; PSR \d\.\d{3}$/);
+    }
+    await page.selectOption('[data-testid=lb-rank-by]', 'dsr');
+    const byDsr = await page.locator('[data-page=leaderboard] [data-testid=runs] [data-testid=dsr]').allInnerTexts();
+    assert.deepEqual([...byDsr].map(Number).sort((a, b) => b - a), byDsr.map(Number), 'highest DSR first');
+    await page.selectOption('[data-testid=lb-rank-by]', 'sharpe');
     await page.selectOption('[data-testid=lb-rank-by]', 'max_dd');
-    const dd = await page.locator('[data-page=leaderboard] [data-testid=runs] tbody tr td:nth-child(7)').allInnerTexts();
+    const dd = await page.locator('[data-page=leaderboard] [data-testid=runs] tbody tr td:nth-child(8)').allInnerTexts();
     assert.deepEqual([...dd].map(parseFloat).sort((a, b) => b - a), dd.map(parseFloat), 'shallowest drawdown first');
     await page.fill('[data-testid=lb-limit]', '2');
     assert.equal(await page.locator('[data-page=leaderboard] [data-testid=runs] tbody tr').count(), 2);
@@ -134,11 +146,13 @@ test('sweep aapl_swing_daily, rank it, pick into the cart', async () => {
     const best = await page.locator('[data-page=leaderboard] [data-testid=runs] tbody tr').first();
     const bestId = await best.getAttribute('data-run');
     const bestSharpe = await best.locator('[data-testid=sharpe]').innerText();
-    const bestTrades = await best.locator('td:nth-child(8)').innerText();
+    const bestTrades = await best.locator('td:nth-child(9)').innerText();
     await page.locator('[data-testid=open-backtest]').first().click();
     await page.waitForSelector(`[data-testid=bt-report][data-run="${bestId}"]`, { timeout: 60_000 });
     assert.equal(await page.locator('[data-testid=bt-sharpe]').innerText(), bestSharpe);
     assert.equal(await page.locator('[data-testid=bt-trade-count]').innerText(), bestTrades);
+    assert.match(await page.locator('[data-testid=bt-dsr]').innerText(), /^[01]\.\d{3}$/);
+    assert.match(await page.locator('[data-testid=bt-dsr] + span').innerText(), /DSR, 5 configs/);
     const pts = (await page.locator('[data-testid=bt-equity] polyline').getAttribute('points')).trim().split(' ');
     assert.ok(pts.length > 100, `equity points ${pts.length}`);
     assert.equal(await page.locator('[data-testid=bt-drawdown] polyline').count(), 1);

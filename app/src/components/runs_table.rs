@@ -21,7 +21,9 @@ pub fn RunsTable(rows: Vec<Row>, #[prop(optional)] cart: bool) -> impl IntoView 
             <thead><tr>
                 {cart.then(|| view! { <th title="add to the cart">"cart"</th> })}
                 <th class="num">"#"</th><th>"model"</th><th>"config"</th>
-                <th class="num">"Sharpe"</th><th class="num">"return"</th><th class="num">"max DD"</th>
+                <th class="num">"Sharpe"</th>
+                <th class="num" title="deflated Sharpe ratio: the probability that the Sharpe beats the best of the sweep's configs by luck (Bailey & López de Prado)">"DSR"</th>
+                <th class="num">"return"</th><th class="num">"max DD"</th>
                 <th class="num">"trades"</th><th class="num">"win"</th>
                 <th class="num" title="top_pct runs: the share of tested bars whose probability reached their threshold, beside the fraction asked for">"top % got"</th>
                 <th>"gate"</th><th>"lineage"</th>
@@ -47,6 +49,7 @@ pub fn RunsTable(rows: Vec<Row>, #[prop(optional)] cart: bool) -> impl IntoView 
                                 })}</td>
                             <td><code>{config_text(&r.config)}</code></td>
                             <td class="num" data-testid="sharpe">{format!("{:.2}", r.metrics.sharpe)}</td>
+                            <td class="num" data-testid="dsr" title=r.trials.map_or("judged alone: not deflated".to_string(), |t| format!("deflated by {} configs; PSR {:.3}", t.count, r.metrics.psr))>{format!("{:.2}", r.metrics.dsr)}</td>
                             <td class="num">{pct(r.metrics.total_return)}</td>
                             <td class="num">{pct(r.metrics.max_dd)}</td>
                             <td class="num">{r.metrics.trades}</td>

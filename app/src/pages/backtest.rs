@@ -201,6 +201,11 @@ fn Report(r: BacktestReport) -> impl IntoView {
                 {kpi(format!("{} / {}", pct(m.best_trade), pct(m.worst_trade)), "best / worst trade", "bt-bestworst")}
                 {kpi(format!("{:.1}", m.avg_bars_held), "bars held (mean)", "bt-held")}
                 {kpi(format!("{:.0}%", 100.0 * m.exposure), "exposure", "bt-exposure")}
+                {kpi(format!("{:.3}", m.psr), "PSR: P(Sharpe > 0)", "bt-psr")}
+                <div title="the PSR against the Sharpe the best of the sweep's configs reaches by luck">
+                    <b data-testid="bt-dsr">{format!("{:.3}", m.dsr)}</b>
+                    <span>{r.run.trials.map_or("DSR (judged alone)".to_string(), |t| format!("DSR, {} configs", t.count))}</span>
+                </div>
                 {r.run.top_pct_share.map(|s| view! {
                     <div title="tested bars whose probability reached their threshold (the quantile of the model's year before)">
                         <b data-testid="bt-top-pct-share" data-met=s.met().to_string()>{s.realised_text()}</b>

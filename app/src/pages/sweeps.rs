@@ -39,6 +39,7 @@ struct Form {
     tag: RwSignal<String>,
     min_trades: RwSignal<String>,
     min_sharpe: RwSignal<String>,
+    min_dsr: RwSignal<String>,
     trees: RwSignal<String>,
     commission: RwSignal<String>,
     slippage: RwSignal<String>,
@@ -66,6 +67,7 @@ impl Form {
             tag: s("initial_sweep"),
             min_trades: s("30"),
             min_sharpe: s("0.5"),
+            min_dsr: s(""),
             trees: s("100"),
             commission: s("1"),
             slippage: s("2"),
@@ -108,6 +110,7 @@ impl Form {
             tag: Some(self.tag.get_untracked().trim().to_string()).filter(|t| !t.is_empty()),
             min_trades: opt("min trades", &self.min_trades.get_untracked())?,
             min_sharpe: opt("min Sharpe", &self.min_sharpe.get_untracked())?,
+            min_dsr: opt("min DSR", &self.min_dsr.get_untracked())?,
             ..SweepBody::default()
         };
         let r = &mut body.research;
@@ -369,6 +372,7 @@ pub fn SweepsPage() -> impl IntoView {
                             {field("Trees per fold", form.trees, "sweep-trees")}
                             {field("Min trades", form.min_trades, "min-trades")}
                             {field("Min Sharpe", form.min_sharpe, "min-sharpe")}
+                            {field("Min DSR (empty: off)", form.min_dsr, "min-dsr")}
                             {field("Commission (bps)", form.commission, "commission")}
                             {field("Slippage (bps)", form.slippage, "slippage")}
                             {field("Momentum min", form.momentum, "momentum")}

@@ -41,6 +41,9 @@ pub struct BacktestArgs {
     pub min_trades: Option<usize>,
     #[arg(long, allow_hyphen_values = true)]
     pub min_sharpe: Option<f64>,
+    /// Gate: the deflated Sharpe ratio must reach this (off unless given).
+    #[arg(long)]
+    pub min_dsr: Option<f64>,
     #[command(flatten)]
     pub research: ResearchArgs,
     /// Also write the equity and drawdown curves as CSV.
@@ -55,7 +58,7 @@ fn backtest_body(args: &BacktestArgs) -> Result<BacktestBody, CliError> {
         Some(p) => read_json(p)?,
         None => BacktestBody::default(),
     };
-    override_with!(body, args; model_id, pack_id, thresholds, top_pct, allowed_hours, min_trades, min_sharpe);
+    override_with!(body, args; model_id, pack_id, thresholds, top_pct, allowed_hours, min_trades, min_sharpe, min_dsr);
     args.research.apply(&mut body.research)?;
     Ok(body)
 }

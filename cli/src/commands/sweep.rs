@@ -51,6 +51,10 @@ pub struct SweepArgs {
     /// Gate override: Sharpe must exceed this.
     #[arg(long, allow_hyphen_values = true)]
     pub min_sharpe: Option<f64>,
+    /// Gate: the deflated Sharpe ratio (deflated by the sweep's configs) must reach this; off
+    /// unless given.
+    #[arg(long)]
+    pub min_dsr: Option<f64>,
     #[command(flatten)]
     pub research: ResearchArgs,
     /// Threads training folds side by side (default: the machine's cores). Any number gives
@@ -85,7 +89,7 @@ pub fn sweep(store: &Store, args: SweepArgs) -> Result<String, CliError> {
         Some(p) => read_json(p)?,
         None => SweepBody::default(),
     };
-    override_with!(body, args; model_id, pack_id, tag, min_trades, min_sharpe);
+    override_with!(body, args; model_id, pack_id, tag, min_trades, min_sharpe, min_dsr);
     if !args.thresholds_variants.is_empty() {
         body.thresholds_variants = args.thresholds_variants.clone();
     }

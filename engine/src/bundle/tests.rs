@@ -40,6 +40,7 @@ fn fixture() -> &'static Bundle {
             overrides: Default::default(),
             tag: Some("<img src=x onerror=alert(1)>".into()),
             created: "2025-11-25T00:00:00Z".into(),
+            trials: None,
         };
         let runs: Vec<_> = [("thr", "0.50,0.55"), ("top_pct", "0.20")]
             .iter()

@@ -181,7 +181,12 @@ fn run_ids(r: &Run) -> Vec<String> {
     id_check(&mut bad, "policy_sha", &l.policy_sha, r.policy.policy_sha());
     id_check(&mut bad, "risk_sha", &l.risk_sha, l.risk_profile.risk_sha());
     id_check(&mut bad, "oof_key", &l.oof_key, r.oof_spec.key(&l.matrix_sha));
-    id_check(&mut bad, "run_id", &r.run_id, run::run_id(l, &r.overrides, r.tag.as_deref(), &r.model_id));
+    id_check(
+        &mut bad,
+        "run_id",
+        &r.run_id,
+        run::run_id(l, &r.overrides, r.tag.as_deref(), &r.model_id, r.trials.as_ref()),
+    );
     if r.splits != r.oof_spec.splits || r.cv != r.oof_spec.cv {
         bad.push("splits/cv: they differ from the out-of-fold spec".into());
     }
