@@ -615,9 +615,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn inner_rows_are_the_purged_holdout() {
-        let spec = OofSpec {
+    /// The sweep's defaults with a purge of 7.
+    fn spec() -> OofSpec {
+        OofSpec {
             params: TrainParams::default(),
             splits: 5,
             cv: CvKind::WalkForward,
@@ -625,7 +625,12 @@ mod tests {
             embargo: 0,
             calibration: CalibrationKind::Sigmoid,
             valid_fraction: 0.2,
-        };
+        }
+    }
+
+    #[test]
+    fn inner_rows_are_the_purged_holdout() {
+        let spec = spec();
         assert_eq!(inner_rows(1000, &spec), 807..1000);
         assert_eq!(inner_rows(10, &OofSpec { purge: 50, ..spec.clone() }), 10..10);
     }
@@ -638,15 +643,7 @@ mod tests {
 
     #[test]
     fn keys_differ_by_every_input() {
-        let spec = OofSpec {
-            params: TrainParams::default(),
-            splits: 5,
-            cv: CvKind::WalkForward,
-            purge: 7,
-            embargo: 0,
-            calibration: CalibrationKind::Sigmoid,
-            valid_fraction: 0.2,
-        };
+        let spec = spec();
         let k = spec.key("abc");
         assert_eq!(k, spec.key("abc"));
         assert_ne!(k, spec.key("abd"));
