@@ -803,7 +803,8 @@ pub struct Swept {
 pub struct TrainedFold {
     pub meta: FoldMeta,
     pub test: js_sys::Float64Array,
-    /// Its inner holdout's probabilities (empty unless its `top_pct` threshold is learnt there).
+    /// Its inner holdout's probabilities, where its `top_pct` thresholds start
+    /// ([`engine::oof::Oof::inner_prob`]).
     pub inner: js_sys::Float64Array,
 }
 

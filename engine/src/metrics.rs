@@ -103,18 +103,16 @@ impl Metrics {
         }
     }
 
-    /// Sets `dsr` for a run picked among `trials` (`None`: one try, `dsr = psr`).
-    pub fn deflate(&mut self, trials: Option<crate::significance::Trials>, bars_per_year: f64) {
-        self.dsr = match trials {
-            Some(t) => crate::significance::psr(
-                self.sharpe_per_bar(bars_per_year),
-                self.bars.saturating_sub(1),
-                self.skew,
-                self.kurtosis,
-                t.expected_max_sharpe(),
-            ),
-            None => self.psr,
-        };
+    /// `PSR(sr_star)` of these returns ([`crate::significance::psr`]): `psr` is against 0,
+    /// `dsr` against the best of the tries by luck.
+    fn psr_against(&self, bars_per_year: f64, sr_star: f64) -> f64 {
+        let n = self.bars.saturating_sub(1);
+        crate::significance::psr(self.sharpe_per_bar(bars_per_year), n, self.skew, self.kurtosis, sr_star)
+    }
+
+    /// Sets `dsr` for a run picked among `trials` (until then it is `psr`: one try).
+    pub fn deflate(&mut self, trials: crate::significance::Trials, bars_per_year: f64) {
+        self.dsr = self.psr_against(bars_per_year, trials.expected_max_sharpe());
     }
 }
 
@@ -195,7 +193,7 @@ pub fn from_equity(equity: &[f64], bars_per_year: f64) -> Metrics {
         m.skew = finite_or_zero(m3 / (m2 * m2.sqrt()));
         m.kurtosis = finite_or_zero(m4 / (m2 * m2));
     }
-    m.psr = crate::significance::psr(m.sharpe_per_bar(bpy), n, m.skew, m.kurtosis, 0.0);
+    m.psr = m.psr_against(bpy, 0.0);
     m.dsr = m.psr;
     let dd = (down / n as f64).sqrt();
     if dd > 0.0 {

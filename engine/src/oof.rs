@@ -466,7 +466,7 @@ impl Crossing {
     }
 }
 
-/// For each position `j` from `from` on, the `q` quantile ([`sorted_quantile`]'s) of the finite
+/// For each position `j` from `from` on, the `q` quantile ([`crate::policy::quantile`]'s) of the finite
 /// values among `seq[j − window .. j]` (fewer at the start), `NaN` when there are none: a
 /// trailing quantile that never looks at `seq[j]` or later. `O(n log n)`: each value enters and
 /// leaves a Fenwick tree over the ranks once, and the two order statistics are found by
@@ -556,32 +556,10 @@ impl Fenwick {
     }
 }
 
-/// [`crate::policy::quantile`] on already sorted, finite values.
-pub fn sorted_quantile(v: &[f64], q: f64) -> f64 {
-    if v.is_empty() || !(0.0..=1.0).contains(&q) {
-        return f64::NAN;
-    }
-    let pos = q * (v.len() - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = pos.ceil() as usize;
-    v[lo] + (v[hi] - v[lo]) * (pos - lo as f64)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::policy::quantile;
-
-    #[test]
-    fn sorted_quantile_matches_quantile() {
-        let v: Vec<f64> = (0..37).map(|i| ((i * 17) % 37) as f64 / 37.0).collect();
-        let mut s = v.clone();
-        s.sort_by(f64::total_cmp);
-        for q in [0.0, 0.1, 0.5, 0.85, 0.9, 1.0] {
-            assert_eq!(sorted_quantile(&s, q), quantile(&mut v.clone(), q));
-        }
-        assert!(sorted_quantile(&[], 0.5).is_nan());
-    }
 
     #[test]
     fn trailing_quantiles_equal_sorting_each_window() {
@@ -604,10 +582,8 @@ mod tests {
                         let got = trailing_quantiles(&v, from, window, q);
                         assert_eq!(got.len(), n - from.min(n));
                         for (j, g) in (from..n).zip(&got) {
-                            let mut w: Vec<f64> =
-                                v[j.saturating_sub(window)..j].iter().copied().filter(|x| x.is_finite()).collect();
-                            w.sort_by(f64::total_cmp);
-                            assert_eq!(g.to_bits(), sorted_quantile(&w, q).to_bits(), "{n} {window} {from} {q} {j}");
+                            let mut w = v[j.saturating_sub(window)..j].to_vec();
+                            assert_eq!(g.to_bits(), quantile(&mut w, q).to_bits(), "{n} {window} {from} {q} {j}");
                         }
                     }
                 }

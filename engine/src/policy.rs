@@ -15,7 +15,8 @@
 //!   [`top_pct_window`] rows before (one year of bars), so the row itself and anything after it
 //!   never count. In a sweep those are rows the fold's model never learnt from (its inner
 //!   holdout, then its test rows; see [`crate::oof`]), for a final strategy its own recent
-//!   bars ([`crate::strategy`]). Each run reports the share that crossed. Short (with `allow_short`) when `p ≤ 1 − threshold`.
+//!   bars ([`crate::strategy`]). Each run reports the share that crossed. Short (with
+//!   `allow_short`) when `p ≤ 1 − threshold`.
 //! - **Filters**: outside `allowed_hours`, or when the momentum gate fails (longs need
 //!   `momentum ≥ momentum_min`, shorts the mirror `momentum ≤ −momentum_min`; `NaN` fails), the
 //!   position may not be opened or increased (it may be held or reduced). A `NaN` probability

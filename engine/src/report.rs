@@ -1105,10 +1105,8 @@ pub fn leaderboard_html(input: &LeaderboardReportInput<'_>) -> String {
                 num(m.dsr, 2),
             );
             if shares {
-                let share = r.top_pct_share.map(|s| (s.met(), s.to_string()));
-                let _ = match share {
-                    Some((true, text)) => write!(b, "<td class=\"nw\">{text}</td>"),
-                    Some((false, text)) => write!(b, "<td class=\"nw neg\">{text}</td>"),
+                let _ = match r.top_pct_share {
+                    Some(s) => write!(b, "<td class=\"nw{}\">{s}</td>", if s.met() { "" } else { " neg" }),
                     None => write!(b, "<td></td>"),
                 };
             }

@@ -90,9 +90,7 @@ impl TopPctShare {
     pub fn met(&self) -> bool {
         self.realised >= self.asked / 1.5 && self.realised <= self.asked * 1.5
     }
-}
 
-impl TopPctShare {
     /// `11.1%`.
     pub fn realised_text(&self) -> String {
         format!("{:.1}%", 100.0 * self.realised)
@@ -359,7 +357,7 @@ pub fn evaluate_with(ctx: &RunContext<'_>, config: &SweepConfig, facts: &MatrixF
 /// and the id, which names the tries. The one way a run gets its trials, whether its sweep
 /// works them out or a stored run is judged again, so both give the same bits.
 pub fn deflate(run: &mut Run, trials: Trials, ctx: &RunContext<'_>, bars_per_year: f64) {
-    run.metrics.deflate(Some(trials), bars_per_year);
+    run.metrics.deflate(trials, bars_per_year);
     run.trials = Some(trials);
     let data_ok = run.metrics.bars >= min_tested_bars(bars_per_year);
     run.gate = gate(&run.metrics, &ctx.risk_profile.params(), ctx.overrides, data_ok);
