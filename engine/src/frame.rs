@@ -6,8 +6,8 @@
 //! ```
 //!
 //! The body is 8-byte little-endian words (`f64`, `i64`): bit-exact, which JSON text is not
-//! guaranteed to be. The header is the caller's: it says how the body is laid out and carries the
-//! body's SHA-256, which the caller checks, so a damaged body is refused rather than read as
+//! guaranteed to be. The header is the caller's: it says how the body is laid out and carries a
+//! checksum of the body, which the caller checks, so a damaged body is refused rather than read as
 //! numbers. Stored bytes are keyed and hashed by content: the framing must not change.
 
 use serde::de::DeserializeOwned;

@@ -29,6 +29,8 @@
 //! features and label on the same bars share a matrix. Same inputs give the same sha natively
 //! and in wasm (integers and IEEE bytes only, canonical JSON).
 
+use std::hash::Hasher;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -204,7 +206,7 @@ pub enum BuildError {
 pub enum MatrixDecodeError {
     #[error("not a stored matrix (bad magic bytes)")]
     BadMagic,
-    #[error("stored matrix format version {0} is not supported (this build reads version 1)")]
+    #[error("stored matrix format version {0} is not supported (this build reads versions 1 and 2)")]
     UnsupportedVersion(u32),
     #[error("stored matrix is truncated: {needed} bytes needed, {got} present")]
     Truncated { needed: usize, got: usize },
@@ -484,6 +486,20 @@ fn build(
     }
 
     let pick = |col: &[f64]| keep.iter().map(|&t| col[t]).collect::<Vec<f64>>();
+    // In place, column by column: a million-row frame is 320 MB, and a picked copy beside it
+    // would double the build's peak memory (in wasm, memory once grown is never given back).
+    let features = frame
+        .columns
+        .into_iter()
+        .map(|mut c| {
+            for (j, &t) in keep.iter().enumerate() {
+                c[j] = c[t];
+            }
+            c.truncate(keep.len());
+            c.shrink_to_fit();
+            c
+        })
+        .collect();
     let next_open: Vec<f64> = keep.iter().map(|&t| if t + 1 < n { sl.open[t + 1] } else { f64::NAN }).collect();
     let first = keep[0];
     let last = keep[keep.len() - 1];
@@ -493,7 +509,7 @@ fn build(
         ticker: sl.ticker.clone(),
         tz: tz_name.to_string(),
         feature_names: frame.names,
-        features: frame.columns.iter().map(|c| pick(c)).collect(),
+        features,
         label,
         ts: keep.iter().map(|&t| sl.ts[t]).collect(),
         close: pick(&sl.close),
@@ -507,8 +523,11 @@ fn build(
     })
 }
 
-const MAGIC: &[u8; 8] = b"BTBMTX\x00\x01";
-const FORMAT_VERSION: u32 = 1;
+/// Version 2: the columns' checksum is XXH3-64. Version 1 (SHA-256) is still read, so a store
+/// made by an older build keeps its matrices.
+const MAGIC: &[u8; 8] = b"BTBMTX\x00\x02";
+const MAGIC_V1: &[u8; 8] = b"BTBMTX\x00\x01";
+const FORMAT_VERSION: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct Header {
@@ -523,8 +542,37 @@ struct Header {
     start: String,
     end: String,
     distance_max: usize,
-    /// SHA-256 of the column bytes that follow the header.
-    columns_sha: String,
+    /// Version 1: SHA-256 of the column bytes that follow the header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    columns_sha: Option<String>,
+    /// Version 2: XXH3-64 of the column bytes, 16 hex digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    columns_xxh3: Option<String>,
+}
+
+/// The columns' checksum. It guards a stored cache against damage, not against forgery (whoever
+/// can write the file can write its checksum), so it needs speed, not a cryptographic hash: in
+/// wasm, SHA-256 over a million-row matrix (357 MB) took longer than building it. The matrix's
+/// identity stays `matrix_sha`, a SHA-256 of its inputs.
+enum Checksum {
+    Sha256(crate::lineage::Sha256Stream),
+    Xxh3(Box<twox_hash::XxHash3_64>),
+}
+
+impl Checksum {
+    fn update(&mut self, bytes: &[u8]) {
+        match self {
+            Checksum::Sha256(h) => h.update(bytes),
+            Checksum::Xxh3(h) => h.write(bytes),
+        }
+    }
+
+    fn hex(self) -> String {
+        match self {
+            Checksum::Sha256(h) => h.hex(),
+            Checksum::Xxh3(h) => format!("{:016x}", h.finish()),
+        }
+    }
 }
 
 impl Matrix {
@@ -623,7 +671,7 @@ impl Matrix {
     /// columns = ts (i64 LE) ‖ label ‖ close ‖ next_open ‖ hour ‖ momentum_score_total ‖ feature 0 ‖ … (f64 LE)
     /// ```
     ///
-    /// each column `rows × 8` bytes; the header holds the names, counts, dates and a SHA-256 of
+    /// each column `rows × 8` bytes; the header holds the names, counts, dates and an XXH3-64 of
     /// the column bytes that [`Matrix::from_bytes`] checks.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.rows() * 8 * (6 + self.n_features()) + 4096);
@@ -634,7 +682,7 @@ impl Matrix {
     /// The bytes of [`Matrix::to_bytes`] handed to `sink` piece by piece (the framed header,
     /// then one column at a time), so a caller keeping them elsewhere (a worker building a Blob)
     /// never holds a second full copy of a large matrix. The columns are encoded twice: once
-    /// for the header's hash, once to hand over.
+    /// for the header's checksum, once to hand over.
     pub fn write_to(&self, sink: &mut dyn FnMut(&[u8])) {
         let rows = self.rows();
         let mut buf: Vec<u8> = Vec::with_capacity(rows * 8);
@@ -651,7 +699,7 @@ impl Matrix {
                 f(&buf);
             }
         };
-        let mut hasher = crate::lineage::Sha256Stream::new();
+        let mut hasher = Checksum::Xxh3(Box::default());
         each_column(&mut |b| hasher.update(b));
         let header = Header {
             format: "btb-matrix".into(),
@@ -665,7 +713,8 @@ impl Matrix {
             start: self.start.clone(),
             end: self.end.clone(),
             distance_max: self.distance_max,
-            columns_sha: hasher.hex(),
+            columns_sha: None,
+            columns_xxh3: Some(hasher.hex()),
         };
         sink(&frame::encode(MAGIC, &header, &[]));
         each_column(sink);
@@ -688,7 +737,8 @@ impl Matrix {
         };
         let mut fixed = vec![0u8; len.min(12)];
         read(0, &mut fixed);
-        if let Err(e) = frame::decode::<serde::de::IgnoredAny>(&fixed, MAGIC) {
+        let magic = if fixed.starts_with(MAGIC_V1) { MAGIC_V1 } else { MAGIC };
+        if let Err(e) = frame::decode::<serde::de::IgnoredAny>(&fixed, magic) {
             if !matches!(e, FrameError::Truncated { .. }) {
                 return Err(frame_err(e));
             }
@@ -700,13 +750,17 @@ impl Matrix {
         }
         let mut prefix = vec![0u8; hend];
         read(0, &mut prefix);
-        let Frame { header, .. } = frame::decode::<Header>(&prefix, MAGIC).map_err(frame_err)?;
+        let Frame { header, .. } = frame::decode::<Header>(&prefix, magic).map_err(frame_err)?;
         if header.format != "btb-matrix" {
             return Err(MatrixDecodeError::BadHeader(format!("format is `{}`", header.format)));
         }
-        if header.version != FORMAT_VERSION {
-            return Err(MatrixDecodeError::UnsupportedVersion(header.version));
-        }
+        let (mut hasher, expected) = match (header.version, magic == MAGIC_V1) {
+            (1, true) => (Checksum::Sha256(crate::lineage::Sha256Stream::new()), header.columns_sha.clone()),
+            (FORMAT_VERSION, false) => (Checksum::Xxh3(Box::default()), header.columns_xxh3.clone()),
+            (v, _) => return Err(MatrixDecodeError::UnsupportedVersion(v)),
+        };
+        let expected = expected
+            .ok_or_else(|| MatrixDecodeError::BadHeader(format!("no checksum of the columns (v{})", header.version)))?;
         let rows = header.rows;
         let ncols = 6usize.saturating_add(header.feature_names.len());
         let needed = rows
@@ -718,7 +772,6 @@ impl Matrix {
             return Err(MatrixDecodeError::Truncated { needed, got: len });
         }
         // Columns in the order `to_bytes` writes them, each read in pieces, hashed on the way.
-        let mut hasher = crate::lineage::Sha256Stream::new();
         let mut at = hend;
         let mut chunk = vec![0u8; (rows * 8).min(1 << 20)];
         let mut column = |decode: &mut dyn FnMut(&[u8])| {
@@ -744,7 +797,7 @@ impl Matrix {
         let hour = col();
         let momentum_score_total = col();
         let features = (0..header.feature_names.len()).map(|_| col()).collect();
-        if hasher.hex() != header.columns_sha {
+        if hasher.hex() != expected {
             return Err(MatrixDecodeError::Corrupt);
         }
         Ok(Matrix {
@@ -1000,6 +1053,30 @@ mod tests {
         assert_eq!(Matrix::from_bytes(&bad).unwrap_err(), MatrixDecodeError::Corrupt);
         assert_eq!(Matrix::from_bytes(b"hello world!!").unwrap_err(), MatrixDecodeError::BadMagic);
         assert!(Matrix::from_bytes(&[]).is_err());
+    }
+
+    /// A store written before version 2 (SHA-256 of the columns) is still read, and checked.
+    #[test]
+    fn version_1_is_still_read() {
+        let mx = build_matrix(&small_model(), &daily(100), "UTC", &BuildSpec::default()).unwrap();
+        let bytes = mx.to_bytes();
+        let Frame { header, body } = frame::decode::<Header>(&bytes, MAGIC).unwrap();
+        let v1 =
+            Header { version: 1, columns_sha: Some(crate::lineage::sha256_hex(body)), columns_xxh3: None, ..header };
+        let old = frame::encode(MAGIC_V1, &v1, body);
+        let back = Matrix::from_bytes(&old).unwrap();
+        assert_eq!((back.matrix_sha.as_str(), &back.features), (mx.matrix_sha.as_str(), &mx.features));
+        let mut bad = old.clone();
+        let k = bad.len() - 3;
+        bad[k] ^= 1;
+        assert_eq!(Matrix::from_bytes(&bad).unwrap_err(), MatrixDecodeError::Corrupt);
+        // A version 1 header behind version 2's magic (or the reverse) is refused, not misread.
+        let mixed = frame::encode(
+            MAGIC,
+            &Header { version: 1, ..frame::decode::<Header>(&old, MAGIC_V1).unwrap().header },
+            body,
+        );
+        assert_eq!(Matrix::from_bytes(&mixed).unwrap_err(), MatrixDecodeError::UnsupportedVersion(1));
     }
 
     #[test]

@@ -309,7 +309,7 @@ fn demo_aapl_matrix_is_pinned() {
 }
 
 const DEMO_AAPL_MATRIX_SHA: &str = "e4c04711f36e455fb7d9053c066389463fdfefdb4927c6486120dc037155b3b9";
-const DEMO_AAPL_BYTES_SHA: &str = "2e1a17b539313bab5d4ce91c617390cfebc336615c60e74745210b8a9da2eecf";
+const DEMO_AAPL_BYTES_SHA: &str = "20b2149bafb1cc7d932aaa957c8279ca0b72c72ea2a33a3c60f3e412d8021d9e";
 
 /// A model trained on the demo's AAPL matrix with bagging and column sampling, pinned by its
 /// `model_sha`; `app/tests/engine_wasm.rs` trains the same model in the browser and asserts the
