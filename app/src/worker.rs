@@ -69,17 +69,80 @@ thread_local! {
 
 fn hold(matrix_sha: &str, evict: &[String], buffers: &Array) -> Result<Reply, Failure> {
     HELD.with(|h| h.borrow_mut().retain(|(sha, _)| sha != matrix_sha && !evict.contains(sha)));
-    // Read straight out of the transferred buffer: no second full copy in wasm memory.
-    let bytes = buffer_at(buffers, 0, "no matrix was sent")?;
-    let len = bytes.length() as usize;
-    let m = Matrix::from_source(len, &mut |at, buf| {
-        bytes.subarray(at as u32, (at + buf.len()) as u32).copy_to(buf);
-    })?;
+    let m = match buffers.get(0).dyn_into::<web_sys::Blob>() {
+        // A stored matrix, read a window at a time: neither this worker's JS heap nor its wasm
+        // memory ever holds a second full copy (a million rows are 357 MB).
+        Ok(blob) => {
+            let mut source = BlobSource::new(blob)?;
+            let len = source.len;
+            let m = Matrix::from_source(len, &mut |at, buf| source.read(at, buf));
+            source.failed.map_or(Ok(()), Err)?;
+            m?
+        }
+        // Just made, transferred: read straight out of the buffer.
+        Err(_) => {
+            let bytes = buffer_at(buffers, 0, "no matrix was sent")?;
+            let len = bytes.length() as usize;
+            Matrix::from_source(len, &mut |at, buf| {
+                bytes.subarray(at as u32, (at + buf.len()) as u32).copy_to(buf);
+            })?
+        }
+    };
     if m.matrix_sha != matrix_sha {
         return Err(Failure::Rejected(format!("the matrix sent as {matrix_sha} is {}", m.matrix_sha)));
     }
     HELD.with(|h| h.borrow_mut().push((matrix_sha.to_string(), Rc::new(m))));
     Ok(Reply::plain(Response::Held { matrix_sha: matrix_sha.to_string() }))
+}
+
+/// A `Blob` read synchronously (`FileReaderSync`, workers only) in windows of [`BlobSource::WINDOW`]
+/// bytes, for [`Matrix::from_source`], which reads in order. A read that fails is remembered
+/// (the source's callback cannot return it) and the bytes it should have filled stay zero; the
+/// caller checks `failed` before using what was decoded.
+struct BlobSource {
+    blob: web_sys::Blob,
+    reader: web_sys::FileReaderSync,
+    len: usize,
+    start: usize,
+    window: Uint8Array,
+    failed: Option<Failure>,
+}
+
+impl BlobSource {
+    const WINDOW: usize = 8 << 20;
+
+    fn new(blob: web_sys::Blob) -> Result<BlobSource, Failure> {
+        let reader = web_sys::FileReaderSync::new()
+            .map_err(|e| Failure::Rejected(format!("a stored matrix cannot be read here: {e:?}")))?;
+        let len = blob.size() as usize;
+        Ok(BlobSource { blob, reader, len, start: 0, window: Uint8Array::new_with_length(0), failed: None })
+    }
+
+    fn read(&mut self, at: usize, buf: &mut [u8]) {
+        if self.failed.is_some() {
+            return;
+        }
+        let end = at + buf.len();
+        if at < self.start || end > self.start + self.window.length() as usize {
+            let to = (at + buf.len().max(Self::WINDOW)).min(self.len);
+            let window = self
+                .blob
+                .slice_with_f64_and_f64(at as f64, to as f64)
+                .and_then(|part| self.reader.read_as_array_buffer(&part));
+            match window {
+                Ok(bytes) => {
+                    self.start = at;
+                    self.window = Uint8Array::new(&bytes);
+                }
+                Err(e) => {
+                    self.failed = Some(Failure::Rejected(format!("a stored matrix could not be read: {e:?}")));
+                    return;
+                }
+            }
+        }
+        let from = (at - self.start) as u32;
+        self.window.subarray(from, from + buf.len() as u32).copy_to(buf);
+    }
 }
 
 /// A held matrix; the page sends `HoldMatrix` before any request naming it.
@@ -147,12 +210,18 @@ fn bytes_at(buffers: &Array, i: u32, missing: &str) -> Result<Vec<u8>, Failure> 
     Ok(buffer_at(buffers, i, missing)?.to_vec())
 }
 
-/// Buffer `i` as a view of its bytes, still in JS memory (a `Uint8Array`, or a whole
-/// `ArrayBuffer`: a Blob's bytes after `read_blobs`); `missing` says what was not sent.
+/// Buffer `i` as a view of its bytes, still in JS memory (a `Uint8Array`, an `ArrayBuffer`, or
+/// a stored matrix's `Blob`, read whole); `missing` says what was not sent.
 fn buffer_at(buffers: &Array, i: u32, missing: &str) -> Result<Uint8Array, Failure> {
     let v = buffers.get(i);
     if let Some(a) = v.dyn_ref::<Uint8Array>() {
         return Ok(a.clone());
+    }
+    if let Some(blob) = v.dyn_ref::<web_sys::Blob>() {
+        let bytes = web_sys::FileReaderSync::new()
+            .and_then(|r| r.read_as_array_buffer(blob))
+            .map_err(|e| Failure::Rejected(format!("a stored matrix could not be read (buffer {i}): {e:?}")))?;
+        return Ok(Uint8Array::new(&bytes));
     }
     v.dyn_into::<js_sys::ArrayBuffer>()
         .map(|b| Uint8Array::new(&b))
@@ -476,17 +545,29 @@ fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
                 feature_names: matrix.feature_names.clone(),
                 build_ms,
             };
-            // Column by column into JS memory: wasm memory never holds a second copy of the
-            // matrix (a million rows are 357 MB, and an instance never gives memory back).
+            // Column by column into Blobs the browser keeps outside every heap (composed into
+            // one without a copy): neither wasm memory nor this worker's JS heap ever holds a
+            // second copy of the matrix (a million rows are 357 MB, and an instance never gives
+            // memory back). The page stores the Blob in IndexedDB as a handle and later workers
+            // read it, so the page thread never copies the bytes.
             let parts = Array::new();
+            let mut failed = None;
             matrix.write_to(&mut |b| {
-                parts.push(&Uint8Array::from(b));
+                if failed.is_none() {
+                    match web_sys::Blob::new_with_u8_array_sequence(&Array::of1(&Uint8Array::from(b))) {
+                        Ok(part) => {
+                            parts.push(&part);
+                        }
+                        Err(e) => failed = Some(e),
+                    }
+                }
             });
             drop(matrix);
-            // A Blob the browser keeps outside every heap: the page stores it in IndexedDB as a
-            // handle and later workers read it, so the page thread never copies the bytes.
-            let blob = web_sys::Blob::new_with_u8_array_sequence(&parts)
-                .map_err(|e| Failure::Rejected(format!("cannot keep the matrix in a Blob: {e:?}")))?;
+            let blob = match failed {
+                None => web_sys::Blob::new_with_blob_sequence(&parts),
+                Some(e) => Err(e),
+            }
+            .map_err(|e| Failure::Rejected(format!("cannot keep the matrix in a Blob: {e:?}")))?;
             let payload = Array::of1(&blob);
             let transfer = Array::new();
             Ok(Reply { msg, payload, transfer })
@@ -506,42 +587,20 @@ fn on_panic(info: &std::panic::PanicHookInfo<'_>) {
     web_sys::console::error_1(&message.into());
 }
 
-/// Buffers that arrived as `Blob`s (stored matrices) replaced by their bytes, so `handle`
-/// reads every buffer the same way and stays synchronous.
-async fn read_blobs(buffers: &Array) -> Result<(), String> {
-    for i in 0..buffers.length() {
-        if let Some(blob) = buffers.get(i).dyn_ref::<web_sys::Blob>() {
-            let bytes = wasm_bindgen_futures::JsFuture::from(blob.array_buffer())
-                .await
-                .map_err(|e| format!("a stored matrix could not be read (buffer {i}): {e:?}"))?;
-            buffers.set(i, bytes);
-        }
-    }
-    Ok(())
-}
-
-/// One request, start to end: its Blobs read, the engine run, the answer sent.
-async fn serve(scope: DedicatedWorkerGlobalScope, data: JsValue) {
+/// One request, start to end: the engine run, the answer sent. Synchronous (a stored
+/// matrix's Blob is read with `FileReaderSync`), so requests are served in arrival order and a
+/// request never starts before the one sent before it ended (a `HoldMatrix` is held before the
+/// fold that names its matrix runs).
+fn serve(scope: DedicatedWorkerGlobalScope, data: JsValue) {
     let buffers: Array =
         Reflect::get(&data, &"buffers".into()).ok().and_then(|v| v.dyn_into().ok()).unwrap_or_default();
     // An envelope without even an id cannot be answered; the page never sends one.
     let Ok((id, req)) = protocol::decode::<Request>(data) else { return };
     let to = To { scope, id };
-    if let Err(message) = read_blobs(&buffers).await {
-        return reply(&to, Err(Failure::Rejected(message)));
-    }
     CURRENT.with(|c| *c.borrow_mut() = Some(to.clone()));
     let outcome = req.map_err(|e| Failure::Rejected(e.to_string())).and_then(|req| handle(&to, req, buffers));
     CURRENT.with(|c| *c.borrow_mut() = None);
     reply(&to, outcome);
-}
-
-thread_local! {
-    /// Requests in arrival order. Reading a Blob is asynchronous, so requests are served one
-    /// after the other from here: a request never starts before the one sent before it ended
-    /// (a `HoldMatrix` is held before the fold that names its matrix runs).
-    static INBOX: RefCell<std::collections::VecDeque<JsValue>> = const { RefCell::new(std::collections::VecDeque::new()) };
-    static SERVING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 #[wasm_bindgen]
@@ -549,19 +608,7 @@ pub fn worker_entry() {
     std::panic::set_hook(Box::new(on_panic));
     let scope: DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let inner = scope.clone();
-    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-        INBOX.with(|q| q.borrow_mut().push_back(ev.data()));
-        if SERVING.with(|s| s.replace(true)) {
-            return;
-        }
-        let scope = inner.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            while let Some(data) = INBOX.with(|q| q.borrow_mut().pop_front()) {
-                serve(scope.clone(), data).await;
-            }
-            SERVING.with(|s| s.set(false));
-        });
-    });
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| serve(inner.clone(), ev.data()));
     scope.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
     To { scope, id: 0 }.post(&Response::Ready);
