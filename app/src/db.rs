@@ -385,16 +385,33 @@ impl Store {
         }
     }
 
-    /// One ticker's bars, read back into engine types for charting.
+    /// One ticker's bars, read back into engine types for charting. The Blob is read off the
+    /// page thread; only the copy into wasm memory runs on it.
     pub async fn series(&self, meta: &DatasetMeta, index: usize) -> Result<Series, StoreError> {
         let layout =
             meta.layout.get(index).ok_or_else(|| StoreError::NotFound(format!("{} series {index}", meta.id)))?;
-        let arrays = self.series_arrays(meta, index).await?;
-        columns::from_arrays(layout, &arrays).map_err(failed)
+        let stored = self.stored_series(meta, index).await?;
+        if stored.len() != 1 {
+            // Stored before Blobs: typed arrays as they are.
+            return columns::from_arrays(layout, &stored).map_err(failed);
+        }
+        let blob = columns::blob_of(layout, &stored).map_err(failed)?;
+        let bytes = wasm_bindgen_futures::JsFuture::from(blob.array_buffer())
+            .await
+            .map_err(|e| failed(format!("the bars of {} could not be read: {e:?}", meta.name)))?;
+        columns::from_buffer(layout, &bytes.unchecked_into()).map_err(failed)
     }
 
-    /// One ticker's stored typed arrays as they are, to hand to a worker.
-    pub async fn series_arrays(&self, meta: &DatasetMeta, index: usize) -> Result<Vec<JsValue>, StoreError> {
+    /// One ticker's bars as one Blob (`columns`), to hand to a worker.
+    pub async fn series_blob(&self, meta: &DatasetMeta, index: usize) -> Result<web_sys::Blob, StoreError> {
+        let layout =
+            meta.layout.get(index).ok_or_else(|| StoreError::NotFound(format!("{} series {index}", meta.id)))?;
+        let stored = self.stored_series(meta, index).await?;
+        columns::blob_of(layout, &stored).map_err(failed)
+    }
+
+    /// One ticker's record as stored: its Blob, or (stored before Blobs) its typed arrays.
+    async fn stored_series(&self, meta: &DatasetMeta, index: usize) -> Result<Vec<JsValue>, StoreError> {
         match self {
             Store::Memory(m) => m
                 .borrow()
@@ -668,8 +685,7 @@ impl Store {
         };
         let mut datasets = Vec::new();
         for d in &w.datasets {
-            let arrays: Vec<Vec<JsValue>> =
-                d.layout.iter().map(|l| (0..columns::names(l).len()).map(|_| next()).collect()).collect();
+            let arrays: Vec<Vec<JsValue>> = d.layout.iter().map(|_| vec![next()]).collect();
             let meta = DatasetMeta {
                 id: d.id.clone(),
                 name: d.name.clone(),

@@ -30,7 +30,6 @@ use engine::strategy::{FinalFit, OwnerRecord, Signal, Strategy};
 use engine::sweep::{Plan, SweepBody};
 use js_sys::Uint8Array;
 
-use crate::columns;
 use crate::db::Store;
 use crate::error::AppError;
 use crate::protocol::{self, FoldMeta, ImportWrites, ProtocolError, Request, RequestId, Response, StoreSnapshot};
@@ -157,13 +156,13 @@ pub struct EngineWorker {
     shared: Rc<Shared>,
 }
 
-/// A parsed file as it arrives from a worker: bars still in the transferred typed arrays.
+/// A parsed file as it arrives from a worker: each series' bars in a Blob (`columns`).
 pub struct Loaded {
     pub summary: Summary,
     pub sha: String,
     pub layout: Vec<SeriesLayout>,
     pub parse_ms: f64,
-    /// Per series, its columns in `columns::names` order.
+    /// Per series, its Blob (`columns`).
     pub arrays: Vec<Vec<JsValue>>,
 }
 
@@ -380,7 +379,7 @@ impl EngineWorker {
         self.call(&req, &buffers, &buffers, fraction(progress), |msg, buffers| match msg {
             Response::Loaded { summary, sha, layout, parse_ms } => {
                 let mut all = buffers.iter();
-                let arrays = layout.iter().map(|l| all.by_ref().take(columns::names(l).len()).collect()).collect();
+                let arrays = layout.iter().map(|_| all.next().into_iter().collect()).collect();
                 Some(Ok(Loaded { summary, sha, layout, parse_ms, arrays }))
             }
             _ => None,
@@ -395,9 +394,9 @@ impl EngineWorker {
         spec: BuildSpec,
         tz: String,
         layout: SeriesLayout,
-        columns: Vec<JsValue>,
+        bars: web_sys::Blob,
     ) -> Result<String, AppError> {
-        let payload: Array = columns.into_iter().collect();
+        let payload = Array::of1(&bars);
         let req = Request::MatrixSha { model, spec, tz, layout };
         self.call(
             &req,
@@ -419,11 +418,11 @@ impl EngineWorker {
         spec: BuildSpec,
         tz: String,
         layout: SeriesLayout,
-        columns: Vec<JsValue>,
+        bars: web_sys::Blob,
         progress: impl Fn(f64),
     ) -> Result<Built, AppError> {
-        // Copied, not transferred: the page keeps its columns (e.g. for the chart).
-        let payload: Array = columns.into_iter().collect();
+        // A handle: the worker reads the bars itself.
+        let payload = Array::of1(&bars);
         let req = Request::BuildMatrix { model, spec, tz, layout };
         self.call(&req, &payload, &Array::new(), fraction(progress), |msg, buffers| match msg {
             Response::Built { summary, preview, feature_names, build_ms } => Some(
@@ -602,9 +601,9 @@ impl EngineWorker {
         model_json: String,
         tz: String,
         layout: SeriesLayout,
-        columns: Vec<JsValue>,
+        bars: web_sys::Blob,
     ) -> Result<Vec<Signal>, AppError> {
-        let payload: Array = columns.into_iter().collect();
+        let payload = Array::of1(&bars);
         let req = Request::Signals { model, spec, strategy, model_json, tz, layout };
         self.call(
             &req,

@@ -5,8 +5,9 @@
 //! number of requests may be in flight on one worker and each reply finds its caller. The
 //! versioned envelope `{v, id, msg, buffers}` is a plain JS object: `msg` is the serde value
 //! (structured clone keeps `NaN` and infinities, which JSON would turn into `null`), and bulk data
-//! (file bytes, bar columns, probabilities) travels beside it as transferred `ArrayBuffer`s, so a
-//! million-row dataset is moved, never copied or stringified.
+//! (file bytes, probabilities) travels beside it as transferred `ArrayBuffer`s, and a series' bars
+//! or a stored matrix as a `Blob` handle (`columns`), so a million-row dataset is moved, never
+//! copied or stringified.
 //!
 //! Matrices travel once: `HoldMatrix` hands a worker a matrix (transferred), the worker keeps
 //! it under its `matrix_sha`, and every later request names the sha instead of sending bytes.
@@ -31,10 +32,10 @@ use engine::strategy::{FinalFit, OwnerRecord, Signal, Strategy};
 use engine::sweep::{Plan, SweepBody};
 
 /// Bumped whenever a variant changes shape; a worker answering another version is refused.
-pub const PROTOCOL_VERSION: u32 = 9;
+pub const PROTOCOL_VERSION: u32 = 10;
 /// SHA-256 of this file without these two lines: `app/tests/shape.rs` fails when the file
 /// changes and this pin does not, so a change of shape cannot ship under an old version.
-pub const PROTOCOL_SHA: &str = "4799c9356228eec449d99fc393df5e77a249f5432a65c70b917acd8238cfff3a";
+pub const PROTOCOL_SHA: &str = "da05298b12ff67fd951456c81789c703e2e0ecf48b21babf717d353902aad156";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
@@ -43,8 +44,7 @@ pub enum Request {
     HoldMatrix { matrix_sha: String, evict: Vec<String> },
     /// Parse a file. Buffers: `[file bytes]`.
     Load { name: String, options: LoadOptions },
-    /// Build a model's matrix from one ticker's bars. Buffers: the series' columns in
-    /// `columns::names(layout)` order.
+    /// Build a model's matrix from one ticker's bars. Buffers: the series' Blob (`columns`).
     BuildMatrix { model: Model, spec: BuildSpec, tz: String, layout: SeriesLayout },
     /// The `matrix_sha` a `BuildMatrix` with these inputs would give, to look up the cache
     /// first. Buffers as for `BuildMatrix`.
@@ -67,11 +67,11 @@ pub enum Request {
     /// The final model for one config, on every row of a held matrix (`POST /train`).
     TrainStrategy { matrix_sha: String, owner: OwnerRecord, config: Config, base: Policy, how: FinalFit },
     /// A trained strategy's signals over the newest bars of its series, built as `spec` built
-    /// its matrix (up to the newest bar). Buffers: the series' columns in `columns::names(layout)` order.
+    /// its matrix (up to the newest bar). Buffers: the series' Blob (`columns`).
     Signals { model: Model, spec: BuildSpec, strategy: Strategy, model_json: String, tz: String, layout: SeriesLayout },
     /// Write a bundle of `selection` (`engine::bundle::assemble`, then `write`). Buffers, per
-    /// source in order: its matrix bytes when `has_matrix`, then its bars' columns (in
-    /// `columns::names(layout)` order) when it has `bars`; then the bytes of each of `oof_keys`.
+    /// source in order: its matrix bytes when `has_matrix`, then its bars' Blob (`columns`) when
+    /// it has `bars`; then the bytes of each of `oof_keys`.
     Export {
         created_by: String,
         sources: Vec<ExportSource>,
@@ -161,7 +161,7 @@ pub struct StoreSnapshot {
 }
 
 /// What an accepted import writes, in one IndexedDB transaction. Buffers, in order: each
-/// dataset's columns (per series, `columns::names` order), each matrix's bytes, each of
+/// dataset's bars (one Blob per series, `columns`), each matrix's bytes, each of
 /// `oof_keys`' bytes.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ImportWrites {
@@ -214,7 +214,7 @@ pub enum Response {
     Progress {
         fraction: f64,
     },
-    /// Buffers: per series, in order, the columns named by `columns::names`.
+    /// Buffers: per series, in order, its Blob (`columns`).
     /// `parse_ms`: wall time of the engine's load in the worker, shown to the user.
     Loaded {
         summary: Summary,

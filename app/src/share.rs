@@ -75,9 +75,7 @@ pub async fn export(
         let mut bars = None;
         if let Some(meta) = datasets.iter().find(|d| d.id == record.dataset_id) {
             if let Some(index) = meta.layout.iter().position(|l| l.ticker == record.model.ticker) {
-                for a in store.series_arrays(meta, index).await? {
-                    payload.push(&a);
-                }
+                payload.push(&store.series_blob(meta, index).await?.into());
                 bars = Some(ExportBars {
                     layout: meta.layout[index].clone(),
                     tz: meta.summary.tz.clone(),

@@ -254,8 +254,7 @@ fn export(
         let matrix = if s.has_matrix { Some(matrix_at(buffers, next())?) } else { None };
         let bars = match s.bars {
             Some(b) => {
-                let cols: Vec<JsValue> = (0..columns::names(&b.layout).len()).map(|_| buffers.get(next())).collect();
-                let series = columns::from_arrays(&b.layout, &cols)?;
+                let series = columns::from_blob(&b.layout, &buffers.get(next()))?;
                 Some(Bars { series, tz: b.tz, name: b.name, dataset_id: b.dataset_id })
             }
             None => None,
@@ -320,9 +319,8 @@ fn import(
     let (payload, transfer) = (Array::new(), Array::new());
     let mut out = ImportWrites::default();
     for (id, meta, ds) in &w.datasets {
-        for a in ds.series.iter().flat_map(columns::to_arrays) {
-            transfer.push(&a.buffer());
-            payload.push(&a);
+        for series in &ds.series {
+            payload.push(&columns::to_blob(series)?.into());
         }
         out.datasets.push(DatasetWrite {
             id: id.clone(),
@@ -445,8 +443,7 @@ fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
             Ok(Reply::plain(Response::StrategyTrained { strategy, model_json }))
         }
         Request::Signals { model, spec, strategy, model_json, tz, layout } => {
-            let arrays: Vec<JsValue> = buffers.iter().collect();
-            let series = columns::from_arrays(&layout, &arrays)?;
+            let series = columns::from_blob(&layout, &buffers.get(0))?;
             let booster = engine::gbt::Booster::from_model_json(&model_json)?;
             let signals = engine::strategy::latest_signals(&model, &series, &tz, &spec, &booster, &strategy)?;
             Ok(Reply::plain(Response::SignalsDone { signals }))
@@ -497,16 +494,17 @@ fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
             let started = js_sys::Date::now();
             let dataset = engine::data::load(&name, &bytes, &options, &mut progress)?;
             let layout = columns::layouts(&dataset.series);
-            let arrays: Vec<_> = dataset.series.iter().flat_map(columns::to_arrays).collect();
-            let transfer = columns::transfer_list(&arrays);
-            let payload: Array = arrays.iter().collect();
+            let payload = Array::new();
+            for series in &dataset.series {
+                payload.push(&columns::to_blob(series)?.into());
+            }
+            let transfer = Array::new();
             let parse_ms = js_sys::Date::now() - started;
             let msg = Response::Loaded { summary: dataset.summary(), sha: dataset.sha(), layout, parse_ms };
             Ok(Reply { msg, payload, transfer })
         }
         Request::MatrixSha { model, spec, tz, layout } => {
-            let arrays: Vec<JsValue> = buffers.iter().collect();
-            let series = columns::from_arrays(&layout, &arrays)?;
+            let series = columns::from_blob(&layout, &buffers.get(0))?;
             let matrix_sha = engine::matrix::matrix_sha(&model, &series, &tz, &spec)?;
             Ok(Reply::plain(Response::Sha { matrix_sha }))
         }
@@ -527,8 +525,7 @@ fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
             Ok(Reply::plain(Response::Trained { report, model_json, train_ms }))
         }
         Request::BuildMatrix { model, spec, tz, layout } => {
-            let arrays: Vec<JsValue> = buffers.iter().collect();
-            let series = columns::from_arrays(&layout, &arrays)?;
+            let series = columns::from_blob(&layout, &buffers.get(0))?;
             let started = js_sys::Date::now();
             let mut last = -1.0;
             let mut progress = |f: f64| {

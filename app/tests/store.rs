@@ -92,6 +92,34 @@ async fn memory_fallback_behaves_the_same() {
     round_trip(&Store::memory()).await;
 }
 
+/// A series stored as one Blob (what a worker's `Load` sends) reads back bit for bit, and a
+/// record stored before Blobs (typed arrays) is handed to workers as the same Blob bytes.
+#[wasm_bindgen_test]
+async fn bars_as_one_blob() {
+    let (store, _) = Store::open_named(&unique("blob")).await;
+    let m = meta("ds-blob", "sha-blob", 1000);
+    let legacy = app::columns::from_arrays(&m.layout[0], &columns(1000, 10.0)[0]).unwrap();
+    let blob = app::columns::to_blob(&legacy).unwrap();
+    store.put(&m, vec![vec![blob.into()]]).await.expect("put");
+    let back = store.series(&m, 0).await.expect("series");
+    assert_eq!(back, legacy);
+    let bytes = |b: web_sys::Blob| async move {
+        let buf = wasm_bindgen_futures::JsFuture::from(b.array_buffer()).await.unwrap();
+        js_sys::Uint8Array::new(&buf).to_vec()
+    };
+    let stored = bytes(store.series_blob(&m, 0).await.unwrap()).await;
+
+    let old = meta("ds-old", "sha-old", 1000);
+    store.put(&old, columns(1000, 10.0)).await.expect("put typed arrays");
+    assert_eq!(bytes(store.series_blob(&old, 0).await.unwrap()).await, stored);
+    let buf = js_sys::Uint8Array::from(stored.as_slice()).buffer();
+    assert_eq!(app::columns::from_buffer(&m.layout[0], &buf).unwrap(), legacy);
+    // A Blob of the wrong size is refused, naming the ticker and what was expected.
+    let short = js_sys::Uint8Array::from(&stored[..stored.len() - 8]).buffer();
+    let e = app::columns::from_buffer(&m.layout[0], &short).unwrap_err().to_string();
+    assert!(e.contains("AAA") && e.contains("expected 48000"), "{e}");
+}
+
 #[wasm_bindgen_test]
 async fn failed_write_leaves_nothing_behind() {
     let (store, _) = Store::open_named(&unique("atomic")).await;

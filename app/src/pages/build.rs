@@ -60,11 +60,11 @@ async fn build(
         .iter()
         .position(|l| l.ticker == record.model.ticker)
         .ok_or_else(|| AppError::missing(format!("{} has no ticker {}", meta.name, record.model.ticker)))?;
-    let columns = store.series_arrays(meta, index).await?;
+    let bars = store.series_blob(meta, index).await?;
     let worker = worker(ctx).await?;
     let tz = meta.summary.tz.clone();
     let layout = meta.layout[index].clone();
-    let sha = worker.matrix_sha(record.model.clone(), spec.clone(), tz, layout, columns.clone()).await?;
+    let sha = worker.matrix_sha(record.model.clone(), spec.clone(), tz, layout, bars.clone()).await?;
     if let Some(cached) = store.matrix_meta(&sha).await? {
         if record.matrix_sha.as_deref() != Some(sha.as_str()) {
             let mut updated = record.clone();
@@ -80,7 +80,7 @@ async fn build(
             spec.clone(),
             meta.summary.tz.clone(),
             meta.layout[index].clone(),
-            columns,
+            bars,
             move |f| {
                 progress.try_set(f);
             },

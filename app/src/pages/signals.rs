@@ -38,7 +38,7 @@ async fn load_signals(ctx: Ctx, s: StrategyRecord) -> Result<Vec<Signal>, AppErr
         .await?
         .and_then(|m| m.spec)
         .ok_or_else(|| AppError::missing("the strategy's matrix is no longer stored: build the model again"))?;
-    let columns = store.series_arrays(&meta, index).await?;
+    let bars = store.series_blob(&meta, index).await?;
     let worker = worker(ctx).await?;
     worker
         .signals(
@@ -48,7 +48,7 @@ async fn load_signals(ctx: Ctx, s: StrategyRecord) -> Result<Vec<Signal>, AppErr
             s.model_json,
             meta.summary.tz.clone(),
             meta.layout[index].clone(),
-            columns,
+            bars,
         )
         .await
 }
