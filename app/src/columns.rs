@@ -88,26 +88,62 @@ pub fn from_blob(layout: &SeriesLayout, value: &JsValue) -> Result<Series, Colum
 
 /// A series from its Blob's bytes.
 pub fn from_buffer(layout: &SeriesLayout, bytes: &js_sys::ArrayBuffer) -> Result<Series, ColumnsError> {
-    let names = names(layout);
-    let expected = (names.len() * layout.rows * 8) as u32;
-    if bytes.byte_length() != expected {
-        return Err(ColumnsError {
-            ticker: layout.ticker.clone(),
-            what: format!(
-                "{} bytes, expected {expected} ({} columns of {} rows)",
-                bytes.byte_length(),
-                names.len(),
-                layout.rows
-            ),
-        });
-    }
-    let arrays: Vec<JsValue> = (0..names.len())
+    let n = check_size(layout, bytes)?;
+    let arrays: Vec<JsValue> = (0..n)
         .map(|i| {
             Float64Array::new_with_byte_offset_and_length(bytes, (i * layout.rows * 8) as u32, layout.rows as u32)
                 .into()
         })
         .collect();
     from_arrays(layout, &arrays)
+}
+
+/// [`from_buffer`] on the page thread: the copy into wasm memory goes in pieces of
+/// [`PIECE`] values with a yield to the page between them (5M bars are 240 MB, and copying
+/// them in one go stalled the page for over a second).
+pub async fn read_buffer(layout: &SeriesLayout, bytes: &js_sys::ArrayBuffer) -> Result<Series, ColumnsError> {
+    const PIECE: usize = 1 << 19;
+    let n = check_size(layout, bytes)?;
+    let rows = layout.rows;
+    let mut cols = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut col = vec![0.0f64; rows];
+        for (k, piece) in col.chunks_mut(PIECE).enumerate() {
+            let at = i * rows * 8 + k * PIECE * 8;
+            Float64Array::new_with_byte_offset_and_length(bytes, at as u32, piece.len() as u32).copy_to(piece);
+            if rows > PIECE {
+                yield_to_page().await;
+            }
+        }
+        cols.push(col);
+    }
+    Ok(series_of(layout, cols))
+}
+
+/// Resolves on a later task (`setTimeout` 0), so the page can paint and handle input.
+async fn yield_to_page() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let scheduled = web_sys::window()
+            .map(|w| w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0).is_ok())
+            .unwrap_or(false);
+        if !scheduled {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
+/// The number of columns, once the bytes are as many as the layout promises.
+fn check_size(layout: &SeriesLayout, bytes: &js_sys::ArrayBuffer) -> Result<usize, ColumnsError> {
+    let n = names(layout).len();
+    let expected = (n * layout.rows * 8) as u32;
+    if bytes.byte_length() != expected {
+        return Err(ColumnsError {
+            ticker: layout.ticker.clone(),
+            what: format!("{} bytes, expected {expected} ({n} columns of {} rows)", bytes.byte_length(), layout.rows),
+        });
+    }
+    Ok(n)
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -133,10 +169,15 @@ pub fn from_arrays(layout: &SeriesLayout, arrays: &[JsValue]) -> Result<Series, 
         }
         cols.push(arr.to_vec());
     }
+    Ok(series_of(layout, cols))
+}
+
+/// Columns in [`names`] order as a series.
+fn series_of(layout: &SeriesLayout, cols: Vec<Vec<f64>>) -> Series {
     let mut it = cols.into_iter();
     let mut next = || it.next().unwrap_or_default();
     let ts = next().into_iter().map(|t| t as i64).collect();
-    Ok(Series {
+    Series {
         ticker: layout.ticker.clone(),
         ts,
         open: next(),
@@ -145,5 +186,5 @@ pub fn from_arrays(layout: &SeriesLayout, arrays: &[JsValue]) -> Result<Series, 
         close: next(),
         volume: next(),
         adj_close: if layout.has_adj_close { Some(next()) } else { None },
-    })
+    }
 }

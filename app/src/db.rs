@@ -399,7 +399,7 @@ impl Store {
         let bytes = wasm_bindgen_futures::JsFuture::from(blob.array_buffer())
             .await
             .map_err(|e| failed(format!("the bars of {} could not be read: {e:?}", meta.name)))?;
-        columns::from_buffer(layout, &bytes.unchecked_into()).map_err(failed)
+        columns::read_buffer(layout, &bytes.unchecked_into()).await.map_err(failed)
     }
 
     /// One ticker's bars as one Blob (`columns`), to hand to a worker.

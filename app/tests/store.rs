@@ -114,6 +114,22 @@ async fn bars_as_one_blob() {
     assert_eq!(bytes(store.series_blob(&old, 0).await.unwrap()).await, stored);
     let buf = js_sys::Uint8Array::from(stored.as_slice()).buffer();
     assert_eq!(app::columns::from_buffer(&m.layout[0], &buf).unwrap(), legacy);
+    assert_eq!(app::columns::read_buffer(&m.layout[0], &buf).await.unwrap(), legacy);
+    // Past one piece of the page-thread copy (2^19 values), pieces join in order.
+    let rows = (1 << 20) + 3;
+    let big = engine::data::Series {
+        ticker: "AAA".into(),
+        ts: (0..rows as i64).map(|i| 1_600_000_000_000 + 60_000 * i).collect(),
+        open: (0..rows).map(|i| i as f64).collect(),
+        high: (0..rows).map(|i| i as f64 + 0.5).collect(),
+        low: (0..rows).map(|i| i as f64 - 0.5).collect(),
+        close: (0..rows).map(|i| (i as f64).sqrt()).collect(),
+        volume: (0..rows).map(|i| (i % 7) as f64).collect(),
+        adj_close: None,
+    };
+    let layout = SeriesLayout { ticker: "AAA".into(), offset: 0, rows, has_adj_close: false };
+    let buf = wasm_bindgen_futures::JsFuture::from(app::columns::to_blob(&big).unwrap().array_buffer()).await.unwrap();
+    assert_eq!(app::columns::read_buffer(&layout, &buf.into()).await.unwrap(), big);
     // A Blob of the wrong size is refused, naming the ticker and what was expected.
     let short = js_sys::Uint8Array::from(&stored[..stored.len() - 8]).buffer();
     let e = app::columns::from_buffer(&m.layout[0], &short).unwrap_err().to_string();
