@@ -69,25 +69,7 @@ thread_local! {
 
 fn hold(matrix_sha: &str, evict: &[String], buffers: &Array) -> Result<Reply, Failure> {
     HELD.with(|h| h.borrow_mut().retain(|(sha, _)| sha != matrix_sha && !evict.contains(sha)));
-    let m = match buffers.get(0).dyn_into::<web_sys::Blob>() {
-        // A stored matrix, read a window at a time: neither this worker's JS heap nor its wasm
-        // memory ever holds a second full copy (a million rows are 357 MB).
-        Ok(blob) => {
-            let mut source = BlobSource::new(blob)?;
-            let len = source.len;
-            let m = Matrix::from_source(len, &mut |at, buf| source.read(at, buf));
-            source.failed.map_or(Ok(()), Err)?;
-            m?
-        }
-        // Just made, transferred: read straight out of the buffer.
-        Err(_) => {
-            let bytes = buffer_at(buffers, 0, "no matrix was sent")?;
-            let len = bytes.length() as usize;
-            Matrix::from_source(len, &mut |at, buf| {
-                bytes.subarray(at as u32, (at + buf.len()) as u32).copy_to(buf);
-            })?
-        }
-    };
+    let m = matrix_at(buffers, 0)?;
     if m.matrix_sha != matrix_sha {
         return Err(Failure::Rejected(format!("the matrix sent as {matrix_sha} is {}", m.matrix_sha)));
     }
@@ -197,8 +179,22 @@ fn reply(to: &To, outcome: Result<Reply, Failure>) {
     }
 }
 
+/// Buffer `i` as a matrix, read in pieces so neither this worker's JS heap nor its wasm memory
+/// ever holds a second full copy (a million rows are 357 MB): a stored build's `Blob` a window
+/// at a time, bytes from an import or an older record straight out of their buffer.
 fn matrix_at(buffers: &Array, i: u32) -> Result<Matrix, Failure> {
-    Ok(Matrix::from_bytes(&bytes_at(buffers, i, "no matrix was sent")?)?)
+    if let Ok(blob) = buffers.get(i).dyn_into::<web_sys::Blob>() {
+        let mut source = BlobSource::new(blob)?;
+        let len = source.len;
+        let m = Matrix::from_source(len, &mut |at, buf| source.read(at, buf));
+        source.failed.map_or(Ok(()), Err)?;
+        return Ok(m?);
+    }
+    let bytes = buffer_at(buffers, i, "no matrix was sent")?;
+    let len = bytes.length() as usize;
+    Ok(Matrix::from_source(len, &mut |at, buf| {
+        bytes.subarray(at as u32, (at + buf.len()) as u32).copy_to(buf);
+    })?)
 }
 
 fn oof_at(buffers: &Array, i: u32) -> Result<engine::oof::Oof, Failure> {
@@ -210,18 +206,12 @@ fn bytes_at(buffers: &Array, i: u32, missing: &str) -> Result<Vec<u8>, Failure> 
     Ok(buffer_at(buffers, i, missing)?.to_vec())
 }
 
-/// Buffer `i` as a view of its bytes, still in JS memory (a `Uint8Array`, an `ArrayBuffer`, or
-/// a stored matrix's `Blob`, read whole); `missing` says what was not sent.
+/// Buffer `i` as a view of its bytes, still in JS memory (a `Uint8Array` or an `ArrayBuffer`;
+/// Blobs are read by [`matrix_at`] and `columns::from_blob`); `missing` says what was not sent.
 fn buffer_at(buffers: &Array, i: u32, missing: &str) -> Result<Uint8Array, Failure> {
     let v = buffers.get(i);
     if let Some(a) = v.dyn_ref::<Uint8Array>() {
         return Ok(a.clone());
-    }
-    if let Some(blob) = v.dyn_ref::<web_sys::Blob>() {
-        let bytes = web_sys::FileReaderSync::new()
-            .and_then(|r| r.read_as_array_buffer(blob))
-            .map_err(|e| Failure::Rejected(format!("a stored matrix could not be read (buffer {i}): {e:?}")))?;
-        return Ok(Uint8Array::new(&bytes));
     }
     v.dyn_into::<js_sys::ArrayBuffer>()
         .map(|b| Uint8Array::new(&b))

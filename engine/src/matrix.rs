@@ -1077,6 +1077,12 @@ mod tests {
             body,
         );
         assert_eq!(Matrix::from_bytes(&mixed).unwrap_err(), MatrixDecodeError::UnsupportedVersion(1));
+        let reverse = frame::encode(
+            MAGIC_V1,
+            &Header { version: 2, ..frame::decode::<Header>(&bytes, MAGIC).unwrap().header },
+            body,
+        );
+        assert_eq!(Matrix::from_bytes(&reverse).unwrap_err(), MatrixDecodeError::UnsupportedVersion(2));
     }
 
     #[test]
