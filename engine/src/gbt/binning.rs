@@ -202,12 +202,15 @@ fn equal_ordered(a: f64, b: f64) -> bool {
     b <= a.next_up()
 }
 
-/// The training features as bins, column-major.
+/// The training features as bins, row-major: a leaf's histogram, its partition and the trees'
+/// walks read a row's bins from one cache line instead of one line per feature (histograms of
+/// deep leaves, whose rows are scattered, took half of a sweep's time column-major).
 #[derive(Clone, Debug)]
 pub struct BinnedDataset {
     pub mappers: Vec<BinMapper>,
-    /// `bins[j][i]`: bin of feature `j` at row `i`.
-    pub bins: Vec<Vec<u8>>,
+    /// `bins[i * features + j]`: bin of feature `j` at row `i`.
+    bins: Vec<u8>,
+    features: usize,
     /// Offset of each feature's first bin in a flat histogram.
     pub offsets: Vec<usize>,
     pub total_bins: usize,
@@ -222,14 +225,30 @@ impl BinnedDataset {
     }
 
     pub fn with_mappers(x: &ColumnMatrix, mappers: Vec<BinMapper>) -> Self {
-        let bins = x.columns.iter().zip(&mappers).map(|(c, m)| c.iter().map(|&v| m.bin(v)).collect()).collect();
+        let (rows, features) = (x.rows(), mappers.len());
+        let mut bins = vec![0u8; rows * features];
+        for (j, (c, m)) in x.columns.iter().zip(&mappers).enumerate() {
+            for (row, &v) in bins.chunks_exact_mut(features).zip(c.iter()) {
+                row[j] = m.bin(v);
+            }
+        }
         let mut offsets = Vec::with_capacity(mappers.len());
         let mut total = 0;
         for m in &mappers {
             offsets.push(total);
             total += m.n_bins();
         }
-        BinnedDataset { mappers, bins, offsets, total_bins: total, rows: x.rows() }
+        BinnedDataset { mappers, bins, features, offsets, total_bins: total, rows }
+    }
+
+    /// The bins of row `i`, one per feature.
+    pub fn row(&self, i: usize) -> &[u8] {
+        &self.bins[i * self.features..(i + 1) * self.features]
+    }
+
+    /// The bin of feature `j` at row `i`.
+    pub fn bin(&self, i: usize, j: usize) -> u8 {
+        self.bins[i * self.features + j]
     }
 }
 

@@ -16,25 +16,17 @@ pub type Histogram = Vec<HistBin>;
 
 /// Builds the histogram of `rows` into `out` (cleared first) for the features in `features`;
 /// the others' bins are left at zero. `g`/`h` are indexed by row.
-pub fn build(
-    data: &BinnedDataset,
-    rows: &[u32],
-    g: &[f64],
-    h: &[f64],
-    features: &[usize],
-    out: &mut Histogram,
-    scratch: &mut Vec<(f64, f64)>,
-) {
+pub fn build(data: &BinnedDataset, rows: &[u32], g: &[f64], h: &[f64], features: &[usize], out: &mut Histogram) {
     out.clear();
     out.resize(data.total_bins, HistBin::default());
-    // Ordered gradients: contiguous (g, h) in row order, read once per feature.
-    scratch.clear();
-    scratch.extend(rows.iter().map(|&r| (g[r as usize], h[r as usize])));
-    for &f in features {
-        let col = &data.bins[f];
-        let hist = &mut out[data.offsets[f]..data.offsets[f] + data.mappers[f].n_bins()];
-        for (&r, &(gi, hi)) in rows.iter().zip(scratch.iter()) {
-            let b = &mut hist[col[r as usize] as usize];
+    let slots: Vec<usize> = features.iter().map(|&f| data.offsets[f]).collect();
+    // Row by row: each bin still sums its rows in row order, so the result equals the
+    // feature-by-feature loop's, bit for bit.
+    for &r in rows {
+        let (gi, hi) = (g[r as usize], h[r as usize]);
+        let bins = data.row(r as usize);
+        for (&f, &at) in features.iter().zip(&slots) {
+            let b = &mut out[at + bins[f] as usize];
             b.g += gi;
             b.h += hi;
             b.n += 1;
@@ -76,11 +68,10 @@ mod tests {
         let left: Vec<u32> = all.iter().copied().filter(|r| r % 3 == 0).collect();
         let right: Vec<u32> = all.iter().copied().filter(|r| r % 3 != 0).collect();
         let feats = [0, 1, 2];
-        let mut s = Vec::new();
         let (mut parent, mut l, mut r) = (Vec::new(), Vec::new(), Vec::new());
-        build(&data, &all, &g, &h, &feats, &mut parent, &mut s);
-        build(&data, &left, &g, &h, &feats, &mut l, &mut s);
-        build(&data, &right, &g, &h, &feats, &mut r, &mut s);
+        build(&data, &all, &g, &h, &feats, &mut parent);
+        build(&data, &left, &g, &h, &feats, &mut l);
+        build(&data, &right, &g, &h, &feats, &mut r);
         subtract(&mut parent, &l);
         assert_eq!(parent, r);
         assert_eq!(r.iter().map(|b| b.n as usize).sum::<usize>(), right.len() * 3);

@@ -102,7 +102,7 @@ impl Tree {
                 return i;
             }
             let f = n.feature as usize;
-            let b = data.bins[f][row];
+            let b = data.bin(row, f);
             let left = if b == data.mappers[f].missing_bin() { n.default_left } else { b <= n.bin };
             i = if left { n.left } else { n.right } as usize;
         }
@@ -187,7 +187,6 @@ struct Leaf {
 /// Reusable buffers for growing trees over one dataset.
 #[derive(Default)]
 pub(crate) struct Grower {
-    scratch: Vec<(f64, f64)>,
     tmp: Vec<u32>,
     pool: Vec<Histogram>,
 }
@@ -218,7 +217,7 @@ impl Grower {
         }
         let n_rows = rows.len();
         let mut hist = self.pool.pop().unwrap_or_default();
-        histogram::build(data, rows, g, h, features, &mut hist, &mut self.scratch);
+        histogram::build(data, rows, g, h, features, &mut hist);
         let root_out = leaf_output(sg, sh, p, f64::NEG_INFINITY, f64::INFINITY);
         let mut nodes = vec![Node::leaf(root_out * p.learning_rate, sh, n_rows as u32)];
         let mut leaves = vec![Leaf {
@@ -254,14 +253,13 @@ impl Grower {
             };
 
             // Stable partition of the leaf's rows: left rows first, then right rows.
-            let col = &data.bins[s.feature];
             let miss = data.mappers[s.feature].missing_bin();
             let seg = &mut rows[start..start + len];
             self.tmp.clear();
             let mut nl = 0;
             for i in 0..seg.len() {
                 let r = seg[i];
-                let b = col[r as usize];
+                let b = data.bin(r as usize, s.feature);
                 let left = if b == miss { s.default_left } else { b <= s.bin };
                 if left {
                     seg[nl] = r;
@@ -325,15 +323,7 @@ impl Grower {
                 let mut small = self.pool.pop().unwrap_or_default();
                 let left_smaller = left.len <= right.len;
                 let (srange, sleaf_len) = if left_smaller { (left.start, left.len) } else { (right.start, right.len) };
-                histogram::build(
-                    data,
-                    &rows[srange..srange + sleaf_len],
-                    g,
-                    h,
-                    features,
-                    &mut small,
-                    &mut self.scratch,
-                );
+                histogram::build(data, &rows[srange..srange + sleaf_len], g, h, features, &mut small);
                 histogram::subtract(&mut parent_hist, &small);
                 let (sh_, lh_) = (small, parent_hist);
                 let (lhist, rhist) = if left_smaller { (sh_, lh_) } else { (lh_, sh_) };
