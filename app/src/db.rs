@@ -537,6 +537,18 @@ impl Store {
         }
     }
 
+    /// The shas of every stored matrix (keys only: no matrix is read).
+    pub async fn matrix_shas(&self) -> Result<Vec<String>, StoreError> {
+        match self {
+            Store::Memory(m) => Ok(m.borrow().matrices.keys().cloned().collect()),
+            Store::Indexed(db) => {
+                let tx = db.transaction(&[MATRICES], TransactionMode::ReadOnly).map_err(failed)?;
+                let keys = tx.object_store(MATRICES).map_err(failed)?.get_all_keys(None, None).map_err(failed)?;
+                Ok(keys.await.map_err(failed)?.into_iter().filter_map(|k| k.as_string()).collect())
+            }
+        }
+    }
+
     /// A stored matrix's description, if one with this sha exists.
     pub async fn matrix_meta(&self, sha: &str) -> Result<Option<MatrixMeta>, StoreError> {
         match self {
@@ -645,20 +657,18 @@ impl Store {
             ..StoreSnapshot::default()
         };
         snap.marks = self.verifications().await?.into_iter().map(|v| (v.kind, v.id)).collect();
+        snap.matrices = self.matrix_shas().await?;
         let mut oof = Vec::new();
         match self {
             Store::Memory(m) => {
                 let m = m.borrow();
-                snap.matrices = m.matrices.keys().cloned().collect();
                 for (k, bytes) in &m.oof {
                     snap.oof_keys.push(k.clone());
                     oof.push(js_sys::Uint8Array::from(bytes.as_slice()));
                 }
             }
             Store::Indexed(db) => {
-                let tx = db.transaction(&[MATRICES, OOF], TransactionMode::ReadOnly).map_err(failed)?;
-                let keys = tx.object_store(MATRICES).map_err(failed)?.get_all_keys(None, None).map_err(failed)?;
-                snap.matrices = keys.await.map_err(failed)?.into_iter().filter_map(|k| k.as_string()).collect();
+                let tx = db.transaction(&[OOF], TransactionMode::ReadOnly).map_err(failed)?;
                 let store = tx.object_store(OOF).map_err(failed)?;
                 let keys = store.get_all_keys(None, None).map_err(failed)?.await.map_err(failed)?;
                 let values = store.get_all(None, None).map_err(failed)?.await.map_err(failed)?;

@@ -21,7 +21,7 @@ use web_sys::{ErrorEvent, MessageEvent, Worker, WorkerOptions, WorkerType};
 use engine::config::{Config, SweepConfig};
 use engine::data::{LoadOptions, SeriesLayout, Summary};
 use engine::gbt::fit::{FitOptions, FitReport};
-use engine::matrix::{BuildSpec, BuildSummary, Preview};
+use engine::matrix::{BuildSpec, BuildSummary, Found, Preview};
 use engine::model::Model;
 use engine::oof::OofSpec;
 use engine::policy::Policy;
@@ -387,31 +387,9 @@ impl EngineWorker {
         .await
     }
 
-    /// The sha a build with these inputs would give (the cache key), computed in the worker.
-    pub async fn matrix_sha(
-        &self,
-        model: Model,
-        spec: BuildSpec,
-        tz: String,
-        layout: SeriesLayout,
-        bars: web_sys::Blob,
-    ) -> Result<String, AppError> {
-        let payload = Array::of1(&bars);
-        let req = Request::MatrixSha { model, spec, tz, layout };
-        self.call(
-            &req,
-            &payload,
-            &Array::new(),
-            |_| {},
-            |msg, _| match msg {
-                Response::Sha { matrix_sha } => Some(Ok(matrix_sha)),
-                _ => None,
-            },
-        )
-        .await
-    }
-
-    /// Builds a model's matrix in the worker from one ticker's stored columns.
+    /// Builds a model's matrix in the worker from one ticker's stored columns, unless its sha
+    /// is among `stored`: then the worker computes no feature and names the stored one.
+    #[allow(clippy::too_many_arguments)]
     pub async fn build_matrix(
         &self,
         model: Model,
@@ -419,19 +397,21 @@ impl EngineWorker {
         tz: String,
         layout: SeriesLayout,
         bars: web_sys::Blob,
+        stored: Vec<String>,
         progress: impl Fn(f64),
-    ) -> Result<Built, AppError> {
+    ) -> Result<Found<String, Built>, AppError> {
         // A handle: the worker reads the bars itself.
         let payload = Array::of1(&bars);
-        let req = Request::BuildMatrix { model, spec, tz, layout };
+        let req = Request::BuildMatrix { model, spec, tz, layout, stored };
         self.call(&req, &payload, &Array::new(), fraction(progress), |msg, buffers| match msg {
             Response::Built { summary, preview, feature_names, build_ms } => Some(
                 buffers
                     .get(0)
                     .dyn_into::<web_sys::Blob>()
-                    .map(|bytes| Built { summary, preview, feature_names, build_ms, bytes })
+                    .map(|bytes| Found::Built(Built { summary, preview, feature_names, build_ms, bytes }))
                     .map_err(|_| ProtocolError::Malformed("the worker sent no matrix".to_string()).into()),
             ),
+            Response::Sha { matrix_sha } => Some(Ok(Found::Stored(matrix_sha))),
             _ => None,
         })
         .await

@@ -32,10 +32,10 @@ use engine::strategy::{FinalFit, OwnerRecord, Signal, Strategy};
 use engine::sweep::{Plan, SweepBody};
 
 /// Bumped whenever a variant changes shape; a worker answering another version is refused.
-pub const PROTOCOL_VERSION: u32 = 10;
+pub const PROTOCOL_VERSION: u32 = 11;
 /// SHA-256 of this file without these two lines: `app/tests/shape.rs` fails when the file
 /// changes and this pin does not, so a change of shape cannot ship under an old version.
-pub const PROTOCOL_SHA: &str = "da05298b12ff67fd951456c81789c703e2e0ecf48b21babf717d353902aad156";
+pub const PROTOCOL_SHA: &str = "c9c5dce87781eb9cd00bb20d7e671033fd92c5a404bce47482dae7012f1f0ac4";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
@@ -44,11 +44,10 @@ pub enum Request {
     HoldMatrix { matrix_sha: String, evict: Vec<String> },
     /// Parse a file. Buffers: `[file bytes]`.
     Load { name: String, options: LoadOptions },
-    /// Build a model's matrix from one ticker's bars. Buffers: the series' Blob (`columns`).
-    BuildMatrix { model: Model, spec: BuildSpec, tz: String, layout: SeriesLayout },
-    /// The `matrix_sha` a `BuildMatrix` with these inputs would give, to look up the cache
-    /// first. Buffers as for `BuildMatrix`.
-    MatrixSha { model: Model, spec: BuildSpec, tz: String, layout: SeriesLayout },
+    /// Build a model's matrix from one ticker's bars, unless its `matrix_sha` is among `stored`
+    /// (the page's matrices): then the answer is `Sha` and nothing is built
+    /// (`engine::matrix::find_or_build`). Buffers: the series' Blob (`columns`).
+    BuildMatrix { model: Model, spec: BuildSpec, tz: String, layout: SeriesLayout, stored: Vec<String> },
     /// Train a model on a held matrix.
     Train { matrix_sha: String, options: FitOptions },
     /// Plan a sweep before any training starts (`SweepBody::plan`): its configs under the
@@ -104,7 +103,6 @@ impl Request {
             Request::HoldMatrix { matrix_sha, .. } => format!("reading matrix {}", short(matrix_sha)),
             Request::Load { name, .. } => format!("reading {name}"),
             Request::BuildMatrix { model, .. } => format!("building the matrix of {}", model.model_id),
-            Request::MatrixSha { model, .. } => format!("hashing the inputs of {}", model.model_id),
             Request::Train { matrix_sha, options } => {
                 format!("training {} trees on matrix {}", options.params.num_trees, short(matrix_sha))
             }
@@ -229,6 +227,7 @@ pub enum Response {
         feature_names: Vec<String>,
         build_ms: f64,
     },
+    /// A `BuildMatrix` whose matrix the page already stores under this sha.
     Sha {
         matrix_sha: String,
     },

@@ -15,7 +15,7 @@ use engine::bundle::{
 use engine::config::SweepConfig;
 use engine::error::Report;
 use engine::lineage::sha256_hex;
-use engine::matrix::Matrix;
+use engine::matrix::{Found, Matrix};
 use engine::oof::FoldResult;
 use engine::report::{LeaderboardReportInput, RunReportInput};
 use engine::run::{Run, RunSettings};
@@ -493,11 +493,6 @@ fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
             let msg = Response::Loaded { summary: dataset.summary(), sha: dataset.sha(), layout, parse_ms };
             Ok(Reply { msg, payload, transfer })
         }
-        Request::MatrixSha { model, spec, tz, layout } => {
-            let series = columns::from_blob(&layout, &buffers.get(0))?;
-            let matrix_sha = engine::matrix::matrix_sha(&model, &series, &tz, &spec)?;
-            Ok(Reply::plain(Response::Sha { matrix_sha }))
-        }
         Request::Train { matrix_sha, mut options } => {
             let started = js_sys::Date::now();
             let m = held(&matrix_sha)?;
@@ -514,7 +509,7 @@ fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
             let train_ms = js_sys::Date::now() - started;
             Ok(Reply::plain(Response::Trained { report, model_json, train_ms }))
         }
-        Request::BuildMatrix { model, spec, tz, layout } => {
+        Request::BuildMatrix { model, spec, tz, layout, stored } => {
             let series = columns::from_blob(&layout, &buffers.get(0))?;
             let started = js_sys::Date::now();
             let mut last = -1.0;
@@ -524,7 +519,11 @@ fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
                     to.post(&Response::Progress { fraction: f });
                 }
             };
-            let matrix = engine::matrix::build_matrix_with_progress(&model, &series, &tz, &spec, &mut progress)?;
+            let find = |sha: &str| stored.iter().any(|s| s == sha).then(|| sha.to_string());
+            let matrix = match engine::matrix::find_or_build(&model, &series, &tz, &spec, find, &mut progress)? {
+                Found::Stored(matrix_sha) => return Ok(Reply::plain(Response::Sha { matrix_sha })),
+                Found::Built(m) => m,
+            };
             let build_ms = js_sys::Date::now() - started;
             let msg = Response::Built {
                 summary: matrix.summary(),

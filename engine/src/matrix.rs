@@ -412,7 +412,34 @@ pub fn build_matrix_with_progress(
     spec: &BuildSpec,
     progress: &mut dyn FnMut(f64),
 ) -> Result<Matrix, BuildError> {
-    build(model, series, tz, spec, false, progress)
+    build(prepare(model, series, tz, spec)?, false, progress)
+}
+
+/// What a build request comes to in a store: the matrix already stored under its sha (as the
+/// store's `find` gave it), or one just built (a shell may carry it as something else, as the
+/// page does a worker's reply).
+#[derive(Debug)]
+pub enum Found<S, B = Matrix> {
+    Stored(S),
+    Built(B),
+}
+
+/// The Build step as both shells run it: the inputs' `matrix_sha` is computed once (hashing a
+/// million bars is a third of a second in wasm); `find` looks it up in the caller's store and
+/// only what it does not find is built.
+pub fn find_or_build<T>(
+    model: &Model,
+    series: &Series,
+    tz: &str,
+    spec: &BuildSpec,
+    find: impl FnOnce(&str) -> Option<T>,
+    progress: &mut dyn FnMut(f64),
+) -> Result<Found<T>, BuildError> {
+    let prepared = prepare(model, series, tz, spec)?;
+    match find(&prepared.matrix_sha) {
+        Some(stored) => Ok(Found::Stored(stored)),
+        None => Ok(Found::Built(build(prepared, false, progress)?)),
+    }
 }
 
 /// The rows a trained model can score: like [`build_matrix`], but rows whose label is not known
@@ -420,20 +447,13 @@ pub fn build_matrix_with_progress(
 /// Signals are read from the newest of these rows. Its `matrix_sha` is the training matrix's
 /// with a `scoring:` prefix hashed in, so the two are never confused in a cache.
 pub fn build_scoring(model: &Model, series: &Series, tz: &str, spec: &BuildSpec) -> Result<Matrix, BuildError> {
-    let mut m = build(model, series, tz, spec, true, &mut |_| {})?;
+    let mut m = build(prepare(model, series, tz, spec)?, true, &mut |_| {})?;
     m.matrix_sha = crate::lineage::sha_of(&format!("scoring:{}", m.matrix_sha));
     Ok(m)
 }
 
-fn build(
-    model: &Model,
-    series: &Series,
-    tz: &str,
-    spec: &BuildSpec,
-    keep_unlabelled: bool,
-    progress: &mut dyn FnMut(f64),
-) -> Result<Matrix, BuildError> {
-    let Prepared { zone, feats, label_spec, distance_max, fmt_all, sl, matrix_sha } = prepare(model, series, tz, spec)?;
+fn build(prepared: Prepared, keep_unlabelled: bool, progress: &mut dyn FnMut(f64)) -> Result<Matrix, BuildError> {
+    let Prepared { zone, feats, label_spec, distance_max, fmt_all, sl, matrix_sha } = prepared;
     let tz_name = zone.name();
     let fmt = |t: i64| format_ms(t, zone, fmt_all);
     let n = sl.len();
@@ -474,7 +494,7 @@ fn build(
         let lookback =
             frame.columns.iter().map(|c| c.iter().position(|v| v.is_finite()).unwrap_or(n)).max().unwrap_or(0);
         return Err(BuildError::NoRows {
-            ticker: series.ticker.clone(),
+            ticker: sl.ticker.clone(),
             bars: n,
             first: fmt(sl.ts[0]),
             last: fmt(sl.ts[n - 1]),

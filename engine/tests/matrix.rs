@@ -348,3 +348,39 @@ fn splits_are_adjusted_unless_raw_prices_are_asked_for() {
     };
     assert_ne!(sha(true), sha(false));
 }
+
+/// The Build step of both shells: a matrix their store holds under the inputs' sha is found and
+/// not built (no feature is computed); one it does not hold is built with that same sha.
+#[test]
+fn find_or_build_builds_only_what_the_store_lacks() {
+    use engine::matrix::{find_or_build, Found};
+    let ds = demo();
+    let aapl = ds.series.iter().find(|s| s.ticker == "AAPL").unwrap();
+    let model = swing("AAPL");
+    let spec = aapl_spec("2004-01-01", "2008-12-31");
+    let sha = engine::matrix::matrix_sha(&model, aapl, &ds.tz, &spec).unwrap();
+    let mut asked = Vec::new();
+    let mut steps = 0;
+    let found = find_or_build(
+        &model,
+        aapl,
+        &ds.tz,
+        &spec,
+        |s| {
+            asked.push(s.to_string());
+            Some("stored")
+        },
+        &mut |_| steps += 1,
+    )
+    .unwrap();
+    assert!(matches!(found, Found::Stored("stored")), "{found:?}");
+    assert_eq!((asked, steps), (vec![sha.clone()], 0));
+    match find_or_build(&model, aapl, &ds.tz, &spec, |_| None::<()>, &mut |_| steps += 1).unwrap() {
+        Found::Built(m) => {
+            assert_eq!(m.matrix_sha, sha);
+            assert_eq!(m.to_bytes(), build_matrix(&model, aapl, &ds.tz, &spec).unwrap().to_bytes());
+        }
+        Found::Stored(()) => panic!("nothing was stored"),
+    }
+    assert!(steps > 0, "a build reports its progress");
+}

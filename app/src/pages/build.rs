@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use engine::features::FeatureSpec;
-use engine::matrix::{BuildSpec, FeatureStat, Preview, PreviewRow};
+use engine::matrix::{BuildSpec, FeatureStat, Found, Preview, PreviewRow};
 use engine::model::{ModelRecord, ModelSpec};
 
 use crate::components::ErrorView;
@@ -64,28 +64,27 @@ async fn build(
     let worker = worker(ctx).await?;
     let tz = meta.summary.tz.clone();
     let layout = meta.layout[index].clone();
-    let sha = worker.matrix_sha(record.model.clone(), spec.clone(), tz, layout, bars.clone()).await?;
-    if let Some(cached) = store.matrix_meta(&sha).await? {
-        if record.matrix_sha.as_deref() != Some(sha.as_str()) {
-            let mut updated = record.clone();
-            updated.matrix_sha = Some(sha);
-            store.put_model(&updated).await?;
-            refresh_models(ctx).await;
+    let stored = store.matrix_shas().await?;
+    let built = match worker
+        .build_matrix(record.model.clone(), spec.clone(), tz, layout, bars, stored, move |f| {
+            progress.try_set(f);
+        })
+        .await?
+    {
+        Found::Built(built) => built,
+        Found::Stored(sha) => {
+            let cached = store.matrix_meta(&sha).await?.ok_or_else(|| {
+                AppError::missing(format!("matrix {sha} of {} is no longer stored: build again", record.model_id))
+            })?;
+            if record.matrix_sha.as_deref() != Some(sha.as_str()) {
+                let mut updated = record.clone();
+                updated.matrix_sha = Some(sha);
+                store.put_model(&updated).await?;
+                refresh_models(ctx).await;
+            }
+            return Ok((cached, true));
         }
-        return Ok((cached, true));
-    }
-    let built = worker
-        .build_matrix(
-            record.model.clone(),
-            spec.clone(),
-            meta.summary.tz.clone(),
-            meta.layout[index].clone(),
-            bars,
-            move |f| {
-                progress.try_set(f);
-            },
-        )
-        .await?;
+    };
     let matrix = MatrixMeta {
         model_id: record.model_id.clone(),
         summary: built.summary,

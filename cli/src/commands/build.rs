@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::json;
 
-use engine::matrix::{build_matrix, matrix_sha, BuildSpec, Matrix};
+use engine::matrix::{find_or_build, BuildSpec, Found, Matrix};
 use engine::model::ModelRecord;
 
 use crate::args::read_json;
@@ -107,12 +107,12 @@ pub fn build(store: &Store, args: BuildArgs) -> Result<String, CliError> {
     let series = ds.series.iter().find(|s| s.ticker == record.model.ticker).ok_or_else(|| {
         CliError::Data(format!("dataset {} has no ticker {}", record.dataset_id, record.model.ticker))
     })?;
-    // Cached by sha: the same inputs reuse the stored matrix instead of rebuilding it.
-    let sha = matrix_sha(&record.model, series, &ds.tz, &spec)?;
-    let (matrix, cached) = match store.matrix(&sha) {
-        Ok(m) => (m, true),
-        Err(_) => {
-            let m = build_matrix(&record.model, series, &ds.tz, &spec)?;
+    // Cached by sha: the same inputs reuse the stored matrix instead of rebuilding it (one that
+    // cannot be read back is built again).
+    let find = |sha: &str| store.matrix(sha).ok();
+    let (matrix, cached) = match find_or_build(&record.model, series, &ds.tz, &spec, find, &mut |_| {})? {
+        Found::Stored(m) => (m, true),
+        Found::Built(m) => {
             store.put_matrix(&m)?;
             (m, false)
         }
