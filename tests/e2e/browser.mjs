@@ -1,6 +1,6 @@
 // Shared set-up for end-to-end tests: Debian's Chromium through playwright-core (never a
 // downloaded browser), a fresh profile per launch, and the built dist/ served under /btb/.
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -20,7 +20,9 @@ export async function startServer() {
   return { server, base };
 }
 
-/** A browser with its own fresh profile; `init` scripts run before the page's own. */
+/** A browser with its own fresh profile, deleted when the browser closes (a profile holds the
+ * test's IndexedDB: hundreds of MB that filled the disk over a few runs); `init` scripts run
+ * before the page's own. */
 export async function launch({ init } = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'btb-e2e-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -29,6 +31,12 @@ export async function launch({ init } = {}) {
     args: ARGS,
     viewport: { width: 1400, height: 900 },
   });
+  // After the browser has exited (a `close` listener runs while it still writes its caches).
+  const close = context.close.bind(context);
+  context.close = async (...args) => {
+    await close(...args);
+    try { rmSync(profile, { recursive: true, force: true, maxRetries: 3 }); } catch { /* left for the OS */ }
+  };
   if (init) await context.addInitScript(init);
   const page = context.pages()[0] ?? (await context.newPage());
   const errors = [];
