@@ -400,19 +400,7 @@ pub fn matrix_sha(model: &Model, series: &Series, tz: &str, spec: &BuildSpec) ->
 
 /// Build the matrix of `model` on `series` (one ticker's bars, in the dataset's zone `tz`).
 pub fn build_matrix(model: &Model, series: &Series, tz: &str, spec: &BuildSpec) -> Result<Matrix, BuildError> {
-    build_matrix_with_progress(model, series, tz, spec, &mut |_| {})
-}
-
-/// [`build_matrix`], calling `progress` with the fraction done (features are most of the work)
-/// so the page can show a progress bar for a long build.
-pub fn build_matrix_with_progress(
-    model: &Model,
-    series: &Series,
-    tz: &str,
-    spec: &BuildSpec,
-    progress: &mut dyn FnMut(f64),
-) -> Result<Matrix, BuildError> {
-    build(prepare(model, series, tz, spec)?, false, progress)
+    build(prepare(model, series, tz, spec)?, false, &mut |_| {})
 }
 
 /// What a build request comes to in a store: the matrix already stored under its sha (as the
@@ -426,7 +414,8 @@ pub enum Found<S, B = Matrix> {
 
 /// The Build step as both shells run it: the inputs' `matrix_sha` is computed once (hashing a
 /// million bars is a third of a second in wasm); `find` looks it up in the caller's store and
-/// only what it does not find is built.
+/// only what it does not find is built, calling `progress` with the fraction done (features
+/// are most of the work) so the page can show a progress bar for a long build.
 pub fn find_or_build<T>(
     model: &Model,
     series: &Series,
