@@ -64,26 +64,43 @@ async fn build(
     let worker = worker(ctx).await?;
     let tz = meta.summary.tz.clone();
     let layout = meta.layout[index].clone();
-    let stored = store.matrix_shas().await?;
-    let built = match worker
-        .build_matrix(record.model.clone(), spec.clone(), tz, layout, bars, stored, move |f| {
+    let ask = async |stored: Vec<String>| {
+        let progress = move |f| {
             progress.try_set(f);
-        })
-        .await?
-    {
+        };
+        worker
+            .build_matrix(
+                record.model.clone(),
+                spec.clone(),
+                tz.clone(),
+                layout.clone(),
+                bars.clone(),
+                stored,
+                progress,
+            )
+            .await
+    };
+    let built = match ask(store.matrix_shas().await?).await? {
         Found::Built(built) => built,
-        Found::Stored(sha) => {
-            let cached = store.matrix_meta(&sha).await?.ok_or_else(|| {
-                AppError::missing(format!("matrix {sha} of {} is no longer stored: build again", record.model_id))
-            })?;
-            if record.matrix_sha.as_deref() != Some(sha.as_str()) {
-                let mut updated = record.clone();
-                updated.matrix_sha = Some(sha);
-                store.put_model(&updated).await?;
-                refresh_models(ctx).await;
+        Found::Stored(sha) => match store.matrix_meta(&sha).await? {
+            Some(cached) => {
+                if record.matrix_sha.as_deref() != Some(sha.as_str()) {
+                    let mut updated = record.clone();
+                    updated.matrix_sha = Some(sha);
+                    store.put_model(&updated).await?;
+                    refresh_models(ctx).await;
+                }
+                return Ok((cached, true));
             }
-            return Ok((cached, true));
-        }
+            // Stored under that sha but its description cannot be read: built again, as if
+            // it were not stored (the CLI does the same with a matrix file it cannot read).
+            None => match ask(Vec::new()).await? {
+                Found::Built(built) => built,
+                Found::Stored(sha) => {
+                    return Err(AppError::missing(format!("the worker found matrix {sha} in an empty list")))
+                }
+            },
+        },
     };
     let matrix = MatrixMeta {
         model_id: record.model_id.clone(),
