@@ -83,18 +83,6 @@ pub fn compact(x: f64) -> String {
     }
 }
 
-/// A config as one short phrase: `thr 0.55,0.60 · hours 13,14`.
-pub fn config_text(c: &Config) -> String {
-    let kind = match c.kind {
-        ConfigKind::Thr => "thr",
-        ConfigKind::TopPct => "top %",
-    };
-    match &c.allowed_hours {
-        Some(h) => format!("{kind} {} · hours {h}", c.value),
-        None => format!("{kind} {}", c.value),
-    }
-}
-
 /// A fraction as a signed percentage: `0.0123` → `+1.23%`.
 pub fn pct(x: f64) -> String {
     format!("{:+.2}%", 100.0 * x)

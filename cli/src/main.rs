@@ -13,7 +13,8 @@
 //! btb [--store DIR] matrix export --model-id ID --out FILE.{csv,parquet}
 //! btb train --matrix FILE.{csv,parquet} --label COL [--trees N] [--leaves N] [--lr X] … --out model.json [--json]
 //! btb predict --model model.json --matrix FILE.{csv,parquet} --out preds.csv
-//! btb [--store DIR] sweep (--spec sweep.json | --model-id ID --thresholds-variants L… …) [--json]
+//! btb [--store DIR] sweep (--spec sweep.json | --config sweep.yaml | --model-id ID --thresholds-variants L… …) [--json]
+//! btb [--store DIR] sweep-config --model-id ID [--out FILE] [--force]
 //! btb [--store DIR] leaderboard [--model-id ID] [--pass-gate] [--tag T] [--limit N] [--json]
 //! btb [--store DIR] train (--spec train.json | --model-id ID --config-kind K --config-value V) [--json]
 //! btb [--store DIR] backtest (--spec backtest.json | --model-id ID --thresholds L) [--json]
@@ -103,6 +104,8 @@ enum Cmd {
     Predict(predict::PredictArgs),
     /// Judge every config of a sweep by a cross-validated backtest (POST /backtest_sweep).
     Sweep(sweep::SweepArgs),
+    /// Write the model's template grid as a sweep file to edit (make sweep-config).
+    SweepConfig(sweep::SweepConfigArgs),
     /// Stored runs, filtered and ranked (GET /leaderboard).
     Leaderboard(leaderboard::LeaderboardArgs),
     /// The cross-validated backtest of one config, with equity and trades (POST /backtest).
@@ -225,6 +228,7 @@ fn run(cli: Cli) -> Result<String, CliError> {
         Cmd::Matrix(MatrixCmd::Export(args)) => build::export(&store, args),
         Cmd::Train(args) => train::train(&store, args),
         Cmd::Sweep(args) => sweep::sweep(&store, args),
+        Cmd::SweepConfig(args) => sweep::sweep_config(&store, args),
         Cmd::Leaderboard(args) => leaderboard::leaderboard(&store, args),
         Cmd::Backtest(args) => backtest::backtest(&store, args),
         Cmd::Signals(args) => signals::signals(&store, args),

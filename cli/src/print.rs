@@ -5,7 +5,6 @@ use std::io::IsTerminal;
 
 use serde_json::json;
 
-use engine::config::Config;
 use engine::data::Summary;
 use engine::leaderboard;
 use engine::oof::OofProgress;
@@ -109,12 +108,6 @@ pub(crate) fn human_list(all: &[Meta]) -> String {
 
 // Runs and signals.
 
-/// Also the `config` field of `btb train --json`, so it is part of the JSON output too.
-pub(crate) fn cfg_text(c: &Config) -> String {
-    // The engine's wording, so the HTML report and the terminal name a config alike.
-    engine::report::config_text(c)
-}
-
 pub(crate) fn pct(x: f64) -> String {
     format!("{:+.2}%", 100.0 * x)
 }
@@ -131,9 +124,14 @@ pub(crate) fn leaderboard_table_marked(
 ) -> String {
     let marked = rows.iter().any(|r| marks.contains_key(&r.run_id));
     let shares = rows.iter().any(|r| r.top_pct_share.is_some());
+    // Several model variants ranked together: say which each run was judged on.
+    let variants = rows.iter().any(|r| r.variant != rows[0].variant);
     let mut header = vec!["rank", "config", "sharpe", "dsr", "return", "max_dd", "trades", "win", "gate", "run"];
     if shares {
         header.insert(8, "top_pct got");
+    }
+    if variants {
+        header.insert(2, "variant");
     }
     if marked {
         header.push("verification");
@@ -143,7 +141,7 @@ pub(crate) fn leaderboard_table_marked(
         let gate = if r.gate.pass() { "pass".to_string() } else { format!("fail: {}", r.gate.reasons_text()) };
         let mut row = vec![
             r.rank.to_string(),
-            cfg_text(&r.config),
+            r.config.to_string(),
             format!("{:.2}", r.metrics.sharpe),
             format!("{:.2}", r.metrics.dsr),
             pct(r.metrics.total_return),
@@ -155,6 +153,9 @@ pub(crate) fn leaderboard_table_marked(
         ];
         if shares {
             row.insert(8, r.top_pct_share.map(|s| s.to_string()).unwrap_or_default());
+        }
+        if variants {
+            row.insert(2, r.variant.clone());
         }
         t.push(row);
         if marked {
@@ -180,7 +181,7 @@ pub(crate) fn metrics_text(r: &engine::run::Run) -> String {
          psr {:.3}  dsr {:.3}{tries}  skew {:.2}  kurtosis {:.2}\n\
          {share}gate {gate}\n\
          lineage: matrix {} config {} policy {} risk {} ({})\n",
-        cfg_text(&r.config),
+        r.config,
         r.start,
         r.end,
         m.bars,

@@ -228,7 +228,7 @@ fn train_signals_alerts_and_pipeline() {
     args.extend(FAST);
     let t = json(&store, &args);
     assert_eq!(t["ok"], true);
-    assert_eq!(t["config"], "thr 0.55,0.60,0.65 hours 0");
+    assert_eq!(t["config"], "thr 0.55,0.60,0.65 · hours 0");
     assert_eq!(t["calibration"], "sigmoid");
     assert_eq!(t["calibration_folds"], 5);
     assert_eq!(t["trees"], 40);
@@ -323,4 +323,69 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(e.path(), dest).unwrap();
         }
     }
+}
+
+/// The seed's `make sweep-config`, edited, then run: a file of two model variants is one sweep
+/// whose runs are ranked and deflated together; a one-variant file is the JSON body's sweep.
+#[test]
+fn sweep_file_round_trip_with_model_variants() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_matrix(dir.path());
+    let file = dir.path().join("sweeps").join("aapl_swing_daily_sweep.yaml");
+    let f = file.to_str().unwrap();
+    let out = ok(&store, &["sweep-config", "--model-id", "aapl_swing_daily", "--out", f]);
+    assert!(out.contains("1 model variant × 5 configs"), "{out}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.starts_with("# Sweep of aapl_swing_daily.") && text.contains("model_id: \"aapl_swing_daily\""));
+    let again = fails_with(2, &store, &["sweep-config", "--model-id", "aapl_swing_daily", "--out", f]);
+    assert!(again.contains("exists") && again.contains("--force"), "{again}");
+
+    // One model variant, as fast as the other tests' sweeps: the same runs as the same sweep
+    // given as the seed's JSON body with the file's costs, gate and tag left to their defaults.
+    let fast = text.replace("trees: [100]", "trees: [40]").replace("leaves: [31]", "leaves: [15]");
+    std::fs::write(&file, &fast).unwrap();
+    let one = json(&store, &["sweep", "--config", f, "--json"]);
+    assert_eq!((one["configs"].as_u64(), one["variants"].as_array().unwrap().len()), (Some(5), 1));
+    let body = dir.path().join("sweep.json");
+    std::fs::write(
+        &body,
+        r#"{"model_id":"aapl_swing_daily","thresholds_variants":["0.50,0.55,0.60","0.55,0.60,0.65","0.60,0.65,0.70"],
+            "top_pct_variants":[0.10,0.15],"tag":"initial_sweep","min_trades":30,"min_sharpe":0.5,
+            "params":{"num_trees":40,"max_leaves":15}}"#,
+    )
+    .unwrap();
+    let same = json(&store, &["sweep", "--spec", body.to_str().unwrap(), "--json"]);
+    assert_eq!(same["runs"], one["runs"], "a file and a body judge alike, defaults included");
+    assert_eq!(same["oof_cached"], true);
+
+    // Two calibrations: two model variants, each with its own out-of-fold probabilities, every
+    // config judged on both, all ten runs deflated by ten tries.
+    let two = fast.replace("calibration: [sigmoid]", "calibration: [sigmoid, isotonic]");
+    std::fs::write(&file, &two).unwrap();
+    let v = json(&store, &["sweep", "--config", f, "--json"]);
+    let variants = v["variants"].as_array().unwrap();
+    assert_eq!(variants.len(), 2);
+    assert_eq!(variants[0]["oof_cached"], true, "the first variant's folds were cached by the first sweep");
+    assert_eq!(variants[1]["oof_cached"], false);
+    assert_ne!(variants[0]["oof_key"], variants[1]["oof_key"]);
+    let runs = v["runs"].as_array().unwrap();
+    assert_eq!(runs.len(), 10);
+    assert!(runs.iter().all(|r| r["trials"]["count"] == 10));
+    let isotonic = variants[1]["variant"].as_str().unwrap();
+    assert!(isotonic.contains("isotonic · 40 trees · 15 leaves"), "{isotonic}");
+    assert_eq!(runs.iter().filter(|r| r["variant"] == isotonic).count(), 5);
+    let table = ok(&store, &["sweep", "--config", f]);
+    assert!(table.contains("2 model variants × 5 configs") && table.contains("variant"), "{table}");
+    let lb = json(&store, &["leaderboard", "--model-id", "aapl_swing_daily", "--variant", isotonic, "--json"]);
+    assert_eq!(lb.as_array().unwrap().len(), 5);
+
+    // A typo or a bad value is refused with the file and its line.
+    let typo = two.replace("  leaves:", "  leafs:");
+    std::fs::write(&file, &typo).unwrap();
+    let line = typo.lines().position(|l| l.starts_with("  leafs:")).unwrap() + 1;
+    let e = fails(&store, &["sweep", "--config", f]);
+    assert!(e.contains(f) && e.contains(&format!("line {line}")) && e.contains("unknown field `leafs`"), "{e}");
+    std::fs::write(&file, two.replace("top_pct: [0.10, 0.15]", "top_pct: [0.10, 1.5]")).unwrap();
+    let e = fails(&store, &["sweep", "--config", f]);
+    assert!(e.contains("1.5 is not a top fraction"), "{e}");
 }

@@ -73,6 +73,22 @@ impl Config {
     }
 }
 
+/// The one wording of a config, wherever one is named (the terminal, the page, the HTML report,
+/// an alert): `thr 0.60,0.65,0.70 · hours 13,14`, `top_pct 0.10`.
+impl std::fmt::Display for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = match self.kind {
+            ConfigKind::Thr => "thr",
+            ConfigKind::TopPct => "top_pct",
+        };
+        write!(f, "{kind} {}", self.value)?;
+        match &self.allowed_hours {
+            Some(h) => write!(f, " · hours {h}"),
+            None => Ok(()),
+        }
+    }
+}
+
 /// A config with its hash, in expansion order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SweepConfig {

@@ -126,6 +126,9 @@ pub enum Error {
     Run(#[from] RunError),
     #[error(transparent)]
     Sweep(#[from] SweepError),
+    /// A sweep file that cannot be read (YAML, an unknown key, a bad value, on its line).
+    #[error(transparent)]
+    Grid(#[from] crate::grid::GridError),
     #[error(transparent)]
     Strategy(#[from] StrategyError),
     #[error(transparent)]
@@ -151,7 +154,7 @@ impl Error {
             Error::Policy(_) => ErrorKind::Policy,
             Error::Backtest(_) => ErrorKind::Backtest,
             Error::Run(_) => ErrorKind::Run,
-            Error::Sweep(_) => ErrorKind::Sweep,
+            Error::Sweep(_) | Error::Grid(_) => ErrorKind::Sweep,
             Error::Strategy(_) => ErrorKind::Strategy,
             Error::Leaderboard(_) => ErrorKind::Leaderboard,
             Error::Risk(_) => ErrorKind::Risk,

@@ -12,6 +12,7 @@ use std::str::FromStr;
 
 use crate::config::Config;
 use crate::gate::Gate;
+use crate::grid::Variant;
 use crate::metrics::Metrics;
 use crate::risk::RiskProfile;
 use crate::run::{Lineage, Run, TopPctShare};
@@ -114,6 +115,9 @@ pub struct Query {
     /// Only runs that pass the gate.
     #[serde(default)]
     pub pass_gate: bool,
+    /// Only runs of this model variant (its wording, [`crate::grid::Variant`]'s `Display`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
     #[serde(default)]
     pub rank_by: RankBy,
     #[serde(default)]
@@ -129,6 +133,9 @@ pub struct Row {
     pub pack_id: String,
     pub tag: Option<String>,
     pub config: Config,
+    /// The model variant its out-of-fold probabilities were made with, in words.
+    #[serde(default)]
+    pub variant: String,
     pub metrics: Metrics,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top_pct_share: Option<TopPctShare>,
@@ -147,6 +154,7 @@ fn matches(r: &Run, q: &Query) -> bool {
         && q.risk_profile.is_none_or(|p| p == r.lineage.risk_profile)
         && q.tag.as_ref().is_none_or(|t| r.tag.as_ref() == Some(t))
         && (!q.pass_gate || r.gate.pass())
+        && q.variant.as_ref().is_none_or(|v| *v == Variant::of_run(r).to_string())
 }
 
 /// Best first by `q.rank_by` (NaN last, ties by `run_id`), ranks from 1.
@@ -173,6 +181,7 @@ pub fn rank(runs: &[Run], q: &Query) -> Vec<Row> {
             pack_id: r.pack_id.clone(),
             tag: r.tag.clone(),
             config: r.config.clone(),
+            variant: Variant::of_run(r).to_string(),
             metrics: r.metrics,
             top_pct_share: r.top_pct_share,
             trials: r.trials,

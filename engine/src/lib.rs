@@ -50,6 +50,7 @@ pub mod gate;
 pub mod run;
 pub mod config;
 pub mod sweep;
+pub mod grid;
 pub mod leaderboard;
 pub mod report;
 pub mod strategy;

@@ -1,14 +1,14 @@
-//! Packs and templates: named feature sets, label rules, default policies and sweep grids, so a
+//! Packs and templates: named feature sets, label rules and default sweep grids, so a
 //! new model starts from a setup whose parts fit one trading horizon (daily swing, intraday)
 //! instead of from a blank form.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 use crate::features::FeatureSpec;
+use crate::grid::Grid;
 use crate::label::LabelSpec;
 
-/// A pack's named feature set, label rule, default policy and default sweep grid.
+/// A pack's named feature set, label rule and default sweep grid.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Template {
     pub id: String,
@@ -16,10 +16,8 @@ pub struct Template {
     pub description: String,
     pub features: Vec<FeatureSpec>,
     pub label: LabelSpec,
-    /// Default policy, e.g. `{"kind":"thr","value":"0.55,0.60,0.65","allowed_hours":null,…}`.
-    pub policy: Value,
-    /// Default sweep grid, shaped like the seed's `POST /backtest_sweep` body.
-    pub sweep: Value,
+    /// The default sweep: what `btb sweep-config` writes and the Sweeps page's form starts from.
+    pub sweep: Grid,
 }
 
 /// A family of templates.
@@ -161,16 +159,11 @@ pub const INTRADAY_DEFAULT_FEATURES: &[&str] = &[
     "momentum_score_total",
 ];
 
-fn sweep_grid(hours: &[&str]) -> Value {
-    json!({
-        "thresholds_variants": ["0.50,0.55,0.60", "0.55,0.60,0.65", "0.60,0.65,0.70"],
-        "allowed_hours_variants": hours,
-        "top_pct_variants": [0.10, 0.15],
-        "splits": 5,
-        "tag": "",
-        "min_trades": 30,
-        "min_sharpe": 0.5,
-    })
+/// The default grid with these hour sets (intraday models are swept over a few).
+fn sweep_grid(hours: &[&str]) -> Grid {
+    let mut g = Grid { tag: Some("initial_sweep".into()), ..Grid::default() };
+    g.backtest.allowed_hours = hours.iter().map(|h| h.to_string()).collect();
+    g
 }
 
 /// Every built-in pack: `swingsigma` (daily swing) and `zerosigma` (intraday).
@@ -190,16 +183,6 @@ pub fn packs() -> Vec<Pack> {
                 description: "~70 features (moving averages, oscillators, directional movement, volatility, volume, log returns, z-scores, range distances, momentum); label: close 7 bars ahead above today's close.".into(),
                 features: specs(SWING_DEFAULT_FEATURES),
                 label: swing_label,
-                policy: json!({
-                    "kind": "thr",
-                    "value": "0.55,0.60,0.65",
-                    "top_pct": null,
-                    "allowed_hours": null,
-                    "momentum_min": null,
-                    "momentum_column": "momentum_score_total",
-                    "hold_bars": 7,
-                    "cost_bps": 1.0,
-                }),
                 sweep: sweep_grid(&[]),
             }],
         },
@@ -215,17 +198,6 @@ pub fn packs() -> Vec<Pack> {
                 description: "Session-aware features on 5-minute bars; label: close 6 bars ahead above the current close, never across the session's end.".into(),
                 features: specs(INTRADAY_DEFAULT_FEATURES),
                 label: intraday_label,
-                policy: json!({
-                    "kind": "thr",
-                    "value": "0.55,0.60,0.65",
-                    "top_pct": null,
-                    "allowed_hours": "10,11,12,13,14,15",
-                    "momentum_min": null,
-                    "momentum_column": "momentum_score_total",
-                    "hold_bars": 6,
-                    "flat_at_session_end": true,
-                    "cost_bps": 1.0,
-                }),
                 sweep: sweep_grid(&["13,14", "13,14,15"]),
             }],
         },
@@ -261,8 +233,8 @@ mod tests {
         uniq.dedup();
         assert_eq!(uniq.len(), names.len());
         assert!(pack("SwingSigma").is_some() && pack("nope").is_none());
-        assert_eq!(sw.policy["kind"], "thr");
-        assert_eq!(sw.policy["value"], "0.55,0.60,0.65");
+        assert_eq!(sw.sweep.backtest.thresholds[1], "0.55,0.60,0.65");
+        assert_eq!(zs.sweep.backtest.allowed_hours, vec!["13,14", "13,14,15"]);
         assert!(zs.label.within_session());
         assert_eq!(sw.label.distance_max(), 7);
     }

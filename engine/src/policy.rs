@@ -106,16 +106,18 @@ pub struct PolicyOptions {
 impl PolicyOptions {
     /// A base policy (its rule is a placeholder each config replaces): `hold_bars` defaults to
     /// the label horizon, the model's own idea of how long a trade lasts; intraday models go
-    /// flat at every session end by default (their labels never cross one); no costs, long only.
+    /// flat at every session end by default (their labels never cross one); the sweep file's
+    /// default costs ([`crate::grid::Costs`], so a body, a file and the page's form agree); long only.
     pub fn base(&self, label_horizon: usize, intraday: bool) -> Policy {
+        let costs = crate::grid::Costs::default();
         Policy {
             momentum_min: self.momentum_min,
             hold_bars: self.hold_bars.unwrap_or(label_horizon),
             atr_stop: self.atr_stop,
             atr_target: self.atr_target,
             flat_at_session_end: self.flat_at_session_end.unwrap_or(intraday),
-            commission_bps: self.commission_bps.unwrap_or(0.0),
-            slippage_bps: self.slippage_bps.unwrap_or(0.0),
+            commission_bps: self.commission_bps.unwrap_or(costs.commission_bps),
+            slippage_bps: self.slippage_bps.unwrap_or(costs.slippage_bps),
             allow_short: self.allow_short.unwrap_or(false),
             ..Policy::thr(vec![0.5])
         }

@@ -25,7 +25,7 @@ use std::fmt::Write as _;
 use serde::{Deserialize, Serialize};
 
 use crate::backtest::Side;
-use crate::config::{Config, ConfigKind};
+
 use crate::gate::{Gate, GateReason};
 use crate::leaderboard::{Query, Row};
 use crate::metrics::{Metrics, DEFINITIONS};
@@ -302,18 +302,6 @@ fn json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default().replace("\",\"", "\", \"")
 }
 
-/// `thr 0.60,0.65,0.70 hours 13,14`, as `btb` prints a config.
-pub fn config_text(c: &Config) -> String {
-    let kind = match c.kind {
-        ConfigKind::Thr => "thr",
-        ConfigKind::TopPct => "top_pct",
-    };
-    match &c.allowed_hours {
-        Some(h) => format!("{kind} {} hours {h}", c.value),
-        None => format!("{kind} {}", c.value),
-    }
-}
-
 /// A signed return's class: colours numbers green or red.
 fn sign_class(x: f64) -> &'static str {
     if x > 0.0 {
@@ -463,7 +451,7 @@ pub fn run_html(input: &RunReportInput<'_>) -> String {
         escape(&run.model_id),
         escape(&run.ticker),
         escape(&run.pack_id),
-        escape(&config_text(&run.config)),
+        escape(&run.config.to_string()),
         run.tag.as_deref().map(|t| format!(" · tag {}", escape(t))).unwrap_or_default(),
         escape(&run.start),
         escape(&run.end),
@@ -1085,7 +1073,7 @@ pub fn leaderboard_html(input: &LeaderboardReportInput<'_>) -> String {
             } else {
                 format!("<span class=\"neg\">{}</span>", escape(&r.gate.reasons_text()))
             };
-            let _ = write!(b, "<tr><td class=\"n\">{}</td><td>{}</td>", r.rank, escape(&config_text(&r.config)));
+            let _ = write!(b, "<tr><td class=\"n\">{}</td><td>{}</td>", r.rank, escape(&r.config.to_string()));
             if !one_tag {
                 let _ = write!(b, "<td>{}</td>", escape(&tag(r)));
             }
@@ -1233,7 +1221,7 @@ fn scatter_svg(rows: &[Row]) -> String {
             px(x),
             py(y),
             r.rank,
-            escape(&config_text(&r.config)),
+            escape(&r.config.to_string()),
             num(y, 2),
             pct(x)
         );

@@ -347,7 +347,7 @@ pub fn evaluate_with(ctx: &RunContext<'_>, config: &SweepConfig, facts: &MatrixF
     };
     let mut result = result;
     if let Some(t) = ctx.trials {
-        deflate(&mut run, t, ctx, bpy);
+        deflate(&mut run, t, bpy);
         result.metrics = run.metrics;
     }
     Ok(Evaluation { run, result, rows: r })
@@ -355,13 +355,14 @@ pub fn evaluate_with(ctx: &RunContext<'_>, config: &SweepConfig, facts: &MatrixF
 
 /// Judge `run` as one of `trials`: its `dsr`, then the gate (which may ask for a minimum DSR)
 /// and the id, which names the tries. The one way a run gets its trials, whether its sweep
-/// works them out or a stored run is judged again, so both give the same bits.
-pub fn deflate(run: &mut Run, trials: Trials, ctx: &RunContext<'_>, bars_per_year: f64) {
+/// works them out or a stored run is judged again, so both give the same bits. Everything else
+/// it needs (risk profile, gate overrides, tag, model) the run itself keeps.
+pub fn deflate(run: &mut Run, trials: Trials, bars_per_year: f64) {
     run.metrics.deflate(trials, bars_per_year);
     run.trials = Some(trials);
     let data_ok = run.metrics.bars >= min_tested_bars(bars_per_year);
-    run.gate = gate(&run.metrics, &ctx.risk_profile.params(), ctx.overrides, data_ok);
-    run.run_id = run_id(&run.lineage, &ctx.overrides, ctx.tag, ctx.model_id, Some(&trials));
+    run.gate = gate(&run.metrics, &run.lineage.risk_profile.params(), run.overrides, data_ok);
+    run.run_id = run_id(&run.lineage, &run.overrides, run.tag.as_deref(), &run.model_id, Some(&trials));
 }
 
 /// A run's id: the first 16 hex digits of the SHA-256 of the canonical JSON of

@@ -19,7 +19,7 @@ use crate::model::Model;
 use crate::oof::OofSpec;
 use crate::policy::{fmt_level, parse_hours, parse_ladder, Policy, PolicyError, PolicyOptions};
 use crate::risk::RiskParams;
-use crate::run::{deflate, evaluate_with, MatrixFacts, Run, RunContext, RunError, RunSettings};
+use crate::run::{deflate as deflate_run, evaluate_with, MatrixFacts, Run, RunContext, RunError, RunSettings};
 use crate::significance::Trials;
 
 /// The sweep request (unknown fields are ignored).
@@ -213,6 +213,8 @@ pub enum SweepError {
     TopPct(f64),
     #[error("the sweep has no variants: give thresholds_variants or top_pct_variants")]
     Empty,
+    #[error("the sweep has no model variant: give at least one calibration, trees, leaves, learning rate, feature fraction and splits")]
+    NoModelVariant,
     #[error("a backtest takes one rule: give either thresholds or top_pct, not both")]
     NotOne,
     #[error(
@@ -293,20 +295,45 @@ pub fn warnings(configs: &[SweepConfig], m: &Matrix) -> Vec<String> {
 }
 
 /// Evaluate every config against the same out-of-fold probabilities (see [`crate::run`]), in
-/// expansion order. The runs keep their metrics and verdicts; equity curves are not kept.
+/// expansion order, each run's DSR deflated by all of them. The runs keep their metrics and
+/// verdicts; equity curves are not kept. A sweep of several model variants judges each and
+/// deflates them together instead ([`judge`], [`deflate`]).
 pub fn run(ctx: &RunContext<'_>, configs: &[SweepConfig]) -> Result<Vec<Run>, RunError> {
+    Ok(deflate(vec![judge(ctx, configs)?]))
+}
+
+/// One model variant's configs, each judged alone on its out-of-fold probabilities: what
+/// [`deflate`] needs of it, with the annualisation its matrix gives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Judged {
+    pub runs: Vec<Run>,
+    pub bars_per_year: f64,
+}
+
+pub fn judge(ctx: &RunContext<'_>, configs: &[SweepConfig]) -> Result<Judged, RunError> {
     let facts = MatrixFacts::of(ctx);
     let alone = RunContext { trials: None, ..*ctx };
-    let mut runs =
+    let runs =
         configs.iter().map(|c| evaluate_with(&alone, c, &facts).map(|e| e.run)).collect::<Result<Vec<_>, _>>()?;
-    // Every config was a try: each run's DSR is deflated by all of them.
-    let sharpes: Vec<f64> = runs.iter().map(|r| r.metrics.sharpe_per_bar(facts.bars_per_year)).collect();
-    if let Some(trials) = Trials::of(&sharpes) {
-        for r in &mut runs {
-            deflate(r, trials, ctx, facts.bars_per_year);
+    Ok(Judged { runs, bars_per_year: facts.bars_per_year })
+}
+
+/// Every run of a sweep, in the order given, each deflated by all of them: every config of every
+/// model variant was a try. Needs no matrix, so it runs wherever the variants' runs meet.
+pub fn deflate(judged: Vec<Judged>) -> Vec<Run> {
+    let sharpes: Vec<f64> =
+        judged.iter().flat_map(|j| j.runs.iter().map(|r| r.metrics.sharpe_per_bar(j.bars_per_year))).collect();
+    let trials = Trials::of(&sharpes);
+    let mut out = Vec::with_capacity(sharpes.len());
+    for Judged { runs, bars_per_year } in judged {
+        for mut r in runs {
+            if let Some(t) = trials {
+                deflate_run(&mut r, t, bars_per_year);
+            }
+            out.push(r);
         }
     }
-    Ok(runs)
+    out
 }
 
 #[cfg(test)]

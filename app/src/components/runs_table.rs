@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use engine::bundle::Kind;
 use engine::leaderboard::Row;
 
-use crate::format::{config_text, pct, short};
+use crate::format::{pct, short};
 use crate::share::status_of;
 use crate::state::{set_in_cart, use_ctx};
 
@@ -47,7 +47,8 @@ pub fn RunsTable(rows: Vec<Row>, #[prop(optional)] cart: bool) -> impl IntoView 
                                 {let id = r.run_id.clone(); move || status_of(&ctx.marks.get(), Kind::Run, &id).map(|why| view! {
                                     " " <span class="chip warn" data-testid="unverifiable" title=why>"unverifiable"</span>
                                 })}</td>
-                            <td><code>{config_text(&r.config)}</code></td>
+                            <td><code>{r.config.to_string()}</code>
+                                <div class="small muted" data-testid="variant" title="the model variant whose out-of-fold probabilities this run was judged on">{r.variant.clone()}</div></td>
                             <td class="num" data-testid="sharpe">{format!("{:.2}", r.metrics.sharpe)}</td>
                             <td class="num" data-testid="dsr" title=r.trials.map_or("judged alone: not deflated".to_string(), |t| format!("deflated by {} configs; PSR {:.3}", t.count, r.metrics.psr))>{format!("{:.2}", r.metrics.dsr)}</td>
                             <td class="num">{pct(r.metrics.total_return)}</td>

@@ -9,7 +9,7 @@ use engine::strategy::{FinalFit, OwnerRecord};
 use crate::components::ErrorView;
 use crate::db::StrategyRecord;
 use crate::error::AppError;
-use crate::format::{config_text, short};
+use crate::format::short;
 use crate::pool::MatrixRef;
 use crate::route::Route;
 use crate::state::{run_inputs, use_ctx, worker, Ctx};
@@ -62,8 +62,7 @@ pub fn TrainStrategy(run: Run, #[prop(optional)] named: bool) -> impl IntoView {
         total, run.oof_spec.calibration, run.oof_spec.splits
     )
     .to_lowercase();
-    let heading =
-        if named { format!("{} · {}", config_text(&run.config), run.model_id) } else { "Final model".to_string() };
+    let heading = if named { format!("{} · {}", run.config, run.model_id) } else { "Final model".to_string() };
     view! {
         <div class="panel" data-testid="strategy-panel">
             <h2>{heading} " " <span class="muted small">{what}</span></h2>

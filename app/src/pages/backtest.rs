@@ -14,7 +14,7 @@ use crate::components::error::outcome;
 use crate::components::train_strategy::TrainStrategy;
 use crate::components::ErrorView;
 use crate::error::AppError;
-use crate::format::{self, config_text, pct};
+use crate::format::{self, pct};
 use crate::pool::{MatrixRef, TrainedFold};
 use crate::route::Route;
 use crate::share::{self, status_of};
@@ -111,7 +111,7 @@ pub fn BacktestPage() -> impl IntoView {
                                     let id = r.run_id.clone();
                                     let sel = focus_id.get() == Some(id.clone());
                                     let mark = if cart.contains(&id) { "in cart · " } else { "" };
-                                    view! { <option value=id.clone() selected=sel>{format!("{mark}{} · {} · Sharpe {:.2}", r.model_id, config_text(&r.config), r.metrics.sharpe)}</option> }
+                                    view! { <option value=id.clone() selected=sel>{format!("{mark}{} · {} · Sharpe {:.2}", r.model_id, r.config, r.metrics.sharpe)}</option> }
                                 }).collect_view()
                             }}
                         </select>
@@ -176,7 +176,7 @@ fn Report(r: BacktestReport) -> impl IntoView {
     view! {
         <div class="panel" data-testid="bt-report" data-run=r.run.run_id.clone()>
             <div class="panel-head">
-                <h2><code>{config_text(&r.run.config)}</code> " · " {r.run.model_id.clone()}</h2>
+                <h2><code>{r.run.config.to_string()}</code> " · " {r.run.model_id.clone()}</h2>
                 <span class="muted small">{format!("{} .. {} · {} bars · out of fold, {} {} splits", r.run.start, r.run.end, m.bars, r.run.splits,
                     match r.run.cv { engine::cv::CvKind::WalkForward => "purged walk-forward", engine::cv::CvKind::KFold => "purged k-fold" })}</span>
                 {if pass {

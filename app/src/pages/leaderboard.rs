@@ -4,13 +4,14 @@
 
 use leptos::prelude::*;
 
+use engine::grid::Variant;
 use engine::leaderboard::{rank, Query, RankBy};
 use engine::risk::RiskProfile;
 
 use crate::components::error::outcome;
 use crate::components::runs_table::RunsTable;
 use crate::error::AppError;
-use crate::format::{self, config_text};
+use crate::format;
 use crate::route::Route;
 use crate::share;
 use crate::state::use_ctx;
@@ -36,6 +37,14 @@ pub fn LeaderboardPage() -> impl IntoView {
         t.dedup();
         t
     };
+    // Model variants (a sweep file's trainer or horizon dimensions, or imported runs).
+    let variant = RwSignal::new(String::new());
+    let variants = move || {
+        let mut v: Vec<String> = ctx.runs.get().iter().map(|r| Variant::of_run(r).to_string()).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
     let query = Memo::new(move |_| {
         let nonempty = |s: String| Some(s).filter(|s| !s.is_empty());
         Query {
@@ -44,6 +53,7 @@ pub fn LeaderboardPage() -> impl IntoView {
             risk_profile: profile.get().parse::<RiskProfile>().ok(),
             tag: nonempty(tag.get()),
             pass_gate: pass_gate.get(),
+            variant: nonempty(variant.get()),
             rank_by: rank_by.get(),
             limit: limit.get().trim().parse().ok(),
         }
@@ -119,6 +129,10 @@ pub fn LeaderboardPage() -> impl IntoView {
                         <option value="">"any"</option>
                         {move || tags().into_iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}
                     </select></label>
+                    <label>"Model variant"<select data-testid="lb-variant" on:change=move |ev| variant.set(event_target_value(&ev))>
+                        <option value="">"any"</option>
+                        {move || variants().into_iter().map(|v| view! { <option value=v.clone()>{v.clone()}</option> }).collect_view()}
+                    </select></label>
                     <label>"Rank by"<select data-testid="lb-rank-by" on:change=move |ev| {
                         if let Ok(r) = event_target_value(&ev).parse::<RankBy>() { rank_by.set(r) }
                     }>
@@ -159,7 +173,7 @@ pub fn LeaderboardPage() -> impl IntoView {
                     {move || cart_rows.get().into_iter().map(|r| {
                         let id = r.run_id.clone();
                         view! { <li>
-                            <code>{config_text(&r.config)}</code> " · " {r.model_id.clone()} " · Sharpe " {format!("{:.2}", r.metrics.sharpe)} " "
+                            <code>{r.config.to_string()}</code> " · " {r.model_id.clone()} " · Sharpe " {format!("{:.2}", r.metrics.sharpe)} " "
                             <button class="link" data-testid="open-backtest" on:click=move |_| open_backtest(id.clone())>"Backtest →"</button>
                         </li> }
                     }).collect_view()}

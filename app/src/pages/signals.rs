@@ -10,7 +10,7 @@ use crate::components::ErrorView;
 use crate::db::StrategyRecord;
 use crate::download;
 use crate::error::AppError;
-use crate::format::{config_text, pct};
+use crate::format::pct;
 use crate::route::Route;
 use crate::state::{store, use_ctx, worker, Ctx};
 
@@ -116,7 +116,7 @@ pub fn SignalsPage() -> impl IntoView {
                             {move || list().into_iter().map(|s| {
                                 let id = s.model_id.clone();
                                 let sel = selected.get().map(|s| s.model_id) == Some(id.clone());
-                                view! { <option value=id.clone() selected=sel>{format!("{} · {}", id, config_text(&s.strategy.config))}</option> }
+                                view! { <option value=id.clone() selected=sel>{format!("{} · {}", id, s.strategy.config)}</option> }
                             }).collect_view()}
                         </select>
                     </label>

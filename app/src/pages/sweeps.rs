@@ -56,24 +56,30 @@ fn default_workers() -> usize {
 }
 
 impl Form {
+    /// The form as the daily template's sweep grid has it (`engine::grid`): the same defaults
+    /// `btb sweep-config` writes and a body without them gets.
     fn new() -> Form {
-        let s = |v: &str| RwSignal::new(v.to_string());
+        let g = engine::pack::packs().into_iter().next().map(|p| p.templates[0].sweep.clone()).unwrap_or_default();
+        let (b, t) = (&g.backtest, &g.train);
+        let s = |v: String| RwSignal::new(v);
+        let num = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+        let list = |v: &[String]| v.join("\n");
         Form {
-            thresholds: s("0.50,0.55,0.60\n0.55,0.60,0.65\n0.60,0.65,0.70"),
-            top_pct: s("0.10, 0.15"),
-            hours: s(""),
-            splits: s("5"),
-            cv: RwSignal::new(CvKind::WalkForward),
-            tag: s("initial_sweep"),
-            min_trades: s("30"),
-            min_sharpe: s("0.5"),
-            min_dsr: s(""),
-            trees: s("100"),
-            commission: s("1"),
-            slippage: s("2"),
-            momentum: s(""),
-            allow_short: RwSignal::new(false),
-            workers: s(&default_workers().to_string()),
+            thresholds: s(list(&b.thresholds)),
+            top_pct: s(b.top_pct.iter().map(|&f| engine::policy::fmt_level(f)).collect::<Vec<_>>().join(", ")),
+            hours: s(list(&b.allowed_hours)),
+            splits: s(b.splits.first().map(|n| n.to_string()).unwrap_or_default()),
+            cv: RwSignal::new(b.cv),
+            tag: s(g.tag.clone().unwrap_or_default()),
+            min_trades: s(g.gate.min_trades.map(|n| n.to_string()).unwrap_or_default()),
+            min_sharpe: s(num(g.gate.min_sharpe)),
+            min_dsr: s(num(g.gate.min_dsr)),
+            trees: s(t.trees.first().map(|n| n.to_string()).unwrap_or_default()),
+            commission: s(b.costs.commission_bps.to_string()),
+            slippage: s(b.costs.slippage_bps.to_string()),
+            momentum: s(num(b.momentum_min)),
+            allow_short: RwSignal::new(b.allow_short),
+            workers: s(default_workers().to_string()),
             retrain: RwSignal::new(false),
         }
     }

@@ -148,6 +148,33 @@ pub(crate) fn built_matrix(store: &Store, model_id: &str) -> Result<Matrix, CliE
     Ok(store.matrix(&sha)?)
 }
 
+/// The model's matrix with label horizon `distance_max`: its last build with that horizon (a
+/// sweep's build dimension), from the store or built and stored; the model keeps its matrix.
+pub(crate) fn matrix_with_horizon(
+    store: &Store,
+    record: &ModelRecord,
+    distance_max: usize,
+) -> Result<Matrix, CliError> {
+    let mut spec = record.build_spec.clone().unwrap_or_else(|| BuildSpec {
+        model_id: record.model_id.clone(),
+        pack_id: record.model.pack_id.clone(),
+        ..BuildSpec::default()
+    });
+    spec.distance_max = Some(distance_max);
+    let (_, ds) = store.load(&record.dataset_id)?;
+    let series = ds.series.iter().find(|s| s.ticker == record.model.ticker).ok_or_else(|| {
+        CliError::Data(format!("dataset {} has no ticker {}", record.dataset_id, record.model.ticker))
+    })?;
+    let find = |sha: &str| store.matrix(sha).ok();
+    Ok(match find_or_build(&record.model, series, &ds.tz, &spec, find, &mut |_| {})? {
+        Found::Stored(m) => m,
+        Found::Built(m) => {
+            store.put_matrix(&m)?;
+            m
+        }
+    })
+}
+
 /// The model's record and its last built matrix.
 pub(crate) fn model_and_matrix(
     store: &Store,

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! btb leaderboard [--model-id ID] [--pack-id P] [--risk-profile R] [--tag T] [--pass-gate]
-//!                 [--rank-by METRIC] [--limit N] [--json]
+//!                 [--variant TEXT] [--rank-by METRIC] [--limit N] [--json]
 //! ```
 
 use clap::Args;
@@ -27,6 +27,9 @@ pub struct LeaderboardArgs {
     /// Only runs that pass the gate.
     #[arg(long)]
     pub pass_gate: bool,
+    /// Only runs of this model variant, as the table's `variant` column words it.
+    #[arg(long)]
+    pub variant: Option<String>,
     /// sharpe (default), return, sortino, calmar, cagr, max_dd, trades, win_rate, profit_factor.
     #[arg(long, default_value = "sharpe")]
     pub rank_by: String,
@@ -43,6 +46,7 @@ pub fn leaderboard(store: &Store, args: LeaderboardArgs) -> Result<String, CliEr
         risk_profile: args.risk_profile.map(|r| r.parse::<RiskProfile>()).transpose()?,
         tag: args.tag,
         pass_gate: args.pass_gate,
+        variant: args.variant,
         rank_by: args.rank_by.parse::<RankBy>()?,
         limit: args.limit,
     };

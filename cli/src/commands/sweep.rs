@@ -6,7 +6,13 @@
 //! btb sweep (--spec sweep.json | --model-id ID --thresholds-variants L… --top-pct-variants F…
 //!            [--allowed-hours-variants H…]) [--splits N] [--cv walk_forward|k_fold] [--tag T]
 //!            [--min-trades N] [--min-sharpe X] [model and policy flags] [--json]
+//! btb sweep --config sweeps/ID_sweep.yaml [--model-id ID] [--tag T] [--jobs N] [--json]
+//! btb sweep-config --model-id ID [--out FILE] [--force]
 //! ```
+//!
+//! A sweep file (`engine::grid`) may vary the model too: each model variant's folds are trained
+//! (or found in the cache) in turn, every config is judged on each, and all the runs are deflated
+//! by the whole product.
 
 use std::path::PathBuf;
 
@@ -14,13 +20,14 @@ use clap::Args;
 use serde_json::json;
 
 use engine::cv::CvKind;
+use engine::grid::Grid;
 use engine::leaderboard::{self, Query};
 use engine::matrix::Matrix;
 use engine::oof::{self, Oof, OofSpec};
 use engine::sweep::{self, SweepBody};
 
 use crate::args::{override_with, read_json, ResearchArgs};
-use crate::commands::build::model_and_matrix;
+use crate::commands::build::{matrix_with_horizon, model_and_matrix};
 use crate::error::{usage, CliError};
 use crate::print::{leaderboard_table, progress_printer, to_json};
 use crate::store::{created, Store};
@@ -28,8 +35,11 @@ use crate::store::{created, Store};
 #[derive(Args)]
 pub struct SweepArgs {
     /// JSON body of `POST /backtest_sweep`.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "config")]
     pub spec: Option<PathBuf>,
+    /// A sweep file (`btb sweep-config` writes one): model variants × policy configs.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["thresholds_variants", "top_pct_variants", "allowed_hours_variants", "min_trades", "min_sharpe", "min_dsr"])]
+    pub config: Option<PathBuf>,
     #[arg(long)]
     pub model_id: Option<String>,
     #[arg(long)]
@@ -84,7 +94,148 @@ pub(crate) fn oof_cached(store: &Store, m: &Matrix, spec: &OofSpec, jobs: usize)
     Ok((o, false))
 }
 
+#[derive(Args)]
+pub struct SweepConfigArgs {
+    #[arg(long)]
+    pub model_id: String,
+    /// Where to write it [default: sweeps/<model_id>_sweep.yaml].
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Replace a file that is already there.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `btb sweep-config`: the model's template grid as a commented sweep file to edit and run.
+pub fn sweep_config(store: &Store, args: SweepConfigArgs) -> Result<String, CliError> {
+    let record = store.model(&args.model_id)?;
+    let pack = engine::pack::pack(&record.model.pack_id).ok_or_else(|| {
+        CliError::Data(format!("model {} names an unknown pack {}", args.model_id, record.model.pack_id))
+    })?;
+    let template = pack.template(&record.model.template).ok_or_else(|| {
+        CliError::Data(format!("pack {} has no template {}", record.model.pack_id, record.model.template))
+    })?;
+    let grid = Grid::for_model(template, &record.model_id, &record.model.pack_id);
+    let path = args.out.unwrap_or_else(|| PathBuf::from("sweeps").join(format!("{}_sweep.yaml", record.model_id)));
+    if path.exists() && !args.force {
+        return Err(usage(format!(
+            "{} exists; edit it, or pass --force to write the template's grid over it",
+            path.display()
+        )));
+    }
+    let write = |path: &std::path::Path| -> std::io::Result<()> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, grid.to_yaml())
+    };
+    write(&path).map_err(|source| CliError::Read { path: path.display().to_string(), source })?;
+    let (variants, configs) = grid.size(&record.model.risk_profile.params()).map_err(engine::error::Error::from)?;
+    Ok(format!(
+        "wrote {}: {variants} model variant{} × {configs} configs, from template {}; run it with `btb sweep --config {}`\n",
+        path.display(),
+        if variants == 1 { "" } else { "s" },
+        template.id,
+        path.display()
+    ))
+}
+
+/// A sweep file, read as hostile bytes: any error names the file and the line.
+fn read_grid(path: &std::path::Path) -> Result<Grid, CliError> {
+    let text =
+        std::fs::read_to_string(path).map_err(|source| CliError::Read { path: path.display().to_string(), source })?;
+    Grid::from_yaml(&text).map_err(|e| CliError::engine_at(path.display(), e))
+}
+
+/// `btb sweep --config FILE`: every model variant of the file, then every config on each.
+fn sweep_file(store: &Store, args: &SweepArgs, path: &std::path::Path) -> Result<String, CliError> {
+    let mut grid = read_grid(path)?;
+    if args.model_id.is_some() {
+        grid.model_id = args.model_id.clone();
+    }
+    if args.pack_id.is_some() {
+        grid.pack_id = args.pack_id.clone();
+    }
+    if args.tag.is_some() {
+        grid.tag = args.tag.clone();
+    }
+    let model_id = grid
+        .model_id
+        .clone()
+        .ok_or_else(|| usage(format!("{} names no model_id: add one, or pass --model-id", path.display())))?;
+    let (record, built) = model_and_matrix(store, &model_id, grid.pack_id.as_deref())?;
+    let profile = record.model.risk_profile;
+    let (n_variants, n_configs) = grid.size(&profile.params()).map_err(engine::error::Error::from)?;
+    let jobs = args.jobs.map_or_else(default_jobs, |j| j as usize);
+    let started = std::time::Instant::now();
+    let stamp = created();
+    let (mut judged, mut variants, mut warnings) = (Vec::new(), Vec::new(), Vec::<String>::new());
+    for v in grid.variants() {
+        let other;
+        let m = match v.distance_max {
+            Some(d) if d != built.distance_max => {
+                other = matrix_with_horizon(store, &record, d)?;
+                &other
+            }
+            _ => &built,
+        };
+        let plan = grid.body(&v).plan(&record.model, m, stamp.clone())?;
+        let (o, cached) = oof_cached(store, m, &plan.settings.oof_spec, jobs)?;
+        judged.push(sweep::judge(&plan.settings.context(m, &o), &plan.configs)?);
+        for w in plan.warnings {
+            if !warnings.contains(&w) {
+                warnings.push(w);
+            }
+        }
+        variants.push(json!({
+            "variant": v.on(m).to_string(),
+            "matrix_sha": m.matrix_sha,
+            "oof_key": o.key,
+            "oof_cached": cached,
+            "fold_auc": o.fold_auc,
+        }));
+    }
+    let runs = sweep::deflate(judged);
+    store.put_runs(&runs)?;
+    let seconds = started.elapsed().as_secs_f64();
+    let rows = leaderboard::rank(&runs, &Query::default());
+    let passed = runs.iter().filter(|r| r.gate.pass()).count();
+    if args.json {
+        return Ok(to_json(&json!({
+            "model_id": model_id,
+            "risk_profile": profile,
+            "configs": runs.len(),
+            "variants": variants,
+            "passed": passed,
+            "warnings": warnings,
+            "runs": rows,
+        })));
+    }
+    let warned: String = warnings.iter().map(|w| format!("warning: {w}\n")).collect();
+    let listed: String = variants
+        .iter()
+        .map(|v| {
+            format!(
+                "  {}: out-of-fold {}{}\n",
+                v["variant"].as_str().unwrap_or_default(),
+                engine::lineage::short(v["oof_key"].as_str().unwrap_or_default()),
+                if v["oof_cached"] == json!(true) { ", from the cache" } else { "" }
+            )
+        })
+        .collect();
+    Ok(format!(
+        "{warned}swept {} runs of {model_id} ({n_variants} model variant{} × {n_configs} configs, {} risk) in {seconds:.2} s; {passed} pass the gate\n{listed}\n{}",
+        runs.len(),
+        if n_variants == 1 { "" } else { "s" },
+        profile.as_str(),
+        leaderboard_table(&rows)
+    ))
+}
+
 pub fn sweep(store: &Store, args: SweepArgs) -> Result<String, CliError> {
+    if let Some(path) = args.config.clone() {
+        return sweep_file(store, &args, &path);
+    }
     let mut body: SweepBody = match &args.spec {
         Some(p) => read_json(p)?,
         None => SweepBody::default(),

@@ -32,7 +32,7 @@ use crate::args::{read_json, ParamArgs, PolicyArgs};
 use crate::commands::build::model_and_matrix;
 use crate::error::{read_err, usage, CliError};
 use crate::matrix_file::read_table;
-use crate::print::{cfg_text, to_json};
+use crate::print::to_json;
 use crate::store::{created, Store};
 
 #[derive(Args)]
@@ -271,7 +271,7 @@ pub(crate) fn train_strategy(
         "ok": true,
         "model_id": s.model_id,
         "status": "trained",
-        "config": cfg_text(&s.config),
+        "config": s.config.to_string(),
         "config_sha": s.config_sha,
         "policy_sha": s.policy_sha,
         "matrix_sha": s.matrix_sha,
