@@ -29,6 +29,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("data", data),
     ("model_file", model_file),
     ("sweep_spec", sweep_spec),
+    ("sweep_file", sweep_file),
     ("bundle", bundle),
     ("matrix", matrix),
     ("oof", oof),
@@ -67,6 +68,23 @@ pub fn sweep_spec(bytes: &[u8]) -> Result<(), String> {
     for profile in RiskProfile::ALL {
         engine::sweep::expand(&body, &profile.params()).map_err(|e| format!("{FILE}: {e}"))?;
     }
+    Ok(())
+}
+
+/// A sweep file (`btb sweep --config`, the Sweeps page's Load): read, then expanded into its
+/// model variants and their bodies under every risk profile, and written back.
+pub fn sweep_file(bytes: &[u8]) -> Result<(), String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("{FILE}: not UTF-8 text ({e})"))?;
+    let grid = engine::grid::Grid::from_yaml(text).map_err(|e| format!("{FILE}: {e}"))?;
+    for profile in RiskProfile::ALL {
+        if grid.size(&profile.params()).is_ok() {
+            for v in grid.variants() {
+                engine::sweep::expand(&grid.body(&v), &profile.params()).map_err(|e| format!("{FILE}: {e}"))?;
+            }
+        }
+    }
+    let again = engine::grid::Grid::from_yaml(&grid.to_yaml()).map_err(|e| format!("{FILE}: written back: {e}"))?;
+    assert_eq!(again, grid, "a sweep file reads back to the grid it was written from");
     Ok(())
 }
 

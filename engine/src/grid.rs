@@ -12,8 +12,9 @@
 //! The risk profile's budget counts the whole product, and every run's deflated Sharpe ratio is
 //! deflated by it. Exits, costs, the momentum gate and the gate's minimums are shared by all.
 //!
-//! The file is a stranger's bytes: it is read by a panic-free YAML parser with bounded work,
-//! unknown keys are refused, and every bad value is refused with its key and line.
+//! The file is a stranger's bytes: it is read with limits on aliases and nesting (a bomb is
+//! refused, not expanded) and a bounded size; unknown keys and bad values are refused with the
+//! key's path and the line.
 
 use serde::{de, Deserialize, Deserializer, Serialize};
 
@@ -104,6 +105,7 @@ pub struct BacktestGrid {
     /// Rows dropped after a k-fold test block, on top of the purge.
     pub embargo: usize,
     /// Open (or add to) a long only when `momentum_score_total ≥` this; none: no gate.
+    #[serde(deserialize_with = "finite_opt")]
     pub momentum_min: Option<f64>,
     pub allow_short: bool,
     pub exits: Exits,
@@ -162,7 +164,9 @@ impl Default for Costs {
 #[serde(deny_unknown_fields, default)]
 pub struct GateGrid {
     pub min_trades: Option<usize>,
+    #[serde(deserialize_with = "finite_opt")]
     pub min_sharpe: Option<f64>,
+    #[serde(deserialize_with = "finite_opt")]
     pub min_dsr: Option<f64>,
 }
 
@@ -205,7 +209,11 @@ impl Variant {
     /// The variant a run was judged on, from what the run keeps (its out-of-fold spec; the purge
     /// is its matrix's label horizon).
     pub fn of_run(run: &crate::run::Run) -> Variant {
-        let s = &run.oof_spec;
+        Variant::of_spec(&run.oof_spec)
+    }
+
+    /// The variant out-of-fold probabilities made with `s` stand for.
+    pub fn of_spec(s: &crate::oof::OofSpec) -> Variant {
         Variant {
             distance_max: Some(s.purge),
             calibration: s.calibration,
@@ -240,9 +248,9 @@ impl std::fmt::Display for Variant {
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum GridError {
-    /// The YAML parser's or the schema's words, with the line and column it stopped at.
+    /// The parser's or the schema's words (a file's with the line and column it stopped at).
     #[error("{0}")]
-    Yaml(String),
+    Invalid(String),
     #[error("the sweep file is {0} bytes; a sweep file is at most {MAX_FILE_BYTES} bytes")]
     TooLarge(usize),
     #[error(transparent)]
@@ -255,7 +263,12 @@ impl Grid {
         if text.len() > MAX_FILE_BYTES {
             return Err(GridError::TooLarge(text.len()));
         }
-        serde_saphyr::from_str::<Grid>(text).map_err(|e| GridError::Yaml(one_line(&e.to_string())))
+        serde_yaml_ng::from_str::<Grid>(text).map_err(|e| GridError::Invalid(one_line(&e.to_string())))
+    }
+
+    /// A grid given as JSON (a form's fields, a request body), under the same checks as a file.
+    pub fn from_json(value: serde_json::Value) -> Result<Grid, GridError> {
+        serde_json::from_value(value).map_err(|e| GridError::Invalid(e.to_string()))
     }
 
     /// A template's grid for `model_id` of `pack_id`.
@@ -470,65 +483,70 @@ fn opt(v: Option<f64>) -> String {
     v.map_or("null".to_string(), |v| v.to_string())
 }
 
-/// The parser's message (`line 20 column 3: unknown field …`) without the excerpt it draws
-/// under it: the shells name the file, and the line says where.
+/// The reader's message (`train: unknown field `leafs`, … at line 20 column 3`: the key's path,
+/// what is wrong, where) on one line: the shells put the file's name before it.
 fn one_line(s: &str) -> String {
-    let first = s.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("not a readable sweep file");
-    first.strip_prefix("error: ").unwrap_or(first).to_string()
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// A list of values each `ok` accepts, non-empty unless `may_be_empty`; a bad value is refused
 /// where it stands, so the reader's error names its line.
-fn checked<'de, D, T>(d: D, may_be_empty: bool, what: &str, ok: impl Fn(&T) -> bool) -> Result<Vec<T>, D::Error>
+fn checked<'de, D, T>(
+    d: D,
+    key: &str,
+    may_be_empty: bool,
+    what: &str,
+    ok: impl Fn(&T) -> bool,
+) -> Result<Vec<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: Deserialize<'de> + std::fmt::Debug,
 {
     let v = Vec::<T>::deserialize(d)?;
     if v.is_empty() && !may_be_empty {
-        return Err(de::Error::custom(format!("give at least one value ({what})")));
+        return Err(de::Error::custom(format!("{key}: give at least one value ({what})")));
     }
     if let Some(bad) = v.iter().find(|x| !ok(x)) {
-        return Err(de::Error::custom(format!("{bad:?} is not {what}")));
+        return Err(de::Error::custom(format!("{key}: {bad:?} is not {what}")));
     }
     Ok(v)
 }
 
 fn horizons<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<usize>, D::Error> {
-    checked(d, true, "a label horizon of 1 bar or more", |&x: &usize| x >= 1)
+    checked(d, "distance_max", true, "a label horizon of 1 bar or more", |&x: &usize| x >= 1)
 }
 fn calibrations<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<CalibrationKind>, D::Error> {
-    checked(d, false, "a calibration", |_: &CalibrationKind| true)
+    checked(d, "calibration", false, "a calibration", |_: &CalibrationKind| true)
 }
 fn trees<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<usize>, D::Error> {
-    checked(d, false, "a number of trees from 1 to 100000", |&x: &usize| (1..=100_000).contains(&x))
+    checked(d, "trees", false, "a number of trees from 1 to 100000", |&x: &usize| (1..=100_000).contains(&x))
 }
 fn leaves<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<usize>, D::Error> {
-    checked(d, false, "a number of leaves from 2 to 131072", |&x: &usize| (2..=131_072).contains(&x))
+    checked(d, "leaves", false, "a number of leaves from 2 to 131072", |&x: &usize| (2..=131_072).contains(&x))
 }
 fn rates<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
-    checked(d, false, "a learning rate in (0, 1]", |&x: &f64| x > 0.0 && x <= 1.0)
+    checked(d, "learning_rate", false, "a learning rate in (0, 1]", |&x: &f64| x > 0.0 && x <= 1.0)
 }
 fn fractions<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
-    checked(d, false, "a feature fraction in (0, 1]", |&x: &f64| x > 0.0 && x <= 1.0)
+    checked(d, "feature_fraction", false, "a feature fraction in (0, 1]", |&x: &f64| x > 0.0 && x <= 1.0)
 }
 fn tops<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
-    checked(d, true, "a top fraction in (0, 1)", |&x: &f64| x > 0.0 && x < 1.0)
+    checked(d, "top_pct", true, "a top fraction in (0, 1)", |&x: &f64| x > 0.0 && x < 1.0)
 }
 fn split_counts<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<usize>, D::Error> {
-    checked(d, false, "a number of splits from 2 to 100", |&x: &usize| (2..=100).contains(&x))
+    checked(d, "splits", false, "a number of splits from 2 to 100", |&x: &usize| (2..=100).contains(&x))
 }
 fn ladders<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     let v = Vec::<String>::deserialize(d)?;
     for l in &v {
-        parse_ladder(l).map_err(|e| de::Error::custom(format!("threshold ladder {l:?}: {e}")))?;
+        parse_ladder(l).map_err(|e| de::Error::custom(format!("thresholds: ladder {l:?}: {e}")))?;
     }
     Ok(v)
 }
 fn hour_sets<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
     let v = Vec::<String>::deserialize(d)?;
     for h in &v {
-        parse_hours(h).map_err(|e| de::Error::custom(format!("allowed hours {h:?}: {e}")))?;
+        parse_hours(h).map_err(|e| de::Error::custom(format!("allowed_hours: {h:?}: {e}")))?;
     }
     Ok(v)
 }
@@ -538,6 +556,13 @@ fn positive_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error
         Some(x) if !(x > 0.0 && x.is_finite()) => {
             Err(de::Error::custom(format!("{x} is not a positive number of ATRs")))
         }
+        _ => Ok(v),
+    }
+}
+fn finite_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+    let v = Option::<f64>::deserialize(d)?;
+    match v {
+        Some(x) if !x.is_finite() => Err(de::Error::custom(format!("{x} is not a finite number"))),
         _ => Ok(v),
     }
 }
@@ -577,11 +602,13 @@ mod tests {
         let typo = text.replace("  leaves:", "  leafs:");
         let e = Grid::from_yaml(&typo).unwrap_err().to_string();
         let line = typo.lines().position(|l| l.starts_with("  leafs:")).unwrap() + 1;
-        assert!(e.contains("leafs") && e.contains(&format!("line {line}")), "{e}");
+        assert!(
+            e.starts_with("train: unknown field `leafs`") && e.ends_with(&format!("at line {line} column 3")),
+            "{e}"
+        );
         let bad = text.replace("learning_rate: [0.1]", "learning_rate: [0.1, 1.5]");
         let e = Grid::from_yaml(&bad).unwrap_err().to_string();
-        let line = bad.lines().position(|l| l.contains("learning_rate: [0.1, 1.5]")).unwrap() + 1;
-        assert!(e.contains("1.5 is not a learning rate") && e.contains(&format!("line {line}")), "{e}");
+        assert!(e.starts_with("train: learning_rate: 1.5 is not a learning rate in (0, 1] at line "), "{e}");
         let bad = text.replace("\"0.55,0.60,0.65\"", "\"0.65,0.60\"");
         let e = Grid::from_yaml(&bad).unwrap_err().to_string();
         assert!(e.contains("ascending") && e.contains("line"), "{e}");
@@ -590,6 +617,8 @@ mod tests {
         let e = Grid::from_yaml(&text.replace("cv: walk_forward", "cv: rolling")).unwrap_err().to_string();
         assert!(e.contains("rolling") && e.contains("line"), "{e}");
         assert!(Grid::from_yaml("backtest: [unclosed").is_err());
+        let e = Grid::from_yaml(&text.replace("min_sharpe: 0.5", "min_sharpe: .nan")).unwrap_err().to_string();
+        assert!(e.contains("not a finite number"), "{e}");
         assert!(matches!(Grid::from_yaml(&"#".repeat(MAX_FILE_BYTES + 1)), Err(GridError::TooLarge(_))));
         // A bomb of aliases is refused by the parser's budget, not expanded.
         let bomb = "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n";
