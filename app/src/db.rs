@@ -505,16 +505,24 @@ impl Store {
     /// Stores a built matrix under its sha and points its model at it, in one transaction.
     /// `bytes` is a `Blob` (what a build sends: the browser keeps it outside the page's heap and
     /// IndexedDB stores it without cloning its bytes on the page thread) or a `Uint8Array`.
-    pub async fn put_matrix(&self, meta: &MatrixMeta, bytes: &JsValue, model: &ModelRecord) -> Result<(), StoreError> {
+    /// A matrix, and with `model` that model's record pointing at it (its build); without, a
+    /// matrix only a sweep's model variant uses (another label horizon), the model unchanged.
+    pub async fn put_matrix(
+        &self,
+        meta: &MatrixMeta,
+        bytes: &JsValue,
+        model: Option<&ModelRecord>,
+    ) -> Result<(), StoreError> {
         let sha = meta.summary.matrix_sha.clone();
-        let mut model = model.clone();
-        model.matrix_sha = Some(sha.clone());
-        model.build_spec = meta.spec.clone();
+        let model =
+            model.map(|m| ModelRecord { matrix_sha: Some(sha.clone()), build_spec: meta.spec.clone(), ..m.clone() });
         match self {
             Store::Memory(m) => {
                 let mut m = m.borrow_mut();
                 m.matrices.insert(sha, (meta.clone(), bytes.clone()));
-                m.models.insert(model.model_id.clone(), model);
+                if let Some(model) = model {
+                    m.models.insert(model.model_id.clone(), model);
+                }
                 Ok(())
             }
             Store::Indexed(db) => {
@@ -527,9 +535,11 @@ impl Store {
                     js_sys::Reflect::set(&record, &"bytes".into(), bytes).map_err(|e| failed(format!("{e:?}")))?;
                     let matrices = tx.object_store(MATRICES).map_err(failed)?;
                     let _ = matrices.put(&record, Some(&JsValue::from(sha.as_str()))).map_err(|e| classify(e, name))?;
-                    let models = tx.object_store(MODELS).map_err(failed)?;
-                    let value = serde_wasm_bindgen::to_value(&model).map_err(failed)?;
-                    let _ = models.put(&value, None).map_err(|e| classify(e, name))?;
+                    if let Some(model) = &model {
+                        let models = tx.object_store(MODELS).map_err(failed)?;
+                        let value = serde_wasm_bindgen::to_value(model).map_err(failed)?;
+                        let _ = models.put(&value, None).map_err(|e| classify(e, name))?;
+                    }
                     Ok::<_, StoreError>(())
                 })();
                 settle(tx, queued, name).await

@@ -1,6 +1,5 @@
 //! Display formatting only: how the engine's numbers and times are written on screen.
 
-use engine::config::{Config, ConfigKind};
 use engine::data::time::{ms_to_local, parse_tz};
 use engine::data::Cadence;
 

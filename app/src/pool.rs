@@ -25,7 +25,7 @@ use engine::matrix::{BuildSpec, BuildSummary, Found, Preview};
 use engine::model::Model;
 use engine::oof::OofSpec;
 use engine::policy::Policy;
-use engine::run::{BacktestReport, Run, RunSettings};
+use engine::run::{BacktestReport, RunSettings};
 use engine::strategy::{FinalFit, OwnerRecord, Signal, Strategy};
 use engine::sweep::{Plan, SweepBody};
 use js_sys::Uint8Array;
@@ -478,8 +478,8 @@ impl EngineWorker {
             &Array::new(),
             |_| {},
             |msg, _| match msg {
-                Response::Swept { runs, oof_key, oof_sha } => {
-                    Some(Ok(Swept { runs, oof_key, oof_sha, oof_bytes: None }))
+                Response::Swept { judged, oof_key, oof_sha } => {
+                    Some(Ok(Swept { judged, oof_key, oof_sha, oof_bytes: None }))
                 }
                 _ => None,
             },
@@ -532,11 +532,11 @@ impl EngineWorker {
             &Array::new(),
             |_| {},
             |msg, buffers| match msg {
-                Response::Swept { runs, oof_key, oof_sha } => Some(
+                Response::Swept { judged, oof_key, oof_sha } => Some(
                     buffers
                         .get(0)
                         .dyn_into::<Uint8Array>()
-                        .map(|b| Swept { runs, oof_key, oof_sha, oof_bytes: Some(b) })
+                        .map(|b| Swept { judged, oof_key, oof_sha, oof_bytes: Some(b) })
                         .map_err(|_| {
                             ProtocolError::Malformed("the worker sent no out-of-fold file".to_string()).into()
                         }),
@@ -768,7 +768,8 @@ impl EngineWorker {
 /// A judged sweep: its runs, and the out-of-fold file they were judged on (bytes only when
 /// freshly assembled, for the cache).
 pub struct Swept {
-    pub runs: Vec<Run>,
+    /// Judged alone; `engine::sweep::deflate` deflates a sweep's variants together.
+    pub judged: engine::sweep::Judged,
     pub oof_key: String,
     pub oof_sha: String,
     pub oof_bytes: Option<Uint8Array>,

@@ -29,13 +29,13 @@ use engine::policy::Policy;
 use engine::report::Provenance;
 use engine::run::{BacktestReport, Run, RunSettings};
 use engine::strategy::{FinalFit, OwnerRecord, Signal, Strategy};
-use engine::sweep::{Plan, SweepBody};
+use engine::sweep::{Judged, Plan, SweepBody};
 
 /// Bumped whenever a variant changes shape; a worker answering another version is refused.
-pub const PROTOCOL_VERSION: u32 = 11;
+pub const PROTOCOL_VERSION: u32 = 12;
 /// SHA-256 of this file without these two lines: `app/tests/shape.rs` fails when the file
 /// changes and this pin does not, so a change of shape cannot ship under an old version.
-pub const PROTOCOL_SHA: &str = "c9c5dce87781eb9cd00bb20d7e671033fd92c5a404bce47482dae7012f1f0ac4";
+pub const PROTOCOL_SHA: &str = "29a5470e44a2f7140e615be0f5c892f6871589fa4a92a57345f787c18d3ab708";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
@@ -258,8 +258,10 @@ pub enum Response {
     },
     /// Buffers: `[out-of-fold bytes]` (`Oof::to_bytes`), to be cached under its key.
     /// `oof_sha`: SHA-256 of those bytes (the same whichever workers trained which folds).
+    /// The runs are judged alone: the page deflates every model variant's together
+    /// (`engine::sweep::deflate`).
     Swept {
-        runs: Vec<Run>,
+        judged: Judged,
         oof_key: String,
         oof_sha: String,
     },

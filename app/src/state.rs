@@ -7,10 +7,11 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use engine::bundle::VerificationRecord;
+use engine::matrix::{BuildSpec, Found};
 use engine::model::ModelRecord;
 use engine::run::Run;
 
-use crate::db::{DatasetMeta, Store};
+use crate::db::{DatasetMeta, MatrixMeta, Store};
 use crate::error::AppError;
 use crate::ingest::ImportProgress;
 use crate::pool::{EngineWorker, Pool};
@@ -218,4 +219,79 @@ pub async fn run_inputs(ctx: Ctx, run: &Run) -> Result<(Store, String, String), 
         .await?
         .ok_or_else(|| AppError::missing("this run's matrix is no longer stored: build the model again"))?;
     Ok((store, cadence, run.lineage.matrix_sha.clone()))
+}
+
+/// Builds (or finds in the cache by sha) a matrix of the record's model; `true` when it came
+/// from the cache. With `adopt` it becomes the model's matrix (the Build page); without, the
+/// model is left as it is (a sweep's model variant with another label horizon).
+pub async fn build_matrix(
+    ctx: Ctx,
+    record: ModelRecord,
+    spec: BuildSpec,
+    adopt: bool,
+    progress: impl Fn(f64) + Clone + 'static,
+) -> Result<(MatrixMeta, bool), AppError> {
+    let store = store(ctx)?;
+    let datasets = ctx.datasets.get_untracked();
+    let meta = datasets.iter().find(|d| d.id == record.dataset_id).ok_or_else(|| {
+        AppError::missing(format!("the dataset of {} was deleted; create the model again", record.model_id))
+    })?;
+    let index = meta
+        .layout
+        .iter()
+        .position(|l| l.ticker == record.model.ticker)
+        .ok_or_else(|| AppError::missing(format!("{} has no ticker {}", meta.name, record.model.ticker)))?;
+    let bars = store.series_blob(meta, index).await?;
+    let worker = worker(ctx).await?;
+    let tz = meta.summary.tz.clone();
+    let layout = meta.layout[index].clone();
+    let ask = async |stored: Vec<String>| {
+        worker
+            .build_matrix(
+                record.model.clone(),
+                spec.clone(),
+                tz.clone(),
+                layout.clone(),
+                bars.clone(),
+                stored,
+                progress.clone(),
+            )
+            .await
+    };
+    let built = match ask(store.matrix_shas().await?).await? {
+        Found::Built(built) => built,
+        Found::Stored(sha) => match store.matrix_meta(&sha).await? {
+            Some(cached) => {
+                if adopt && record.matrix_sha.as_deref() != Some(sha.as_str()) {
+                    let mut updated = record.clone();
+                    updated.matrix_sha = Some(sha);
+                    store.put_model(&updated).await?;
+                    refresh_models(ctx).await;
+                }
+                return Ok((cached, true));
+            }
+            // Stored under that sha but its description cannot be read: built again, as if
+            // it were not stored (the CLI does the same with a matrix file it cannot read).
+            None => match ask(Vec::new()).await? {
+                Found::Built(built) => built,
+                Found::Stored(sha) => {
+                    return Err(AppError::missing(format!("the worker found matrix {sha} in an empty list")))
+                }
+            },
+        },
+    };
+    let matrix = MatrixMeta {
+        model_id: record.model_id.clone(),
+        summary: built.summary,
+        preview: built.preview,
+        feature_names: built.feature_names,
+        created: js_sys::Date::now(),
+        build_ms: built.build_ms,
+        spec: Some(spec),
+    };
+    store.put_matrix(&matrix, &built.bytes.into(), adopt.then_some(&record)).await?;
+    if adopt {
+        refresh_models(ctx).await;
+    }
+    Ok((matrix, false))
 }

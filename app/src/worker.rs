@@ -18,7 +18,7 @@ use engine::lineage::sha256_hex;
 use engine::matrix::{Found, Matrix};
 use engine::oof::FoldResult;
 use engine::report::{LeaderboardReportInput, RunReportInput};
-use engine::run::{Run, RunSettings};
+use engine::run::RunSettings;
 use wasm_bindgen::prelude::*;
 use web_sys::{DedicatedWorkerGlobalScope, MessageEvent};
 
@@ -364,7 +364,7 @@ fn sweep(
     settings: &RunSettings,
     configs: &[SweepConfig],
     folds: &[FoldMeta],
-) -> Result<(Vec<Run>, engine::oof::Oof), Failure> {
+) -> Result<(engine::sweep::Judged, engine::oof::Oof), Failure> {
     let mut results = Vec::with_capacity(folds.len());
     for (i, f) in folds.iter().enumerate() {
         let at = 2 * i as u32;
@@ -377,8 +377,8 @@ fn sweep(
         });
     }
     let oof = engine::oof::assemble(m, &settings.oof_spec, results)?;
-    let runs = engine::sweep::run(&settings.context(m, &oof), configs)?;
-    Ok((runs, oof))
+    let judged = engine::sweep::judge(&settings.context(m, &oof), configs)?;
+    Ok((judged, oof))
 }
 
 fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
@@ -391,9 +391,9 @@ fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
         Request::SweepCached { matrix_sha, settings, configs } => {
             let m = held(&matrix_sha)?;
             let oof = oof_at(&buffers, 0)?;
-            let runs = engine::sweep::run(&settings.context(&m, &oof), &configs)?;
+            let judged = engine::sweep::judge(&settings.context(&m, &oof), &configs)?;
             let oof_sha = engine::lineage::sha256_hex(&oof.to_bytes());
-            Ok(Reply::plain(Response::Swept { runs, oof_key: oof.key, oof_sha }))
+            Ok(Reply::plain(Response::Swept { judged, oof_key: oof.key, oof_sha }))
         }
         Request::OofFold { matrix_sha, spec, fold } => {
             let m = held(&matrix_sha)?;
@@ -412,13 +412,13 @@ fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
         }
         Request::Sweep { matrix_sha, settings, configs, folds } => {
             let m = held(&matrix_sha)?;
-            let (runs, oof) = sweep(&m, &buffers, &settings, &configs, &folds)?;
+            let (judged, oof) = sweep(&m, &buffers, &settings, &configs, &folds)?;
             let raw = oof.to_bytes();
             let oof_sha = engine::lineage::sha256_hex(&raw);
             let bytes = Uint8Array::from(raw.as_slice());
             let transfer = Array::of1(&bytes.buffer());
             Ok(Reply {
-                msg: Response::Swept { runs, oof_key: oof.key, oof_sha },
+                msg: Response::Swept { judged, oof_key: oof.key, oof_sha },
                 payload: Array::of1(&bytes),
                 transfer,
             })

@@ -90,13 +90,13 @@ test('sweep aapl_swing_daily, rank it, pick into the cart', async () => {
         const cell = r.querySelector('[data-testid=top-pct-share]');
         return [r.querySelector('code').textContent, cell.textContent, cell.querySelector('span')?.dataset.met, r.dataset.run];
       }));
-    const topPct = shares.filter(([c]) => c.startsWith('top %'));
+    const topPct = shares.filter(([c]) => c.startsWith('top_pct'));
     assert.equal(topPct.length, 2);
     for (const [c, share, met] of topPct) {
       assert.match(share, /^\d+\.\d% \(asked 1[05]%\)$/, c);
       assert.equal(met, 'true', `${c}: ${share}`);
     }
-    assert.ok(shares.filter(([c]) => !c.startsWith('top %')).every(([, share]) => share === ''));
+    assert.ok(shares.filter(([c]) => !c.startsWith('top_pct')).every(([, share]) => share === ''));
     // Each run's deflated Sharpe ratio, deflated by the sweep's 5 configs; ranking by it.
     const dsrCells = await page.locator('[data-page=leaderboard] [data-testid=runs] [data-testid=dsr]').evaluateAll((cells) =>
       cells.map((c) => [Number(c.textContent), c.title]));

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use engine::features::FeatureSpec;
-use engine::matrix::{BuildSpec, FeatureStat, Found, Preview, PreviewRow};
+use engine::matrix::{BuildSpec, FeatureStat, Preview, PreviewRow};
 use engine::model::{ModelRecord, ModelSpec};
 
 use crate::components::ErrorView;
@@ -14,7 +14,7 @@ use crate::db::MatrixMeta;
 use crate::error::AppError;
 use crate::format;
 use crate::route::Route;
-use crate::state::{refresh_models, store, use_ctx, worker, Ctx};
+use crate::state::{build_matrix, refresh_models, store, use_ctx, Ctx};
 
 /// The model's features replaced by `features`, re-resolved by the engine so names and
 /// parameters are validated exactly as on creation.
@@ -41,79 +41,6 @@ async fn save(ctx: Ctx, record: ModelRecord) -> Result<(), AppError> {
     store.put_model(&record).await?;
     refresh_models(ctx).await;
     Ok(())
-}
-
-/// Builds (or finds in the cache by sha) the record's matrix; `true` when it came from the cache.
-async fn build(
-    ctx: Ctx,
-    record: ModelRecord,
-    spec: BuildSpec,
-    progress: RwSignal<f64>,
-) -> Result<(MatrixMeta, bool), AppError> {
-    let store = store(ctx)?;
-    let datasets = ctx.datasets.get_untracked();
-    let meta = datasets.iter().find(|d| d.id == record.dataset_id).ok_or_else(|| {
-        AppError::missing(format!("the dataset of {} was deleted; create the model again", record.model_id))
-    })?;
-    let index = meta
-        .layout
-        .iter()
-        .position(|l| l.ticker == record.model.ticker)
-        .ok_or_else(|| AppError::missing(format!("{} has no ticker {}", meta.name, record.model.ticker)))?;
-    let bars = store.series_blob(meta, index).await?;
-    let worker = worker(ctx).await?;
-    let tz = meta.summary.tz.clone();
-    let layout = meta.layout[index].clone();
-    let ask = async |stored: Vec<String>| {
-        let progress = move |f| {
-            progress.try_set(f);
-        };
-        worker
-            .build_matrix(
-                record.model.clone(),
-                spec.clone(),
-                tz.clone(),
-                layout.clone(),
-                bars.clone(),
-                stored,
-                progress,
-            )
-            .await
-    };
-    let built = match ask(store.matrix_shas().await?).await? {
-        Found::Built(built) => built,
-        Found::Stored(sha) => match store.matrix_meta(&sha).await? {
-            Some(cached) => {
-                if record.matrix_sha.as_deref() != Some(sha.as_str()) {
-                    let mut updated = record.clone();
-                    updated.matrix_sha = Some(sha);
-                    store.put_model(&updated).await?;
-                    refresh_models(ctx).await;
-                }
-                return Ok((cached, true));
-            }
-            // Stored under that sha but its description cannot be read: built again, as if
-            // it were not stored (the CLI does the same with a matrix file it cannot read).
-            None => match ask(Vec::new()).await? {
-                Found::Built(built) => built,
-                Found::Stored(sha) => {
-                    return Err(AppError::missing(format!("the worker found matrix {sha} in an empty list")))
-                }
-            },
-        },
-    };
-    let matrix = MatrixMeta {
-        model_id: record.model_id.clone(),
-        summary: built.summary,
-        preview: built.preview,
-        feature_names: built.feature_names,
-        created: js_sys::Date::now(),
-        build_ms: built.build_ms,
-        spec: Some(spec),
-    };
-    store.put_matrix(&matrix, &built.bytes.into(), &record).await?;
-    refresh_models(ctx).await;
-    Ok((matrix, false))
 }
 
 #[component]
@@ -146,7 +73,10 @@ pub fn BuildPage() -> impl IntoView {
     let build_matrix = Action::new_local(move |(r, spec): &(ModelRecord, BuildSpec)| {
         let (r, spec) = (r.clone(), spec.clone());
         async move {
-            let (m, cached) = build(ctx, r, spec, progress).await?;
+            let (m, cached) = build_matrix(ctx, r, spec, true, move |f| {
+                progress.try_set(f);
+            })
+            .await?;
             from_cache.try_set(cached);
             result.try_set(Some(m));
             Ok::<_, AppError>(())

@@ -14,6 +14,7 @@ use leptos::prelude::*;
 
 use engine::cv::CvKind;
 use engine::gbt::TrainParams;
+use engine::grid::{Grid, Variant};
 use engine::leaderboard::{rank, Query};
 use engine::model::ModelRecord;
 use engine::run::Run;
@@ -23,10 +24,11 @@ use crate::components::picker;
 use crate::components::runs_table::RunsTable;
 use crate::components::ErrorView;
 use crate::db::Store;
+use crate::download;
 use crate::error::AppError;
 use crate::pool::{MatrixRef, TrainedFold};
 use crate::route::Route;
-use crate::state::{pool, refresh_runs, release_idle_workers, release_pool, store, use_ctx, Ctx};
+use crate::state::{build_matrix, pool, refresh_runs, release_idle_workers, release_pool, store, use_ctx, Ctx};
 
 /// Form fields as text, parsed when the sweep starts.
 #[derive(Clone, Copy)]
@@ -40,11 +42,20 @@ struct Form {
     min_trades: RwSignal<String>,
     min_sharpe: RwSignal<String>,
     min_dsr: RwSignal<String>,
+    /// Model dimensions, each a list (`100, 200`): every combination is a model variant.
     trees: RwSignal<String>,
+    leaves: RwSignal<String>,
+    learning_rate: RwSignal<String>,
+    feature_fraction: RwSignal<String>,
+    calibration: RwSignal<String>,
+    horizons: RwSignal<String>,
     commission: RwSignal<String>,
     slippage: RwSignal<String>,
     momentum: RwSignal<String>,
     allow_short: RwSignal<bool>,
+    /// Kept from a loaded file (the form has no fields for them) so Save writes them back.
+    exits: RwSignal<engine::grid::Exits>,
+    embargo: RwSignal<usize>,
     workers: RwSignal<String>,
     /// Train the folds again even when their probabilities are cached.
     retrain: RwSignal<bool>,
@@ -59,109 +70,219 @@ impl Form {
     /// The form as the daily template's sweep grid has it (`engine::grid`): the same defaults
     /// `btb sweep-config` writes and a body without them gets.
     fn new() -> Form {
-        let g = engine::pack::packs().into_iter().next().map(|p| p.templates[0].sweep.clone()).unwrap_or_default();
-        let (b, t) = (&g.backtest, &g.train);
-        let s = |v: String| RwSignal::new(v);
-        let num = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-        let list = |v: &[String]| v.join("\n");
-        Form {
-            thresholds: s(list(&b.thresholds)),
-            top_pct: s(b.top_pct.iter().map(|&f| engine::policy::fmt_level(f)).collect::<Vec<_>>().join(", ")),
-            hours: s(list(&b.allowed_hours)),
-            splits: s(b.splits.first().map(|n| n.to_string()).unwrap_or_default()),
-            cv: RwSignal::new(b.cv),
-            tag: s(g.tag.clone().unwrap_or_default()),
-            min_trades: s(g.gate.min_trades.map(|n| n.to_string()).unwrap_or_default()),
-            min_sharpe: s(num(g.gate.min_sharpe)),
-            min_dsr: s(num(g.gate.min_dsr)),
-            trees: s(t.trees.first().map(|n| n.to_string()).unwrap_or_default()),
-            commission: s(b.costs.commission_bps.to_string()),
-            slippage: s(b.costs.slippage_bps.to_string()),
-            momentum: s(num(b.momentum_min)),
-            allow_short: RwSignal::new(b.allow_short),
-            workers: s(default_workers().to_string()),
+        let g = template_grid(None);
+        let s = || RwSignal::new(String::new());
+        let form = Form {
+            thresholds: s(),
+            top_pct: s(),
+            hours: s(),
+            splits: s(),
+            cv: RwSignal::new(CvKind::WalkForward),
+            tag: s(),
+            min_trades: s(),
+            min_sharpe: s(),
+            min_dsr: s(),
+            trees: s(),
+            leaves: s(),
+            learning_rate: s(),
+            feature_fraction: s(),
+            calibration: s(),
+            horizons: s(),
+            commission: s(),
+            slippage: s(),
+            momentum: s(),
+            allow_short: RwSignal::new(false),
+            exits: RwSignal::new(engine::grid::Exits::default()),
+            embargo: RwSignal::new(0),
+            workers: RwSignal::new(default_workers().to_string()),
             retrain: RwSignal::new(false),
-        }
+        };
+        form.fill(&g);
+        form
     }
 
-    /// The seed's `POST /backtest_sweep` body; the engine checks the variants.
-    fn body(&self, model: &ModelRecord) -> Result<(SweepBody, usize), AppError> {
-        fn num<T: std::str::FromStr>(name: &str, text: &str) -> Result<T, AppError> {
-            text.trim()
-                .parse::<T>()
-                .map_err(|_| AppError::Input(format!("{name}: \"{}\" is not a valid number", text.trim())))
-        }
-        fn opt<T: std::str::FromStr>(name: &str, text: &str) -> Result<Option<T>, AppError> {
-            if text.trim().is_empty() {
-                Ok(None)
-            } else {
-                num(name, text).map(Some)
+    /// Every field from a sweep file's grid (what Load does).
+    fn fill(&self, g: &Grid) {
+        let (b, t) = (&g.backtest, &g.train);
+        let num = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
+        let list = |v: Vec<String>| v.join(", ");
+        self.thresholds.set(b.thresholds.join("\n"));
+        self.top_pct.set(list(b.top_pct.iter().map(|&f| engine::policy::fmt_level(f)).collect()));
+        self.hours.set(b.allowed_hours.join("\n"));
+        self.splits.set(list(b.splits.iter().map(ToString::to_string).collect()));
+        self.cv.set(b.cv);
+        self.tag.set(g.tag.clone().unwrap_or_default());
+        self.min_trades.set(g.gate.min_trades.map(|n| n.to_string()).unwrap_or_default());
+        self.min_sharpe.set(num(g.gate.min_sharpe));
+        self.min_dsr.set(num(g.gate.min_dsr));
+        self.trees.set(list(t.trees.iter().map(ToString::to_string).collect()));
+        self.leaves.set(list(t.leaves.iter().map(ToString::to_string).collect()));
+        self.learning_rate.set(list(t.learning_rate.iter().map(ToString::to_string).collect()));
+        self.feature_fraction.set(list(t.feature_fraction.iter().map(ToString::to_string).collect()));
+        self.calibration.set(list(
+            t.calibration
+                .iter()
+                .map(|c| serde_json::to_value(c).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
+                .collect(),
+        ));
+        self.horizons.set(list(g.build.distance_max.iter().map(ToString::to_string).collect()));
+        self.commission.set(b.costs.commission_bps.to_string());
+        self.slippage.set(b.costs.slippage_bps.to_string());
+        self.momentum.set(num(b.momentum_min));
+        self.allow_short.set(b.allow_short);
+        self.exits.set(b.exits.clone());
+        self.embargo.set(b.embargo);
+    }
+
+    /// The sweep the form describes, for `model`: the engine reads the fields through the same
+    /// schema and checks as a sweep file's.
+    fn grid(&self, model: &ModelRecord) -> Result<Grid, AppError> {
+        fn number(name: &str, text: &str) -> Result<serde_json::Value, AppError> {
+            let t = text.trim();
+            if let Ok(n) = t.parse::<u64>() {
+                return Ok(n.into());
             }
+            t.parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(serde_json::Value::Number)
+                .ok_or_else(|| AppError::Input(format!("{name}: \"{t}\" is not a number")))
         }
+        let items = |text: String| -> Vec<String> {
+            text.split([',', ' ', '\n']).map(str::trim).filter(|t| !t.is_empty()).map(String::from).collect()
+        };
+        let numbers = |name: &str, text: String| -> Result<Vec<serde_json::Value>, AppError> {
+            items(text).iter().map(|t| number(name, t)).collect()
+        };
+        let opt = |name: &str, text: String| -> Result<serde_json::Value, AppError> {
+            if text.trim().is_empty() {
+                Ok(serde_json::Value::Null)
+            } else {
+                number(name, &text)
+            }
+        };
         let lines =
             |s: String| s.lines().map(str::trim).filter(|l| !l.is_empty()).map(String::from).collect::<Vec<_>>();
-        let top_pct = self
-            .top_pct
-            .get_untracked()
-            .split([',', ' ', '\n'])
-            .filter(|t| !t.trim().is_empty())
-            .map(|t| num::<f64>("top %", t))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut body = SweepBody {
-            model_id: Some(model.model_id.clone()),
-            pack_id: Some(model.model.pack_id.clone()),
-            thresholds_variants: lines(self.thresholds.get_untracked()),
-            allowed_hours_variants: lines(self.hours.get_untracked()),
-            top_pct_variants: top_pct,
-            tag: Some(self.tag.get_untracked().trim().to_string()).filter(|t| !t.is_empty()),
-            min_trades: opt("min trades", &self.min_trades.get_untracked())?,
-            min_sharpe: opt("min Sharpe", &self.min_sharpe.get_untracked())?,
-            min_dsr: opt("min DSR", &self.min_dsr.get_untracked())?,
-            ..SweepBody::default()
-        };
-        let r = &mut body.research;
-        r.splits = Some(num("splits", &self.splits.get_untracked())?);
-        r.cv = Some(self.cv.get_untracked());
-        r.params =
-            Some(TrainParams { num_trees: num("trees", &self.trees.get_untracked())?, ..TrainParams::default() });
-        r.policy.commission_bps = opt("commission", &self.commission.get_untracked())?;
-        r.policy.slippage_bps = opt("slippage", &self.slippage.get_untracked())?;
-        r.policy.momentum_min = opt("momentum min", &self.momentum.get_untracked())?;
-        r.policy.allow_short = Some(self.allow_short.get_untracked());
-        let workers: usize = num("workers", &self.workers.get_untracked())?;
+        let g = |sig: RwSignal<String>| sig.get_untracked();
+        let tag = g(self.tag).trim().to_string();
+        let value = serde_json::json!({
+            "model_id": model.model_id,
+            "pack_id": model.model.pack_id,
+            "tag": (!tag.is_empty()).then_some(tag),
+            "build": { "distance_max": numbers("label horizons", g(self.horizons))? },
+            "train": {
+                "calibration": items(g(self.calibration)),
+                "trees": numbers("trees", g(self.trees))?,
+                "leaves": numbers("leaves", g(self.leaves))?,
+                "learning_rate": numbers("learning rate", g(self.learning_rate))?,
+                "feature_fraction": numbers("feature fraction", g(self.feature_fraction))?,
+            },
+            "backtest": {
+                "thresholds": lines(g(self.thresholds)),
+                "top_pct": numbers("top %", g(self.top_pct))?,
+                "allowed_hours": lines(g(self.hours)),
+                "splits": numbers("splits", g(self.splits))?,
+                "cv": self.cv.get_untracked(),
+                "embargo": self.embargo.get_untracked(),
+                "momentum_min": opt("momentum min", g(self.momentum))?,
+                "allow_short": self.allow_short.get_untracked(),
+                "exits": self.exits.get_untracked(),
+                "costs": {
+                    "commission_bps": number("commission", &g(self.commission))?,
+                    "slippage_bps": number("slippage", &g(self.slippage))?,
+                },
+            },
+            "gate": {
+                "min_trades": opt("min trades", g(self.min_trades))?,
+                "min_sharpe": opt("min Sharpe", g(self.min_sharpe))?,
+                "min_dsr": opt("min DSR", g(self.min_dsr))?,
+            },
+        });
+        Ok(Grid::from_json(value).map_err(engine::error::Error::from)?)
+    }
+
+    fn workers(&self) -> Result<usize, AppError> {
+        let text = self.workers.get_untracked();
+        let workers: usize = text
+            .trim()
+            .parse()
+            .map_err(|_| AppError::Input(format!("workers: \"{}\" is not a number", text.trim())))?;
         if !(1..=16).contains(&workers) {
             return Err(AppError::Input(format!("workers: {workers} is outside 1..16")));
         }
-        Ok((body, workers))
+        Ok(workers)
     }
+}
+
+/// The sweep grid of a model's (pack, template); the daily template's when none.
+fn template_grid(of: Option<(String, String)>) -> Grid {
+    let daily = || engine::pack::packs().into_iter().next().map(|p| p.templates[0].sweep.clone());
+    of.and_then(|(pack, template)| engine::pack::pack(&pack)?.template(&template).map(|t| t.sweep.clone()))
+        .or_else(daily)
+        .unwrap_or_default()
 }
 
 /// Per fold: trees built of trees planned.
 type FoldBars = RwSignal<Vec<(usize, usize)>>;
 
+/// Which model variant is training: (1-based index, count, its wording).
+type Stage = RwSignal<Option<(usize, usize, String)>>;
+
+/// One model variant's part of a sweep, for the summary.
+#[derive(Clone)]
+struct VariantOutcome {
+    variant: String,
+    cached: bool,
+    oof_key: String,
+    oof_sha: String,
+}
+
 /// What one sweep produced, for the summary line.
 #[derive(Clone)]
 struct Outcome {
     runs: Vec<Run>,
+    configs: usize,
     seconds: f64,
     workers: usize,
-    cached: bool,
-    oof_key: String,
-    oof_sha: String,
+    variants: Vec<VariantOutcome>,
     warnings: Vec<String>,
 }
 
 /// A sweep whose runs are not stored yet: what it takes to run it again, kept in the settings
 /// store from its first fold until its runs are stored (or the user cancels or discards it).
+/// Variants already trained have their out-of-fold files cached, the one in progress its
+/// finished folds, so running the same grid again trains only what is missing.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 struct Interrupted {
     model_id: String,
-    body: SweepBody,
+    #[serde(default)]
+    grid: Option<Grid>,
+    /// A sweep interrupted before sweep files (one model variant, as a body).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    body: Option<SweepBody>,
     workers: usize,
     /// The runs' stamp, kept so a resumed sweep's runs are the uninterrupted sweep's.
     created: String,
+    /// The variant in progress: its out-of-fold key and splits.
     oof_key: String,
     splits: usize,
+    #[serde(default)]
+    trees: usize,
+}
+
+impl Interrupted {
+    /// Its model variants, each a label horizon (none: the model's matrix) and a body.
+    fn steps(&self) -> Vec<(Option<usize>, SweepBody)> {
+        match (&self.grid, &self.body) {
+            (Some(g), _) => steps(g),
+            (None, Some(b)) => vec![(None, b.clone())],
+            (None, None) => Vec::new(),
+        }
+    }
+}
+
+fn steps(g: &Grid) -> Vec<(Option<usize>, SweepBody)> {
+    g.variants().into_iter().map(|v| (v.distance_max, g.body(&v))).collect()
 }
 
 const INTERRUPTED: &str = "sweep/interrupted";
@@ -176,100 +297,160 @@ async fn set_interrupted(store: &Store, i: Option<&Interrupted>) -> Result<(), A
     Ok(store.set_setting(INTERRUPTED, &text).await?)
 }
 
-/// One sweep: `created` stamps its runs (a resumed sweep passes the interrupted one's).
+/// The sha of the matrix a variant with label horizon `horizon` is judged on: the model's own
+/// when it has that horizon (or none is asked), else the model's build with that horizon,
+/// found in the store or built in a worker and stored beside it (the model keeps its matrix).
+async fn variant_matrix(ctx: Ctx, model: &ModelRecord, horizon: Option<usize>) -> Result<String, AppError> {
+    let own = model.matrix_sha.clone().ok_or_else(|| {
+        AppError::missing(format!("{} has no matrix yet: build it on the Build page", model.model_id))
+    })?;
+    let spec = model.build_spec.clone().unwrap_or_else(|| engine::matrix::BuildSpec {
+        model_id: model.model_id.clone(),
+        pack_id: model.model.pack_id.clone(),
+        ..engine::matrix::BuildSpec::default()
+    });
+    let built_with = spec.distance_max.unwrap_or_else(|| model.model.label.distance_max());
+    match horizon {
+        Some(d) if d != built_with => {
+            let spec = engine::matrix::BuildSpec { distance_max: Some(d), ..spec };
+            let (meta, _) = build_matrix(ctx, model.clone(), spec, false, |_| {}).await?;
+            Ok(meta.summary.matrix_sha)
+        }
+        _ => Ok(own),
+    }
+}
+
+/// One sweep of every model variant in `steps`: `created` stamps its runs (a resumed sweep
+/// passes the interrupted one's). `grid` is what Resume runs again.
 #[allow(clippy::too_many_arguments)]
 async fn run_sweep(
     ctx: Ctx,
     model: ModelRecord,
-    body: SweepBody,
+    grid: Option<Grid>,
+    body: Option<SweepBody>,
     workers: usize,
     retrain: bool,
     created: String,
     folds: FoldBars,
+    stage: Stage,
 ) -> Result<Outcome, AppError> {
     let started = js_sys::Date::now();
     let store = store(ctx)?;
-    let sha = model.matrix_sha.clone().ok_or_else(|| {
-        AppError::missing(format!("{} has no matrix yet: build it on the Build page", model.model_id))
-    })?;
-    let matrix = MatrixRef { sha: &sha, store: &store };
+    let record = Interrupted {
+        model_id: model.model_id.clone(),
+        grid: grid.clone(),
+        body: body.clone(),
+        workers,
+        created: created.clone(),
+        oof_key: String::new(),
+        splits: 0,
+        trees: 0,
+    };
+    let steps = record.steps();
+    if let Some(g) = &grid {
+        // The whole product against the budget, before anything is built or trained.
+        g.size(&model.model.risk_profile.params()).map_err(engine::error::Error::from)?;
+    }
     let pool = pool(ctx, workers).await?;
     let lead = pool.workers[0].clone();
-    let plan = lead.plan(body.clone(), model.model.clone(), created.clone(), matrix).await?;
-    let (settings, oof_spec) = (plan.settings.clone(), &plan.settings.oof_spec);
-    if retrain {
-        store.delete_folds(&plan.oof_key).await?;
-    }
-    let cached = if retrain { None } else { store.oof(&plan.oof_key).await? };
-    let (swept, was_cached) = match cached {
-        Some(oof) => (lead.sweep_cached(settings, plan.configs, matrix, &oof).await?, true),
-        None => {
-            let n = oof_spec.splits;
-            let record = Interrupted {
-                model_id: model.model_id.clone(),
-                body,
-                workers,
-                created,
-                oof_key: plan.oof_key.clone(),
-                splits: n,
-            };
-            set_interrupted(&store, Some(&record)).await?;
-            let trees = oof_spec.params.num_trees;
-            let mut have: Vec<TrainedFold> =
-                store.folds(&plan.oof_key).await?.into_iter().filter(|f| f.meta.fold < n).collect();
-            let todo: Vec<usize> = (0..n).filter(|k| !have.iter().any(|f| f.meta.fold == *k)).collect();
-            folds.set((0..n).map(|k| if todo.contains(&k) { (0, trees) } else { (trees, trees) }).collect());
-            let key = plan.oof_key.clone();
-            let keep = |f: TrainedFold| {
-                let (store, key) = (store.clone(), key.clone());
-                async move { Ok(store.put_fold(&key, &f).await?) }
-            };
-            let trained = pool
-                .oof(matrix, oof_spec, todo, keep, move |fold, tree, trees| {
-                    folds.try_update(|f| {
-                        if let Some(slot) = f.get_mut(fold) {
-                            *slot = (tree, trees);
-                        }
-                    });
-                })
-                .await?;
-            have.extend(trained);
-            have.sort_by_key(|f| f.meta.fold);
-            let swept = lead.sweep(settings, plan.configs, matrix, &have).await?;
-            let bytes =
-                swept.oof_bytes.clone().ok_or_else(|| AppError::missing("the worker sent no out-of-fold file"))?;
-            store.put_oof(&swept.oof_key, &bytes).await?;
-            (swept, false)
+    let (mut judged, mut variants, mut warnings, mut configs) = (Vec::new(), Vec::new(), Vec::<String>::new(), 0);
+    let count = steps.len();
+    for (i, (horizon, body)) in steps.into_iter().enumerate() {
+        let sha = variant_matrix(ctx, &model, horizon).await?;
+        let matrix = MatrixRef { sha: &sha, store: &store };
+        let plan = lead.plan(body.clone(), model.model.clone(), created.clone(), matrix).await?;
+        let (settings, oof_spec) = (plan.settings.clone(), &plan.settings.oof_spec);
+        let wording = Variant::of_spec(oof_spec).to_string();
+        stage.set(Some((i + 1, count, wording)));
+        configs = plan.configs.len();
+        if retrain {
+            store.delete_folds(&plan.oof_key).await?;
         }
-    };
-    store.put_runs(&swept.runs).await?;
+        let cached = if retrain { None } else { store.oof(&plan.oof_key).await? };
+        let (swept, was_cached) = match cached {
+            Some(oof) => (lead.sweep_cached(settings, plan.configs, matrix, &oof).await?, true),
+            None => {
+                let n = oof_spec.splits;
+                let trees = oof_spec.params.num_trees;
+                let at = Interrupted { oof_key: plan.oof_key.clone(), splits: n, trees, ..record.clone() };
+                set_interrupted(&store, Some(&at)).await?;
+                let mut have: Vec<TrainedFold> =
+                    store.folds(&plan.oof_key).await?.into_iter().filter(|f| f.meta.fold < n).collect();
+                let todo: Vec<usize> = (0..n).filter(|k| !have.iter().any(|f| f.meta.fold == *k)).collect();
+                folds.set((0..n).map(|k| if todo.contains(&k) { (0, trees) } else { (trees, trees) }).collect());
+                let key = plan.oof_key.clone();
+                let keep = |f: TrainedFold| {
+                    let (store, key) = (store.clone(), key.clone());
+                    async move { Ok(store.put_fold(&key, &f).await?) }
+                };
+                let trained = pool
+                    .oof(matrix, oof_spec, todo, keep, move |fold, tree, trees| {
+                        folds.try_update(|f| {
+                            if let Some(slot) = f.get_mut(fold) {
+                                *slot = (tree, trees);
+                            }
+                        });
+                    })
+                    .await?;
+                have.extend(trained);
+                have.sort_by_key(|f| f.meta.fold);
+                let swept = lead.sweep(settings, plan.configs, matrix, &have).await?;
+                let bytes =
+                    swept.oof_bytes.clone().ok_or_else(|| AppError::missing("the worker sent no out-of-fold file"))?;
+                store.put_oof(&swept.oof_key, &bytes).await?;
+                (swept, false)
+            }
+        };
+        let variant = swept.judged.runs.first().map(|r| Variant::of_run(r).to_string()).unwrap_or_default();
+        variants.push(VariantOutcome {
+            variant,
+            cached: was_cached,
+            oof_key: swept.oof_key.clone(),
+            oof_sha: swept.oof_sha.clone(),
+        });
+        judged.push(swept.judged);
+        for w in plan.warnings {
+            if !warnings.contains(&w) {
+                warnings.push(w);
+            }
+        }
+    }
+    // Every config of every variant was a try: the runs are deflated by all of them.
+    let runs = engine::sweep::deflate(judged);
+    store.put_runs(&runs).await?;
     set_interrupted(&store, None).await?;
-    Ok(Outcome {
-        runs: swept.runs,
-        seconds: (js_sys::Date::now() - started) / 1000.0,
-        workers,
-        cached: was_cached,
-        oof_key: swept.oof_key,
-        oof_sha: swept.oof_sha,
-        warnings: plan.warnings,
-    })
+    Ok(Outcome { runs, configs, seconds: (js_sys::Date::now() - started) / 1000.0, workers, variants, warnings })
 }
 
 #[component]
 pub fn SweepsPage() -> impl IntoView {
     let ctx = use_ctx();
-    let form = Form::new();
-    let buildable = move || picker::built(ctx);
     let record = picker::current_built(ctx);
+    let form = Form::new();
+    let loaded = RwSignal::new(None::<String>);
+    // The form starts from the selected model's template grid (an intraday template sweeps
+    // hours); it is filled again only when another model's template has another grid.
+    let template = Memo::new(move |_| record.get().map(|r| (r.model.pack_id, r.model.template)));
+    let filled_from = StoredValue::new(template_grid(None));
+    Effect::new(move |_| {
+        let grid = template_grid(template.get());
+        if filled_from.with_value(|g| *g != grid) {
+            form.fill(&grid);
+            filled_from.set_value(grid);
+        }
+    });
+    let buildable = move || picker::built(ctx);
     // A form the page could not read; the sweep's own failures are its action's value.
     let form_error = RwSignal::new(None::<AppError>);
     let folds: FoldBars = RwSignal::new(Vec::new());
-    type Args = (ModelRecord, SweepBody, usize, bool, String);
-    let sweep = Action::new_local(move |(r, body, workers, retrain, created): &Args| {
-        let (r, body, workers, retrain, created) = (r.clone(), body.clone(), *workers, *retrain, created.clone());
+    let stage: Stage = RwSignal::new(None);
+    type Args = (ModelRecord, Option<Grid>, Option<SweepBody>, usize, bool, String);
+    let sweep = Action::new_local(move |(r, grid, body, workers, retrain, created): &Args| {
+        let (r, grid, body, workers, retrain, created) =
+            (r.clone(), grid.clone(), body.clone(), *workers, *retrain, created.clone());
         async move {
             release_idle_workers(ctx);
-            let outcome = run_sweep(ctx, r, body, workers, retrain, created, folds).await;
+            let outcome = run_sweep(ctx, r, grid, body, workers, retrain, created, folds, stage).await;
             // Its workers hold the matrix and the training's memory (a wasm instance never
             // gives memory back): let them go, the next sweep starts fresh ones.
             release_pool(ctx);
@@ -302,7 +483,7 @@ pub fn SweepsPage() -> impl IntoView {
             Some(r) => {
                 form_error.set(None);
                 folds.set(Vec::new());
-                sweep.dispatch((r, i.body, i.workers, false, i.created));
+                sweep.dispatch((r, i.grid, i.body, i.workers, false, i.created));
             }
             None => form_error.set(Some(AppError::missing(format!("model {} is no longer stored", i.model_id)))),
         }
@@ -325,12 +506,13 @@ pub fn SweepsPage() -> impl IntoView {
     let start = move |_| {
         let Some(r) = record.get_untracked() else { return };
         let retrain = form.retrain.get_untracked();
-        match form.body(&r) {
-            Ok((body, workers)) => {
+        match form.grid(&r).and_then(|g| Ok((g, form.workers()?))) {
+            Ok((grid, workers)) => {
                 form_error.set(None);
                 folds.set(Vec::new());
+                stage.set(None);
                 let created = engine::data::time::format_utc(js_sys::Date::now() as i64);
-                sweep.dispatch((r, body, workers, retrain, created));
+                sweep.dispatch((r, Some(grid), None, workers, retrain, created));
             }
             Err(e) => {
                 sweep.value().set(None);
@@ -339,6 +521,42 @@ pub fn SweepsPage() -> impl IntoView {
         }
     };
 
+    // The form as a sweep file, and a sweep file into the form: the file `btb sweep-config`
+    // writes and `btb sweep --config` runs.
+    let save = move |_| {
+        let Some(r) = record.get_untracked() else { return };
+        let saved = form
+            .grid(&r)
+            .and_then(|g| download::text(&format!("{}_sweep.yaml", r.model_id), "application/yaml", &g.to_yaml()));
+        form_error.set(saved.err());
+    };
+    let load = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        input.set_value("");
+        leptos::task::spawn_local(async move {
+            let name = file.name();
+            let read = async {
+                let text = wasm_bindgen_futures::JsFuture::from(file.text())
+                    .await
+                    .map_err(|e| AppError::Browser(format!("{name}: {e:?}")))?;
+                let text = text.as_string().unwrap_or_default();
+                Grid::from_yaml(&text).map_err(|e| {
+                    let mut r = engine::error::Error::from(e).report();
+                    r.message = format!("{name}: {}", r.message);
+                    AppError::Engine(r)
+                })
+            };
+            match read.await {
+                Ok(g) => {
+                    form.fill(&g);
+                    form_error.set(None);
+                    loaded.set(Some(name));
+                }
+                Err(e) => form_error.set(Some(e)),
+            }
+        });
+    };
     let field = picker::text_field;
     let area = move |label: &'static str, sig: RwSignal<String>, testid: &'static str, hint: &'static str| {
         view! {
@@ -363,6 +581,14 @@ pub fn SweepsPage() -> impl IntoView {
                             format!("{} risk: {:.0}% a position, budget {} configs; gate: drawdown under {:.0}%, Sharpe above {} and {} trades unless set below",
                                 r.model.risk_profile.as_str(), 100.0 * p.position_size, p.sweep_budget, 100.0 * p.max_drawdown, p.min_sharpe, p.min_trades)
                         })}</p>
+                        <div class="file-row">
+                            <label class="button" title="a sweep file written by btb sweep-config or saved here">"Load sweep file"
+                                <input type="file" accept=".yaml,.yml,application/yaml,text/yaml" data-testid="load-sweep" style="display:none" on:change=load/>
+                            </label>
+                            <button data-testid="save-sweep" on:click=save>"Save sweep file"</button>
+                            {move || loaded.get().map(|n| view! { <span class="small muted" data-testid="sweep-loaded">{format!("loaded {n}")}</span> })}
+                        </div>
+                        <p class="small muted">"Lists (comma-separated) in the model fields make model variants: every config is judged on each, and the budget counts the product."</p>
                         {area("Threshold ladders (one per line)", form.thresholds, "thresholds", "0.55,0.60,0.65")}
                         {field("Top % variants", form.top_pct, "top-pct")}
                         {area("Allowed hours (one set per line; empty = any)", form.hours, "hours", "13,14,15")}
@@ -376,6 +602,11 @@ pub fn SweepsPage() -> impl IntoView {
                             </label>
                             {field("Tag", form.tag, "tag")}
                             {field("Trees per fold", form.trees, "sweep-trees")}
+                            {field("Leaves", form.leaves, "sweep-leaves")}
+                            {field("Learning rate", form.learning_rate, "sweep-lr")}
+                            {field("Feature fraction", form.feature_fraction, "sweep-ff")}
+                            {field("Calibration", form.calibration, "sweep-calibration")}
+                            {field("Label horizons (empty: as built)", form.horizons, "sweep-horizons")}
                             {field("Min trades", form.min_trades, "min-trades")}
                             {field("Min Sharpe", form.min_sharpe, "min-sharpe")}
                             {field("Min DSR (empty: off)", form.min_dsr, "min-dsr")}
@@ -410,11 +641,14 @@ pub fn SweepsPage() -> impl IntoView {
                         view! {
                             <div class="panel notice warn" data-testid="sweep-interrupted">
                                 <p>{format!(
-                                    "A sweep of {} ({} trees per fold) started {} was interrupted before its runs were stored: {stored} of {} folds are kept.",
+                                    "A sweep of {} ({} model variant{}, {} trees per fold) started {} was interrupted before its runs were stored: {stored} of {} folds are kept{}.",
                                     i.model_id,
-                                    i.body.research.params.as_ref().map_or(TrainParams::default().num_trees, |p| p.num_trees),
+                                    i.steps().len(),
+                                    if i.steps().len() == 1 { "" } else { "s" },
+                                    if i.trees > 0 { i.trees } else { i.body.as_ref().and_then(|b| b.research.params.as_ref()).map_or(TrainParams::default().num_trees, |p| p.num_trees) },
                                     i.created,
-                                    i.splits
+                                    i.splits,
+                                    if i.steps().len() > 1 { " for the variant it was training; the variants before it are cached" } else { "" }
                                 )}</p>
                                 <button class="primary" data-testid="resume-sweep" on:click=move |_| resume(again.clone())>
                                     {format!("Resume (train {} fold{})", i.splits.saturating_sub(stored), if i.splits.saturating_sub(stored) == 1 { "" } else { "s" })}
@@ -427,6 +661,9 @@ pub fn SweepsPage() -> impl IntoView {
                     <Show when=move || running.get() && !folds.get().is_empty()>
                         <div class="panel" data-testid="fold-progress">
                             <h2>"Training the folds " <span class="muted small">"each fold's model sees only earlier rows, purged by the label horizon"</span></h2>
+                            {move || stage.get().filter(|(_, n, _)| *n > 1).map(|(i, n, w)| view! {
+                                <p class="small" data-testid="sweep-stage">{format!("model variant {i} of {n}: {w}")}</p>
+                            })}
                             {move || folds.get().into_iter().enumerate().map(|(k, (tree, trees))| view! {
                                 <div class="progress">
                                     <div class="small">{format!("fold {} of {}: tree {tree} of {trees}", k + 1, folds.get_untracked().len())}</div>
@@ -438,17 +675,29 @@ pub fn SweepsPage() -> impl IntoView {
                     {move || outcome().map(|o| {
                         let passed = o.runs.iter().filter(|r| r.gate.pass()).count();
                         let rows = rank(&o.runs, &Query::default());
+                        let first = o.variants.first().cloned();
+                        let oof = first.as_ref().map(|v| v.oof_key.clone()).unwrap_or_default();
+                        let oof_sha = first.as_ref().map(|v| v.oof_sha.clone()).unwrap_or_default();
+                        let cached = o.variants.iter().all(|v| v.cached);
+                        let many = o.variants.len() > 1;
                         view! {
                             <div class="panel" data-testid="sweep-result">
                                 <div class="panel-head">
-                                    <h2>{format!("{} configs", o.runs.len())}</h2>
-                                    <span class="muted small" data-testid="sweep-summary" data-oof=o.oof_key.clone() data-oof-sha=o.oof_sha.clone()>{format!(
+                                    <h2>{if many { format!("{} runs: {} model variants × {} configs", o.runs.len(), o.variants.len(), o.configs) } else { format!("{} configs", o.runs.len()) }}</h2>
+                                    <span class="muted small" data-testid="sweep-summary" data-oof=oof.clone() data-oof-sha=oof_sha data-variants=o.variants.len().to_string()>{format!(
                                         "{passed} pass the gate · {:.1} s · {} · out-of-fold {}",
                                         o.seconds,
-                                        if o.cached { "folds from the cache".to_string() } else { format!("{} worker{}", o.workers, if o.workers == 1 { "" } else { "s" }) },
-                                        o.oof_key.chars().take(7).collect::<String>()
+                                        if cached { "folds from the cache".to_string() } else { format!("{} worker{}", o.workers, if o.workers == 1 { "" } else { "s" }) },
+                                        if many { format!("{} files", o.variants.len()) } else { oof.chars().take(7).collect::<String>() }
                                     )}</span>
                                 </div>
+                                {many.then(|| view! {
+                                    <ul class="small" data-testid="sweep-variants">
+                                        {o.variants.iter().map(|v| view! {
+                                            <li data-oof-sha=v.oof_sha.clone()>{v.variant.clone()} " · out-of-fold " <code>{v.oof_key.chars().take(7).collect::<String>()}</code>{if v.cached { " · from the cache" } else { "" }}</li>
+                                        }).collect_view()}
+                                    </ul>
+                                })}
                                 {o.warnings.iter().map(|w| view! { <div class="notice warn small" data-testid="sweep-warning">{w.clone()}</div> }).collect_view()}
                                 <RunsTable rows=rows/>
                                 <p class="small"><a href=Route::Leaderboard.href()>"All runs on the Leaderboard →"</a></p>
