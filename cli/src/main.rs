@@ -90,6 +90,9 @@ enum Cmd {
     Indicators(data::IndicatorsArgs),
     /// Create a model from a pack template (body of POST /models).
     Init(model::InitArgs),
+    /// Stored models.
+    #[command(subcommand)]
+    Model(ModelCmd),
     /// Build a model's matrix (body of POST /build_matrix).
     Build(build::BuildArgs),
     /// Summary, per-feature statistics and first/last rows of a model's matrix.
@@ -122,6 +125,13 @@ enum Cmd {
     Export(bundle::ExportArgs),
     /// Verify a bundle and merge it into the store: all of it, or nothing if anything fails.
     Import(bundle::ImportArgs),
+}
+
+#[derive(Subcommand)]
+enum ModelCmd {
+    /// Move a model to a newer dataset of its ticker, after checking that its build reproduces
+    /// the model's matrix there bit for bit; its strategies' signals then reach the newest bar.
+    Rebase(model::RebaseArgs),
 }
 
 #[derive(Subcommand)]
@@ -223,6 +233,7 @@ fn run(cli: Cli) -> Result<String, CliError> {
         Cmd::Data(DataCmd::Rm { id }) => data::rm(&store, &id),
         Cmd::Indicators(args) => data::indicators(args),
         Cmd::Init(args) => model::init(&store, args),
+        Cmd::Model(ModelCmd::Rebase(args)) => model::rebase(&store, args),
         Cmd::Build(args) => build::build(&store, args),
         Cmd::Preview(args) => build::preview(&store, args),
         Cmd::Matrix(MatrixCmd::Export(args)) => build::export(&store, args),

@@ -389,3 +389,77 @@ fn sweep_file_round_trip_with_model_variants() {
     let e = fails(&store, &["sweep", "--config", f]);
     assert!(e.contains("1.5 is not a top fraction"), "{e}");
 }
+
+/// The demo's CSV, only the rows `keep` accepts (`Ticker,Date,…` lines), as a file in `dir`.
+fn demo_rows(dir: &Path, name: &str, keep: impl Fn(&str, &str) -> bool, edit: impl Fn(&str) -> String) -> String {
+    let out = std::process::Command::new("gzip").arg("-dc").arg(demo()).output().expect("gzip");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    let mut csv = format!("{}\n", lines.next().unwrap());
+    for l in lines {
+        let mut f = l.splitn(3, ',');
+        let (t, d) = (f.next().unwrap(), f.next().unwrap());
+        if keep(t, d) {
+            csv.push_str(&edit(l));
+            csv.push('\n');
+        }
+    }
+    let p = dir.join(name);
+    std::fs::write(&p, csv).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+/// `btb model rebase`: a model trained on bars to mid-2012 moves to the demo file running to
+/// 2013-03 after its matrix is reproduced there bit for bit; its strategy's signals then reach
+/// the newer bars. Revised past bars and an older file are refused, and nothing changes.
+#[test]
+fn a_rebased_model_reaches_newer_bars() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let old = demo_rows(dir.path(), "old.csv", |_, d| d < "2012-07-01", str::to_string);
+    let old_id = json(&store, &["data", "add", &old, "--json"])["id"].as_str().unwrap().to_string();
+    ok(&store, &["init", "--ticker", "AAPL", "--dataset", &old_id]);
+    let built = json(&store, &["build", "--model-id", "aapl_swing_daily", "--start", "2006-01-01", "--json"]);
+    let mut train =
+        vec!["train", "--model-id", "aapl_swing_daily", "--config-kind", "thr", "--config-value", "0.50,0.55"];
+    train.extend(FAST);
+    ok(&store, &train);
+    let newest = |store: &Path| {
+        let all = json(store, &["signals", "--model-id", "aapl_swing_daily", "--limit", "100000", "--json"]);
+        all.as_array().unwrap().iter().map(|x| x["timestamp"].as_str().unwrap().to_string()).max().unwrap()
+    };
+    let before = newest(&store);
+    assert!(before.as_str() < "2012-07-01", "{before}");
+
+    // A past close revised by a cent, and a file ending before the model's: refused.
+    let revised = demo_rows(
+        dir.path(),
+        "revised.csv",
+        |_, _| true,
+        |l| if l.starts_with("AAPL,2010-06-01,") { l.replace(",265.94,", ",266.94,") } else { l.to_string() },
+    );
+    let revised_id = json(&store, &["data", "add", &revised, "--json"])["id"].as_str().unwrap().to_string();
+    let e = fails(&store, &["model", "rebase", "--model-id", "aapl_swing_daily", "--dataset", &revised_id]);
+    assert!(e.contains("at 2010-06-0") && e.contains("another code version"), "{e}");
+    let older = demo_rows(dir.path(), "older.csv", |_, d| d < "2012-01-01", str::to_string);
+    let older_id = json(&store, &["data", "add", &older, "--json"])["id"].as_str().unwrap().to_string();
+    let e = fails(&store, &["model", "rebase", "--model-id", "aapl_swing_daily", "--dataset", &older_id]);
+    assert!(e.contains("not newer"), "{e}");
+    assert_eq!(newest(&store), before, "a refused move changes nothing");
+
+    // The full file: the model moves, its matrix grows, the same strategy signals on 2013 bars.
+    let new_id = json(&store, &["data", "add", demo().to_str().unwrap(), "--json"])["id"].as_str().unwrap().to_string();
+    let r = json(&store, &["model", "rebase", "--model-id", "aapl_swing_daily", "--dataset", &new_id, "--json"]);
+    assert_eq!(r["from_dataset"], old_id.as_str());
+    assert_eq!(r["to_dataset"], new_id.as_str());
+    assert_eq!(r["from_matrix"], built["matrix_sha"]);
+    assert_eq!(r["rows_checked"], built["rows"]);
+    assert!(r["rows_added"].as_u64().unwrap() > 100, "{r}");
+    assert_ne!(r["to_matrix"], r["from_matrix"]);
+    let after = newest(&store);
+    assert!(after.as_str() > "2013-02-01", "{after}");
+    let preview = json(&store, &["preview", "--model-id", "aapl_swing_daily", "--json"]);
+    assert_eq!(preview["summary"]["matrix_sha"], r["to_matrix"], "{preview}");
+    let e = fails(&store, &["model", "rebase", "--model-id", "aapl_swing_daily", "--dataset", &new_id]);
+    assert!(e.contains("already"), "{e}");
+}

@@ -110,6 +110,9 @@ pub enum Error {
     Model(#[from] ModelError),
     #[error(transparent)]
     Build(#[from] BuildError),
+    /// A model that cannot move to another dataset (`btb model rebase`).
+    #[error(transparent)]
+    Rebase(#[from] crate::rebase::RebaseError),
     #[error(transparent)]
     Matrix(#[from] MatrixDecodeError),
     #[error(transparent)]
@@ -145,7 +148,7 @@ impl Error {
             Error::Ingest(_) => ErrorKind::Ingest,
             Error::Indicator(_) => ErrorKind::Indicator,
             Error::Feature(_) => ErrorKind::Feature,
-            Error::Model(_) => ErrorKind::Model,
+            Error::Model(_) | Error::Rebase(_) => ErrorKind::Model,
             Error::Build(_) => ErrorKind::Build,
             Error::Matrix(_) => ErrorKind::Matrix,
             Error::Cv(_) => ErrorKind::Cv,

@@ -54,6 +54,7 @@ pub mod grid;
 pub mod leaderboard;
 pub mod report;
 pub mod strategy;
+pub mod rebase;
 pub mod bundle;
 
 pub mod error;

@@ -1,11 +1,12 @@
 //! Models (seed Phase 1): `btb init` creates a model from a pack template on a stored dataset.
 //! It takes the seed's API body as JSON (`--spec FILE`) or the same fields as flags; flags win
-//! over the file.
+//! over the file. `btb model rebase` moves a model to a newer dataset of its ticker.
 
 use std::path::PathBuf;
 
 use clap::Args;
 
+use engine::matrix::{find_or_build, Found};
 use engine::model::{ModelRecord, ModelSpec};
 use engine::risk::RiskProfile;
 
@@ -127,6 +128,61 @@ pub fn init(store: &Store, args: InitArgs) -> Result<String, CliError> {
             record.model.features.len(),
             record.model.risk_profile.as_str(),
             record.dataset_id
+        )
+    })
+}
+
+#[derive(Args)]
+pub struct RebaseArgs {
+    #[arg(long)]
+    pub model_id: String,
+    /// The newer stored dataset holding the model's ticker.
+    #[arg(long)]
+    pub dataset: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Moves a model to a newer dataset of its ticker (`engine::rebase`): its build runs again on
+/// the new bars, must reproduce every row of the model's matrix, and the model then points at
+/// the new dataset and matrix, so its strategies' signals reach the newest bar.
+pub fn rebase(store: &Store, args: RebaseArgs) -> Result<String, CliError> {
+    let record = store.model(&args.model_id)?;
+    let stored = match &record.matrix_sha {
+        Some(sha) => store.matrix(sha)?,
+        None => return Err(engine::rebase::RebaseError::NoMatrix { model_id: record.model_id.clone() }.into()),
+    };
+    let to = store.resolve(&args.dataset)?;
+    let (_, ds) = store.load(&to)?;
+    let series = ds
+        .series
+        .iter()
+        .find(|s| s.ticker == record.model.ticker)
+        .ok_or_else(|| CliError::Data(format!("dataset {to} has no ticker {}", record.model.ticker)))?;
+    let spec = record.build_spec.clone().unwrap_or_default();
+    let find = |sha: &str| store.matrix(sha).ok();
+    let (rebuilt, built) = match find_or_build(&record.model, series, &ds.tz, &spec, find, &mut |_| {})? {
+        Found::Stored(m) => (m, false),
+        Found::Built(m) => (m, true),
+    };
+    let (moved, report) = engine::rebase::rebase(&record, &stored, &to, &rebuilt)?;
+    if built {
+        store.put_matrix(&rebuilt)?;
+    }
+    store.put_model(&moved)?;
+    Ok(if args.json {
+        to_json(&report)
+    } else {
+        format!(
+            "model {} moved from dataset {} to {}: {} rows of its matrix reproduced bit for bit, {} new rows (last {} → {}); matrix {}\n",
+            report.model_id,
+            report.from_dataset,
+            report.to_dataset,
+            report.rows_checked,
+            report.rows_added,
+            report.old_end,
+            report.new_end,
+            engine::lineage::short(&report.to_matrix),
         )
     })
 }
