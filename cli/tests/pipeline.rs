@@ -431,7 +431,7 @@ fn a_rebased_model_reaches_newer_bars() {
     let before = newest(&store);
     assert!(before.as_str() < "2012-07-01", "{before}");
 
-    // A past close revised by a cent, and a file ending before the model's: refused.
+    // A past high revised by a dollar, and a file ending before the model's: refused.
     let revised = demo_rows(
         dir.path(),
         "revised.csv",

@@ -239,7 +239,7 @@ pub fn bars_from_start(series: &Series, tz: &str, spec: &BuildSpec) -> Series {
     slice(series, a, series.len())
 }
 
-fn slice(s: &Series, a: usize, b: usize) -> Series {
+pub(crate) fn slice(s: &Series, a: usize, b: usize) -> Series {
     Series {
         ticker: s.ticker.clone(),
         ts: s.ts[a..b].to_vec(),

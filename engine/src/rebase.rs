@@ -134,7 +134,7 @@ pub fn rebase(
 mod tests {
     use super::*;
     use crate::data::Series;
-    use crate::matrix::{build_matrix, BuildSpec};
+    use crate::matrix::{build_matrix, slice, BuildSpec};
     use crate::model::{Model, ModelSpec};
     use crate::synth::lcg_bars;
 
@@ -161,17 +161,7 @@ mod tests {
     }
 
     fn head(s: &Series, n: usize) -> Series {
-        let mut out = s.clone();
-        out.ts.truncate(n);
-        out.open.truncate(n);
-        out.high.truncate(n);
-        out.low.truncate(n);
-        out.close.truncate(n);
-        out.volume.truncate(n);
-        if let Some(a) = out.adj_close.as_mut() {
-            a.truncate(n);
-        }
-        out
+        slice(s, 0, n)
     }
 
     fn built(s: &Series, tz: &str) -> Matrix {
@@ -207,17 +197,7 @@ mod tests {
         let e = rebase(&record(&old), &old, "new", &built(&head(&series, n - 120), &tz)).unwrap_err();
         assert!(matches!(e, RebaseError::Older { .. }), "{e}");
         // A dataset starting later misses the model's first rows.
-        let mut late = series.clone();
-        let k = 300;
-        late.ts.drain(..k);
-        late.open.drain(..k);
-        late.high.drain(..k);
-        late.low.drain(..k);
-        late.close.drain(..k);
-        late.volume.drain(..k);
-        if let Some(a) = late.adj_close.as_mut() {
-            a.drain(..k);
-        }
+        let late = slice(&series, 300, n);
         let e = rebase(&record(&old), &old, "new", &built(&late, &tz)).unwrap_err();
         assert!(matches!(e, RebaseError::MissingRow { .. } | RebaseError::Differs { .. }), "{e}");
         let e = rebase(&record(&old), &old, "old", &old).unwrap_err();
