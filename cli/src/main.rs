@@ -44,7 +44,9 @@ mod store;
 
 use args::ReadArgs;
 use clap::{Parser, Subcommand};
-use commands::{backtest, build, bundle, data, leaderboard, model, pipeline, predict, report, signals, sweep, train};
+use commands::{
+    backtest, build, bundle, data, leaderboard, model, pipeline, predict, report, scan, signals, sweep, train,
+};
 use error::CliError;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -121,6 +123,11 @@ enum Cmd {
     Report(report::ReportArgs),
     /// build → train → backtest → signals in one go.
     Pipeline(pipeline::PipelineArgs),
+    /// Rank every ticker of a stored dataset by a scanner's score as of a date (make scan-breakout).
+    Scan(scan::ScanArgs),
+    /// The threshold at which a model fires Top-N signals a day over a universe, from its
+    /// out-of-fold probabilities (make calibrate-scanner).
+    CalibrateScanner(scan::CalibrateArgs),
     /// Write models, runs and strategies of the store as one bundle file (a ZIP with manifest.json).
     Export(bundle::ExportArgs),
     /// Verify a bundle and merge it into the store: all of it, or nothing if anything fails.
@@ -247,6 +254,8 @@ fn run(cli: Cli) -> Result<String, CliError> {
         Cmd::Report(args) => report::report(&store, args),
         Cmd::Pipeline(args) => pipeline::pipeline(&store, args),
         Cmd::Predict(args) => predict::predict(args),
+        Cmd::Scan(args) => scan::scan(&store, args),
+        Cmd::CalibrateScanner(args) => scan::calibrate_scanner(&store, args),
         Cmd::Export(args) => bundle::export(&store, args),
         Cmd::Import(args) => bundle::import(&store, args),
     }

@@ -49,6 +49,8 @@ pub enum ErrorKind {
     Leaderboard,
     Risk,
     Bundle,
+    Scan,
+    Rebase,
 }
 
 impl ErrorKind {
@@ -71,6 +73,8 @@ impl ErrorKind {
             ErrorKind::Leaderboard => "leaderboard",
             ErrorKind::Risk => "risk",
             ErrorKind::Bundle => "bundle",
+            ErrorKind::Scan => "scan",
+            ErrorKind::Rebase => "rebase",
         }
     }
 
@@ -93,6 +97,8 @@ impl ErrorKind {
             ErrorKind::Leaderboard => "The leaderboard query is not valid",
             ErrorKind::Risk => "The risk profile is not valid",
             ErrorKind::Bundle => "The bundle cannot be imported",
+            ErrorKind::Scan => "The scan is not valid",
+            ErrorKind::Rebase => "The model cannot move to these bars",
         }
     }
 }
@@ -113,6 +119,10 @@ pub enum Error {
     /// A model that cannot move to another dataset (`btb model rebase`).
     #[error(transparent)]
     Rebase(#[from] crate::rebase::RebaseError),
+    #[error(transparent)]
+    Scan(#[from] crate::scan::ScanError),
+    #[error(transparent)]
+    Calibration(#[from] crate::scan::CalibrationError),
     #[error(transparent)]
     Matrix(#[from] MatrixDecodeError),
     #[error(transparent)]
@@ -148,7 +158,8 @@ impl Error {
             Error::Ingest(_) => ErrorKind::Ingest,
             Error::Indicator(_) => ErrorKind::Indicator,
             Error::Feature(_) => ErrorKind::Feature,
-            Error::Model(_) | Error::Rebase(_) => ErrorKind::Model,
+            Error::Model(_) => ErrorKind::Model,
+            Error::Rebase(_) => ErrorKind::Rebase,
             Error::Build(_) => ErrorKind::Build,
             Error::Matrix(_) => ErrorKind::Matrix,
             Error::Cv(_) => ErrorKind::Cv,
@@ -162,6 +173,7 @@ impl Error {
             Error::Leaderboard(_) => ErrorKind::Leaderboard,
             Error::Risk(_) => ErrorKind::Risk,
             Error::Bundle(_) => ErrorKind::Bundle,
+            Error::Scan(_) | Error::Calibration(_) => ErrorKind::Scan,
         }
     }
 

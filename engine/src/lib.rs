@@ -55,6 +55,7 @@ pub mod leaderboard;
 pub mod report;
 pub mod strategy;
 pub mod rebase;
+pub mod scan;
 pub mod bundle;
 
 pub mod error;

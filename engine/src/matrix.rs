@@ -299,7 +299,7 @@ struct ShaInput<'a> {
 }
 
 /// Whether every time is a local midnight (daily or slower bars): then times print as dates.
-fn date_only(ts: &[i64], tz: chrono_tz::Tz) -> bool {
+pub(crate) fn date_only(ts: &[i64], tz: chrono_tz::Tz) -> bool {
     use chrono::Timelike;
     !ts.is_empty()
         && ts.iter().all(|&t| ms_to_local(t, tz).is_some_and(|n| n.hour() == 0 && n.minute() == 0 && n.second() == 0))

@@ -14,7 +14,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::matrix::Matrix;
+use crate::data::Series;
+use crate::matrix::{find_or_build, BuildSpec, Found, Matrix};
 use crate::model::ModelRecord;
 
 /// What a move checked and changed (`btb model rebase --json` prints it).
@@ -38,6 +39,8 @@ pub struct Rebased {
 pub enum RebaseError {
     #[error("model {model_id} has no matrix to check the new dataset against; build it first (`btb build --model-id {model_id}`)")]
     NoMatrix { model_id: String },
+    #[error("model {model_id} is a model of {ticker}; these bars are {got}'s")]
+    Ticker { model_id: String, ticker: String, got: String },
     #[error("model {model_id} is on dataset {dataset} already")]
     SameDataset { model_id: String, dataset: String },
     #[error("dataset {dataset} computes features {got:?}, the model's matrix has {expected:?}")]
@@ -48,6 +51,48 @@ pub enum RebaseError {
     Older { dataset: String, old_end: String, new_end: String },
     #[error("{column} at {bar} is {stored} in the model's matrix but {now} computed from dataset {dataset}: the bars differ (revised or re-adjusted prices?) or the features were computed by another code version; build and train the model on the new dataset instead")]
     Differs { dataset: String, column: String, bar: String, stored: f64, now: f64 },
+}
+
+/// A model moved by [`onto`]: its record on the new dataset, what was checked, and its matrix
+/// there (`Stored` when the caller's store held it already, `Built` to be stored).
+#[derive(Debug)]
+pub struct Moved {
+    pub record: ModelRecord,
+    pub rebased: Rebased,
+    pub matrix: Found<Matrix>,
+}
+
+/// The whole move, as `btb model rebase` and the Models page run it: the model's own build
+/// (its `BuildSpec`, without an end) on `series`, the ticker's bars in dataset `to_dataset`, asking `find`
+/// first (as [`find_or_build`] does), then the check of [`rebase`]. Nothing is stored here;
+/// the caller stores the matrix (when built) and the record, in that order.
+pub fn onto(
+    record: &ModelRecord,
+    stored: &Matrix,
+    to_dataset: &str,
+    series: &Series,
+    tz: &str,
+    find: impl FnOnce(&str) -> Option<Matrix>,
+    progress: &mut dyn FnMut(f64),
+) -> Result<Moved, crate::error::Error> {
+    if series.ticker != record.model.ticker {
+        return Err(RebaseError::Ticker {
+            model_id: record.model_id.clone(),
+            ticker: record.model.ticker.clone(),
+            got: series.ticker.clone(),
+        }
+        .into());
+    }
+    // The build's end is lifted (as signals lift it): a build made to "the last bar" names
+    // that bar as its end, and the move is for the bars after it.
+    let spec = BuildSpec { end: None, ..record.build_spec.clone().unwrap_or_default() };
+    let matrix = find_or_build(&record.model, series, tz, &spec, find, progress)?;
+    let rebuilt = match &matrix {
+        Found::Stored(m) | Found::Built(m) => m,
+    };
+    let (mut moved, rebased) = rebase(record, stored, to_dataset, rebuilt)?;
+    moved.build_spec = Some(spec);
+    Ok(Moved { record: moved, rebased, matrix })
 }
 
 /// Checks that `rebuilt` (the model's build run on dataset `to_dataset`) reproduces every row
@@ -202,5 +247,40 @@ mod tests {
         assert!(matches!(e, RebaseError::MissingRow { .. } | RebaseError::Differs { .. }), "{e}");
         let e = rebase(&record(&old), &old, "old", &old).unwrap_err();
         assert!(matches!(e, RebaseError::SameDataset { .. }), "{e}");
+    }
+
+    #[test]
+    fn onto_builds_with_the_models_spec_and_takes_a_stored_matrix_from_find() {
+        let (series, tz) = demo_dataset();
+        let n = series.len();
+        let old = built(&head(&series, n - 60), &tz);
+        let new = built(&series, &tz);
+        let moved = onto(&record(&old), &old, "new", &series, &tz, |_| None, &mut |_| {}).unwrap();
+        assert!(matches!(&moved.matrix, Found::Built(m) if m.matrix_sha == new.matrix_sha));
+        assert_eq!(moved.record.matrix_sha.as_deref(), Some(new.matrix_sha.as_str()));
+        // A build to the old file's last bar (as the Build page names it) still reaches the new bars.
+        let to_end = BuildSpec { end: Some(old.end.clone()), ..BuildSpec::default() };
+        let old_to_end = build_matrix(&demo_model(), &head(&series, n - 60), &tz, &to_end).unwrap();
+        let r = ModelRecord { build_spec: Some(to_end), ..record(&old_to_end) };
+        let moved = onto(&r, &old_to_end, "new", &series, &tz, |_| None, &mut |_| {}).unwrap();
+        assert_eq!(moved.rebased.rows_added, new.rows() - old_to_end.rows());
+        assert_eq!(moved.record.build_spec.and_then(|s| s.end), None);
+        let copy = new.clone();
+        let moved = onto(
+            &record(&old),
+            &old,
+            "new",
+            &series,
+            &tz,
+            |sha| (sha == copy.matrix_sha).then(|| copy.clone()),
+            &mut |_| {},
+        )
+        .unwrap();
+        assert!(matches!(moved.matrix, Found::Stored(_)));
+        // Another ticker's bars are refused before anything is built.
+        let mut other = series.clone();
+        other.ticker = "OTHER".into();
+        let e = onto(&record(&old), &old, "new", &other, &tz, |_| None, &mut |_| {}).unwrap_err();
+        assert!(e.to_string().contains("OTHER"), "{e}");
     }
 }

@@ -11,6 +11,7 @@ pub mod model;
 pub mod pipeline;
 pub mod predict;
 pub mod report;
+pub mod scan;
 pub mod signals;
 pub mod sweep;
 pub mod train;

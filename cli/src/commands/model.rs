@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use engine::matrix::{find_or_build, Found};
+use engine::matrix::Found;
 use engine::model::{ModelRecord, ModelSpec};
 use engine::risk::RiskProfile;
 
@@ -155,21 +155,15 @@ pub fn rebase(store: &Store, args: RebaseArgs) -> Result<String, CliError> {
     let to = store.resolve(&args.dataset)?;
     let (_, ds) = store.load(&to)?;
     let series = ds
-        .series
-        .iter()
-        .find(|s| s.ticker == record.model.ticker)
+        .series(&record.model.ticker)
         .ok_or_else(|| CliError::Data(format!("dataset {to} has no ticker {}", record.model.ticker)))?;
-    let spec = record.build_spec.clone().unwrap_or_default();
     let find = |sha: &str| store.matrix(sha).ok();
-    let (rebuilt, built) = match find_or_build(&record.model, series, &ds.tz, &spec, find, &mut |_| {})? {
-        Found::Stored(m) => (m, false),
-        Found::Built(m) => (m, true),
-    };
-    let (moved, report) = engine::rebase::rebase(&record, &stored, &to, &rebuilt)?;
-    if built {
-        store.put_matrix(&rebuilt)?;
+    let moved = engine::rebase::onto(&record, &stored, &to, series, &ds.tz, find, &mut |_| {})?;
+    if let Found::Built(m) = &moved.matrix {
+        store.put_matrix(m)?;
     }
-    store.put_model(&moved)?;
+    let report = moved.rebased;
+    store.put_model(&moved.record)?;
     Ok(if args.json {
         to_json(&report)
     } else {
