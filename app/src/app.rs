@@ -92,6 +92,7 @@ pub fn App() -> impl IntoView {
                 Route::Leaderboard => view! { <pages::leaderboard::LeaderboardPage/> }.into_any(),
                 Route::Backtest => view! { <pages::backtest::BacktestPage/> }.into_any(),
                 Route::Signals => view! { <pages::signals::SignalsPage/> }.into_any(),
+                Route::Scanner => view! { <pages::scanner::ScannerPage/> }.into_any(),
             }}
         </main>
     }

@@ -22,10 +22,12 @@ use engine::config::{Config, SweepConfig};
 use engine::data::{LoadOptions, SeriesLayout, Summary};
 use engine::gbt::fit::{FitOptions, FitReport};
 use engine::matrix::{BuildSpec, BuildSummary, Found, Preview};
-use engine::model::Model;
+use engine::model::{Model, ModelRecord};
 use engine::oof::OofSpec;
 use engine::policy::Policy;
+use engine::rebase::Rebased;
 use engine::run::{BacktestReport, RunSettings};
+use engine::scan::{Scan, ScanSpec};
 use engine::strategy::{FinalFit, OwnerRecord, Signal, Strategy};
 use engine::sweep::{Plan, SweepBody};
 use js_sys::Uint8Array;
@@ -417,6 +419,34 @@ impl EngineWorker {
         .await
     }
 
+    #[allow(clippy::too_many_arguments)]
+    /// Moves a model to another dataset of its ticker (`engine::rebase::onto`): the worker
+    /// holds the model's matrix, builds the model on `bars` and checks every row against it.
+    pub async fn rebase(
+        &self,
+        record: ModelRecord,
+        to_dataset: String,
+        tz: String,
+        layout: SeriesLayout,
+        bars: web_sys::Blob,
+        matrix: MatrixRef<'_>,
+        progress: impl Fn(f64),
+    ) -> Result<(ModelRecord, Rebased, Built), AppError> {
+        self.hold(matrix).await?;
+        let req = Request::Rebase { record, to_dataset, tz, layout };
+        self.call(&req, &Array::of1(&bars), &Array::new(), fraction(progress), |msg, buffers| match msg {
+            Response::Rebased { record, rebased, summary, preview, feature_names, build_ms } => Some(
+                buffers
+                    .get(0)
+                    .dyn_into::<web_sys::Blob>()
+                    .map(|bytes| (record, rebased, Built { summary, preview, feature_names, build_ms, bytes }))
+                    .map_err(|_| ProtocolError::Malformed("the worker sent no matrix".to_string()).into()),
+            ),
+            _ => None,
+        })
+        .await
+    }
+
     /// Trains on a stored matrix in the worker; `on_tree(tree, train_loss, valid_loss)` after each tree.
     pub async fn train(
         &self,
@@ -592,6 +622,30 @@ impl EngineWorker {
             |_| {},
             |msg, _| match msg {
                 Response::SignalsDone { signals } => Some(Ok(signals)),
+                _ => None,
+            },
+        )
+        .await
+    }
+
+    /// A scanner over a dataset's tickers; `bars` are the series' Blobs in `layout` order.
+    pub async fn scan(
+        &self,
+        name: String,
+        tz: String,
+        layout: Vec<SeriesLayout>,
+        bars: Vec<web_sys::Blob>,
+        spec: ScanSpec,
+    ) -> Result<Scan, AppError> {
+        let payload = bars.iter().collect::<Array>();
+        let req = Request::Scan { name, tz, layout, spec };
+        self.call(
+            &req,
+            &payload,
+            &Array::new(),
+            |_| {},
+            |msg, _| match msg {
+                Response::Scanned { scan } => Some(Ok(scan)),
                 _ => None,
             },
         )

@@ -26,16 +26,18 @@ use engine::matrix::{BuildSpec, BuildSummary, Preview};
 use engine::model::{Model, ModelRecord};
 use engine::oof::OofSpec;
 use engine::policy::Policy;
+use engine::rebase::Rebased;
 use engine::report::Provenance;
 use engine::run::{BacktestReport, Run, RunSettings};
+use engine::scan::{Scan, ScanSpec};
 use engine::strategy::{FinalFit, OwnerRecord, Signal, Strategy};
 use engine::sweep::{Judged, Plan, SweepBody};
 
 /// Bumped whenever a variant changes shape; a worker answering another version is refused.
-pub const PROTOCOL_VERSION: u32 = 12;
+pub const PROTOCOL_VERSION: u32 = 13;
 /// SHA-256 of this file without these two lines: `app/tests/shape.rs` fails when the file
 /// changes and this pin does not, so a change of shape cannot ship under an old version.
-pub const PROTOCOL_SHA: &str = "29a5470e44a2f7140e615be0f5c892f6871589fa4a92a57345f787c18d3ab708";
+pub const PROTOCOL_SHA: &str = "ff195944b75ac30ed14507f8f0146f154f11ab0ab90881d51b50a8fddad8a32c";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
@@ -48,6 +50,13 @@ pub enum Request {
     /// (the page's matrices): then the answer is `Sha` and nothing is built
     /// (`engine::matrix::find_or_build`). Buffers: the series' Blob (`columns`).
     BuildMatrix { model: Model, spec: BuildSpec, tz: String, layout: SeriesLayout, stored: Vec<String> },
+    /// Move a model to dataset `to_dataset` (`engine::rebase::onto`): its build runs on that
+    /// dataset's bars of its ticker and must reproduce every row of its matrix, which is held.
+    /// Buffers: the series' Blob (`columns`).
+    Rebase { record: ModelRecord, to_dataset: String, tz: String, layout: SeriesLayout },
+    /// Rank a dataset's tickers by a scanner (`engine::scan::scan`). Buffers: per entry of
+    /// `layout` in order, its series' Blob (`columns`).
+    Scan { name: String, tz: String, layout: Vec<SeriesLayout>, spec: ScanSpec },
     /// Train a model on a held matrix.
     Train { matrix_sha: String, options: FitOptions },
     /// Plan a sweep before any training starts (`SweepBody::plan`): its configs under the
@@ -103,6 +112,10 @@ impl Request {
             Request::HoldMatrix { matrix_sha, .. } => format!("reading matrix {}", short(matrix_sha)),
             Request::Load { name, .. } => format!("reading {name}"),
             Request::BuildMatrix { model, .. } => format!("building the matrix of {}", model.model_id),
+            Request::Rebase { record, to_dataset, .. } => {
+                format!("moving {} to dataset {to_dataset}", record.model_id)
+            }
+            Request::Scan { name, spec, .. } => format!("scanning {name} for {}", spec.kind),
             Request::Train { matrix_sha, options } => {
                 format!("training {} trees on matrix {}", options.params.num_trees, short(matrix_sha))
             }
@@ -227,6 +240,16 @@ pub enum Response {
         feature_names: Vec<String>,
         build_ms: f64,
     },
+    /// The model moved: its new record and what was checked. Buffers: `[matrix bytes]` as a
+    /// Blob, like `Built`'s (the page stores it under `summary.matrix_sha`, then the record).
+    Rebased {
+        record: ModelRecord,
+        rebased: Rebased,
+        summary: BuildSummary,
+        preview: Preview,
+        feature_names: Vec<String>,
+        build_ms: f64,
+    },
     /// A `BuildMatrix` whose matrix the page already stores under this sha.
     Sha {
         matrix_sha: String,
@@ -276,6 +299,9 @@ pub enum Response {
     SignalsDone {
         signals: Vec<Signal>,
     },
+    Scanned {
+        scan: Scan,
+    },
     /// Buffers: `[bundle bytes]`.
     Exported {
         holds: Holds,
@@ -323,6 +349,7 @@ impl Response {
             Response::Progress { .. } => "Progress",
             Response::Loaded { .. } => "Loaded",
             Response::Built { .. } => "Built",
+            Response::Rebased { .. } => "Rebased",
             Response::Sha { .. } => "Sha",
             Response::TreeDone { .. } => "TreeDone",
             Response::Trained { .. } => "Trained",
@@ -333,6 +360,7 @@ impl Response {
             Response::BacktestDone { .. } => "BacktestDone",
             Response::StrategyTrained { .. } => "StrategyTrained",
             Response::SignalsDone { .. } => "SignalsDone",
+            Response::Scanned { .. } => "Scanned",
             Response::Exported { .. } => "Exported",
             Response::Imported { .. } => "Imported",
             Response::Html { .. } => "Html",

@@ -16,10 +16,11 @@ pub enum Route {
     Train,
     Backtest,
     Signals,
+    Scanner,
 }
 
 impl Route {
-    pub const ALL: [Route; 8] = [
+    pub const ALL: [Route; 9] = [
         Route::Data,
         Route::Models,
         Route::Build,
@@ -28,6 +29,7 @@ impl Route {
         Route::Train,
         Route::Backtest,
         Route::Signals,
+        Route::Scanner,
     ];
 
     pub fn slug(self) -> &'static str {
@@ -40,6 +42,7 @@ impl Route {
             Route::Train => "train",
             Route::Backtest => "backtest",
             Route::Signals => "signals",
+            Route::Scanner => "scanner",
         }
     }
 
@@ -53,6 +56,7 @@ impl Route {
             Route::Train => "Train",
             Route::Backtest => "Backtest",
             Route::Signals => "Signals",
+            Route::Scanner => "Scanner",
         }
     }
 

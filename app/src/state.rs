@@ -7,14 +7,16 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use engine::bundle::VerificationRecord;
+use engine::data::SeriesLayout;
 use engine::matrix::{BuildSpec, Found};
 use engine::model::ModelRecord;
+use engine::rebase::{RebaseError, Rebased};
 use engine::run::Run;
 
 use crate::db::{DatasetMeta, MatrixMeta, Store};
 use crate::error::AppError;
 use crate::ingest::ImportProgress;
-use crate::pool::{EngineWorker, Pool};
+use crate::pool::{EngineWorker, MatrixRef, Pool};
 
 /// App-wide state. Every field is a `Copy` handle, so pages take `Ctx` by value.
 #[derive(Clone, Copy)]
@@ -221,6 +223,76 @@ pub async fn run_inputs(ctx: Ctx, run: &Run) -> Result<(Store, String, String), 
     Ok((store, cadence, run.lineage.matrix_sha.clone()))
 }
 
+/// One ticker's stored bars, as a worker reads them: the dataset's zone, the series' layout
+/// and its Blob (a handle; the page never copies the bars).
+pub struct TickerBars {
+    pub tz: String,
+    pub layout: SeriesLayout,
+    pub blob: web_sys::Blob,
+}
+
+/// `gone` says what a deleted dataset means to the caller.
+pub async fn ticker_bars(
+    ctx: Ctx,
+    store: &Store,
+    dataset_id: &str,
+    ticker: &str,
+    gone: impl FnOnce() -> String,
+) -> Result<TickerBars, AppError> {
+    let datasets = ctx.datasets.get_untracked();
+    let meta = datasets.iter().find(|d| d.id == dataset_id).ok_or_else(|| AppError::missing(gone()))?;
+    let index = meta
+        .layout
+        .iter()
+        .position(|l| l.ticker == ticker)
+        .ok_or_else(|| AppError::missing(format!("{} has no ticker {ticker}", meta.name)))?;
+    let blob = store.series_blob(meta, index).await?;
+    Ok(TickerBars { tz: meta.summary.tz.clone(), layout: meta.layout[index].clone(), blob })
+}
+
+/// Moves `record` to dataset `to_dataset` (`engine::rebase::onto`, in a worker) and stores its
+/// matrix there and the moved record in one transaction: either the model is on the new
+/// dataset with a matrix that reproduces its old one row for row, or nothing changed.
+pub async fn rebase_model(
+    ctx: Ctx,
+    record: ModelRecord,
+    to_dataset: String,
+    progress: impl Fn(f64),
+) -> Result<Rebased, AppError> {
+    let store = store(ctx)?;
+    let Some(sha) = record.matrix_sha.clone() else {
+        return Err(RebaseError::NoMatrix { model_id: record.model_id.clone() }.into());
+    };
+    let bars = ticker_bars(ctx, &store, &to_dataset, &record.model.ticker, || {
+        format!("dataset {to_dataset} is no longer stored")
+    })
+    .await?;
+    let worker = worker(ctx).await?;
+    let (moved, rebased, built) = worker
+        .rebase(
+            record.clone(),
+            to_dataset,
+            bars.tz,
+            bars.layout,
+            bars.blob,
+            MatrixRef { sha: &sha, store: &store },
+            progress,
+        )
+        .await?;
+    let matrix = MatrixMeta {
+        model_id: moved.model_id.clone(),
+        summary: built.summary,
+        preview: built.preview,
+        feature_names: built.feature_names,
+        created: js_sys::Date::now(),
+        build_ms: built.build_ms,
+        spec: moved.build_spec.clone(),
+    };
+    store.put_matrix(&matrix, &built.bytes.into(), Some(&moved)).await?;
+    refresh_models(ctx).await;
+    Ok(rebased)
+}
+
 /// Builds (or finds in the cache by sha) a matrix of the record's model; `true` when it came
 /// from the cache. With `adopt` it becomes the model's matrix (the Build page); without, the
 /// model is left as it is (a sweep's model variant with another label horizon).
@@ -232,19 +304,13 @@ pub async fn build_matrix(
     progress: impl Fn(f64) + Clone + 'static,
 ) -> Result<(MatrixMeta, bool), AppError> {
     let store = store(ctx)?;
-    let datasets = ctx.datasets.get_untracked();
-    let meta = datasets.iter().find(|d| d.id == record.dataset_id).ok_or_else(|| {
-        AppError::missing(format!("the dataset of {} was deleted; create the model again", record.model_id))
-    })?;
-    let index = meta
-        .layout
-        .iter()
-        .position(|l| l.ticker == record.model.ticker)
-        .ok_or_else(|| AppError::missing(format!("{} has no ticker {}", meta.name, record.model.ticker)))?;
-    let bars = store.series_blob(meta, index).await?;
+    let bars = ticker_bars(ctx, &store, &record.dataset_id, &record.model.ticker, || {
+        format!("the dataset of {} was deleted; create the model again", record.model_id)
+    })
+    .await?;
     let worker = worker(ctx).await?;
-    let tz = meta.summary.tz.clone();
-    let layout = meta.layout[index].clone();
+    let (tz, layout) = (bars.tz, bars.layout);
+    let bars = bars.blob;
     let ask = async |stored: Vec<String>| {
         worker
             .build_matrix(

@@ -438,6 +438,15 @@ fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
             let signals = engine::strategy::latest_signals(&model, &series, &tz, &spec, &booster, &strategy)?;
             Ok(Reply::plain(Response::SignalsDone { signals }))
         }
+        Request::Scan { name, tz, layout, spec } => {
+            let series = layout
+                .iter()
+                .enumerate()
+                .map(|(i, l)| columns::from_blob(l, &buffers.get(i as u32)))
+                .collect::<Result<Vec<_>, _>>()?;
+            let dataset = engine::data::Dataset { name, tz, series, issues: Vec::new(), issue_counts: Vec::new() };
+            Ok(Reply::plain(Response::Scanned { scan: engine::scan::scan(&dataset, &spec)? }))
+        }
         Request::Export { created_by, sources, selection, oof_keys, with_data } => {
             export(&buffers, &created_by, sources, selection, oof_keys, with_data)
         }
@@ -474,13 +483,7 @@ fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
                 .dyn_into::<js_sys::ArrayBuffer>()
                 .map(|b| Uint8Array::new(&b).to_vec())
                 .unwrap_or_default();
-            let mut last = -1.0;
-            let mut progress = |f: f64| {
-                if f - last >= 0.01 || f >= 1.0 {
-                    last = f;
-                    to.post(&Response::Progress { fraction: f });
-                }
-            };
+            let mut progress = progress_every(to, 0.01);
             let started = js_sys::Date::now();
             let dataset = engine::data::load(&name, &bytes, &options, &mut progress)?;
             let layout = columns::layouts(&dataset.series);
@@ -512,13 +515,7 @@ fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
         Request::BuildMatrix { model, spec, tz, layout, stored } => {
             let series = columns::from_blob(&layout, &buffers.get(0))?;
             let started = js_sys::Date::now();
-            let mut last = -1.0;
-            let mut progress = |f: f64| {
-                if f - last >= 0.02 || f >= 1.0 {
-                    last = f;
-                    to.post(&Response::Progress { fraction: f });
-                }
-            };
+            let mut progress = progress_every(to, 0.02);
             let find = |sha: &str| stored.iter().any(|s| s == sha).then(|| sha.to_string());
             let matrix = match engine::matrix::find_or_build(&model, &series, &tz, &spec, find, &mut progress)? {
                 Found::Stored(matrix_sha) => return Ok(Reply::plain(Response::Sha { matrix_sha })),
@@ -531,32 +528,66 @@ fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
                 feature_names: matrix.feature_names.clone(),
                 build_ms,
             };
-            // Column by column into Blobs the browser keeps outside every heap (composed into
-            // one without a copy): neither wasm memory nor this worker's JS heap ever holds a
-            // second copy of the matrix (a million rows are 357 MB, and an instance never gives
-            // memory back). The page stores the Blob in IndexedDB as a handle and later workers
-            // read it, so the page thread never copies the bytes.
-            let parts = Array::new();
-            let mut failed = None;
-            matrix.write_to(&mut |b| {
-                if failed.is_none() {
-                    match web_sys::Blob::new_with_u8_array_sequence(&Array::of1(&Uint8Array::from(b))) {
-                        Ok(part) => {
-                            parts.push(&part);
-                        }
-                        Err(e) => failed = Some(e),
-                    }
+            let blob = matrix_blob(matrix)?;
+            Ok(Reply { msg, payload: Array::of1(&blob), transfer: Array::new() })
+        }
+        Request::Rebase { record, to_dataset, tz, layout } => {
+            let sha = record.matrix_sha.clone().unwrap_or_default();
+            let stored = held(&sha)?;
+            let series = columns::from_blob(&layout, &buffers.get(0))?;
+            let started = js_sys::Date::now();
+            let mut progress = progress_every(to, 0.02);
+            let moved = engine::rebase::onto(&record, &stored, &to_dataset, &series, &tz, |_| None, &mut progress)?;
+            let matrix = match moved.matrix {
+                Found::Built(m) | Found::Stored(m) => m,
+            };
+            let msg = Response::Rebased {
+                record: moved.record,
+                rebased: moved.rebased,
+                summary: matrix.summary(),
+                preview: matrix.preview(5),
+                feature_names: matrix.feature_names.clone(),
+                build_ms: js_sys::Date::now() - started,
+            };
+            let blob = matrix_blob(matrix)?;
+            Ok(Reply { msg, payload: Array::of1(&blob), transfer: Array::new() })
+        }
+    }
+}
+
+/// The matrix's bytes as one Blob, written column by column into Blobs the browser keeps
+/// outside every heap (composed into one without a copy): neither wasm memory nor this worker's
+/// JS heap ever holds a second copy of the matrix (a million rows are 357 MB, and an instance
+/// never gives memory back). The page stores the Blob in IndexedDB as a handle and later
+/// workers read it, so the page thread never copies the bytes.
+fn matrix_blob(matrix: Matrix) -> Result<web_sys::Blob, Failure> {
+    let parts = Array::new();
+    let mut failed = None;
+    matrix.write_to(&mut |b| {
+        if failed.is_none() {
+            match web_sys::Blob::new_with_u8_array_sequence(&Array::of1(&Uint8Array::from(b))) {
+                Ok(part) => {
+                    parts.push(&part);
                 }
-            });
-            drop(matrix);
-            let blob = match failed {
-                None => web_sys::Blob::new_with_blob_sequence(&parts),
-                Some(e) => Err(e),
+                Err(e) => failed = Some(e),
             }
-            .map_err(|e| Failure::Rejected(format!("cannot keep the matrix in a Blob: {e:?}")))?;
-            let payload = Array::of1(&blob);
-            let transfer = Array::new();
-            Ok(Reply { msg, payload, transfer })
+        }
+    });
+    drop(matrix);
+    match failed {
+        None => web_sys::Blob::new_with_blob_sequence(&parts),
+        Some(e) => Err(e),
+    }
+    .map_err(|e| Failure::Rejected(format!("cannot keep the matrix in a Blob: {e:?}")))
+}
+
+/// Posts `Progress` when the fraction moved by `step` (and at the end), not on every call.
+fn progress_every(to: &To, step: f64) -> impl FnMut(f64) + '_ {
+    let mut last = -1.0;
+    move |f: f64| {
+        if f - last >= step || f >= 1.0 {
+            last = f;
+            to.post(&Response::Progress { fraction: f });
         }
     }
 }

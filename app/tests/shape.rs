@@ -39,6 +39,7 @@ const PAGES: &[(&str, &str)] = &[
     ("data", include_str!("../src/pages/data.rs")),
     ("leaderboard", include_str!("../src/pages/leaderboard.rs")),
     ("models", include_str!("../src/pages/models.rs")),
+    ("scanner", include_str!("../src/pages/scanner.rs")),
     ("signals", include_str!("../src/pages/signals.rs")),
     ("sweeps", include_str!("../src/pages/sweeps.rs")),
     ("train", include_str!("../src/pages/train.rs")),

@@ -6,6 +6,7 @@ pub mod build;
 pub mod data;
 pub mod leaderboard;
 pub mod models;
+pub mod scanner;
 pub mod signals;
 pub mod sweeps;
 pub mod train;

@@ -6,12 +6,14 @@ use leptos::task::spawn_local;
 
 use engine::model::{created_stamp, ModelRecord, ModelSpec};
 use engine::pack::packs;
+use engine::rebase::Rebased;
 use engine::risk::RiskProfile;
 
 use crate::components::ErrorView;
 use crate::error::AppError;
+use crate::format::{short, thousands};
 use crate::route::Route;
-use crate::state::{refresh_models, refresh_runs, use_ctx};
+use crate::state::{rebase_model, refresh_models, refresh_runs, use_ctx};
 
 const PROFILES: [RiskProfile; 3] = [RiskProfile::Conservative, RiskProfile::Balanced, RiskProfile::Aggressive];
 
@@ -182,19 +184,131 @@ pub fn ModelsPage() -> impl IntoView {
                         <Show when=move || !ctx.models.get().is_empty()
                             fallback=|| view! { <p class="muted small">"No models yet: create one from a pack template."</p> }>
                             <table class="grid" data-testid="models">
-                                <thead><tr><th>"Model"</th><th>"Pack"</th><th>"Template"</th><th>"Ticker"</th><th>"Cadence"</th>
+                                <thead><tr><th>"Model"</th><th>"Pack"</th><th>"Template"</th><th>"Ticker"</th><th>"Dataset"</th><th>"Cadence"</th>
                                     <th>"Horizon"</th><th>"Risk"</th><th class="num">"Features"</th><th>"Matrix"</th><th></th></tr></thead>
                                 <tbody>
-                                    <For each=move || ctx.models.get() key=|r| (r.model_id.clone(), r.matrix_sha.clone()) let:r>
+                                    <For each=move || ctx.models.get() key=|r| (r.model_id.clone(), r.matrix_sha.clone(), r.dataset_id.clone()) let:r>
                                         <ModelRow record=r/>
                                     </For>
                                 </tbody>
                             </table>
                         </Show>
                     </div>
+                    <Show when=move || ctx.models.get().iter().any(|m| m.matrix_sha.is_some())>
+                        <MoveModel/>
+                    </Show>
                 </div>
             </div>
         </section>
+    }
+}
+
+/// The seed's "new bars" step: a built model moves to a newer dataset of its ticker when its
+/// build there reproduces every row of its matrix (`engine::rebase`), so its strategies'
+/// signals reach the newest bar without training again.
+#[component]
+fn MoveModel() -> impl IntoView {
+    let ctx = use_ctx();
+    let model_id = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let progress = RwSignal::new(None::<f64>);
+    let outcome = RwSignal::new(None::<Result<Rebased, AppError>>);
+    let record = Memo::new(move |_| {
+        let built: Vec<ModelRecord> = ctx.models.get().into_iter().filter(|m| m.matrix_sha.is_some()).collect();
+        let id = model_id.get();
+        built.iter().find(|m| m.model_id == id).or(built.first()).cloned()
+    });
+    // Datasets holding the model's ticker, other than its own, the newest first.
+    let targets = Memo::new(move |_| {
+        let Some(r) = record.get() else { return Vec::new() };
+        let mut all: Vec<(String, String)> = ctx
+            .datasets
+            .get()
+            .into_iter()
+            .filter(|d| d.id != r.dataset_id)
+            .filter_map(|d| {
+                let t = d.summary.tickers.iter().find(|t| t.ticker == r.model.ticker)?;
+                Some((d.id.clone(), format!("{} · {} → {} · {} rows", d.name, t.start, t.end, t.rows)))
+            })
+            .collect();
+        all.reverse();
+        all
+    });
+    let target = Memo::new(move |_| {
+        let all = targets.get();
+        let id = to.get();
+        all.iter().find(|(d, _)| *d == id).or(all.first()).map(|(d, _)| d.clone())
+    });
+    let on_dataset = move || {
+        let r = record.get()?;
+        ctx.datasets.get().into_iter().find(|d| d.id == r.dataset_id).map(|d| d.name)
+    };
+    let run = Action::new_local(move |(r, to): &(ModelRecord, String)| {
+        let (r, to) = (r.clone(), to.clone());
+        async move {
+            outcome.set(None);
+            progress.set(Some(0.0));
+            let result = rebase_model(ctx, r, to, move |f| progress.set(Some(f))).await;
+            progress.set(None);
+            outcome.set(Some(result));
+        }
+    });
+    let start = move |_| {
+        if let (Some(r), Some(to)) = (record.get_untracked(), target.get_untracked()) {
+            run.dispatch((r, to));
+        }
+    };
+    view! {
+        <div class="panel form" data-testid="move-model">
+            <h2>"Move a model to newer bars"</h2>
+            <p class="muted small">"The model's build runs on the other dataset and must reproduce every row of its matrix bit for bit \
+                (the same bars, features computed by the same code). The model then draws its bars from that dataset, \
+                and its strategies' signals reach the newest bar without training again."</p>
+            <div class="move-row">
+                <label>"Model"
+                    <select data-testid="rebase-model" on:change=move |ev| { model_id.set(event_target_value(&ev)); outcome.set(None); }>
+                        {move || ctx.models.get().into_iter().filter(|m| m.matrix_sha.is_some()).map(|m| {
+                            let sel = record.get().is_some_and(|r| r.model_id == m.model_id);
+                            view! { <option value=m.model_id.clone() selected=sel>{m.model_id.clone()}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>"Now on"
+                    <input type="text" readonly data-testid="rebase-from" prop:value=move || on_dataset().unwrap_or_default()/>
+                </label>
+                <label>"Move to"
+                    <select data-testid="rebase-dataset" on:change=move |ev| { to.set(event_target_value(&ev)); outcome.set(None); }>
+                        {move || targets.get().into_iter().map(|(id, label)| {
+                            let sel = target.get().as_deref() == Some(id.as_str());
+                            view! { <option value=id selected=sel>{label}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+            </div>
+            <Show when=move || target.get().is_some()
+                fallback=move || view! { <p class="muted small" data-testid="rebase-none">{move || record.get().map(|r| format!(
+                    "No other dataset holds {}: add one with newer bars on the Data page.", r.model.ticker))}</p> }>
+                <button class="primary" data-testid="rebase" disabled=move || run.pending().get() on:click=start>"Check and move"</button>
+            </Show>
+            {move || progress.get().map(|f| view! {
+                <div class="progress" data-testid="rebase-progress">
+                    <div class="small">{format!("Building the model on the new bars — {:.0}%", f * 100.0)}</div>
+                    <div class="bar"><div style:width=format!("{:.1}%", f * 100.0)></div></div>
+                </div>
+            })}
+            {move || outcome.get().map(|o| match o {
+                Ok(r) => {
+                    let name = |id: &str| ctx.datasets.get_untracked().into_iter().find(|d| d.id == id).map_or(id.to_string(), |d| d.name);
+                    view! {
+                        <p class="moved" data-testid="rebased">{format!(
+                            "{} moved from {} to {}: {} rows of its matrix reproduced bit for bit, {} new rows (last bar {} → {}). Matrix {}; its strategies now signal on the new bars.",
+                            r.model_id, name(&r.from_dataset), name(&r.to_dataset), thousands(r.rows_checked), thousands(r.rows_added),
+                            r.old_end, r.new_end, short(&r.to_matrix))}</p>
+                    }.into_any()
+                }
+                Err(e) => view! { <ErrorView error=e testid="rebase-error"/> }.into_any(),
+            })}
+        </div>
     }
 }
 
@@ -203,6 +317,7 @@ fn ModelRow(record: ModelRecord) -> impl IntoView {
     let ctx = use_ctx();
     let m = record.model.clone();
     let id = record.model_id.clone();
+    let dataset_id = record.dataset_id.clone();
     let id_build = id.clone();
     let id_del = id.clone();
     let confirming = RwSignal::new(false);
@@ -212,6 +327,7 @@ fn ModelRow(record: ModelRecord) -> impl IntoView {
                 <td>{m.pack_id.clone()}</td>
                 <td>{m.template.clone()}</td>
                 <td>{m.ticker.clone()}</td>
+                <td data-testid="model-dataset-name">{move || ctx.datasets.get().into_iter().find(|d| d.id == dataset_id).map(|d| d.name).unwrap_or_else(|| "deleted".into())}</td>
                 <td>{m.cadence.clone()}</td>
                 <td>{m.horizon.clone()}</td>
                 <td>{m.risk_profile.as_str()}</td>

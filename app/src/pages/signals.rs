@@ -12,7 +12,7 @@ use crate::download;
 use crate::error::AppError;
 use crate::format::pct;
 use crate::route::Route;
-use crate::state::{store, use_ctx, worker, Ctx};
+use crate::state::{store, ticker_bars, use_ctx, worker, Ctx};
 
 async fn load_signals(ctx: Ctx, s: StrategyRecord) -> Result<Vec<Signal>, AppError> {
     let store = store(ctx)?;
@@ -22,35 +22,17 @@ async fn load_signals(ctx: Ctx, s: StrategyRecord) -> Result<Vec<Signal>, AppErr
         .into_iter()
         .find(|m| m.model_id == s.model_id)
         .ok_or_else(|| AppError::missing(format!("model {} is no longer stored", s.model_id)))?;
-    let meta = ctx
-        .datasets
-        .get_untracked()
-        .into_iter()
-        .find(|d| d.id == record.dataset_id)
-        .ok_or_else(|| AppError::missing(format!("the dataset of {} was deleted", s.model_id)))?;
-    let index = meta
-        .layout
-        .iter()
-        .position(|l| l.ticker == record.model.ticker)
-        .ok_or_else(|| AppError::missing(format!("{} has no ticker {}", meta.name, record.model.ticker)))?;
     let spec = store
         .matrix_meta(&s.strategy.matrix_sha)
         .await?
         .and_then(|m| m.spec)
         .ok_or_else(|| AppError::missing("the strategy's matrix is no longer stored: build the model again"))?;
-    let bars = store.series_blob(&meta, index).await?;
+    let bars = ticker_bars(ctx, &store, &record.dataset_id, &record.model.ticker, || {
+        format!("the dataset of {} was deleted", s.model_id)
+    })
+    .await?;
     let worker = worker(ctx).await?;
-    worker
-        .signals(
-            record.model,
-            spec,
-            s.strategy,
-            s.model_json,
-            meta.summary.tz.clone(),
-            meta.layout[index].clone(),
-            bars,
-        )
-        .await
+    worker.signals(record.model, spec, s.strategy, s.model_json, bars.tz, bars.layout, bars.blob).await
 }
 
 #[component]
