@@ -117,6 +117,8 @@ enum Cmd {
     Backtest(backtest::BacktestArgs),
     /// The newest signals of a model's trained strategy (GET /signals).
     Signals(signals::SignalsArgs),
+    /// A model's trained strategies, one per config.
+    Strategies(signals::StrategiesArgs),
     /// Write a model's signals to a CSV file.
     Alerts(signals::AlertsArgs),
     /// A run (--run) or a model's leaderboard (--model-id) as one self-contained HTML file.
@@ -250,6 +252,7 @@ fn run(cli: Cli) -> Result<String, CliError> {
         Cmd::Leaderboard(args) => leaderboard::leaderboard(&store, args),
         Cmd::Backtest(args) => backtest::backtest(&store, args),
         Cmd::Signals(args) => signals::signals(&store, args),
+        Cmd::Strategies(args) => signals::strategies(&store, args),
         Cmd::Alerts(args) => signals::alerts(&store, args),
         Cmd::Report(args) => report::report(&store, args),
         Cmd::Pipeline(args) => pipeline::pipeline(&store, args),

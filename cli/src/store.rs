@@ -9,13 +9,14 @@
 //! <store>/matrices/<matrix_sha>.bin        built matrices, content addressed
 //! <store>/oof/<key>.bin                    out-of-fold probabilities (engine::oof), by key
 //! <store>/runs/<run_id>.json               one evaluated sweep config (engine::run::Run)
-//! <store>/strategies/<model_id>/strategy.json         the trained strategy for a model
+//! <store>/strategies/<model_id>/<config_sha>.json      a trained strategy: one per config
+//!                                                      (`strategy.json` in older stores, still read)
 //! <store>/strategies/<model_id>/<model_sha>.model.json its booster (the model file)
 //! <store>/verification/<kind>/<id>.json    an imported artifact that is not verified (VerificationRecord)
 //! ```
 //!
 //! Every file is written to a temporary name and renamed into place. A strategy's model file is
-//! written before the `strategy.json` that names it, so a reader never follows a dangling name.
+//! written before the strategy file that names it, so a reader never follows a dangling name.
 //!
 //! `<id>` is the first 16 hex digits of the dataset's SHA-256 (content addressed: adding the same
 //! bars with the same zone again finds the stored copy). A dataset is written into
@@ -46,6 +47,9 @@ pub enum StoreError {
     NoModel(String),
     #[error("model \"{0}\" has no trained strategy; train one with `btb train --model-id {0} --config-kind thr --config-value …`")]
     NoStrategy(String),
+    /// `--strategy` names none or several of the model's strategies.
+    #[error(transparent)]
+    Pick(#[from] engine::strategy::StrategyError),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
@@ -415,6 +419,8 @@ impl Store {
         self.root.join("strategies").join(model_id)
     }
 
+    /// Stores a trained strategy beside the model's others: one per config, so training the
+    /// same config again replaces it. The model file (content addressed) is written first.
     pub fn put_strategy(
         &self,
         s: &engine::strategy::Strategy,
@@ -426,16 +432,64 @@ impl Store {
             .map_err(|e| StoreError::Damaged { path: dir.display().to_string(), detail: e.to_string() })?;
         Self::write_atomic(&dir.join(format!("{}.model.json", s.model_sha)), model_json.as_bytes())?;
         let json = serde_json::to_vec_pretty(s).unwrap_or_default();
-        Self::write_atomic(&dir.join("strategy.json"), &json)
+        Self::write_atomic(&dir.join(format!("{}.json", s.config_sha)), &json)?;
+        // A store written before strategies were kept per config holds one `strategy.json`;
+        // the same config trained again takes its place.
+        let legacy = dir.join(LEGACY_STRATEGY);
+        if legacy.is_file() && read_record::<engine::strategy::Strategy>(&legacy)?.config_sha == s.config_sha {
+            fs::remove_file(&legacy).map_err(io(&legacy))?;
+        }
+        Ok(())
     }
 
-    pub fn strategy(&self, model_id: &str) -> Result<(engine::strategy::Strategy, engine::gbt::Booster), StoreError> {
+    /// Every trained strategy of a model, oldest first (by `created`, then config_sha).
+    pub fn strategies(&self, model_id: &str) -> Result<Vec<engine::strategy::Strategy>, StoreError> {
         let dir = self.strategy_dir(model_id);
-        let path = dir.join("strategy.json");
-        if !path.is_file() {
+        let mut paths: Vec<PathBuf> = match fs::read_dir(&dir) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    let name = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+                    name.ends_with(".json") && !name.ends_with(".model.json") && !name.starts_with('.')
+                })
+                .collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(StoreError::Io { path: dir.display().to_string(), source: e }),
+        };
+        paths.sort();
+        let mut all: Vec<engine::strategy::Strategy> = Vec::new();
+        for p in &paths {
+            let s: engine::strategy::Strategy = read_record(p)?;
+            if s.model_id != model_id {
+                return Err(StoreError::Damaged {
+                    path: p.display().to_string(),
+                    detail: format!("a strategy of model {} in the folder of {model_id}", s.model_id),
+                });
+            }
+            // The legacy file and a per-config file of the same config: the per-config one.
+            let legacy = p.file_name().is_some_and(|n| n == LEGACY_STRATEGY);
+            match all.iter().position(|x| x.config_sha == s.config_sha) {
+                Some(_) if legacy => {}
+                Some(i) => all[i] = s,
+                None => all.push(s),
+            }
+        }
+        all.sort_by(|a, b| a.created.cmp(&b.created).then_with(|| a.config_sha.cmp(&b.config_sha)));
+        Ok(all)
+    }
+
+    /// The strategy `config_sha` (a unique prefix) names, or the newest; with its booster.
+    pub fn strategy(
+        &self,
+        model_id: &str,
+        config_sha: Option<&str>,
+    ) -> Result<(engine::strategy::Strategy, engine::gbt::Booster), StoreError> {
+        let all = self.strategies(model_id)?;
+        if all.is_empty() {
             return Err(StoreError::NoStrategy(model_id.to_string()));
         }
-        let s: engine::strategy::Strategy = read_record(&path)?;
+        let s = engine::strategy::pick(&all, model_id, config_sha)?.clone();
+        let dir = self.strategy_dir(model_id);
         let mpath = dir.join(format!("{}.model.json", s.model_sha));
         let text = fs::read_to_string(&mpath).map_err(io(&mpath))?;
         let b = engine::gbt::Booster::from_model_json(&text)
@@ -449,6 +503,9 @@ impl Store {
         Ok((s, b))
     }
 }
+
+/// What a store written before strategies were kept per config calls its one strategy.
+const LEGACY_STRATEGY: &str = "strategy.json";
 
 /// What an import recorded about an artifact it could not fully verify, kept beside the record
 /// (`<store>/verification/<kind>/<id>.json`) so the record itself stays byte-identical to the

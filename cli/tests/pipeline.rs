@@ -463,3 +463,62 @@ fn a_rebased_model_reaches_newer_bars() {
     let e = fails(&store, &["model", "rebase", "--model-id", "aapl_swing_daily", "--dataset", &new_id]);
     assert!(e.contains("already"), "{e}");
 }
+
+/// "Train the top 3–5": each config trained keeps its own strategy (training one again replaces
+/// it), `btb strategies` lists them, and `--strategy` picks whose signals `btb signals` and
+/// `btb alerts` give; a store written with one `strategy.json` per model still reads.
+#[test]
+fn several_strategies_per_model_give_their_own_signals() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_matrix(dir.path());
+    let train = |value: &str| {
+        let mut a =
+            vec!["train", "--model-id", "aapl_swing_daily", "--config-kind", "thr", "--config-value", value, "--json"];
+        a.extend(FAST);
+        json(&store, &a)["config_sha"].as_str().unwrap().to_string()
+    };
+    let low = train("0.50,0.55");
+    let high = train("0.70,0.75");
+    assert_ne!(low, high);
+    assert_eq!(train("0.50,0.55"), low, "the same config again replaces its strategy");
+    let listed = json(&store, &["strategies", "--model-id", "aapl_swing_daily", "--json"]);
+    let shas: Vec<&str> = listed.as_array().unwrap().iter().map(|s| s["config_sha"].as_str().unwrap()).collect();
+    assert_eq!(shas.len(), 2, "{shas:?}");
+    let text = ok(&store, &["strategies", "--model-id", "aapl_swing_daily"]);
+    assert!(text.starts_with("2 trained strategies of aapl_swing_daily"), "{text}");
+    assert!(text.contains("thr 0.50,0.55") && text.contains("thr 0.70,0.75"), "{text}");
+
+    let signals = |pick: &str| {
+        json(&store, &["signals", "--model-id", "aapl_swing_daily", "--strategy", pick, "--limit", "100000", "--json"])
+    };
+    let (a, b) = (signals(&low[..8]), signals(&high[..8]));
+    assert_ne!(a, b, "two strategies, two sets of signals");
+    let buys = |v: &serde_json::Value| v.as_array().unwrap().iter().filter(|s| s["side"] == "BUY").count();
+    assert!(buys(&a) > buys(&b), "a lower ladder buys more often: {} vs {}", buys(&a), buys(&b));
+    // The default is the newest; with the fixed clock of these tests, ties go to the larger config_sha.
+    let newest = if low > high { &a } else { &b };
+    let all = json(&store, &["signals", "--model-id", "aapl_swing_daily", "--limit", "100000", "--json"]);
+    assert_eq!(&all, newest);
+    let text = ok(&store, &["signals", "--model-id", "aapl_swing_daily", "--strategy", &high[..8]]);
+    assert!(text.starts_with(&format!("strategy {} (thr 0.70,0.75) of 2", &high[..7])), "{text}");
+    let out = dir.path().join("alerts.csv");
+    let written = ok(
+        &store,
+        &["alerts", "--model-id", "aapl_swing_daily", "--strategy", &low[..8], "--out", out.to_str().unwrap()],
+    );
+    assert!(written.contains("thr 0.50,0.55"), "{written}");
+    let e = fails(&store, &["signals", "--model-id", "aapl_swing_daily", "--strategy", "zzzz"]);
+    assert!(
+        e.contains("no trained strategy whose config_sha starts with \"zzzz\"") && e.contains("thr 0.70,0.75"),
+        "{e}"
+    );
+
+    // An older store: one strategy.json for the model, still read and replaced by retraining it.
+    let folder = store.join("strategies").join("aapl_swing_daily");
+    std::fs::rename(folder.join(format!("{high}.json")), folder.join("strategy.json")).unwrap();
+    assert_eq!(signals(&high[..8]), b);
+    assert_eq!(json(&store, &["strategies", "--model-id", "aapl_swing_daily", "--json"]).as_array().unwrap().len(), 2);
+    assert_eq!(train("0.70,0.75"), high);
+    assert!(!folder.join("strategy.json").exists());
+    assert_eq!(signals(&high[..8]), b);
+}

@@ -97,6 +97,43 @@ pub enum StrategyError {
     NoAtr,
     #[error("the scoring rows have features {got:?}, the model was trained on {expected:?}")]
     Features { got: Vec<String>, expected: Vec<String> },
+    #[error("model {model_id} has no trained strategy whose config_sha starts with {prefix:?}; it has {have}")]
+    NoSuchStrategy { model_id: String, prefix: String, have: String },
+    #[error("{prefix:?} names {count} strategies of model {model_id} ({have}); give more of the config_sha")]
+    Ambiguous { model_id: String, prefix: String, count: usize, have: String },
+}
+
+/// Which of a model's trained strategies a command means (`btb signals --strategy`, the
+/// Signals page's picker): one per config, so a config_sha prefix names it; without one, the
+/// newest (by `created`, then config_sha, so the choice never depends on listing order).
+pub fn pick<'a>(all: &'a [Strategy], model_id: &str, config_sha: Option<&str>) -> Result<&'a Strategy, StrategyError> {
+    let have = || {
+        let list: Vec<String> =
+            all.iter().map(|s| format!("{} ({})", crate::lineage::short(&s.config_sha), s.config)).collect();
+        if list.is_empty() {
+            "none".to_string()
+        } else {
+            list.join(", ")
+        }
+    };
+    let prefix = config_sha.map(str::trim).unwrap_or("");
+    let matching: Vec<&Strategy> = all.iter().filter(|s| s.config_sha.starts_with(prefix)).collect();
+    if !prefix.is_empty() && matching.len() > 1 {
+        return Err(StrategyError::Ambiguous {
+            model_id: model_id.to_string(),
+            prefix: prefix.to_string(),
+            count: matching.len(),
+            have: have(),
+        });
+    }
+    matching
+        .into_iter()
+        .max_by(|a, b| a.created.cmp(&b.created).then_with(|| a.config_sha.cmp(&b.config_sha)))
+        .ok_or_else(|| StrategyError::NoSuchStrategy {
+            model_id: model_id.to_string(),
+            prefix: prefix.to_string(),
+            have: have(),
+        })
 }
 
 /// [`Owner`], owned (what a page sends a worker).

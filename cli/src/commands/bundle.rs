@@ -73,7 +73,8 @@ pub(crate) fn collect(
     for id in &selection.model_ids {
         let record = store.model(id)?;
         let matrix = record.matrix_sha.as_ref().and_then(|sha| store.matrix(sha).ok());
-        let strategy = match store.strategy(id) {
+        // Bundle format 1 carries one strategy per model: the newest.
+        let strategy = match store.strategy(id, None) {
             Ok((strategy, booster)) => Some(TrainedStrategy { strategy, model_json: booster.to_model_json()? }),
             Err(StoreError::NoStrategy(_)) => None,
             Err(e) => return Err(e.into()),
@@ -159,12 +160,8 @@ impl Stored for Store {
     fn oof(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.oof_bytes(key))
     }
-    fn strategy(&self, model_id: &str) -> Result<Option<Strategy>, StoreError> {
-        match Store::strategy(self, model_id) {
-            Ok((s, _)) => Ok(Some(s)),
-            Err(StoreError::NoStrategy(_)) => Ok(None),
-            Err(e) => Err(e),
-        }
+    fn strategy(&self, model_id: &str, config_sha: &str) -> Result<Option<Strategy>, StoreError> {
+        Ok(self.strategies(model_id)?.into_iter().find(|s| s.config_sha == config_sha))
     }
     fn model(&self, model_id: &str) -> Result<Option<ModelRecord>, StoreError> {
         if self.has_model(model_id) {

@@ -121,7 +121,8 @@ pub fn pipeline(store: &Store, args: PipelineArgs) -> Result<String, CliError> {
     let params = body.research.params.clone().unwrap_or_default();
     let trained = train_strategy(store, &tb, &body.research, &params)?;
     let (report, _) = run_backtest(store, &body)?;
-    let sig = strategy::latest(model_signals(store, &args.model_id)?, args.signals);
+    let config_sha = trained["config_sha"].as_str().map(str::to_string);
+    let sig = strategy::latest(model_signals(store, &args.model_id, config_sha.as_deref())?.1, args.signals);
     if args.json {
         return Ok(to_json(&json!({
             "build": m.summary(),

@@ -1,25 +1,31 @@
 //! Signals (seed Phase 7): the newest signals of a model's trained strategy, printed or written
-//! as an alerts CSV.
+//! as an alerts CSV. A model keeps one strategy per config trained ("train the top 3–5");
+//! `--strategy` names one by a prefix of its config_sha, and the newest is the default.
 //!
 //! ```text
-//! btb signals --model-id ID [--limit N] [--json]
-//! btb alerts  --model-id ID --out FILE.csv [--limit N]
+//! btb strategies --model-id ID [--json]
+//! btb signals --model-id ID [--strategy CONFIG_SHA] [--limit N] [--json]
+//! btb alerts  --model-id ID [--strategy CONFIG_SHA] --out FILE.csv [--limit N]
 //! ```
 
 use std::path::PathBuf;
 
 use clap::Args;
 
-use engine::strategy::{self, Signal};
+use engine::lineage::short;
+use engine::strategy::{self, Signal, Strategy};
 
 use crate::error::CliError;
-use crate::print::{signals_table, to_json};
+use crate::print::{signals_table, table, to_json};
 use crate::store::Store;
 
 #[derive(Args)]
 pub struct SignalsArgs {
     #[arg(long)]
     pub model_id: String,
+    /// Which trained strategy: a prefix of its config_sha [default: the newest].
+    #[arg(long, value_name = "CONFIG_SHA")]
+    pub strategy: Option<String>,
     /// The newest N signals [default: 10].
     #[arg(long, default_value_t = 10)]
     pub limit: usize,
@@ -31,6 +37,9 @@ pub struct SignalsArgs {
 pub struct AlertsArgs {
     #[arg(long)]
     pub model_id: String,
+    /// Which trained strategy: a prefix of its config_sha [default: the newest].
+    #[arg(long, value_name = "CONFIG_SHA")]
+    pub strategy: Option<String>,
     #[arg(long, value_name = "FILE.csv")]
     pub out: PathBuf,
     /// The newest N signals [default: all].
@@ -38,35 +47,98 @@ pub struct AlertsArgs {
     pub limit: Option<usize>,
 }
 
-/// Signals of the model's trained strategy over its newest bars.
-pub(crate) fn model_signals(store: &Store, model_id: &str) -> Result<Vec<Signal>, CliError> {
-    let (s, booster) = store.strategy(model_id)?;
+#[derive(Args)]
+pub struct StrategiesArgs {
+    #[arg(long)]
+    pub model_id: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Signals of one of the model's trained strategies (`config_sha` a prefix, or the newest)
+/// over its newest bars, with the strategy they came from.
+pub(crate) fn model_signals(
+    store: &Store,
+    model_id: &str,
+    config_sha: Option<&str>,
+) -> Result<(Strategy, Vec<Signal>), CliError> {
+    let (s, booster) = store.strategy(model_id, config_sha)?;
     let record = store.model(model_id)?;
     let (_, ds) = store.load(&record.dataset_id)?;
-    let series = ds.series.iter().find(|x| x.ticker == record.model.ticker).ok_or_else(|| {
+    let series = ds.series(&record.model.ticker).ok_or_else(|| {
         CliError::Data(format!("dataset {} has no ticker {}", record.dataset_id, record.model.ticker))
     })?;
     let spec = record.build_spec.clone().unwrap_or_default();
-    Ok(strategy::latest_signals(&record.model, series, &ds.tz, &spec, &booster, &s)?)
+    let signals = strategy::latest_signals(&record.model, series, &ds.tz, &spec, &booster, &s)?;
+    Ok((s, signals))
+}
+
+/// Which strategy the signals are of, when the model has several (printed above the table).
+fn which(store: &Store, s: &Strategy) -> Result<String, CliError> {
+    let n = store.strategies(&s.model_id)?.len();
+    Ok(if n > 1 {
+        format!(
+            "strategy {} ({}) of {n}; pick another with --strategy (btb strategies --model-id {})\n",
+            short(&s.config_sha),
+            s.config,
+            s.model_id
+        )
+    } else {
+        String::new()
+    })
 }
 
 pub fn signals(store: &Store, args: SignalsArgs) -> Result<String, CliError> {
-    let all = model_signals(store, &args.model_id)?;
+    let (s, all) = model_signals(store, &args.model_id, args.strategy.as_deref())?;
     let v = strategy::latest(all, args.limit);
     if args.json {
         return Ok(to_json(&v));
     }
+    let head = which(store, &s)?;
     if v.is_empty() {
-        return Ok(format!("no signals for {}\n", args.model_id));
+        return Ok(format!("{head}no signals for {}\n", args.model_id));
     }
-    Ok(signals_table(&v))
+    Ok(format!("{head}{}", signals_table(&v)))
 }
 
 pub fn alerts(store: &Store, args: AlertsArgs) -> Result<String, CliError> {
-    let all = model_signals(store, &args.model_id)?;
+    let (s, all) = model_signals(store, &args.model_id, args.strategy.as_deref())?;
     let n = all.len();
     let v = strategy::latest(all, args.limit.unwrap_or(n));
     std::fs::write(&args.out, strategy::to_csv(&v))
         .map_err(|source| CliError::Read { path: args.out.display().to_string(), source })?;
-    Ok(format!("wrote {} signals to {}\n", v.len(), args.out.display()))
+    Ok(format!("{}wrote {} signals to {}\n", which(store, &s)?, v.len(), args.out.display()))
+}
+
+/// `btb strategies`: the model's trained strategies, one per config, newest last.
+pub fn strategies(store: &Store, args: StrategiesArgs) -> Result<String, CliError> {
+    store.model(&args.model_id)?;
+    let all = store.strategies(&args.model_id)?;
+    if args.json {
+        return Ok(to_json(&all));
+    }
+    if all.is_empty() {
+        return Err(crate::store::StoreError::NoStrategy(args.model_id).into());
+    }
+    let mut rows = vec![["config_sha", "config", "matrix", "model", "trees", "oof AUC", "created"]
+        .iter()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()];
+    for s in &all {
+        rows.push(vec![
+            short(&s.config_sha).to_string(),
+            s.config.to_string(),
+            short(&s.matrix_sha).to_string(),
+            short(&s.model_sha).to_string(),
+            s.report.trees.to_string(),
+            s.report.valid_auc.map_or("—".to_string(), |a| format!("{a:.3}")),
+            s.created.clone(),
+        ]);
+    }
+    Ok(format!(
+        "{} trained strategies of {} (signals use the newest unless --strategy names one)\n{}",
+        all.len(),
+        args.model_id,
+        table(&rows)
+    ))
 }

@@ -30,7 +30,10 @@ pub trait Stored {
     fn dataset_id(&self, sha: &str) -> String;
     fn has_matrix(&self, matrix_sha: &str) -> Result<bool, Self::Error>;
     fn oof(&self, key: &str) -> Result<Option<Vec<u8>>, Self::Error>;
-    fn strategy(&self, model_id: &str) -> Result<Option<Strategy>, Self::Error>;
+    /// The stored strategy a bundle's strategy of this model and config meets: the same
+    /// config's where the store keeps one per config (`btb`), the model's one where it keeps one
+    /// per model (the page, until its store is keyed by config too).
+    fn strategy(&self, model_id: &str, config_sha: &str) -> Result<Option<Strategy>, Self::Error>;
     fn model(&self, model_id: &str) -> Result<Option<ModelRecord>, Self::Error>;
     fn run(&self, run_id: &str) -> Result<Option<Run>, Self::Error>;
     /// Whether an earlier import recorded this artifact as not verified.
@@ -67,7 +70,8 @@ impl Stored for Snapshot {
     fn oof(&self, key: &str) -> Result<Option<Vec<u8>>, Infallible> {
         Ok(self.oof.get(key).cloned())
     }
-    fn strategy(&self, model_id: &str) -> Result<Option<Strategy>, Infallible> {
+    /// One per model: `strategies` is keyed by model id.
+    fn strategy(&self, model_id: &str, _config_sha: &str) -> Result<Option<Strategy>, Infallible> {
         Ok(self.strategies.get(model_id).cloned())
     }
     fn model(&self, model_id: &str) -> Result<Option<ModelRecord>, Infallible> {
@@ -310,7 +314,7 @@ pub fn merge<S: Stored>(
     }
     for t in &b.strategies {
         let id = &t.strategy.model_id;
-        let new = match stored.strategy(id).map_err(MergeError::Store)? {
+        let new = match stored.strategy(id, &t.strategy.config_sha).map_err(MergeError::Store)? {
             Some(s) if content(&s) == content(&t.strategy) => false,
             Some(s) => {
                 let detail =
