@@ -27,7 +27,7 @@ use crate::protocol::{ImportWrites, StoreSnapshot};
 
 pub const DB_NAME: &str = "btb-workbench";
 /// Current schema. Each version's step lives in [`migrate`]; never edit a released step.
-pub const DB_VERSION: u32 = 8;
+pub const DB_VERSION: u32 = 9;
 /// A dataset's id is this and the first 16 hex digits of its sha (an import files bars the same way).
 pub const DATASET_ID_PREFIX: &str = "ds-";
 
@@ -39,7 +39,10 @@ const MATRICES: &str = "matrices";
 const TRAINED: &str = "trained";
 const RUNS: &str = "runs";
 const OOF: &str = "oof";
+/// v6–v8's strategies, one per model (keyed by model_id): still read, never written.
 const STRATEGIES: &str = "strategies";
+/// Trained strategies, one per config of a model, keyed `model_id/config_sha` (`strategy_key`).
+const STRATEGY_CONFIGS: &str = "strategy_configs";
 const VERIFICATION: &str = "verification";
 const FOLDS: &str = "folds";
 
@@ -133,7 +136,7 @@ pub struct MemoryStore {
 }
 
 /// A model's trained strategy (`POST /train` for one config): the engine's record and the
-/// model file. One per model: training another config replaces it.
+/// model file. One per config of a model: training the same config again replaces it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StrategyRecord {
     pub model_id: String,
@@ -221,6 +224,13 @@ fn migrate(db: &Database, old_version: u32) -> Result<(), idb::Error> {
         // v8: a sweep's folds as they finish, keyed `oof_key/fold` (`fold_key`).
         db.create_object_store(FOLDS, ObjectStoreParams::new())?;
     }
+    if old_version < 9 {
+        // v9: strategies one per config ("train the top 3–5"), keyed `model_id/config_sha`
+        // (`strategy_key`). v6's store stays and is still read: an upgrade cannot copy records
+        // (its callback is synchronous), and a strategy kept there is shadowed by its config's
+        // record here, and deleted when that config is trained again.
+        db.create_object_store(STRATEGY_CONFIGS, ObjectStoreParams::new())?;
+    }
     Ok(())
 }
 
@@ -259,6 +269,17 @@ fn verification_key(kind: Kind, id: &str) -> String {
 /// Fold `fold` of the sweep whose out-of-fold key is `oof_key`; zero-padded so keys sort by fold.
 fn fold_key(oof_key: &str, fold: usize) -> String {
     format!("{oof_key}/{fold:04}")
+}
+
+/// A strategy's key: one per config of a model.
+fn strategy_key(model_id: &str, config_sha: &str) -> String {
+    format!("{model_id}/{config_sha}")
+}
+
+/// Every strategy key of `model_id` (a model id has no `/`, so `/` … `0` bounds them).
+fn strategy_range(model_id: &str) -> Result<idb::KeyRange, StoreError> {
+    idb::KeyRange::bound(&format!("{model_id}/").into(), &format!("{model_id}0").into(), None, Some(true))
+        .map_err(failed)
 }
 
 /// Every fold key of `oof_key` (a key is hex, so `/` … `0` bounds them).
@@ -466,7 +487,7 @@ impl Store {
         }
     }
 
-    /// Deletes a model with its sweep runs and its trained strategy, in one transaction.
+    /// Deletes a model with its sweep runs and its trained strategies, in one transaction.
     /// Matrices and out-of-fold probabilities stay: they are caches keyed by content.
     pub async fn delete_model(&self, model_id: &str) -> Result<(), StoreError> {
         let run_ids: Vec<String> =
@@ -475,14 +496,16 @@ impl Store {
             Store::Memory(m) => {
                 let mut m = m.borrow_mut();
                 m.models.remove(model_id);
-                m.strategies.remove(model_id);
+                m.strategies.retain(|_, s| s.model_id != model_id);
                 for id in &run_ids {
                     m.runs.remove(id);
                 }
                 Ok(())
             }
             Store::Indexed(db) => {
-                let tx = db.transaction(&[MODELS, RUNS, STRATEGIES], TransactionMode::ReadWrite).map_err(failed)?;
+                let tx = db
+                    .transaction(&[MODELS, RUNS, STRATEGIES, STRATEGY_CONFIGS], TransactionMode::ReadWrite)
+                    .map_err(failed)?;
                 let queued = (|| {
                     let key = Query::from(JsValue::from(model_id));
                     let _ = tx.object_store(MODELS).map_err(failed)?.delete(key).map_err(failed)?;
@@ -490,6 +513,11 @@ impl Store {
                         .object_store(STRATEGIES)
                         .map_err(failed)?
                         .delete(Query::from(JsValue::from(model_id)))
+                        .map_err(failed)?;
+                    let _ = tx
+                        .object_store(STRATEGY_CONFIGS)
+                        .map_err(failed)?
+                        .delete(strategy_range(model_id)?)
                         .map_err(failed)?;
                     let runs = tx.object_store(RUNS).map_err(failed)?;
                     for id in &run_ids {
@@ -761,7 +789,7 @@ impl Store {
                     m.oof.insert(k.clone(), bytes);
                 }
                 for s in strategies {
-                    m.strategies.insert(s.model_id.clone(), s);
+                    m.strategies.insert(strategy_key(&s.model_id, &s.strategy.config_sha), s);
                 }
                 for r in &w.models {
                     m.models.insert(r.model_id.clone(), r.clone());
@@ -778,7 +806,7 @@ impl Store {
                 Ok(())
             }
             Store::Indexed(db) => {
-                let names = [DATASETS, COLUMNS, MATRICES, OOF, STRATEGIES, MODELS, RUNS, VERIFICATION];
+                let names = [DATASETS, COLUMNS, MATRICES, OOF, STRATEGY_CONFIGS, MODELS, RUNS, VERIFICATION];
                 let tx = db.transaction(&names, TransactionMode::ReadWrite).map_err(|e| classify(e, file))?;
                 let queued = (|| {
                     let put = |store: &str, value: &JsValue, key: Option<JsValue>| -> Result<(), StoreError> {
@@ -801,7 +829,8 @@ impl Store {
                         put(OOF, &bytes, Some(JsValue::from(k.as_str())))?;
                     }
                     for s in &strategies {
-                        put(STRATEGIES, &serde_wasm_bindgen::to_value(s).map_err(failed)?, None)?;
+                        let key = JsValue::from(strategy_key(&s.model_id, &s.strategy.config_sha));
+                        put(STRATEGY_CONFIGS, &serde_wasm_bindgen::to_value(s).map_err(failed)?, Some(key))?;
                     }
                     for r in &w.models {
                         put(MODELS, &serde_wasm_bindgen::to_value(r).map_err(failed)?, None)?;
@@ -833,23 +862,55 @@ impl Store {
         }
     }
 
+    /// Stores a trained strategy beside its model's others; the same config again replaces its
+    /// own (and a v6 record of that config, in the same transaction).
     pub async fn put_strategy(&self, record: &StrategyRecord) -> Result<(), StoreError> {
+        let key = strategy_key(&record.model_id, &record.strategy.config_sha);
         match self {
             Store::Memory(m) => {
-                m.borrow_mut().strategies.insert(record.model_id.clone(), record.clone());
+                m.borrow_mut().strategies.insert(key, record.clone());
                 Ok(())
             }
-            Store::Indexed(db) => put_records(db, STRATEGIES, std::slice::from_ref(record), &record.model_id).await,
+            Store::Indexed(db) => {
+                let legacy = all_records::<StrategyRecord>(db, STRATEGIES)
+                    .await?
+                    .into_iter()
+                    .any(|s| s.model_id == record.model_id && s.strategy.config_sha == record.strategy.config_sha);
+                let name = record.model_id.as_str();
+                let tx = db.transaction(&[STRATEGIES, STRATEGY_CONFIGS], TransactionMode::ReadWrite).map_err(failed)?;
+                let queued = (|| {
+                    let value = serde_wasm_bindgen::to_value(record).map_err(failed)?;
+                    let store = tx.object_store(STRATEGY_CONFIGS).map_err(failed)?;
+                    let _ = store.put(&value, Some(&JsValue::from(key.as_str()))).map_err(|e| classify(e, name))?;
+                    if legacy {
+                        let old = tx.object_store(STRATEGIES).map_err(failed)?;
+                        let _ = old.delete(Query::from(JsValue::from(name))).map_err(failed)?;
+                    }
+                    Ok::<_, StoreError>(())
+                })();
+                settle(tx, queued, name).await
+            }
         }
     }
 
-    /// Every trained strategy, newest first.
+    /// Every trained strategy, newest first (by when it was stored, then config_sha).
     pub async fn strategies(&self) -> Result<Vec<StrategyRecord>, StoreError> {
         let mut out: Vec<StrategyRecord> = match self {
             Store::Memory(m) => m.borrow().strategies.values().cloned().collect(),
-            Store::Indexed(db) => all_records(db, STRATEGIES).await?,
+            Store::Indexed(db) => {
+                let mut all: Vec<StrategyRecord> = all_records(db, STRATEGY_CONFIGS).await?;
+                // A v6 record whose config was not trained since.
+                for s in all_records::<StrategyRecord>(db, STRATEGIES).await? {
+                    if !all.iter().any(|x| x.model_id == s.model_id && x.strategy.config_sha == s.strategy.config_sha) {
+                        all.push(s);
+                    }
+                }
+                all
+            }
         };
-        out.sort_by(|a, b| b.created.total_cmp(&a.created));
+        out.sort_by(|a, b| {
+            b.created.total_cmp(&a.created).then_with(|| b.strategy.config_sha.cmp(&a.strategy.config_sha))
+        });
         Ok(out)
     }
 

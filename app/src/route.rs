@@ -72,6 +72,21 @@ impl Route {
     }
 }
 
+/// `name`'s value in the fragment's query (`#/signals?strategy=m/abc` → `m/abc`): how a link
+/// opens a page on one record.
+pub fn param(hash: &str, name: &str) -> Option<String> {
+    let (_, query) = hash.split_once('?')?;
+    query.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == name).then(|| js_sys::decode_uri_component(v).ok().and_then(|v| v.as_string()).unwrap_or(v.to_string()))
+    })
+}
+
+/// [`param`] of the page's current fragment.
+pub fn current_param(name: &str) -> Option<String> {
+    param(&current_hash(), name)
+}
+
 fn current_hash() -> String {
     web_sys::window().and_then(|w| w.location().hash().ok()).unwrap_or_default()
 }
@@ -101,5 +116,8 @@ mod tests {
         for r in Route::ALL {
             assert_eq!(Route::from_hash(&r.href()), r);
         }
+        assert_eq!(param("#/signals?strategy=aapl%2Fab12&x=1", "strategy").as_deref(), Some("aapl/ab12"));
+        assert_eq!(param("#/signals?x=1", "strategy"), None);
+        assert_eq!(param("#/signals", "strategy"), None);
     }
 }

@@ -70,6 +70,7 @@ pub async fn export(
                 has_matrix = true;
             }
         }
+        // Bundle format 1 carries one strategy per model: the newest (`strategies` is newest first).
         let strategy =
             strategies.iter().find(|s| &s.model_id == id).map(|s| (s.strategy.clone(), s.model_json.clone()));
         let mut bars = None;

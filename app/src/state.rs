@@ -223,6 +223,19 @@ pub async fn run_inputs(ctx: Ctx, run: &Run) -> Result<(Store, String, String), 
     Ok((store, cadence, run.lineage.matrix_sha.clone()))
 }
 
+/// Fills `dataset_id`, while it is empty, with the selected dataset (the demo on first open)
+/// or the first stored: the pages that work on a dataset start on the one the user looked at.
+pub fn default_dataset(ctx: Ctx, dataset_id: RwSignal<Option<String>>) {
+    Effect::new(move |_| {
+        if dataset_id.get().is_none() {
+            // Set only a real pick: setting None again would re-run this effect forever.
+            if let Some(pick) = ctx.selected.get().or_else(|| ctx.datasets.get().first().map(|m| m.id.clone())) {
+                dataset_id.set(Some(pick));
+            }
+        }
+    });
+}
+
 /// One ticker's stored bars, as a worker reads them: the dataset's zone, the series' layout
 /// and its Blob (a handle; the page never copies the bars).
 pub struct TickerBars {

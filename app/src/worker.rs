@@ -295,7 +295,7 @@ fn import(
         dataset_prefix: DATASET_ID_PREFIX.to_string(),
         matrices: snapshot.matrices,
         oof,
-        strategies: snapshot.strategies.into_iter().map(|s| (s.model_id.clone(), s)).collect(),
+        strategies: snapshot.strategies,
         models: snapshot.models.into_iter().map(|m| (m.model_id.clone(), m)).collect(),
         runs: snapshot.runs.into_iter().map(|r| (r.run_id.clone(), r)).collect(),
         marks: snapshot.marks,

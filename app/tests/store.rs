@@ -219,3 +219,72 @@ async fn records_of_the_previous_shapes_still_read() {
     assert_eq!(models[0].created, "2024-01-02T14:30:00.123Z");
     assert_eq!(models[0].build_spec, None);
 }
+
+/// A trained strategy of the synthetic model for ladder `value` (three trees: the store only
+/// keeps it), and its model file.
+fn trained(value: &str) -> (engine::strategy::Strategy, String) {
+    use engine::strategy::{FinalFit, Owner};
+    let series = engine::synth::lcg_bars(1200);
+    let model = engine::model::ModelSpec::new("swingsigma", "SYN").resolve().unwrap();
+    let m = engine::matrix::build_matrix(&model, &series, "UTC", &Default::default()).unwrap();
+    let owner = Owner {
+        model_id: &model.model_id,
+        pack_id: "swingsigma",
+        cadence: "daily",
+        risk_profile: engine::risk::RiskProfile::Balanced,
+        created: "2026-01-01T00:00:00Z",
+    };
+    let how = FinalFit {
+        params: engine::gbt::TrainParams { num_trees: 3, ..Default::default() },
+        calibration: engine::gbt::fit::CalibrationKind::Sigmoid,
+        calibration_folds: 2,
+    };
+    let config =
+        engine::config::Config { kind: engine::config::ConfigKind::Thr, value: value.into(), allowed_hours: None };
+    let (booster, s) =
+        engine::strategy::train(&m, owner, &config, &engine::policy::Policy::thr(vec![0.5]), &how, &mut |_| {})
+            .unwrap();
+    (s, booster.to_model_json().unwrap())
+}
+
+/// A model keeps one strategy per config (v9): another config is kept beside, the same config
+/// again replaces its own, a v6 record (one per model) still reads until its config is
+/// trained again, and deleting the model takes them all.
+#[wasm_bindgen_test]
+async fn strategies_are_kept_one_per_config() {
+    use app::db::StrategyRecord;
+    let (a, a_json) = trained("0.50,0.55");
+    let (b, b_json) = trained("0.70,0.75");
+    let (c, c_json) = trained("0.60");
+    let record = |s: &engine::strategy::Strategy, json: &str, created: f64| StrategyRecord {
+        model_id: s.model_id.clone(),
+        strategy: s.clone(),
+        model_json: json.to_string(),
+        created,
+    };
+    let configs = |list: Vec<StrategyRecord>| list.into_iter().map(|r| r.strategy.config.value).collect::<Vec<_>>();
+    let (indexed, _) = Store::open_named(&unique("strategies")).await;
+    for store in [indexed, Store::memory()] {
+        store.put_strategy(&record(&a, &a_json, 1.0)).await.unwrap();
+        store.put_strategy(&record(&b, &b_json, 2.0)).await.unwrap();
+        assert_eq!(configs(store.strategies().await.unwrap()), ["0.70,0.75", "0.50,0.55"], "newest first");
+        store.put_strategy(&record(&a, &a_json, 3.0)).await.unwrap();
+        assert_eq!(configs(store.strategies().await.unwrap()), ["0.50,0.55", "0.70,0.75"], "replaced, not added");
+
+        if let Store::Indexed(db) = &store {
+            // A v6 store's one strategy of the model (keyed by model id), of a third config.
+            let old = serde_wasm_bindgen::to_value(&record(&c, &c_json, 0.5)).unwrap();
+            let tx = db.transaction(&["strategies"], TransactionMode::ReadWrite).unwrap();
+            tx.object_store("strategies").unwrap().put(&old, None).unwrap().await.unwrap();
+            tx.commit().unwrap().await.unwrap();
+            assert_eq!(configs(store.strategies().await.unwrap()), ["0.50,0.55", "0.70,0.75", "0.60"]);
+            store.put_strategy(&record(&c, &c_json, 4.0)).await.unwrap();
+            assert_eq!(configs(store.strategies().await.unwrap()), ["0.60", "0.50,0.55", "0.70,0.75"]);
+            let tx = db.transaction(&["strategies"], TransactionMode::ReadOnly).unwrap();
+            let left = tx.object_store("strategies").unwrap().count(None).unwrap().await.unwrap();
+            assert_eq!(left, 0, "the v6 record went when its config was trained again");
+        }
+        store.delete_model(&a.model_id).await.unwrap();
+        assert!(store.strategies().await.unwrap().is_empty());
+    }
+}

@@ -12,7 +12,7 @@ use engine::gbt::TrainParams;
 use engine::policy::PolicyOptions;
 use engine::sweep::ResearchOptions;
 
-use crate::error::CliError;
+use crate::error::{read_err, CliError};
 
 /// `target.f = source.f` for each named field whose flag was given (flags win over the spec).
 macro_rules! override_with {
@@ -26,7 +26,7 @@ pub(crate) use override_with;
 
 /// A `--spec FILE`: the seed's API body the flags then override.
 pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, CliError> {
-    let bytes = std::fs::read(path).map_err(|source| CliError::Read { path: path.display().to_string(), source })?;
+    let bytes = std::fs::read(path).map_err(read_err(path))?;
     serde_json::from_slice(&bytes)
         .map_err(|e| CliError::Spec { path: path.display().to_string(), detail: e.to_string() })
 }

@@ -31,6 +31,9 @@ pub(crate) enum CliError {
     Store(#[from] StoreError),
     #[error("{path}: {source}")]
     Read { path: String, source: std::io::Error },
+    /// A file the command was asked to write (`--out`, a sweep file) could not be.
+    #[error("cannot write {path}: {source}")]
+    Write { path: String, source: std::io::Error },
 }
 
 /// Every engine step's error converts through `engine::error::Error`, so `?` keeps it typed
@@ -49,7 +52,8 @@ impl CliError {
             | CliError::EngineAt { .. }
             | CliError::Data(_)
             | CliError::Store(_)
-            | CliError::Read { .. } => 1,
+            | CliError::Read { .. }
+            | CliError::Write { .. } => 1,
         }
     }
 
@@ -66,4 +70,8 @@ pub(crate) fn usage(e: impl std::fmt::Display) -> CliError {
 
 pub(crate) fn read_err(path: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
     move |source| CliError::Read { path: path.display().to_string(), source }
+}
+
+pub(crate) fn write_err(path: &Path) -> impl Fn(std::io::Error) -> CliError + '_ {
+    move |source| CliError::Write { path: path.display().to_string(), source }
 }

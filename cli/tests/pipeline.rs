@@ -507,6 +507,9 @@ fn several_strategies_per_model_give_their_own_signals() {
         &["alerts", "--model-id", "aapl_swing_daily", "--strategy", &low[..8], "--out", out.to_str().unwrap()],
     );
     assert!(written.contains("thr 0.50,0.55"), "{written}");
+    let nowhere = dir.path().join("no/such/folder/alerts.csv");
+    let e = fails(&store, &["alerts", "--model-id", "aapl_swing_daily", "--out", nowhere.to_str().unwrap()]);
+    assert!(e.starts_with("cannot write ") && e.contains("no/such/folder"), "{e}");
     let e = fails(&store, &["signals", "--model-id", "aapl_swing_daily", "--strategy", "zzzz"]);
     assert!(
         e.contains("no trained strategy whose config_sha starts with \"zzzz\"") && e.contains("thr 0.70,0.75"),

@@ -72,3 +72,16 @@ export async function buildAaplModel(page) {
   await page.click('[data-testid=build-matrix]');
   await page.waitForSelector('[data-testid=matrix-sha]', { timeout: 60_000 });
 }
+
+/** The default sweep of the built model at 40 trees (Sweeps), then the first `picks` ranked runs
+ * into the cart (Leaderboard). */
+export async function sweepIntoCart(page, picks) {
+  await page.click('nav a[data-route=sweeps]');
+  await page.fill('[data-testid=sweep-trees]', '40');
+  await page.click('[data-testid=run-sweep]');
+  await page.waitForSelector('[data-testid=sweep-result]', { timeout: 180_000 });
+  await page.click('nav a[data-route=leaderboard]');
+  for (let i = 0; i < picks; i++) {
+    await page.locator('[data-page=leaderboard] [data-testid=cart-toggle]').nth(i).check();
+  }
+}

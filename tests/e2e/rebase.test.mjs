@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { startServer, launch, shot, ROOT } from './browser.mjs';
+import { startServer, launch, shot, sweepIntoCart, ROOT } from './browser.mjs';
 
 let srv;
 const dir = mkdtempSync(join(tmpdir(), 'btb-rebase-'));
@@ -70,12 +70,7 @@ test('a model on older bars moves to the newer file and its signals reach 2013',
     await page.waitForSelector('[data-testid=matrix-sha]', { timeout: 60_000 });
     const oldMatrix = (await page.locator('[data-testid=matrix-sha]').innerText()).trim();
 
-    await page.click('nav a[data-route=sweeps]');
-    await page.fill('[data-testid=sweep-trees]', '40');
-    await page.click('[data-testid=run-sweep]');
-    await page.waitForSelector('[data-testid=sweep-result]', { timeout: 180_000 });
-    await page.click('nav a[data-route=leaderboard]');
-    await page.locator('[data-page=leaderboard] [data-testid=cart-toggle]').first().check();
+    await sweepIntoCart(page, 1);
     await page.locator('[data-testid=open-backtest]').first().click();
     await page.waitForSelector('[data-testid=bt-report]', { timeout: 60_000 });
     await page.click('[data-testid=train-strategy]');

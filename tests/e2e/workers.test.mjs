@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startServer, launch, shot, buildAaplModel, FIXTURES } from './browser.mjs';
+import { startServer, launch, shot, buildAaplModel, sweepIntoCart, FIXTURES } from './browser.mjs';
 
 let srv;
 before(async () => { srv = await startServer(); });
@@ -19,13 +19,7 @@ test('two final models from the cart trained at once', async () => {
   try {
     await page.goto(srv.base);
     await buildAaplModel(page);
-    await page.click('nav a[data-route=sweeps]');
-    await page.fill('[data-testid=sweep-trees]', '40');
-    await page.click('[data-testid=run-sweep]');
-    await page.waitForSelector('[data-testid=sweep-result]', { timeout: 180_000 });
-    await page.click('nav a[data-route=leaderboard]');
-    await page.locator('[data-page=leaderboard] [data-testid=cart-toggle]').first().check();
-    await page.locator('[data-page=leaderboard] [data-testid=cart-toggle]').nth(1).check();
+    await sweepIntoCart(page, 2);
     await page.click('nav a[data-route=train]');
     const panels = page.locator('[data-page=train] [data-testid=strategy-panel]');
     await panels.nth(1).waitFor();

@@ -15,8 +15,9 @@ use crate::route::Route;
 use crate::state::{run_inputs, use_ctx, worker, Ctx};
 
 /// Trains the final model for `run`'s config with the sweep's model settings and stores it as
-/// the model's strategy; returns its `model_sha`.
-async fn train_strategy(ctx: Ctx, run: Run, trees: RwSignal<usize>) -> Result<String, AppError> {
+/// that config's strategy of the model (replacing the config's earlier one); returns its
+/// `model_sha` and where its signals are.
+async fn train_strategy(ctx: Ctx, run: Run, trees: RwSignal<usize>) -> Result<(String, String), AppError> {
     let (store, cadence, sha) = run_inputs(ctx, &run).await?;
     let owner = OwnerRecord {
         model_id: run.model_id.clone(),
@@ -44,9 +45,14 @@ async fn train_strategy(ctx: Ctx, run: Run, trees: RwSignal<usize>) -> Result<St
         )
         .await?;
     let sha = strategy.model_sha.clone();
+    let link = format!(
+        "{}?strategy={}",
+        Route::Signals.href(),
+        js_sys::encode_uri_component(&format!("{}/{}", run.model_id, strategy.config_sha))
+    );
     let record = StrategyRecord { model_id: run.model_id.clone(), strategy, model_json, created: js_sys::Date::now() };
     store.put_strategy(&record).await?;
-    Ok(sha)
+    Ok((sha, link))
 }
 
 /// `named`: the heading names the run (the Train page lists several).
@@ -71,8 +77,8 @@ pub fn TrainStrategy(run: Run, #[prop(optional)] named: bool) -> impl IntoView {
                 {move || if busy.get() { format!("Training… tree {} of {total}", trees.get()) } else { "Train the final model for this config".to_string() }}
             </button>
             {move || (!busy.get()).then(|| train.value().get()).flatten().map(|r| match r {
-                Ok(sha) => view! { <p class="small" data-testid="strategy-trained">"Trained model " <code>{short(&sha)}</code>
-                    " for this config. " <a href=Route::Signals.href()>"Its signals →"</a></p> }.into_any(),
+                Ok((sha, link)) => view! { <p class="small" data-testid="strategy-trained">"Trained model " <code>{short(&sha)}</code>
+                    " for this config. " <a href=link>"Its signals →"</a></p> }.into_any(),
                 Err(e) => view! { <ErrorView error=e testid="strategy-error"/> }.into_any(),
             })}
         </div>

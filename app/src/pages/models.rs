@@ -13,7 +13,7 @@ use crate::components::ErrorView;
 use crate::error::AppError;
 use crate::format::{short, thousands};
 use crate::route::Route;
-use crate::state::{rebase_model, refresh_models, refresh_runs, use_ctx};
+use crate::state::{default_dataset, rebase_model, refresh_models, refresh_runs, use_ctx};
 
 const PROFILES: [RiskProfile; 3] = [RiskProfile::Conservative, RiskProfile::Balanced, RiskProfile::Aggressive];
 
@@ -29,15 +29,8 @@ pub fn ModelsPage() -> impl IntoView {
     let model_id = RwSignal::new(String::new());
     let error = RwSignal::new(None::<AppError>);
 
-    // Default the dataset to the selected one (the demo on first open) and the ticker to its first.
-    Effect::new(move |_| {
-        if dataset_id.get().is_none() {
-            // Set only a real pick: setting None again would re-run this effect forever.
-            if let Some(pick) = ctx.selected.get().or_else(|| ctx.datasets.get().first().map(|m| m.id.clone())) {
-                dataset_id.set(Some(pick));
-            }
-        }
-    });
+    // The dataset defaults to the selected one (the demo on first open), the ticker to its first.
+    default_dataset(ctx, dataset_id);
     let dataset = Memo::new(move |_| {
         let id = dataset_id.get()?;
         ctx.datasets.get().into_iter().find(|m| m.id == id)

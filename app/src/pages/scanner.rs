@@ -8,7 +8,7 @@ use engine::scan::{Kind, Scan, ScanSpec};
 
 use crate::components::ErrorView;
 use crate::error::AppError;
-use crate::state::{store, use_ctx, worker, Ctx};
+use crate::state::{default_dataset, store, use_ctx, worker, Ctx};
 
 async fn run_scan(ctx: Ctx, dataset_id: String, spec: ScanSpec) -> Result<Scan, AppError> {
     let store = store(ctx)?;
@@ -45,13 +45,7 @@ pub fn ScannerPage() -> impl IntoView {
     let tickers = RwSignal::new(String::new());
     let outcome = RwSignal::new(None::<Result<Scan, AppError>>);
 
-    Effect::new(move |_| {
-        if dataset_id.get().is_none() {
-            if let Some(pick) = ctx.selected.get().or_else(|| ctx.datasets.get().first().map(|m| m.id.clone())) {
-                dataset_id.set(Some(pick));
-            }
-        }
-    });
+    default_dataset(ctx, dataset_id);
     let dataset = Memo::new(move |_| {
         let id = dataset_id.get()?;
         ctx.datasets.get().into_iter().find(|m| m.id == id)

@@ -1,6 +1,7 @@
 //! Signals (seed Phase 7): a trained strategy replayed by the engine over its series' newest
 //! bars, in a worker: BUY/SELL with confidence and status (`NEW` is today's order, to fill at
-//! the next open). Exported as the alerts CSV.
+//! the next open). Exported as the alerts CSV. A model keeps one strategy per config trained; the
+//! picker names model and config.
 
 use leptos::prelude::*;
 
@@ -10,9 +11,14 @@ use crate::components::ErrorView;
 use crate::db::StrategyRecord;
 use crate::download;
 use crate::error::AppError;
-use crate::format::pct;
+use crate::format::{pct, short};
 use crate::route::Route;
 use crate::state::{store, ticker_bars, use_ctx, worker, Ctx};
+
+/// The picker's value for a strategy: a model keeps one per config.
+fn pick_key(s: &StrategyRecord) -> String {
+    format!("{}/{}", s.model_id, s.strategy.config_sha)
+}
 
 async fn load_signals(ctx: Ctx, s: StrategyRecord) -> Result<Vec<Signal>, AppError> {
     let store = store(ctx)?;
@@ -38,7 +44,8 @@ async fn load_signals(ctx: Ctx, s: StrategyRecord) -> Result<Vec<Signal>, AppErr
 #[component]
 pub fn SignalsPage() -> impl IntoView {
     let ctx = use_ctx();
-    let current = RwSignal::new(None::<String>);
+    // A link from a training names its strategy (`#/signals?strategy=model/config_sha`).
+    let current = RwSignal::new(crate::route::current_param("strategy"));
     let limit = RwSignal::new(String::from("10"));
     // An export that failed (the one thing on this page the user starts).
     let error = RwSignal::new(None::<AppError>);
@@ -52,23 +59,23 @@ pub fn SignalsPage() -> impl IntoView {
         }
     });
     let list = move || strategies.get().and_then(Result::ok).unwrap_or_default();
-    // The strategy picked, else the newest.
+    // The strategy picked (model and config: a model keeps one per config), else the newest.
     let selected = Memo::new(move |_| {
         let list = list();
         let id = current.get();
-        list.iter().find(|s| Some(&s.model_id) == id.as_ref()).or(list.first()).cloned()
+        list.iter().find(|s| Some(pick_key(s)) == id).or(list.first()).cloned()
     });
-    // Keyed by model id: a slower earlier replay never replaces the strategy now selected.
+    // Keyed by strategy: a slower earlier replay never replaces the strategy now selected.
     let replay = LocalResource::new(move || {
         let s = selected.get();
         async move {
             let s = s?;
-            let id = s.model_id.clone();
+            let id = pick_key(&s);
             Some((id, load_signals(ctx, s).await))
         }
     });
     let fresh = move || {
-        let id = selected.get().map(|s| s.model_id);
+        let id = selected.get().map(|s| pick_key(&s));
         replay.get().flatten().filter(|(r, _)| Some(r) == id.as_ref())
     };
     let loading = move || selected.get().is_some() && fresh().is_none();
@@ -96,9 +103,10 @@ pub fn SignalsPage() -> impl IntoView {
                     <label>"Strategy"
                         <select data-testid="sig-model" on:change=move |ev| current.set(Some(event_target_value(&ev)))>
                             {move || list().into_iter().map(|s| {
-                                let id = s.model_id.clone();
-                                let sel = selected.get().map(|s| s.model_id) == Some(id.clone());
-                                view! { <option value=id.clone() selected=sel>{format!("{} · {}", id, s.strategy.config)}</option> }
+                                let key = pick_key(&s);
+                                let sel = selected.get().map(|s| pick_key(&s)) == Some(key.clone());
+                                let label = format!("{} · {} · {}", s.model_id, s.strategy.config, short(&s.strategy.config_sha));
+                                view! { <option value=key selected=sel>{label}</option> }
                             }).collect_view()}
                         </select>
                     </label>

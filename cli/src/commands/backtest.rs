@@ -16,7 +16,7 @@ use engine::sweep::BacktestBody;
 use crate::args::{override_with, read_json, ResearchArgs};
 use crate::commands::build::model_and_matrix;
 use crate::commands::sweep::{default_jobs, oof_cached};
-use crate::error::{usage, CliError};
+use crate::error::{usage, write_err, CliError};
 use crate::print::{metrics_text, pct, table, to_json};
 use crate::store::{created, Store};
 
@@ -84,7 +84,7 @@ pub fn backtest(store: &Store, args: BacktestArgs) -> Result<String, CliError> {
         for p in &report.equity {
             csv.push_str(&format!("{},{},{}\n", p.time, p.equity, p.drawdown));
         }
-        std::fs::write(path, csv).map_err(|source| CliError::Read { path: path.display().to_string(), source })?;
+        std::fs::write(path, csv).map_err(write_err(path))?;
     }
     if args.json {
         return Ok(to_json(&report));

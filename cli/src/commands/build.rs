@@ -11,7 +11,7 @@ use engine::matrix::{find_or_build, BuildSpec, Found, Matrix};
 use engine::model::ModelRecord;
 
 use crate::args::read_json;
-use crate::error::{usage, CliError};
+use crate::error::{usage, write_err, CliError};
 use crate::print::{table, to_json};
 use crate::store::Store;
 
@@ -221,7 +221,7 @@ pub fn preview(store: &Store, args: PreviewArgs) -> Result<String, CliError> {
 pub fn export(store: &Store, args: ExportArgs) -> Result<String, CliError> {
     let m = built_matrix(store, &args.model_id)?;
     let ext = args.out.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    let write_err = |source| CliError::Read { path: args.out.display().to_string(), source };
+    let write_err = write_err(&args.out);
     match ext.as_str() {
         "csv" => std::fs::write(&args.out, m.to_csv()).map_err(write_err)?,
         "parquet" => std::fs::write(&args.out, to_parquet(&m)?).map_err(write_err)?,

@@ -10,12 +10,12 @@ use engine::data::{load, time, Dataset, LoadOptions};
 use engine::indicators::{Indicator, Ohlcv};
 
 use crate::args::ReadArgs;
-use crate::error::CliError;
+use crate::error::{read_err, write_err, CliError};
 use crate::print::{human_list, human_summary, list_entry, to_json};
 use crate::store::{Added, Meta, Store};
 
 pub(crate) fn read_file(path: &Path, read: &ReadArgs) -> Result<Dataset, CliError> {
-    let bytes = std::fs::read(path).map_err(|source| CliError::Read { path: path.display().to_string(), source })?;
+    let bytes = std::fs::read(path).map_err(read_err(path))?;
     let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| path.display().to_string());
     let opts = LoadOptions { ticker: read.ticker.clone(), tz: read.tz.clone() };
     Ok(load(&name, &bytes, &opts, &mut |_| {})?)
@@ -134,6 +134,6 @@ pub fn indicators(args: IndicatorsArgs) -> Result<String, CliError> {
         }
         out.push('\n');
     }
-    std::fs::write(&args.csv, out).map_err(|source| CliError::Read { path: args.csv.display().to_string(), source })?;
+    std::fs::write(&args.csv, out).map_err(write_err(&args.csv))?;
     Ok(format!("wrote {} rows × {} columns to {}\n", series.ts.len(), names.len() - 1, args.csv.display()))
 }

@@ -15,7 +15,7 @@ use clap::Args;
 use engine::lineage::short;
 use engine::strategy::{self, Signal, Strategy};
 
-use crate::error::CliError;
+use crate::error::{write_err, CliError};
 use crate::print::{signals_table, table, to_json};
 use crate::store::Store;
 
@@ -105,8 +105,7 @@ pub fn alerts(store: &Store, args: AlertsArgs) -> Result<String, CliError> {
     let (s, all) = model_signals(store, &args.model_id, args.strategy.as_deref())?;
     let n = all.len();
     let v = strategy::latest(all, args.limit.unwrap_or(n));
-    std::fs::write(&args.out, strategy::to_csv(&v))
-        .map_err(|source| CliError::Read { path: args.out.display().to_string(), source })?;
+    std::fs::write(&args.out, strategy::to_csv(&v)).map_err(write_err(&args.out))?;
     Ok(format!("{}wrote {} signals to {}\n", which(store, &s)?, v.len(), args.out.display()))
 }
 

@@ -28,7 +28,7 @@ use engine::sweep::{self, SweepBody};
 
 use crate::args::{override_with, read_json, ResearchArgs};
 use crate::commands::build::{matrix_with_horizon, model_and_matrix};
-use crate::error::{usage, CliError};
+use crate::error::{read_err, usage, write_err, CliError};
 use crate::print::{leaderboard_table, progress_printer, to_json};
 use crate::store::{created, Store};
 
@@ -129,7 +129,7 @@ pub fn sweep_config(store: &Store, args: SweepConfigArgs) -> Result<String, CliE
         }
         std::fs::write(path, grid.to_yaml())
     };
-    write(&path).map_err(|source| CliError::Read { path: path.display().to_string(), source })?;
+    write(&path).map_err(write_err(&path))?;
     let (variants, configs) = grid.size(&record.model.risk_profile.params()).map_err(engine::error::Error::from)?;
     Ok(format!(
         "wrote {}: {variants} model variant{} × {configs} configs, from template {}; run it with `btb sweep --config {}`\n",
@@ -142,8 +142,7 @@ pub fn sweep_config(store: &Store, args: SweepConfigArgs) -> Result<String, CliE
 
 /// A sweep file, read as hostile bytes: any error names the file and the line.
 fn read_grid(path: &std::path::Path) -> Result<Grid, CliError> {
-    let text =
-        std::fs::read_to_string(path).map_err(|source| CliError::Read { path: path.display().to_string(), source })?;
+    let text = std::fs::read_to_string(path).map_err(read_err(path))?;
     Grid::from_yaml(&text).map_err(|e| CliError::engine_at(path.display(), e))
 }
 

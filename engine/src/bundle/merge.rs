@@ -30,9 +30,7 @@ pub trait Stored {
     fn dataset_id(&self, sha: &str) -> String;
     fn has_matrix(&self, matrix_sha: &str) -> Result<bool, Self::Error>;
     fn oof(&self, key: &str) -> Result<Option<Vec<u8>>, Self::Error>;
-    /// The stored strategy a bundle's strategy of this model and config meets: the same
-    /// config's where the store keeps one per config (`btb`), the model's one where it keeps one
-    /// per model (the page, until its store is keyed by config too).
+    /// The stored strategy of this model and config (both shells keep one per config).
     fn strategy(&self, model_id: &str, config_sha: &str) -> Result<Option<Strategy>, Self::Error>;
     fn model(&self, model_id: &str) -> Result<Option<ModelRecord>, Self::Error>;
     fn run(&self, run_id: &str) -> Result<Option<Run>, Self::Error>;
@@ -50,7 +48,7 @@ pub struct Snapshot {
     pub dataset_prefix: String,
     pub matrices: Vec<String>,
     pub oof: BTreeMap<String, Vec<u8>>,
-    pub strategies: BTreeMap<String, Strategy>,
+    pub strategies: Vec<Strategy>,
     pub models: BTreeMap<String, ModelRecord>,
     pub runs: BTreeMap<String, Run>,
     pub marks: Vec<(Kind, String)>,
@@ -70,9 +68,8 @@ impl Stored for Snapshot {
     fn oof(&self, key: &str) -> Result<Option<Vec<u8>>, Infallible> {
         Ok(self.oof.get(key).cloned())
     }
-    /// One per model: `strategies` is keyed by model id.
-    fn strategy(&self, model_id: &str, _config_sha: &str) -> Result<Option<Strategy>, Infallible> {
-        Ok(self.strategies.get(model_id).cloned())
+    fn strategy(&self, model_id: &str, config_sha: &str) -> Result<Option<Strategy>, Infallible> {
+        Ok(self.strategies.iter().find(|s| s.model_id == model_id && s.config_sha == config_sha).cloned())
     }
     fn model(&self, model_id: &str) -> Result<Option<ModelRecord>, Infallible> {
         Ok(self.models.get(model_id).cloned())

@@ -306,7 +306,7 @@ fn apply(s: &mut Snapshot, w: &Writes) {
     }
     s.matrices.extend(w.matrices.iter().map(|m| m.matrix_sha.clone()));
     s.oof.extend(w.oof.iter().map(|o| (o.key.clone(), o.bytes.clone())));
-    s.strategies.extend(w.strategies.iter().map(|t| (t.strategy.model_id.clone(), t.strategy.clone())));
+    s.strategies.extend(w.strategies.iter().map(|t| t.strategy.clone()));
     s.models.extend(w.models.iter().map(|m| (m.model_id.clone(), m.clone())));
     s.runs.extend(w.runs.iter().map(|r| (r.run_id.clone(), r.clone())));
     s.marks.retain(|m| !w.unmark.contains(m));
