@@ -893,7 +893,7 @@ impl Store {
         }
     }
 
-    /// Every trained strategy, newest first (by when it was stored, then config_sha).
+    /// Every trained strategy, newest first (by when it was trained, then config_sha).
     pub async fn strategies(&self) -> Result<Vec<StrategyRecord>, StoreError> {
         let mut out: Vec<StrategyRecord> = match self {
             Store::Memory(m) => m.borrow().strategies.values().cloned().collect(),
@@ -908,8 +908,10 @@ impl Store {
                 all
             }
         };
+        // As `engine::strategy::pick` orders them (when trained, then config_sha), so the page and
+        // `btb` call the same strategy the newest, an imported one included.
         out.sort_by(|a, b| {
-            b.created.total_cmp(&a.created).then_with(|| b.strategy.config_sha.cmp(&a.strategy.config_sha))
+            b.strategy.created.cmp(&a.strategy.created).then_with(|| b.strategy.config_sha.cmp(&a.strategy.config_sha))
         });
         Ok(out)
     }

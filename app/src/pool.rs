@@ -428,12 +428,13 @@ impl EngineWorker {
         to_dataset: String,
         tz: String,
         layout: SeriesLayout,
+        old_last: Option<String>,
         bars: web_sys::Blob,
         matrix: MatrixRef<'_>,
         progress: impl Fn(f64),
     ) -> Result<(ModelRecord, Rebased, Built), AppError> {
         self.hold(matrix).await?;
-        let req = Request::Rebase { record, to_dataset, tz, layout };
+        let req = Request::Rebase { record, to_dataset, tz, layout, old_last };
         self.call(&req, &Array::of1(&bars), &Array::new(), fraction(progress), |msg, buffers| match msg {
             Response::Rebased { record, rebased, summary, preview, feature_names, build_ms } => Some(
                 buffers

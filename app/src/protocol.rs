@@ -34,10 +34,10 @@ use engine::strategy::{FinalFit, OwnerRecord, Signal, Strategy};
 use engine::sweep::{Judged, Plan, SweepBody};
 
 /// Bumped whenever a variant changes shape; a worker answering another version is refused.
-pub const PROTOCOL_VERSION: u32 = 13;
+pub const PROTOCOL_VERSION: u32 = 14;
 /// SHA-256 of this file without these two lines: `app/tests/shape.rs` fails when the file
 /// changes and this pin does not, so a change of shape cannot ship under an old version.
-pub const PROTOCOL_SHA: &str = "ff195944b75ac30ed14507f8f0146f154f11ab0ab90881d51b50a8fddad8a32c";
+pub const PROTOCOL_SHA: &str = "8b1bc121450a0e03cb84b6fb9cef6e5f93da6eb0e59b81b119e2bffe91f83a4f";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
@@ -53,7 +53,9 @@ pub enum Request {
     /// Move a model to dataset `to_dataset` (`engine::rebase::onto`): its build runs on that
     /// dataset's bars of its ticker and must reproduce every row of its matrix, which is held.
     /// Buffers: the series' Blob (`columns`).
-    Rebase { record: ModelRecord, to_dataset: String, tz: String, layout: SeriesLayout },
+    /// `old_last`: the ticker's last bar in the model's dataset (its summary's `end`), when
+    /// it is still stored: a build that ended there reaches the new bars.
+    Rebase { record: ModelRecord, to_dataset: String, tz: String, layout: SeriesLayout, old_last: Option<String> },
     /// Rank a dataset's tickers by a scanner (`engine::scan::scan`). Buffers: per entry of
     /// `layout` in order, its series' Blob (`columns`).
     Scan { name: String, tz: String, layout: Vec<SeriesLayout>, spec: ScanSpec },

@@ -280,18 +280,18 @@ pub async fn rebase_model(
         format!("dataset {to_dataset} is no longer stored")
     })
     .await?;
+    // The ticker's last bar in the model's dataset: a build that ended there reaches the new bars.
+    let old_last = ctx
+        .datasets
+        .get_untracked()
+        .into_iter()
+        .find(|d| d.id == record.dataset_id)
+        .and_then(|d| d.summary.tickers.into_iter().find(|t| t.ticker == record.model.ticker))
+        .map(|t| t.end);
     let worker = worker(ctx).await?;
-    let (moved, rebased, built) = worker
-        .rebase(
-            record.clone(),
-            to_dataset,
-            bars.tz,
-            bars.layout,
-            bars.blob,
-            MatrixRef { sha: &sha, store: &store },
-            progress,
-        )
-        .await?;
+    let matrix = MatrixRef { sha: &sha, store: &store };
+    let (moved, rebased, built) =
+        worker.rebase(record.clone(), to_dataset, bars.tz, bars.layout, old_last, bars.blob, matrix, progress).await?;
     let matrix = MatrixMeta {
         model_id: moved.model_id.clone(),
         summary: built.summary,

@@ -531,13 +531,22 @@ fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
             let blob = matrix_blob(matrix)?;
             Ok(Reply { msg, payload: Array::of1(&blob), transfer: Array::new() })
         }
-        Request::Rebase { record, to_dataset, tz, layout } => {
+        Request::Rebase { record, to_dataset, tz, layout, old_last } => {
             let sha = record.matrix_sha.clone().unwrap_or_default();
             let stored = held(&sha)?;
             let series = columns::from_blob(&layout, &buffers.get(0))?;
             let started = js_sys::Date::now();
             let mut progress = progress_every(to, 0.02);
-            let moved = engine::rebase::onto(&record, &stored, &to_dataset, &series, &tz, |_| None, &mut progress)?;
+            let moved = engine::rebase::onto(
+                &record,
+                &stored,
+                &to_dataset,
+                &series,
+                &tz,
+                old_last.as_deref(),
+                |_| None,
+                &mut progress,
+            )?;
             let matrix = match moved.matrix {
                 Found::Built(m) | Found::Stored(m) => m,
             };

@@ -256,11 +256,15 @@ async fn strategies_are_kept_one_per_config() {
     let (a, a_json) = trained("0.50,0.55");
     let (b, b_json) = trained("0.70,0.75");
     let (c, c_json) = trained("0.60");
+    // Ordered by when each was trained (the strategy's own stamp), as `btb` orders them.
     let record = |s: &engine::strategy::Strategy, json: &str, created: f64| StrategyRecord {
         model_id: s.model_id.clone(),
-        strategy: s.clone(),
+        strategy: engine::strategy::Strategy {
+            created: format!("2026-01-0{}T00:00:00Z", created as u32 + 1),
+            ..s.clone()
+        },
         model_json: json.to_string(),
-        created,
+        created: 0.0,
     };
     let configs = |list: Vec<StrategyRecord>| list.into_iter().map(|r| r.strategy.config.value).collect::<Vec<_>>();
     let (indexed, _) = Store::open_named(&unique("strategies")).await;

@@ -246,3 +246,32 @@ fn hostile_bundles_leave_the_store_as_it_was() {
         assert_eq!(snapshot(&src), before, "{case}: the store is unchanged");
     }
 }
+
+/// A bundle's strategy of another config joins the ones the model already has (a store keeps one
+/// per config): the import adds its files beside them instead of refusing the model's folder.
+#[test]
+fn an_imported_strategy_joins_the_models_other_configs() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = research_store(dir.path());
+    let bundle = dir.path().join("b.btb.zip");
+    export(&src, &bundle, &[]);
+    let dest = dir.path().join("dest");
+    ok(&dest, &["data", "add", demo().to_str().unwrap()]);
+    ok(&dest, &["init", "--ticker", "AAPL"]);
+    ok(&dest, &["build", "--model-id", "aapl_swing_daily", "--start", "2008-01-01", "--end", "2012-12-31"]);
+    let mut train =
+        vec!["train", "--model-id", "aapl_swing_daily", "--config-kind", "thr", "--config-value", "0.60,0.65"];
+    train.extend(["--trees", "20", "--leaves", "7"]);
+    ok(&dest, &train);
+    ok(&dest, &["import", bundle.to_str().unwrap()]);
+    let all = json(&dest, &["strategies", "--model-id", "aapl_swing_daily", "--json"]);
+    let configs: Vec<&str> = all.as_array().unwrap().iter().map(|s| s["config"]["value"].as_str().unwrap()).collect();
+    assert_eq!(configs.len(), 2, "{configs:?}");
+    assert!(configs.contains(&"0.50,0.55") && configs.contains(&"0.60,0.65"), "{configs:?}");
+    // Both replay: each one's model file is there.
+    for s in all.as_array().unwrap() {
+        let sha = s["config_sha"].as_str().unwrap();
+        ok(&dest, &["signals", "--model-id", "aapl_swing_daily", "--strategy", &sha[..10]]);
+    }
+    ok(&dest, &["import", bundle.to_str().unwrap()]);
+}

@@ -15,7 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::data::Series;
-use crate::matrix::{find_or_build, BuildSpec, Found, Matrix};
+use crate::matrix::{find_or_build, Found, Matrix};
 use crate::model::ModelRecord;
 
 /// What a move checked and changed (`btb model rebase --json` prints it).
@@ -63,15 +63,18 @@ pub struct Moved {
 }
 
 /// The whole move, as `btb model rebase` and the Models page run it: the model's own build
-/// (its `BuildSpec`, without an end) on `series`, the ticker's bars in dataset `to_dataset`, asking `find`
+/// (its `BuildSpec`; its end lifted when it was the old data's last bar, `old_last`, the
+/// ticker's last bar there as its summary prints it) on `series`, the ticker's bars in dataset `to_dataset`, asking `find`
 /// first (as [`find_or_build`] does), then the check of [`rebase`]. Nothing is stored here;
 /// the caller stores the matrix (when built) and the record, in that order.
+#[allow(clippy::too_many_arguments)]
 pub fn onto(
     record: &ModelRecord,
     stored: &Matrix,
     to_dataset: &str,
     series: &Series,
     tz: &str,
+    old_last: Option<&str>,
     find: impl FnOnce(&str) -> Option<Matrix>,
     progress: &mut dyn FnMut(f64),
 ) -> Result<Moved, crate::error::Error> {
@@ -83,9 +86,17 @@ pub fn onto(
         }
         .into());
     }
-    // The build's end is lifted (as signals lift it): a build made to "the last bar" names
-    // that bar as its end, and the move is for the bars after it.
-    let spec = BuildSpec { end: None, ..record.build_spec.clone().unwrap_or_default() };
+    // A build to the old data's last bar (the Build page names that date as the end) is lifted,
+    // as signals lift it: the move is for the bars after it. An end before the old data's last
+    // bar held a period out on purpose, and stays. Unknown (the old dataset is gone): lifted.
+    let mut spec = record.build_spec.clone().unwrap_or_default();
+    let held_out = match (&spec.end, old_last) {
+        (Some(end), Some(last)) => end.as_str() < last.get(..10).unwrap_or(last),
+        _ => false,
+    };
+    if !held_out {
+        spec.end = None;
+    }
     let matrix = find_or_build(&record.model, series, tz, &spec, find, progress)?;
     let rebuilt = match &matrix {
         Found::Stored(m) | Found::Built(m) => m,
@@ -255,16 +266,26 @@ mod tests {
         let n = series.len();
         let old = built(&head(&series, n - 60), &tz);
         let new = built(&series, &tz);
-        let moved = onto(&record(&old), &old, "new", &series, &tz, |_| None, &mut |_| {}).unwrap();
+        let moved = onto(&record(&old), &old, "new", &series, &tz, None, |_| None, &mut |_| {}).unwrap();
         assert!(matches!(&moved.matrix, Found::Built(m) if m.matrix_sha == new.matrix_sha));
         assert_eq!(moved.record.matrix_sha.as_deref(), Some(new.matrix_sha.as_str()));
         // A build to the old file's last bar (as the Build page names it) still reaches the new bars.
-        let to_end = BuildSpec { end: Some(old.end.clone()), ..BuildSpec::default() };
+        let date = |i: usize| crate::data::time::format_ms(series.ts[i], chrono_tz::UTC, true);
+        let last = date(n - 61);
+        let to_end = BuildSpec { end: Some(last.clone()), ..BuildSpec::default() };
         let old_to_end = build_matrix(&demo_model(), &head(&series, n - 60), &tz, &to_end).unwrap();
         let r = ModelRecord { build_spec: Some(to_end), ..record(&old_to_end) };
-        let moved = onto(&r, &old_to_end, "new", &series, &tz, |_| None, &mut |_| {}).unwrap();
+        let moved = onto(&r, &old_to_end, "new", &series, &tz, Some(&last), |_| None, &mut |_| {}).unwrap();
         assert_eq!(moved.rebased.rows_added, new.rows() - old_to_end.rows());
         assert_eq!(moved.record.build_spec.and_then(|s| s.end), None);
+        // An end before the old data's last bar held a period out: it stays, and no row is new.
+        let early = date(n - 300);
+        let spec = BuildSpec { end: Some(early.clone()), ..BuildSpec::default() };
+        let held = build_matrix(&demo_model(), &head(&series, n - 60), &tz, &spec).unwrap();
+        let r = ModelRecord { build_spec: Some(spec), ..record(&held) };
+        let moved = onto(&r, &held, "new", &series, &tz, Some(&last), |_| None, &mut |_| {}).unwrap();
+        assert_eq!(moved.rebased.rows_added, 0);
+        assert_eq!(moved.record.build_spec.and_then(|s| s.end), Some(early));
         let copy = new.clone();
         let moved = onto(
             &record(&old),
@@ -272,6 +293,7 @@ mod tests {
             "new",
             &series,
             &tz,
+            None,
             |sha| (sha == copy.matrix_sha).then(|| copy.clone()),
             &mut |_| {},
         )
@@ -280,7 +302,7 @@ mod tests {
         // Another ticker's bars are refused before anything is built.
         let mut other = series.clone();
         other.ticker = "OTHER".into();
-        let e = onto(&record(&old), &old, "new", &other, &tz, |_| None, &mut |_| {}).unwrap_err();
+        let e = onto(&record(&old), &old, "new", &other, &tz, None, |_| None, &mut |_| {}).unwrap_err();
         assert!(e.to_string().contains("OTHER"), "{e}");
     }
 }

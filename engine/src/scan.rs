@@ -159,7 +159,7 @@ pub struct Scan {
 pub enum ScanError {
     #[error("unknown scanner {0:?}; expected one of breakout, meanrevert, trend, squeeze, rs, highmomo")]
     Kind(String),
-    #[error("--top-n must be at least 1")]
+    #[error("top N must be at least 1")]
     TopN,
     #[error("as-of date {0:?} is not a date; expected YYYY-MM-DD")]
     AsOf(String),
@@ -197,7 +197,15 @@ pub fn scan(ds: &Dataset, spec: &ScanSpec) -> Result<Scan, ScanError> {
                     held: ds.series.iter().map(|s| s.ticker.as_str()).collect::<Vec<_>>().join(", "),
                 })
             })
-            .collect::<Result<_, _>>()?,
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .fold(Vec::new(), |mut seen: Vec<&Series>, s| {
+                // `AAPL,aapl` names one ticker once.
+                if !seen.iter().any(|x| x.ticker == s.ticker) {
+                    seen.push(s);
+                }
+                seen
+            }),
     };
     let date_only = ds.series.iter().all(|s| crate::matrix::date_only(&s.ts, zone));
     let fmt = |t: i64| format_ms(t, zone, date_only);
@@ -296,10 +304,17 @@ fn mean(x: &[f64]) -> f64 {
     x.iter().sum::<f64>() / x.len() as f64
 }
 
-/// Population standard deviation (ddof = 0), two-pass.
+/// Population standard deviation (ddof = 0), two-pass; `NaN` for a flat window (a halted or
+/// forward-filled ticker), where the mean's rounding would leave a deviation of ~1e-15 and a
+/// z-score or band width of pure noise.
 fn std(x: &[f64]) -> f64 {
     let m = mean(x);
-    (x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / x.len() as f64).sqrt()
+    let sd = (x.iter().map(|v| (v - m) * (v - m)).sum::<f64>() / x.len() as f64).sqrt();
+    if sd <= 1e-12 * m.abs() {
+        f64::NAN
+    } else {
+        sd
+    }
 }
 
 fn median(x: &mut [f64]) -> f64 {
@@ -479,6 +494,38 @@ mod tests {
     use super::*;
 
     const DAY: i64 = 86_400_000;
+
+    fn daily(ticker: &str, closes: &[f64]) -> Series {
+        let n = closes.len();
+        Series {
+            ticker: ticker.into(),
+            ts: (0..n as i64).map(|i| i * DAY).collect(),
+            open: closes.to_vec(),
+            high: closes.iter().map(|c| c + 0.5).collect(),
+            low: closes.iter().map(|c| c - 0.5).collect(),
+            close: closes.to_vec(),
+            volume: vec![1000.0; n],
+            adj_close: None,
+        }
+    }
+
+    #[test]
+    fn a_flat_window_is_skipped_and_a_ticker_named_twice_counts_once() {
+        let moving: Vec<f64> = (0..30).map(|i| 10.0 + (i % 7) as f64 * 0.3).collect();
+        let ds = Dataset {
+            name: "u".into(),
+            tz: "UTC".into(),
+            series: vec![daily("FLAT", &[10.1; 30]), daily("MOVE", &moving)],
+            issues: Vec::new(),
+            issue_counts: Vec::new(),
+        };
+        let spec = ScanSpec { kind: Kind::MeanRevert, top_n: 5, asof: None, tickers: None, raw_prices: false };
+        let s = scan(&ds, &spec).unwrap();
+        assert_eq!(s.rows.iter().map(|r| r.ticker.as_str()).collect::<Vec<_>>(), ["MOVE"]);
+        assert!(s.skipped[0].reason.contains("flat window"), "{:?}", s.skipped);
+        let twice = ScanSpec { tickers: Some(vec!["MOVE".into(), "move".into()]), ..spec };
+        assert_eq!(scan(&ds, &twice).unwrap().universe, 1);
+    }
 
     #[test]
     fn calibration_counts_out_of_fold_signals_a_day_across_the_universe() {

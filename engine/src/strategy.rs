@@ -103,9 +103,10 @@ pub enum StrategyError {
     Ambiguous { model_id: String, prefix: String, count: usize, have: String },
 }
 
-/// Which of a model's trained strategies a command means (`btb signals --strategy`, the
-/// Signals page's picker): one per config, so a config_sha prefix names it; without one, the
-/// newest (by `created`, then config_sha, so the choice never depends on listing order).
+/// Which of a model's trained strategies a command means (`btb signals --strategy`): one per
+/// config, so a config_sha prefix names it; without one, the newest (by `created`, when it was
+/// trained, then config_sha, so the choice never depends on listing order; the page lists its
+/// strategies in this order and shows the first).
 pub fn pick<'a>(all: &'a [Strategy], model_id: &str, config_sha: Option<&str>) -> Result<&'a Strategy, StrategyError> {
     let have = || {
         let list: Vec<String> =

@@ -24,7 +24,7 @@ use engine::model::ModelRecord;
 use engine::run::Run;
 use engine::strategy::Strategy;
 
-use crate::error::{read_err, CliError};
+use crate::error::{read_err, write_err, CliError};
 use crate::print::{table, to_json};
 use crate::store::{Store, StoreError};
 
@@ -108,8 +108,11 @@ pub fn export(store: &Store, args: ExportArgs) -> Result<String, CliError> {
     let b = collect(store, &args.model_id, &args.run, args.with_data)?;
     let bytes = bundle::write(&b)?;
     let tmp = args.out.with_extension("tmp-export");
-    std::fs::write(&tmp, &bytes).map_err(read_err(&tmp))?;
-    std::fs::rename(&tmp, &args.out).map_err(read_err(&args.out))?;
+    std::fs::write(&tmp, &bytes).map_err(write_err(&tmp))?;
+    if let Err(e) = std::fs::rename(&tmp, &args.out) {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(write_err(&args.out)(e));
+    }
     let seconds = started.elapsed().as_secs_f64();
     if args.json {
         return Ok(to_json(&json!({
@@ -229,10 +232,18 @@ fn write(store: &Store, w: &Writes, file: &str) -> Result<(), CliError> {
             staging.put_oof_bytes(&o.key, &o.bytes)?;
             units.push(format!("oof/{}.bin", o.key));
         }
+        // File by file: the model may hold strategies of other configs already. The model file
+        // is content addressed (another config's strategy may share it) and goes first, so a
+        // strategy never names a model file that is not there.
         for t in &w.strategies {
             let booster = engine::gbt::Booster::from_model_json(&t.model_json)?;
             staging.put_strategy(&t.strategy, &booster)?;
-            units.push(format!("strategies/{}", t.strategy.model_id));
+            let dir = format!("strategies/{}", t.strategy.model_id);
+            let model_file = format!("{dir}/{}.model.json", t.strategy.model_sha);
+            if !store.root().join(&model_file).exists() && !units.contains(&model_file) {
+                units.push(model_file);
+            }
+            units.push(format!("{dir}/{}.json", t.strategy.config_sha));
         }
         for r in &w.models {
             staging.put_model(r)?;

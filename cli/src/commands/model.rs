@@ -158,7 +158,14 @@ pub fn rebase(store: &Store, args: RebaseArgs) -> Result<String, CliError> {
         .series(&record.model.ticker)
         .ok_or_else(|| CliError::Data(format!("dataset {to} has no ticker {}", record.model.ticker)))?;
     let find = |sha: &str| store.matrix(sha).ok();
-    let moved = engine::rebase::onto(&record, &stored, &to, series, &ds.tz, find, &mut |_| {})?;
+    // The ticker's last bar in the model's dataset, when it is still stored: a build that ended
+    // there is lifted to the new bars, one that ended before keeps its held-out period.
+    let old_last = store
+        .meta(&record.dataset_id)
+        .ok()
+        .and_then(|m| m.summary.tickers.into_iter().find(|t| t.ticker == record.model.ticker))
+        .map(|t| t.end);
+    let moved = engine::rebase::onto(&record, &stored, &to, series, &ds.tz, old_last.as_deref(), find, &mut |_| {})?;
     if let Found::Built(m) = &moved.matrix {
         store.put_matrix(m)?;
     }

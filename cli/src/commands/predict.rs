@@ -12,7 +12,7 @@ use serde_json::json;
 
 use engine::gbt::{Booster, ColumnMatrix};
 
-use crate::error::{read_err, CliError};
+use crate::error::{read_err, write_err, CliError};
 use crate::matrix_file::read_table;
 use crate::print::to_json;
 
@@ -72,7 +72,7 @@ pub fn predict(args: PredictArgs) -> Result<String, CliError> {
             }
         }
     }
-    std::fs::write(&args.out, out).map_err(read_err(&args.out))?;
+    std::fs::write(&args.out, out).map_err(write_err(&args.out))?;
     if args.json {
         return Ok(to_json(
             &json!({"rows": probs.len(), "out": args.out.display().to_string(), "model_sha": booster.model_sha()}),

@@ -23,7 +23,7 @@ use engine::report::{self, LeaderboardReportInput, Provenance, RunReportInput, D
 use engine::run::{evaluate, Run, RunSettings};
 
 use crate::commands::sweep::{default_jobs, oof_cached};
-use crate::error::{read_err, usage, CliError};
+use crate::error::{usage, write_err, CliError};
 use crate::print::to_json;
 use crate::store::{created, Store};
 
@@ -134,7 +134,7 @@ pub fn report(store: &Store, args: ReportArgs) -> Result<String, CliError> {
         }
         (None, None) => return Err(usage("report needs --run RUN_ID or --model-id ID")),
     };
-    std::fs::write(&args.out, &html).map_err(read_err(&args.out))?;
+    std::fs::write(&args.out, &html).map_err(write_err(&args.out))?;
     let out = args.out.display().to_string();
     if args.json {
         return Ok(to_json(&json!({"out": out, "bytes": html.len(), "kind": kind, "id": id})));

@@ -30,7 +30,7 @@ use engine::sweep::ResearchOptions;
 
 use crate::args::{read_json, ParamArgs, PolicyArgs};
 use crate::commands::build::model_and_matrix;
-use crate::error::{read_err, usage, CliError};
+use crate::error::{usage, write_err, CliError};
 use crate::matrix_file::read_table;
 use crate::print::to_json;
 use crate::store::{created, Store};
@@ -133,7 +133,7 @@ fn train_file(matrix: &Path, args: TrainArgs) -> Result<String, CliError> {
     let (n_train, n_valid) = (report.rows_train, report.rows_valid);
     let (valid_auc, valid_logloss_cal) = (report.valid_auc, report.valid_logloss_calibrated);
     let text = booster.to_model_json()?;
-    std::fs::write(&out_path, &text).map_err(read_err(&out_path))?;
+    std::fs::write(&out_path, &text).map_err(write_err(&out_path))?;
     let sha = booster.model_sha();
     let kept = booster.best_iteration;
     let train_loss = booster.train_loss.get(kept.max(1) - 1).copied();
