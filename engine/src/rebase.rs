@@ -78,6 +78,11 @@ pub fn onto(
     find: impl FnOnce(&str) -> Option<Matrix>,
     progress: &mut dyn FnMut(f64),
 ) -> Result<Moved, crate::error::Error> {
+    if record.dataset_id == to_dataset {
+        return Err(
+            RebaseError::SameDataset { model_id: record.model_id.clone(), dataset: to_dataset.to_string() }.into()
+        );
+    }
     if series.ticker != record.model.ticker {
         return Err(RebaseError::Ticker {
             model_id: record.model_id.clone(),

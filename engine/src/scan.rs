@@ -190,6 +190,7 @@ pub fn scan(ds: &Dataset, spec: &ScanSpec) -> Result<Scan, ScanError> {
         None => ds.series.iter().collect(),
         Some(list) => list
             .iter()
+            .filter(|t| !t.trim().is_empty())
             .map(|t| {
                 ds.series.iter().find(|s| s.ticker.eq_ignore_ascii_case(t.trim())).ok_or_else(|| ScanError::Ticker {
                     dataset: ds.name.clone(),
@@ -523,7 +524,7 @@ mod tests {
         let s = scan(&ds, &spec).unwrap();
         assert_eq!(s.rows.iter().map(|r| r.ticker.as_str()).collect::<Vec<_>>(), ["MOVE"]);
         assert!(s.skipped[0].reason.contains("flat window"), "{:?}", s.skipped);
-        let twice = ScanSpec { tickers: Some(vec!["MOVE".into(), "move".into()]), ..spec };
+        let twice = ScanSpec { tickers: Some(vec!["MOVE".into(), "move".into(), " ".into()]), ..spec };
         assert_eq!(scan(&ds, &twice).unwrap().universe, 1);
     }
 
