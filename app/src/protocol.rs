@@ -34,10 +34,10 @@ use engine::strategy::{FinalFit, OwnerRecord, Signal, Strategy};
 use engine::sweep::{Judged, Plan, SweepBody};
 
 /// Bumped whenever a variant changes shape; a worker answering another version is refused.
-pub const PROTOCOL_VERSION: u32 = 14;
+pub const PROTOCOL_VERSION: u32 = 15;
 /// SHA-256 of this file without these two lines: `app/tests/shape.rs` fails when the file
 /// changes and this pin does not, so a change of shape cannot ship under an old version.
-pub const PROTOCOL_SHA: &str = "8b1bc121450a0e03cb84b6fb9cef6e5f93da6eb0e59b81b119e2bffe91f83a4f";
+pub const PROTOCOL_SHA: &str = "36201c0fc0d596677d7cb9a2605a487d6245662a582b9f2b3b8ff2dd4bd6875f";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum Request {
@@ -146,8 +146,8 @@ impl Request {
 pub struct ExportSource {
     pub record: ModelRecord,
     pub has_matrix: bool,
-    /// The trained strategy and its model file.
-    pub strategy: Option<(Strategy, String)>,
+    /// Every trained strategy of the model (one per config), each with its model file.
+    pub strategies: Vec<(Strategy, String)>,
     pub bars: Option<ExportBars>,
 }
 

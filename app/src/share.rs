@@ -15,6 +15,7 @@ use engine::leaderboard::{Query, Row};
 use engine::model::ModelRecord;
 use engine::report::{Provenance, DEFAULT_STATUS};
 use engine::run::BacktestReport;
+use engine::strategy::Strategy;
 
 use crate::download;
 use crate::error::AppError;
@@ -70,9 +71,12 @@ pub async fn export(
                 has_matrix = true;
             }
         }
-        // Bundle format 1 carries one strategy per model: the newest (`strategies` is newest first).
-        let strategy =
-            strategies.iter().find(|s| &s.model_id == id).map(|s| (s.strategy.clone(), s.model_json.clone()));
+        // Every strategy of the model, one per config (the bundle orders them).
+        let model_strategies: Vec<(Strategy, String)> = strategies
+            .iter()
+            .filter(|s| &s.model_id == id)
+            .map(|s| (s.strategy.clone(), s.model_json.clone()))
+            .collect();
         let mut bars = None;
         if let Some(meta) = datasets.iter().find(|d| d.id == record.dataset_id) {
             if let Some(index) = meta.layout.iter().position(|l| l.ticker == record.model.ticker) {
@@ -85,7 +89,7 @@ pub async fn export(
                 });
             }
         }
-        sources.push(ExportSource { record, has_matrix, strategy, bars });
+        sources.push(ExportSource { record, has_matrix, strategies: model_strategies, bars });
     }
     let mut oof_keys = Vec::new();
     if with_data {

@@ -249,8 +249,9 @@ fn export(
             }
             None => None,
         };
-        let strategy = s.strategy.map(|(strategy, model_json)| TrainedStrategy { strategy, model_json });
-        srcs.push(Source { record: s.record, matrix, strategy, bars });
+        let strategies =
+            s.strategies.into_iter().map(|(strategy, model_json)| TrainedStrategy { strategy, model_json }).collect();
+        srcs.push(Source { record: s.record, matrix, strategies, bars });
     }
     let mut oof = Vec::with_capacity(oof_keys.len());
     for key in oof_keys {

@@ -489,7 +489,13 @@ impl Store {
             return Err(StoreError::NoStrategy(model_id.to_string()));
         }
         let s = engine::strategy::pick(&all, model_id, config_sha)?.clone();
-        let dir = self.strategy_dir(model_id);
+        let b = self.booster(&s)?;
+        Ok((s, b))
+    }
+
+    /// The model file of a stored strategy, checked against its `model_sha`.
+    pub fn booster(&self, s: &engine::strategy::Strategy) -> Result<engine::gbt::Booster, StoreError> {
+        let dir = self.strategy_dir(&s.model_id);
         let mpath = dir.join(format!("{}.model.json", s.model_sha));
         let text = fs::read_to_string(&mpath).map_err(io(&mpath))?;
         let b = engine::gbt::Booster::from_model_json(&text)
@@ -500,7 +506,7 @@ impl Store {
                 detail: "model_sha does not match".into(),
             });
         }
-        Ok((s, b))
+        Ok(b)
     }
 }
 

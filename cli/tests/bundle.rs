@@ -28,7 +28,8 @@ fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     out
 }
 
-/// The demo data, `aapl_swing_daily` built on 2008–2012, a quick sweep of 3 configs and a strategy.
+/// The demo data, `aapl_swing_daily` built on 2008–2012, a quick sweep of 3 configs and a
+/// strategy of two of them.
 fn research_store(dir: &Path) -> PathBuf {
     let store = dir.join("source");
     ok(&store, &["data", "add", demo().to_str().unwrap()]);
@@ -41,6 +42,10 @@ fn research_store(dir: &Path) -> PathBuf {
     ok(&store, &sweep);
     let mut train =
         vec!["train", "--model-id", "aapl_swing_daily", "--config-kind", "thr", "--config-value", "0.50,0.55"];
+    train.extend(["--trees", "20", "--leaves", "7"]);
+    ok(&store, &train);
+    let mut train =
+        vec!["train", "--model-id", "aapl_swing_daily", "--config-kind", "top_pct", "--config-value", "0.20"];
     train.extend(["--trees", "20", "--leaves", "7"]);
     ok(&store, &train);
     store
@@ -80,9 +85,19 @@ fn export_import_round_trip_idempotence_forgery_and_conflicts() {
         json(&src, &["leaderboard", "--json"]),
         "the same leaderboard on both sides"
     );
-    // The imported model works on the bars it came with.
-    let s = json(&dst, &["signals", "--model-id", "aapl_swing_daily", "--limit", "1000", "--json"]);
-    assert_eq!(s, json(&src, &["signals", "--model-id", "aapl_swing_daily", "--limit", "1000", "--json"]));
+    // Both strategies came, and each works on the bars it came with.
+    let strategies = json(&src, &["strategies", "--model-id", "aapl_swing_daily", "--json"]);
+    assert_eq!(strategies.as_array().unwrap().len(), 2);
+    assert_eq!(json(&dst, &["strategies", "--model-id", "aapl_swing_daily", "--json"]), strategies);
+    assert_eq!(arts.iter().filter(|a| a["kind"] == "strategy").count(), 2);
+    assert_eq!(arts.iter().filter(|a| a["kind"] == "signals").count(), 2);
+    for st in strategies.as_array().unwrap() {
+        let sha = st["config_sha"].as_str().unwrap();
+        let args = ["signals", "--model-id", "aapl_swing_daily", "--strategy", sha, "--limit", "1000", "--json"];
+        assert_eq!(json(&dst, &args), json(&src, &args), "{sha}");
+        let id = format!("aapl_swing_daily@{sha}");
+        assert!(arts.iter().any(|a| a["kind"] == "strategy" && a["id"] == id.as_str()), "{id}");
+    }
 
     // Importing again changes nothing and says so.
     let before = snapshot(&dst);
@@ -266,12 +281,39 @@ fn an_imported_strategy_joins_the_models_other_configs() {
     ok(&dest, &["import", bundle.to_str().unwrap()]);
     let all = json(&dest, &["strategies", "--model-id", "aapl_swing_daily", "--json"]);
     let configs: Vec<&str> = all.as_array().unwrap().iter().map(|s| s["config"]["value"].as_str().unwrap()).collect();
-    assert_eq!(configs.len(), 2, "{configs:?}");
-    assert!(configs.contains(&"0.50,0.55") && configs.contains(&"0.60,0.65"), "{configs:?}");
+    assert_eq!(configs.len(), 3, "{configs:?}");
+    for c in ["0.50,0.55", "0.20", "0.60,0.65"] {
+        assert!(configs.contains(&c), "{configs:?}");
+    }
     // Both replay: each one's model file is there.
     for s in all.as_array().unwrap() {
         let sha = s["config_sha"].as_str().unwrap();
         ok(&dest, &["signals", "--model-id", "aapl_swing_daily", "--strategy", &sha[..10]]);
     }
     ok(&dest, &["import", bundle.to_str().unwrap()]);
+}
+
+/// A bundle that format 1 wrote (one strategy per model, `signals/<model_id>.json`) imports
+/// into a fresh store, verified, and its strategy gives the signals it carried.
+#[test]
+fn a_format_1_bundle_imports_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/bundle-format1.btb.zip");
+    let dst = dir.path().join("fresh");
+    let r = json(&dst, &["import", file.to_str().unwrap(), "--json"]);
+    for a in r["artifacts"].as_array().unwrap() {
+        let expected = if a["kind"] == "oof" { "unverifiable" } else { "verified" };
+        assert_eq!(a["status"], expected, "{a}");
+    }
+    let b = engine::bundle::read("format1", &std::fs::read(&file).unwrap()).unwrap();
+    let lb = json(&dst, &["leaderboard", "--json"]);
+    assert_eq!(lb.as_array().map(Vec::len), Some(b.runs.len()), "{lb}");
+    let all = json(&dst, &["strategies", "--model-id", "aapl_swing_daily", "--json"]);
+    assert_eq!(all[0]["config_sha"].as_str(), Some(b.strategies[0].strategy.config_sha.as_str()));
+    let signals = json(&dst, &["signals", "--model-id", "aapl_swing_daily", "--limit", "100000", "--json"]);
+    let carried: Vec<Value> = b.signals[0].signals.iter().map(|s| serde_json::to_value(s).unwrap()).collect();
+    let mut shown = signals.as_array().unwrap().clone();
+    shown.reverse();
+    assert_eq!(shown.len(), carried.len());
+    assert_eq!(shown, carried, "the signals the bundle carried, newest first");
 }

@@ -15,7 +15,7 @@ import { startServer, launch, shot, ROOT } from './browser.mjs';
 
 const BTB = process.env.BTB_BIN ?? join(ROOT, 'target/debug/btb');
 const HOSTILE = '<img src=x onerror=alert(1)>';
-let srv, dir, cliBundle, cliBoard;
+let srv, dir, cliBundle, cliBoard, cliSignals;
 
 function btb(store, ...args) {
   return execFileSync(BTB, ['--store', store, ...args], {
@@ -34,6 +34,11 @@ before(async () => {
     '--top-pct-variants', '0.15', '--tag', HOSTILE, '--trees', '40', '--leaves', '15');
   btb(a, 'train', '--model-id', 'aapl_swing_daily', '--config-kind', 'thr', '--config-value', '0.50,0.55,0.60',
     '--trees', '20', '--leaves', '7');
+  // A second strategy of the same model: a bundle carries one per config.
+  btb(a, 'train', '--model-id', 'aapl_swing_daily', '--config-kind', 'top_pct', '--config-value', '0.15',
+    '--trees', '20', '--leaves', '7');
+  cliSignals = Object.fromEntries(JSON.parse(btb(a, 'strategies', '--model-id', 'aapl_swing_daily', '--json'))
+    .map((s) => [s.config_sha, JSON.parse(btb(a, 'signals', '--model-id', 'aapl_swing_daily', '--strategy', s.config_sha, '--limit', '1000', '--json'))]));
   cliBundle = join(dir, 'cli.btb.zip');
   btb(a, 'export', '--out', cliBundle, '--with-data');
   cliBoard = JSON.parse(btb(a, 'leaderboard', '--json'));
@@ -71,6 +76,24 @@ async function importFile(page, file, { deep = false } = {}) {
   await page.waitForSelector('[data-testid=import-report], [data-testid=error]', { timeout: 120_000 });
 }
 
+/** The Signals page offers each of btb's strategies, and each gives btb's signals (times and sides). */
+async function signalsMatchBtb(page) {
+  await page.click('nav a[data-route=signals]');
+  await page.waitForSelector('[data-testid=sig-model] option', { state: 'attached', timeout: 60_000 });
+  const values = await page.locator('[data-testid=sig-model] option').evaluateAll((os) => os.map((o) => o.value));
+  assert.deepEqual(values.map((v) => v.split('/')[1]).sort(), Object.keys(cliSignals).sort(), values.join(' '));
+  for (const v of values) {
+    await page.selectOption('[data-testid=sig-model]', v);
+    await page.waitForSelector('[data-testid=sig-loading]', { state: 'detached', timeout: 60_000 });
+    await page.waitForSelector('[data-testid=signals] tbody tr', { timeout: 60_000 });
+    await page.fill('[data-testid=sig-limit]', '1000');
+    const rows = await page.locator('[data-testid=signals] tbody tr').evaluateAll((rs) =>
+      rs.map((r) => `${r.cells[1].textContent} ${r.cells[3].textContent} ${r.cells[5].textContent}`));
+    const want = cliSignals[v.split('/')[1]].map((x) => `${x.timestamp} ${x.side} ${x.status}`);
+    assert.deepEqual(rows, want, `signals of ${v}`);
+  }
+}
+
 async function statuses(page) {
   return page.locator('[data-testid=import-report] tbody tr').evaluateAll((rows) =>
     rows.map((r) => `${r.dataset.kind}:${r.dataset.status}:${r.dataset.action}`));
@@ -90,8 +113,13 @@ test('a btb bundle in the page, the page bundle in a fresh profile and back in b
     // Without --deep the out-of-fold file is taken as given (its runs are re-judged on it).
     assert.ok(st.every((s) => s.includes(':verified:') || s === 'oof:unverifiable:new'), `every artifact verified: ${st.join(' ')}`);
     assert.ok(st.filter((s) => s.startsWith('run:')).every((s) => s.endsWith(':new')));
+    assert.equal(st.filter((s) => s === 'strategy:verified:new').length, 2, st.join(' '));
+    assert.equal(st.filter((s) => s === 'signals:verified:not stored').length, 2, st.join(' '));
     assert.match(await one.page.locator('[data-testid=import-summary]').innerText(), /^imported cli\.btb\.zip in [\d.]+ s: \d+ new/);
     await shot(one.page, 'bundle-import-report');
+
+    // Both strategies reached the Signals page, each with the signals btb gives.
+    await signalsMatchBtb(one.page);
 
     boardOne = await board(one.page);
     assert.deepEqual(boardOne.map((r) => r[0]).sort(), cliBoard.map((r) => r.run_id).sort(), 'the runs btb exported');
@@ -117,7 +145,7 @@ test('a btb bundle in the page, the page bundle in a fresh profile and back in b
     pageBundle = join(dir, 'page.btb.zip');
     await download.saveAs(pageBundle);
     await one.page.waitForSelector('[data-testid=export-done]');
-    assert.match(await one.page.locator('[data-testid=export-done]').innerText(), /1 models, 3 runs, 1 strategies, 1 bar slices, 1 out-of-fold files/);
+    assert.match(await one.page.locator('[data-testid=export-done]').innerText(), /1 models, 3 runs, 2 strategies, 1 bar slices, 1 out-of-fold files/);
     await shot(one.page, 'bundle-leaderboard-share');
     const manifest = JSON.parse(strFromU8(unzipSync(readFileSync(pageBundle))['manifest.json']));
     assert.equal(manifest.format, 'btb-bundle');
@@ -147,6 +175,7 @@ test('a btb bundle in the page, the page bundle in a fresh profile and back in b
     const st = await statuses(two.page);
     assert.ok(st.every((s) => s.includes(':verified:')), `deep: everything verified, the folds too: ${st.join(' ')}`);
     assert.deepEqual(await board(two.page), boardOne, 'the same Leaderboard, as text');
+    await signalsMatchBtb(two.page);
     assert.equal(await equity(two.page, run), equityOne, 'the same equity curve');
     await importFile(two.page, pageBundle);
     assert.match(await two.page.locator('[data-testid=import-summary]').innerText(), /^nothing changed/);
@@ -177,6 +206,24 @@ function rehashed(files) {
   }
   return zipSync({ 'manifest.json': strToU8(JSON.stringify(man)), ...Object.fromEntries(Object.entries(files).filter(([k]) => k !== 'manifest.json')) });
 }
+
+test('a bundle written by format 1 (one strategy per model) still imports, verified', async () => {
+  const { context, page, errors } = await launch();
+  try {
+    await page.goto(srv.base + '#/data');
+    await page.waitForSelector('[data-testid=datasets] li');
+    await importFile(page, join(ROOT, 'tests/fixtures/bundle-format1.btb.zip'));
+    const st = await statuses(page);
+    assert.ok(st.every((s) => s.includes(':verified:') || s === 'oof:unverifiable:new'), st.join(' '));
+    assert.ok(st.includes('strategy:verified:new') && st.includes('signals:verified:not stored'), st.join(' '));
+    await page.click('nav a[data-route=signals]');
+    await page.waitForSelector('[data-testid=signals] tbody tr', { timeout: 60_000 });
+    assert.equal(await page.locator('[data-testid=sig-model] option').count(), 1);
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
+  }
+});
 
 test('hostile bundles are refused in the page, naming the file, and nothing is stored', async () => {
   const good = readFileSync(cliBundle);

@@ -7,6 +7,16 @@ use engine::bundle::{ImportReport, Kind, Status};
 
 use crate::format::short;
 
+/// An id as the table shows it: a sha cut short, and a strategy (`model_id@config_sha`) as its
+/// model and the start of its config's sha; the full id is the cell's title.
+fn shown(id: &str) -> String {
+    match id.split_once('@') {
+        Some((model, config)) => format!("{model}@{}", short(config)),
+        None if id.len() > 24 => short(id),
+        None => id.to_string(),
+    }
+}
+
 /// The report, with a Close button running `on_close`.
 #[component]
 pub fn ImportReportView(report: ImportReport, #[prop(into)] on_close: Callback<()>) -> impl IntoView {
@@ -33,7 +43,7 @@ pub fn ImportReportView(report: ImportReport, #[prop(into)] on_close: Callback<(
                 <tbody>
                     {report.artifacts.into_iter().map(|a| {
                         let class = match a.status { Status::Verified => "chip ok", Status::Unverifiable => "chip warn", Status::Mismatch => "chip bad" };
-                        let id = if a.id.len() > 24 { short(&a.id) } else { a.id.clone() };
+                        let id = shown(&a.id);
                         view! {
                             <tr data-kind=a.kind.as_str() data-id=a.id.clone() data-status=a.status.as_str() data-action=a.action.as_str()>
                                 <td>{a.kind.as_str()}</td>

@@ -73,12 +73,12 @@ pub(crate) fn collect(
     for id in &selection.model_ids {
         let record = store.model(id)?;
         let matrix = record.matrix_sha.as_ref().and_then(|sha| store.matrix(sha).ok());
-        // Bundle format 1 carries one strategy per model: the newest.
-        let strategy = match store.strategy(id, None) {
-            Ok((strategy, booster)) => Some(TrainedStrategy { strategy, model_json: booster.to_model_json()? }),
-            Err(StoreError::NoStrategy(_)) => None,
-            Err(e) => return Err(e.into()),
-        };
+        // Every strategy of the model, one per config it was trained with.
+        let mut strategies = Vec::new();
+        for strategy in store.strategies(id)? {
+            let model_json = store.booster(&strategy)?.to_model_json()?;
+            strategies.push(TrainedStrategy { strategy, model_json });
+        }
         let bars = match store.load(&record.dataset_id) {
             Ok((_, ds)) => ds.series(&record.model.ticker).cloned().map(|series| Bars {
                 series,
@@ -89,7 +89,7 @@ pub(crate) fn collect(
             Err(e) if with_data => return Err(e.into()),
             Err(_) => None,
         };
-        sources.push(Source { record, matrix, strategy, bars });
+        sources.push(Source { record, matrix, strategies, bars });
     }
     let oof = if with_data {
         selection

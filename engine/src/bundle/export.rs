@@ -67,8 +67,9 @@ pub struct Source {
     pub record: ModelRecord,
     /// The matrix of its latest build (`record.matrix_sha`), when it is stored.
     pub matrix: Option<Matrix>,
-    pub strategy: Option<TrainedStrategy>,
-    /// Its ticker's bars in its dataset: for the strategy's signals, and the slice `with_data` carries.
+    /// Every strategy trained on it, one per config (any order: the bundle sorts them).
+    pub strategies: Vec<TrainedStrategy>,
+    /// Its ticker's bars in its dataset: for the strategies' signals, and the slice `with_data` carries.
     pub bars: Option<Bars>,
 }
 
@@ -95,14 +96,18 @@ pub fn assemble(
     for s in sources {
         let id = s.record.model_id.clone();
         let spec = s.record.build_spec.clone().unwrap_or_default();
-        if let Some(t) = s.strategy {
+        let mut strategies = s.strategies;
+        strategies.sort_by(|a, b| a.strategy.config_sha.cmp(&b.strategy.config_sha));
+        strategies.dedup_by(|a, b| a.strategy.config_sha == b.strategy.config_sha);
+        for t in strategies {
             // Signals are a record of what the strategy said when it was exported; without the
             // bars (or with a model file this version cannot score) there are none to carry.
             if let (Some(bars), Ok(booster)) = (&s.bars, Booster::from_model_json(&t.model_json)) {
                 if let Ok(signals) =
                     latest_signals(&s.record.model, &bars.series, &bars.tz, &spec, &booster, &t.strategy)
                 {
-                    b.signals.push(ModelSignals { model_id: id.clone(), signals });
+                    let config_sha = t.strategy.config_sha.clone();
+                    b.signals.push(ModelSignals { model_id: id.clone(), config_sha, signals });
                 }
             }
             b.strategies.push(t);
@@ -135,5 +140,11 @@ pub fn assemble(
         b.oof.dedup_by(|a, b| a.key == b.key);
     }
     b.runs = selection.runs;
+    // In the order a bundle's entries keep them, so a read gives back the same value.
+    // (by model, then config: a model id's characters all sort after the path's `/`).
+    b.strategies.sort_by(|x, y| {
+        (&x.strategy.model_id, &x.strategy.config_sha).cmp(&(&y.strategy.model_id, &y.strategy.config_sha))
+    });
+    b.signals.sort_by(|x, y| (&x.model_id, &x.config_sha).cmp(&(&y.model_id, &y.config_sha)));
     Ok(b)
 }

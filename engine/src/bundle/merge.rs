@@ -310,20 +310,20 @@ pub fn merge<S: Stored>(
         lines.push(line(Kind::Oof, &o.key, new_if(new)));
     }
     for t in &b.strategies {
-        let id = &t.strategy.model_id;
-        let new = match stored.strategy(id, &t.strategy.config_sha).map_err(MergeError::Store)? {
+        let id = t.id();
+        let new = match stored.strategy(&t.strategy.model_id, &t.strategy.config_sha).map_err(MergeError::Store)? {
             Some(s) if content(&s) == content(&t.strategy) => false,
             Some(s) => {
                 let detail =
                     format!("stored model_sha {}, bundle's {}", short(&s.model_sha), short(&t.strategy.model_sha));
-                return Err(conflict(Kind::Strategy, id, detail));
+                return Err(conflict(Kind::Strategy, &id, detail));
             }
             None => {
                 w.strategies.push(t.clone());
                 true
             }
         };
-        lines.push(line(Kind::Strategy, id, new_if(new)));
+        lines.push(line(Kind::Strategy, &id, new_if(new)));
     }
     for rec in &b.models {
         let id = &rec.model_id;
@@ -367,7 +367,7 @@ pub fn merge<S: Stored>(
         lines.push(line(Kind::Run, &r.run_id, new_if(new)));
     }
     for s in &b.signals {
-        lines.push(line(Kind::Signals, &s.model_id, Action::NotStored));
+        lines.push(line(Kind::Signals, &s.id(), Action::NotStored));
     }
     // What is stored without being verified carries its status; what is now verified loses it.
     for l in &lines {

@@ -2,25 +2,30 @@
 //! or of `btb`, which verifies everything in it before storing anything. This doc is the format's
 //! one description; [`BUNDLE_FORMAT_VERSION`] is its version.
 //!
-//! # Layout (format version 1)
+//! # Layout (format version 2)
 //!
 //! ```text
-//! manifest.json                          the index (below); always the first entry
-//! models/<model_id>.json                 engine::model::ModelRecord
-//! builds/<matrix_sha>.json               Build: model_id, BuildSpec, matrix_sha, the matrix bytes' size and SHA-256
-//! runs/<run_id>.json                     engine::run::Run (config, policy, metrics, gate, lineage)
-//! strategies/<model_id>/strategy.json    engine::strategy::Strategy (config_sha, policy_sha, model_sha …)
-//! strategies/<model_id>/model.json       its booster's model file (Booster::to_model_json; hashes to model_sha)
-//! signals/<model_id>.json                ModelSignals: the strategy's signals when it was exported
-//! data/<model_id>.json                   DataMeta: the slice's sha, ticker, zone, rows, source dataset   (--with-data)
-//! data/<model_id>.parquet                the bars of the model's ticker from its build's start to the last bar (--with-data)
-//! oof/<oof_key>.bin                      engine::oof::Oof::to_bytes, out-of-fold probabilities            (--with-data)
+//! manifest.json                                      the index (below); always the first entry
+//! models/<model_id>.json                             engine::model::ModelRecord
+//! builds/<matrix_sha>.json                           Build: model_id, BuildSpec, matrix_sha, the matrix bytes' size and SHA-256
+//! runs/<run_id>.json                                 engine::run::Run (config, policy, metrics, gate, lineage)
+//! strategies/<model_id>/<config_sha>/strategy.json   engine::strategy::Strategy (config_sha, policy_sha, model_sha …)
+//! strategies/<model_id>/<config_sha>/model.json      its booster's model file (Booster::to_model_json; hashes to model_sha)
+//! signals/<model_id>/<config_sha>.json               ModelSignals: that strategy's signals when it was exported
+//! data/<model_id>.json                               DataMeta: the slice's sha, ticker, zone, rows, source dataset   (--with-data)
+//! data/<model_id>.parquet                            the bars of the model's ticker from its build's start to the last bar (--with-data)
+//! oof/<oof_key>.bin                                  engine::oof::Oof::to_bytes, out-of-fold probabilities            (--with-data)
 //! ```
+//!
+//! A model may carry several strategies, one per config it was trained with (both shells keep one
+//! per config). Format 1 carried one per model, as `strategies/<model_id>/{strategy,model}.json`
+//! and `signals/<model_id>.json` (without `config_sha`); [`read()`] still reads it, taking the
+//! signals' config from the model's one strategy.
 //!
 //! `manifest.json`:
 //!
 //! ```json
-//! {"format": "btb-bundle", "version": 1, "created_by": "btb 0.1.0", "with_data": true,
+//! {"format": "btb-bundle", "version": 2, "created_by": "btb 0.1.0", "with_data": true,
 //!  "holds": {"models": 1, "builds": 1, "runs": 16, "strategies": 1, "signals": 1, "datasets": 1, "oof": 2},
 //!  "entries": [{"path": "builds/….json", "sha256": "<64 hex>", "bytes": 412}, …]}
 //! ```
@@ -77,7 +82,7 @@ pub use write::write;
 mod tests;
 
 /// Version of the bundle format described above; a reader refuses a newer one.
-pub const BUNDLE_FORMAT_VERSION: u32 = 1;
+pub const BUNDLE_FORMAT_VERSION: u32 = 2;
 /// The manifest's `format`.
 pub const FORMAT: &str = "btb-bundle";
 /// The manifest's path in the archive.
@@ -135,11 +140,34 @@ pub struct TrainedStrategy {
     pub model_json: String,
 }
 
+impl TrainedStrategy {
+    /// Its id in verification and import reports: [`strategy_id`].
+    pub fn id(&self) -> String {
+        strategy_id(&self.strategy.model_id, &self.strategy.config_sha)
+    }
+}
+
+/// The id of a model's strategy of one config in reports and verification marks:
+/// `<model_id>@<config_sha>`. A model id has no `@` and neither has a sha, so it is unambiguous,
+/// and it has no `/`, so a store can name a file by it.
+pub fn strategy_id(model_id: &str, config_sha: &str) -> String {
+    format!("{model_id}@{config_sha}")
+}
+
 /// A strategy's signals as the exporter computed them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelSignals {
     pub model_id: String,
+    /// The config of the strategy that gave them (a model may carry several).
+    pub config_sha: String,
     pub signals: Vec<Signal>,
+}
+
+impl ModelSignals {
+    /// The id of the strategy they came from ([`strategy_id`]), which is also theirs in reports.
+    pub fn id(&self) -> String {
+        strategy_id(&self.model_id, &self.config_sha)
+    }
 }
 
 /// What a dataset slice is: stated by the exporter, checked against the bars on import.
@@ -292,6 +320,8 @@ pub enum BundleError {
     Unlisted { file: String, entry: String },
     #[error("{file}: {entry} is listed in manifest.json but not in the archive")]
     Missing { file: String, entry: String },
+    #[error("{file}: {entry} is missing: the bundle holds {with}, which needs it")]
+    Incomplete { file: String, entry: String, with: String },
     #[error("{file}: unexpected entry {entry} ({detail})")]
     Unexpected { file: String, entry: String, detail: String },
     #[error("{file}: refused, nothing was stored: {detail}")]

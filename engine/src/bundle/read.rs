@@ -112,35 +112,66 @@ fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c))
 }
 
+/// A model's strategy as its entry paths name it: format 2 names its config, format 1 (one
+/// strategy per model) does not.
+type StrategyAt = (String, Option<String>);
+
 /// What an entry path holds.
 enum Slot {
     Model(String),
     Build(String),
     Run(String),
-    Strategy(String),
-    StrategyModel(String),
-    Signals(String),
+    Strategy(StrategyAt),
+    StrategyModel(StrategyAt),
+    Signals(StrategyAt),
     DataMeta(String),
     DataBars(String),
     Oof(String),
 }
 
-fn slot(path: &str) -> Option<Slot> {
+/// What `path` holds in a bundle of format `version` (1 or 2), if it is a file a bundle holds.
+fn slot(path: &str, version: u64) -> Option<Slot> {
     let parts: Vec<&str> = path.split('/').collect();
     let stem = |name: &str, ext: &str| name.strip_suffix(ext).map(str::to_string);
     let model = |id: Option<String>| id.filter(|i| valid_model_id(i));
-    match parts.as_slice() {
-        ["models", f] => model(stem(f, ".json")).map(Slot::Model),
-        ["builds", f] => stem(f, ".json").filter(|s| is_hex(s, 64)).map(Slot::Build),
-        ["runs", f] => stem(f, ".json").filter(|s| is_hex(s, 16)).map(Slot::Run),
-        ["strategies", id, "strategy.json"] => model(Some(id.to_string())).map(Slot::Strategy),
-        ["strategies", id, "model.json"] => model(Some(id.to_string())).map(Slot::StrategyModel),
-        ["signals", f] => model(stem(f, ".json")).map(Slot::Signals),
-        ["data", f] if f.ends_with(".json") => model(stem(f, ".json")).map(Slot::DataMeta),
-        ["data", f] => model(stem(f, ".parquet")).map(Slot::DataBars),
-        ["oof", f] => stem(f, ".bin").filter(|s| is_hex(s, 64)).map(Slot::Oof),
+    let at = |id: &str, config: Option<String>| -> Option<StrategyAt> {
+        let id = model(Some(id.to_string()))?;
+        match config {
+            Some(c) if is_hex(&c, 64) => Some((id, Some(c))),
+            Some(_) => None,
+            None => Some((id, None)),
+        }
+    };
+    match (version, parts.as_slice()) {
+        (_, ["models", f]) => model(stem(f, ".json")).map(Slot::Model),
+        (_, ["builds", f]) => stem(f, ".json").filter(|s| is_hex(s, 64)).map(Slot::Build),
+        (_, ["runs", f]) => stem(f, ".json").filter(|s| is_hex(s, 16)).map(Slot::Run),
+        (1, ["strategies", id, "strategy.json"]) => at(id, None).map(Slot::Strategy),
+        (1, ["strategies", id, "model.json"]) => at(id, None).map(Slot::StrategyModel),
+        (1, ["signals", f]) => model(stem(f, ".json")).map(|id| Slot::Signals((id, None))),
+        (2, ["strategies", id, c, "strategy.json"]) => at(id, Some(c.to_string())).map(Slot::Strategy),
+        (2, ["strategies", id, c, "model.json"]) => at(id, Some(c.to_string())).map(Slot::StrategyModel),
+        (2, ["signals", id, f]) => at(id, Some(stem(f, ".json")?)).map(Slot::Signals),
+        (_, ["data", f]) if f.ends_with(".json") => model(stem(f, ".json")).map(Slot::DataMeta),
+        (_, ["data", f]) => model(stem(f, ".parquet")).map(Slot::DataBars),
+        (_, ["oof", f]) => stem(f, ".bin").filter(|s| is_hex(s, 64)).map(Slot::Oof),
         _ => None,
     }
+}
+
+/// Where a strategy's files are in a bundle of the format that named it so.
+fn strategy_entry((id, config): &StrategyAt, file: &str) -> String {
+    match config {
+        Some(c) => format!("strategies/{id}/{c}/{file}"),
+        None => format!("strategies/{id}/{file}"),
+    }
+}
+
+/// Signals as format 1 wrote them: without the config, which was the model's one strategy's.
+#[derive(serde::Deserialize)]
+struct SignalsV1 {
+    model_id: String,
+    signals: Vec<crate::strategy::Signal>,
 }
 
 /// Inflates one entry, at most `limit` bytes plus one to see it go past (the zip header's size
@@ -249,7 +280,8 @@ pub fn read_with(file: &str, bytes: &[u8], limits: &Limits) -> Result<Bundle, Bu
     }
 
     let mut b = Bundle { created_by: man.created_by.clone(), ..Bundle::default() };
-    let mut strategies: BTreeMap<String, (Option<Strategy>, Option<String>)> = BTreeMap::new();
+    let mut strategies: BTreeMap<StrategyAt, (Option<Strategy>, Option<String>)> = BTreeMap::new();
+    let mut signals: Vec<(StrategyAt, Vec<crate::strategy::Signal>)> = Vec::new();
     let mut data: BTreeMap<String, (Option<DataMeta>, Option<Vec<u8>>)> = BTreeMap::new();
     for e in &man.entries {
         let content = inflate(file, &mut z, &e.path, e.bytes)?;
@@ -272,8 +304,8 @@ pub fn read_with(file: &str, bytes: &[u8], limits: &Limits) -> Result<Bundle, Bu
         }
         let unexpected = |detail: String| BundleError::Unexpected { file: f(), entry: e.path.clone(), detail };
         let wrong_id = |kind: &str, id: &str| unexpected(format!("it holds {kind} {id}"));
-        let Some(slot) = slot(&e.path) else {
-            return Err(unexpected("not a file a bundle holds".into()));
+        let Some(slot) = slot(&e.path, u64::from(man.version)) else {
+            return Err(unexpected(format!("not a file a bundle of format {} holds", man.version)));
         };
         let p = e.path.as_str();
         match slot {
@@ -298,23 +330,35 @@ pub fn read_with(file: &str, bytes: &[u8], limits: &Limits) -> Result<Bundle, Bu
                 }
                 b.runs.push(r);
             }
-            Slot::Strategy(id) => {
+            Slot::Strategy(at) => {
                 let s: Strategy = parse(file, p, &content)?;
-                if s.model_id != id {
+                if s.model_id != at.0 {
                     return Err(wrong_id("the strategy of", &s.model_id));
                 }
-                strategies.entry(id).or_default().0 = Some(s);
-            }
-            Slot::StrategyModel(id) => {
-                let text = String::from_utf8(content).map_err(|_| unexpected("not UTF-8 text".into()))?;
-                strategies.entry(id).or_default().1 = Some(text);
-            }
-            Slot::Signals(id) => {
-                let s: ModelSignals = parse(file, p, &content)?;
-                if s.model_id != id {
-                    return Err(wrong_id("the signals of", &s.model_id));
+                if at.1.as_ref().is_some_and(|c| c != &s.config_sha) {
+                    return Err(wrong_id("the strategy of config", &s.config_sha));
                 }
-                b.signals.push(s);
+                strategies.entry(at).or_default().0 = Some(s);
+            }
+            Slot::StrategyModel(at) => {
+                let text = String::from_utf8(content).map_err(|_| unexpected("not UTF-8 text".into()))?;
+                strategies.entry(at).or_default().1 = Some(text);
+            }
+            Slot::Signals(at) => {
+                let (model_id, config) = if at.1.is_some() {
+                    let s: ModelSignals = parse(file, p, &content)?;
+                    if at.1.as_ref() != Some(&s.config_sha) {
+                        return Err(wrong_id("the signals of config", &s.config_sha));
+                    }
+                    (s.model_id, s.signals)
+                } else {
+                    let s: SignalsV1 = parse(file, p, &content)?;
+                    (s.model_id, s.signals)
+                };
+                if model_id != at.0 {
+                    return Err(wrong_id("the signals of", &model_id));
+                }
+                signals.push((at, config));
             }
             Slot::DataMeta(id) => {
                 let m: DataMeta = parse(file, p, &content)?;
@@ -327,20 +371,35 @@ pub fn read_with(file: &str, bytes: &[u8], limits: &Limits) -> Result<Bundle, Bu
             Slot::Oof(key) => b.oof.push(OofFile { key, bytes: content }),
         }
     }
-    for (id, pair) in strategies {
+    let incomplete = |entry: String, with: String| BundleError::Incomplete { file: f(), entry, with };
+    for (at, pair) in &strategies {
         match pair {
-            (Some(strategy), Some(model_json)) => b.strategies.push(TrainedStrategy { strategy, model_json }),
-            (None, _) => {
-                return Err(BundleError::Missing { file: f(), entry: format!("strategies/{id}/strategy.json") })
+            (Some(strategy), Some(model_json)) => {
+                b.strategies.push(TrainedStrategy { strategy: strategy.clone(), model_json: model_json.clone() })
             }
-            (_, None) => return Err(BundleError::Missing { file: f(), entry: format!("strategies/{id}/model.json") }),
+            (None, _) => return Err(incomplete(strategy_entry(at, "strategy.json"), strategy_entry(at, "model.json"))),
+            (_, None) => return Err(incomplete(strategy_entry(at, "model.json"), strategy_entry(at, "strategy.json"))),
         }
+    }
+    for (at, list) in signals {
+        // Format 1's signals are its one strategy's; they cannot be placed without it.
+        let config_sha = match &at.1 {
+            Some(c) => c.clone(),
+            None => match strategies.get(&at).and_then(|p| p.0.as_ref()) {
+                Some(s) => s.config_sha.clone(),
+                None => {
+                    let signals = format!("signals/{}.json", at.0);
+                    return Err(incomplete(strategy_entry(&at, "strategy.json"), signals));
+                }
+            },
+        };
+        b.signals.push(ModelSignals { model_id: at.0, config_sha, signals: list });
     }
     for (id, pair) in data {
         match pair {
             (Some(meta), Some(parquet)) => b.datasets.push(DataSlice { meta, parquet }),
-            (None, _) => return Err(BundleError::Missing { file: f(), entry: format!("data/{id}.json") }),
-            (_, None) => return Err(BundleError::Missing { file: f(), entry: format!("data/{id}.parquet") }),
+            (None, _) => return Err(incomplete(format!("data/{id}.json"), format!("data/{id}.parquet"))),
+            (_, None) => return Err(incomplete(format!("data/{id}.parquet"), format!("data/{id}.json"))),
         }
     }
     let holds = Holds::of(&b);

@@ -1,5 +1,6 @@
 //! Round trip, determinism, verification and the hostile corpus, on a small real bundle (the demo
-//! bars, a quick model, two configs, a strategy and its signals).
+//! bars, a quick model, two configs, a strategy of each and their signals), and a bundle that
+//! format 1 wrote.
 
 use std::io::Write;
 use std::sync::OnceLock;
@@ -59,8 +60,11 @@ fn fixture() -> &'static Bundle {
             created: "2025-11-25T00:00:00Z".into(),
         };
         let how = FinalFit { params, calibration: CalibrationKind::Sigmoid, calibration_folds: 2 };
-        let (booster, strat) =
-            crate::strategy::train(&m, owner.owner(), &runs[0].config, &settings.base, &how, &mut |_| {}).unwrap();
+        // Both configs trained: a model carries a strategy per config (format 2).
+        let trained: Vec<_> = runs
+            .iter()
+            .map(|r| crate::strategy::train(&m, owner.owner(), &r.config, &settings.base, &how, &mut |_| {}).unwrap())
+            .collect();
         // In the order a bundle keeps them (by run id), so a read gives back the same value.
         let mut runs = runs;
         runs.sort_by(|a, b| a.run_id.cmp(&b.run_id));
@@ -72,7 +76,16 @@ fn fixture() -> &'static Bundle {
             matrix_sha: Some(m.matrix_sha.clone()),
             build_spec: Some(spec.clone()),
         };
-        let signals = crate::strategy::latest_signals(&model, series, &ds.tz, &spec, &booster, &strat).unwrap();
+        let mut strategies = Vec::new();
+        let mut signals = Vec::new();
+        for (booster, strat) in trained {
+            let list = crate::strategy::latest_signals(&model, series, &ds.tz, &spec, &booster, &strat).unwrap();
+            let config_sha = strat.config_sha.clone();
+            signals.push(ModelSignals { model_id: model.model_id.clone(), config_sha, signals: list });
+            strategies.push(TrainedStrategy { strategy: strat, model_json: booster.to_model_json().unwrap() });
+        }
+        strategies.sort_by(|a, b| a.strategy.config_sha.cmp(&b.strategy.config_sha));
+        signals.sort_by(|a, b| a.config_sha.cmp(&b.config_sha));
         Bundle {
             created_by: "btb test".into(),
             builds: vec![Build::of(&model.model_id, &spec, &m)],
@@ -80,11 +93,14 @@ fn fixture() -> &'static Bundle {
             oof: vec![OofFile { key: o.key.clone(), bytes: o.to_bytes() }],
             models: vec![record],
             runs,
-            strategies: vec![TrainedStrategy { strategy: strat, model_json: booster.to_model_json().unwrap() }],
-            signals: vec![ModelSignals { model_id: model.model_id.clone(), signals }],
+            strategies,
+            signals,
         }
     })
 }
+
+/// What `btb export --with-data` of format 1 wrote (see tests/fixtures/README.md).
+const FORMAT1: &[u8] = include_bytes!("../../../tests/fixtures/bundle-format1.btb.zip");
 
 fn without_data() -> Bundle {
     Bundle { datasets: vec![], oof: vec![], ..fixture().clone() }
@@ -142,8 +158,92 @@ fn round_trip_and_same_records_same_bytes() {
     assert_eq!(names[0], MANIFEST);
     assert!(names.iter().any(|n| n.ends_with(".parquet")));
     let man: serde_json::Value = serde_json::from_slice(&unpack(&bytes)[0].1).unwrap();
-    assert_eq!((man["format"].as_str(), man["version"].as_u64()), (Some("btb-bundle"), Some(1)));
-    assert_eq!(man["holds"]["runs"], 2);
+    assert_eq!((man["format"].as_str(), man["version"].as_u64()), (Some("btb-bundle"), Some(2)));
+    assert_eq!(
+        (&man["holds"]["runs"], &man["holds"]["strategies"], &man["holds"]["signals"]),
+        (&2.into(), &2.into(), &2.into())
+    );
+    // One folder per config of the model, and its signals beside it.
+    for t in &b.strategies {
+        let dir = format!("strategies/{}/{}/", t.strategy.model_id, t.strategy.config_sha);
+        assert!(
+            names.contains(&format!("{dir}strategy.json")) && names.contains(&format!("{dir}model.json")),
+            "{names:?}"
+        );
+        assert!(names.contains(&format!("signals/{}/{}.json", t.strategy.model_id, t.strategy.config_sha)));
+    }
+}
+
+#[test]
+fn a_format_1_bundle_still_reads_and_verifies() {
+    let b = read("format1.btb.zip", FORMAT1).unwrap();
+    assert_eq!((b.models.len(), b.runs.len(), b.strategies.len(), b.signals.len()), (1, 2, 1, 1));
+    // Its signals take the config of the model's one strategy.
+    let s = &b.strategies[0].strategy;
+    assert_eq!((&b.signals[0].model_id, &b.signals[0].config_sha), (&s.model_id, &s.config_sha));
+    assert!(!b.signals[0].signals.is_empty());
+    let v = verify(&b, Depth::Standard);
+    for a in &v.artifacts {
+        let expected = if a.kind == Kind::Oof { Status::Unverifiable } else { Status::Verified };
+        assert_eq!(a.status, expected, "{a:?}");
+    }
+    assert_eq!(v.status(Kind::Signals, &b.signals[0].id()).unwrap().status, Status::Verified);
+    // Written again it is format 2, with the same content.
+    let again = write(&b).unwrap();
+    assert_eq!(read("x.btb.zip", &again).unwrap(), b);
+    assert!(unpack(&again).iter().any(|(n, _)| *n == format!("strategies/{}/{}/model.json", s.model_id, s.config_sha)));
+}
+
+#[test]
+fn a_strategy_or_signals_under_another_config_or_layout_is_refused() {
+    let good = write(&without_data()).unwrap();
+    let files = unpack(&good);
+    let t = &fixture().strategies[0].strategy;
+    let other = &fixture().strategies[1].strategy.config_sha;
+    let moved = |from: &str, to: &str| {
+        let mut f = files.clone();
+        for (n, _) in &mut f {
+            if n == from {
+                *n = to.to_string();
+            }
+        }
+        let mut man: Manifest = serde_json::from_slice(&f[0].1).unwrap();
+        for e in &mut man.entries {
+            if e.path == from {
+                e.path = to.to_string();
+            }
+        }
+        f[0].1 = serde_json::to_vec(&man).unwrap();
+        f.sort_by(|a, b| (a.0 != MANIFEST, &a.0).cmp(&(b.0 != MANIFEST, &b.0)));
+        rehashed(f)
+    };
+    let dir = format!("strategies/{}/{}", t.model_id, t.config_sha);
+    // Its strategy.json under a folder named for a config it is not: refused, both named.
+    let bogus = "0".repeat(64);
+    let e = err(&moved(&format!("{dir}/strategy.json"), &format!("strategies/{}/{bogus}/strategy.json", t.model_id)));
+    assert!(e.contains(&bogus) && e.contains("it holds the strategy of config"), "{e}");
+    // Signals filed under the other strategy's config.
+    let e = err(&moved(
+        &format!("signals/{}/{}.json", t.model_id, t.config_sha),
+        &format!("signals/{}/{bogus}.json", t.model_id),
+    ));
+    assert!(e.contains("it holds the signals of config"), "{e}");
+    // Format 1's layout in a format 2 bundle is not a file it holds.
+    let e = err(&moved(&format!("{dir}/model.json"), &format!("strategies/{}/model.json", t.model_id)));
+    assert!(e.contains("not a file a bundle of format 2 holds"), "{e}");
+    // A model file without its strategy.json.
+    let mut f = files.clone();
+    f.retain(|(n, _)| *n != format!("strategies/{}/{other}/strategy.json", t.model_id));
+    let mut man: Manifest = serde_json::from_slice(&f[0].1).unwrap();
+    man.entries.retain(|e| e.path != format!("strategies/{}/{other}/strategy.json", t.model_id));
+    man.holds.strategies = 1;
+    f[0].1 = serde_json::to_vec(&man).unwrap();
+    let e = err(&rehashed(f));
+    let dir = format!("strategies/{}/{other}", t.model_id);
+    assert!(
+        e.ends_with(&format!("{dir}/strategy.json is missing: the bundle holds {dir}/model.json, which needs it")),
+        "{e}"
+    );
 }
 
 #[test]
@@ -166,7 +266,11 @@ fn without_data_runs_are_unverifiable_and_say_why() {
     let r = v.status(Kind::Run, &fixture().runs[0].run_id).unwrap();
     assert_eq!(r.status, Status::Unverifiable);
     assert!(r.detail.contains("--with-data"), "{}", r.detail);
-    assert_eq!(v.status(Kind::Strategy, "aapl_swing_daily").unwrap().status, Status::Verified);
+    for t in &fixture().strategies {
+        let id = strategy_id("aapl_swing_daily", &t.strategy.config_sha);
+        assert_eq!(v.status(Kind::Strategy, &id).unwrap().status, Status::Verified);
+    }
+    assert_eq!(v.artifacts.iter().filter(|a| a.kind == Kind::Strategy).count(), 2);
 }
 
 #[test]
@@ -204,8 +308,8 @@ fn hostile_bundles_are_refused_with_a_clear_message() {
     assert!(err(b"hello, world").contains("x.btb.zip: not a bundle: it is not a ZIP archive"));
     assert!(err(&good[..good.len() / 2]).contains("truncated or damaged"));
     assert!(err(&raw_zip(&[("models/a.json", b"{}")])).contains("no manifest.json"));
-    let newer = br#"{"format":"btb-bundle","version":2,"whatever":[]}"#;
-    assert!(err(&raw_zip(&[(MANIFEST, newer)])).contains("made by a newer version of btb"));
+    let newer = format!(r#"{{"format":"btb-bundle","version":{},"whatever":[]}}"#, BUNDLE_FORMAT_VERSION + 1);
+    assert!(err(&raw_zip(&[(MANIFEST, newer.as_bytes())])).contains("made by a newer version of btb"));
     let other = br#"{"format":"something-else","version":1}"#;
     assert!(err(&raw_zip(&[(MANIFEST, other)])).contains("not a btb bundle"));
     let typed = br#"{"format":"btb-bundle","version":1,"created_by":7,"with_data":false,"holds":{},"entries":[]}"#;

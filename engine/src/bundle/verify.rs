@@ -450,38 +450,41 @@ pub fn verify(b: &Bundle, depth: Depth) -> Verification {
         }
     }
 
-    // Strategies and their signals.
-    let mut boosters: BTreeMap<&str, Booster> = BTreeMap::new();
+    // Strategies and their signals, each strategy by its model and config.
+    let mut boosters: BTreeMap<String, Booster> = BTreeMap::new();
     for t in &b.strategies {
         let s = &t.strategy;
+        let id = t.id();
         let (bad, booster) = strategy_ids(s, &t.model_json);
         if bad.is_empty() {
             v.push(
                 Kind::Strategy,
-                &s.model_id,
+                &id,
                 Status::Verified,
                 format!(
-                    "model_sha {}, config_sha and policy_sha recomputed (the final model is not re-trained)",
+                    "{}: model_sha {}, config_sha and policy_sha recomputed (the final model is not re-trained)",
+                    s.config,
                     short(&s.model_sha)
                 ),
             );
             if let Some(bo) = booster {
-                boosters.insert(s.model_id.as_str(), bo);
+                boosters.insert(id, bo);
             }
         } else {
-            v.push(Kind::Strategy, &s.model_id, Status::Mismatch, bad.join("; "));
+            v.push(Kind::Strategy, &id, Status::Mismatch, bad.join("; "));
         }
     }
     for sig in &b.signals {
-        let id = sig.model_id.as_str();
-        let strat = b.strategies.iter().find(|t| t.strategy.model_id == id);
-        let (Some(t), Some(booster)) = (strat, boosters.get(id)) else {
+        let id = sig.id();
+        let strat = b.strategies.iter().find(|t| t.id() == id);
+        let (Some(t), Some(booster)) = (strat, boosters.get(&id)) else {
             let status = if strat.is_some() { Status::Mismatch } else { Status::Unverifiable };
-            v.push(Kind::Signals, id, status, "its strategy is not in the bundle or did not verify");
+            v.push(Kind::Signals, &id, status, "its strategy is not in the bundle or did not verify");
             continue;
         };
-        let (Some(model), Some(ds)) = (models.get(id), bars.get(id)) else {
-            v.push(Kind::Signals, id, Status::Unverifiable, format!("not recomputed: {NO_DATA}"));
+        let model_id = sig.model_id.as_str();
+        let (Some(model), Some(ds)) = (models.get(model_id), bars.get(model_id)) else {
+            v.push(Kind::Signals, &id, Status::Unverifiable, format!("not recomputed: {NO_DATA}"));
             continue;
         };
         let Some(series) = ds.series.first() else { continue };
@@ -493,15 +496,15 @@ pub fn verify(b: &Bundle, depth: Depth) -> Verification {
                 if d.is_empty() {
                     v.push(
                         Kind::Signals,
-                        id,
+                        &id,
                         Status::Verified,
                         format!("{} signals recomputed from the bars", s.len()),
                     );
                 } else {
-                    v.push(Kind::Signals, id, Status::Mismatch, format!("recomputed: {}", d.join("; ")));
+                    v.push(Kind::Signals, &id, Status::Mismatch, format!("recomputed: {}", d.join("; ")));
                 }
             }
-            Err(e) => v.push(Kind::Signals, id, Status::Mismatch, format!("recomputing failed: {e}")),
+            Err(e) => v.push(Kind::Signals, &id, Status::Mismatch, format!("recomputing failed: {e}")),
         }
     }
     v.matrices = matrices.into_values().collect();

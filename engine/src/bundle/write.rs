@@ -26,12 +26,12 @@ fn files(b: &Bundle) -> Result<Vec<(String, Vec<u8>)>, BundleError> {
         out.push((format!("runs/{}.json", r.run_id), json(&r.run_id, r)?));
     }
     for s in &b.strategies {
-        let id = &s.strategy.model_id;
-        out.push((format!("strategies/{id}/strategy.json"), json(id, &s.strategy)?));
-        out.push((format!("strategies/{id}/model.json"), s.model_json.as_bytes().to_vec()));
+        let (id, config) = (&s.strategy.model_id, &s.strategy.config_sha);
+        out.push((format!("strategies/{id}/{config}/strategy.json"), json(&s.id(), &s.strategy)?));
+        out.push((format!("strategies/{id}/{config}/model.json"), s.model_json.as_bytes().to_vec()));
     }
     for s in &b.signals {
-        out.push((format!("signals/{}.json", s.model_id), json(&s.model_id, s)?));
+        out.push((format!("signals/{}/{}.json", s.model_id, s.config_sha), json(&s.id(), s)?));
     }
     for d in &b.datasets {
         out.push((format!("data/{}.json", d.meta.model_id), json(&d.meta.model_id, &d.meta)?));
