@@ -823,7 +823,7 @@ impl EngineWorker {
 /// A judged sweep: its runs, and the out-of-fold file they were judged on (bytes only when
 /// freshly assembled, for the cache).
 pub struct Swept {
-    /// Judged alone; `engine::sweep::deflate` deflates a sweep's variants together.
+    /// Judged alone; `engine::sweep::Tally` deflates a sweep's variants together.
     pub judged: engine::sweep::Judged,
     pub oof_key: String,
     pub oof_sha: String,

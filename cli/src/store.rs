@@ -478,21 +478,6 @@ impl Store {
         Ok(all)
     }
 
-    /// The strategy `config_sha` (a unique prefix) names, or the newest; with its booster.
-    pub fn strategy(
-        &self,
-        model_id: &str,
-        config_sha: Option<&str>,
-    ) -> Result<(engine::strategy::Strategy, engine::gbt::Booster), StoreError> {
-        let all = self.strategies(model_id)?;
-        if all.is_empty() {
-            return Err(StoreError::NoStrategy(model_id.to_string()));
-        }
-        let s = engine::strategy::pick(&all, model_id, config_sha)?.clone();
-        let b = self.booster(&s)?;
-        Ok((s, b))
-    }
-
     /// The model file of a stored strategy, checked against its `model_sha`.
     pub fn booster(&self, s: &engine::strategy::Strategy) -> Result<engine::gbt::Booster, StoreError> {
         let dir = self.strategy_dir(&s.model_id);

@@ -336,6 +336,32 @@ pub fn deflate(judged: Vec<Judged>) -> Vec<Run> {
     out
 }
 
+/// A sweep of several model variants as both shells run it, one variant at a time (each on its
+/// own out-of-fold probabilities, trained wherever the shell trains): each variant's judged
+/// configs and its plan's warnings as they come, then [`Tally::finish`] deflates every run by
+/// all the tries and gives each warning once, in the order met.
+#[derive(Debug, Clone, Default)]
+pub struct Tally {
+    judged: Vec<Judged>,
+    warnings: Vec<String>,
+}
+
+impl Tally {
+    pub fn add(&mut self, judged: Judged, warnings: Vec<String>) {
+        self.judged.push(judged);
+        for w in warnings {
+            if !self.warnings.contains(&w) {
+                self.warnings.push(w);
+            }
+        }
+    }
+
+    /// The runs (variant by variant, each in its plan's order), deflated together, and the warnings.
+    pub fn finish(self) -> (Vec<Run>, Vec<String>) {
+        (deflate(self.judged), self.warnings)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,7 +41,11 @@ fn body() -> SweepBody {
 }
 
 fn sweep_runs(m: &Matrix, oof: &Oof, spec: &OofSpec, base: &Policy, configs: &[SweepConfig]) -> Vec<Run> {
-    let ctx = RunContext {
+    sweep::run(&context(m, oof, spec, base), configs).unwrap()
+}
+
+fn context<'a>(m: &'a Matrix, oof: &'a Oof, spec: &'a OofSpec, base: &'a Policy) -> RunContext<'a> {
+    RunContext {
         model_id: "aapl_swing_daily",
         pack_id: "swingsigma",
         cadence: "daily",
@@ -54,8 +58,7 @@ fn sweep_runs(m: &Matrix, oof: &Oof, spec: &OofSpec, base: &Policy, configs: &[S
         tag: Some("t"),
         created: "2026-11-25T00:00:00Z",
         trials: None,
-    };
-    sweep::run(&ctx, configs).unwrap()
+    }
 }
 
 fn base_policy(m: &Matrix) -> Policy {
@@ -122,6 +125,15 @@ fn demo_sweep_end_to_end_and_identical_twice() {
     }
     // top_pct 0.30 trades at least as often as 0.10
     assert!(runs[5].metrics.exposure >= runs[3].metrics.exposure);
+    // Judged as two variants and tallied, the six are deflated by all six tries, as one sweep
+    // deflates them; a warning both variants' plans give is said once.
+    let ctx = context(&m, &oof, &spec, &base);
+    let mut tally = sweep::Tally::default();
+    tally.add(sweep::judge(&ctx, &configs[..4]).unwrap(), vec!["w1".into(), "w2".into()]);
+    tally.add(sweep::judge(&ctx, &configs[4..]).unwrap(), vec!["w2".into(), "w3".into()]);
+    let (tallied, warnings) = tally.finish();
+    assert_eq!(tallied, runs);
+    assert_eq!(warnings, ["w1", "w2", "w3"]);
     // identical JSON twice, from the training up (bit-identical probabilities and metrics)
     let oof2 = oof::compute(&m, &spec, &mut |_| {}).unwrap();
     assert_eq!(oof2.to_bytes(), oof.to_bytes());

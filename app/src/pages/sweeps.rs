@@ -353,7 +353,7 @@ async fn run_sweep(
     }
     let pool = pool(ctx, workers).await?;
     let lead = pool.workers[0].clone();
-    let (mut judged, mut variants, mut warnings, mut configs) = (Vec::new(), Vec::new(), Vec::<String>::new(), 0);
+    let (mut tally, mut variants, mut configs) = (engine::sweep::Tally::default(), Vec::new(), 0);
     let count = steps.len();
     for (i, (horizon, body)) in steps.into_iter().enumerate() {
         let sha = variant_matrix(ctx, &model, horizon).await?;
@@ -408,15 +408,10 @@ async fn run_sweep(
             oof_key: swept.oof_key.clone(),
             oof_sha: swept.oof_sha.clone(),
         });
-        judged.push(swept.judged);
-        for w in plan.warnings {
-            if !warnings.contains(&w) {
-                warnings.push(w);
-            }
-        }
+        tally.add(swept.judged, plan.warnings);
     }
     // Every config of every variant was a try: the runs are deflated by all of them.
-    let runs = engine::sweep::deflate(judged);
+    let (runs, warnings) = tally.finish();
     store.put_runs(&runs).await?;
     set_interrupted(&store, None).await?;
     Ok(Outcome { runs, configs, seconds: (js_sys::Date::now() - started) / 1000.0, workers, variants, warnings })

@@ -122,7 +122,7 @@ pub fn pipeline(store: &Store, args: PipelineArgs) -> Result<String, CliError> {
     let trained = train_strategy(store, &tb, &body.research, &params)?;
     let (report, _) = run_backtest(store, &body)?;
     let config_sha = trained["config_sha"].as_str().map(str::to_string);
-    let sig = strategy::latest(model_signals(store, &args.model_id, config_sha.as_deref())?.1, args.signals);
+    let sig = strategy::latest(model_signals(store, &args.model_id, config_sha.as_deref())?.signals, args.signals);
     if args.json {
         return Ok(to_json(&json!({
             "build": m.summary(),

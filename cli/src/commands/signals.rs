@@ -56,13 +56,21 @@ pub struct StrategiesArgs {
 }
 
 /// Signals of one of the model's trained strategies (`config_sha` a prefix, or the newest)
-/// over its newest bars, with the strategy they came from.
-pub(crate) fn model_signals(
-    store: &Store,
-    model_id: &str,
-    config_sha: Option<&str>,
-) -> Result<(Strategy, Vec<Signal>), CliError> {
-    let (s, booster) = store.strategy(model_id, config_sha)?;
+/// over its newest bars.
+pub(crate) struct Picked {
+    pub strategy: Strategy,
+    /// How many strategies the model has.
+    pub of: usize,
+    pub signals: Vec<Signal>,
+}
+
+pub(crate) fn model_signals(store: &Store, model_id: &str, config_sha: Option<&str>) -> Result<Picked, CliError> {
+    let all = store.strategies(model_id)?;
+    if all.is_empty() {
+        return Err(crate::store::StoreError::NoStrategy(model_id.to_string()).into());
+    }
+    let s = strategy::pick(&all, model_id, config_sha).map_err(crate::store::StoreError::from)?.clone();
+    let booster = store.booster(&s)?;
     let record = store.model(model_id)?;
     let (_, ds) = store.load(&record.dataset_id)?;
     let series = ds.series(&record.model.ticker).ok_or_else(|| {
@@ -70,31 +78,34 @@ pub(crate) fn model_signals(
     })?;
     let spec = record.build_spec.clone().unwrap_or_default();
     let signals = strategy::latest_signals(&record.model, series, &ds.tz, &spec, &booster, &s)?;
-    Ok((s, signals))
+    Ok(Picked { strategy: s, of: all.len(), signals })
 }
 
-/// Which strategy the signals are of, when the model has several (printed above the table).
-fn which(store: &Store, s: &Strategy) -> Result<String, CliError> {
-    let n = store.strategies(&s.model_id)?.len();
-    Ok(if n > 1 {
-        format!(
-            "strategy {} ({}) of {n}; pick another with --strategy (btb strategies --model-id {})\n",
-            short(&s.config_sha),
-            s.config,
-            s.model_id
-        )
-    } else {
-        String::new()
-    })
+impl Picked {
+    /// Which strategy the signals are of, when the model has several (printed above the table).
+    fn which(&self) -> String {
+        let s = &self.strategy;
+        if self.of > 1 {
+            format!(
+                "strategy {} ({}) of {}; pick another with --strategy (btb strategies --model-id {})\n",
+                short(&s.config_sha),
+                s.config,
+                self.of,
+                s.model_id
+            )
+        } else {
+            String::new()
+        }
+    }
 }
 
 pub fn signals(store: &Store, args: SignalsArgs) -> Result<String, CliError> {
-    let (s, all) = model_signals(store, &args.model_id, args.strategy.as_deref())?;
-    let v = strategy::latest(all, args.limit);
+    let picked = model_signals(store, &args.model_id, args.strategy.as_deref())?;
+    let head = picked.which();
+    let v = strategy::latest(picked.signals, args.limit);
     if args.json {
         return Ok(to_json(&v));
     }
-    let head = which(store, &s)?;
     if v.is_empty() {
         return Ok(format!("{head}no signals for {}\n", args.model_id));
     }
@@ -102,11 +113,12 @@ pub fn signals(store: &Store, args: SignalsArgs) -> Result<String, CliError> {
 }
 
 pub fn alerts(store: &Store, args: AlertsArgs) -> Result<String, CliError> {
-    let (s, all) = model_signals(store, &args.model_id, args.strategy.as_deref())?;
-    let n = all.len();
-    let v = strategy::latest(all, args.limit.unwrap_or(n));
+    let picked = model_signals(store, &args.model_id, args.strategy.as_deref())?;
+    let head = picked.which();
+    let n = picked.signals.len();
+    let v = strategy::latest(picked.signals, args.limit.unwrap_or(n));
     std::fs::write(&args.out, strategy::to_csv(&v)).map_err(write_err(&args.out))?;
-    Ok(format!("{}wrote {} signals to {}\n", which(store, &s)?, v.len(), args.out.display()))
+    Ok(format!("{head}wrote {} signals to {}\n", v.len(), args.out.display()))
 }
 
 /// `btb strategies`: the model's trained strategies, one per config, newest last.

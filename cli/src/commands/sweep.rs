@@ -168,7 +168,7 @@ fn sweep_file(store: &Store, args: &SweepArgs, path: &std::path::Path) -> Result
     let jobs = args.jobs.map_or_else(default_jobs, |j| j as usize);
     let started = std::time::Instant::now();
     let stamp = created();
-    let (mut judged, mut variants, mut warnings) = (Vec::new(), Vec::new(), Vec::<String>::new());
+    let (mut tally, mut variants) = (sweep::Tally::default(), Vec::new());
     for v in grid.variants() {
         let other;
         let m = match v.distance_max {
@@ -180,12 +180,7 @@ fn sweep_file(store: &Store, args: &SweepArgs, path: &std::path::Path) -> Result
         };
         let plan = grid.body(&v).plan(&record.model, m, stamp.clone())?;
         let (o, cached) = oof_cached(store, m, &plan.settings.oof_spec, jobs)?;
-        judged.push(sweep::judge(&plan.settings.context(m, &o), &plan.configs)?);
-        for w in plan.warnings {
-            if !warnings.contains(&w) {
-                warnings.push(w);
-            }
-        }
+        tally.add(sweep::judge(&plan.settings.context(m, &o), &plan.configs)?, plan.warnings);
         variants.push(json!({
             "variant": v.on(m).to_string(),
             "matrix_sha": m.matrix_sha,
@@ -194,7 +189,7 @@ fn sweep_file(store: &Store, args: &SweepArgs, path: &std::path::Path) -> Result
             "fold_auc": o.fold_auc,
         }));
     }
-    let runs = sweep::deflate(judged);
+    let (runs, warnings) = tally.finish();
     store.put_runs(&runs)?;
     let seconds = started.elapsed().as_secs_f64();
     let rows = leaderboard::rank(&runs, &Query::default());
