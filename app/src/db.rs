@@ -261,6 +261,18 @@ async fn all_records<T: for<'de> Deserialize<'de>>(db: &Database, store_name: &s
     Ok(values.into_iter().filter_map(|v| serde_wasm_bindgen::from_value(v).ok()).collect())
 }
 
+/// The record of `store_name` under `key`, if there is one that reads as a `T`.
+async fn one_record<T: for<'de> Deserialize<'de>>(
+    db: &Database,
+    store_name: &str,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
+    let tx = db.transaction(&[store_name], TransactionMode::ReadOnly).map_err(failed)?;
+    let store = tx.object_store(store_name).map_err(failed)?;
+    let value = store.get(Query::from(JsValue::from(key))).map_err(failed)?.await.map_err(failed)?;
+    Ok(value.and_then(|v| serde_wasm_bindgen::from_value(v).ok()))
+}
+
 /// The key of an artifact's verification mark: `run/<run_id>`, `model/<model_id>` …
 fn verification_key(kind: Kind, id: &str) -> String {
     format!("{}/{id}", kind.as_str())
@@ -872,10 +884,10 @@ impl Store {
                 Ok(())
             }
             Store::Indexed(db) => {
-                let legacy = all_records::<StrategyRecord>(db, STRATEGIES)
+                // v6 kept one strategy per model, keyed by the model id.
+                let legacy = one_record::<StrategyRecord>(db, STRATEGIES, &record.model_id)
                     .await?
-                    .into_iter()
-                    .any(|s| s.model_id == record.model_id && s.strategy.config_sha == record.strategy.config_sha);
+                    .is_some_and(|s| s.strategy.config_sha == record.strategy.config_sha);
                 let name = record.model_id.as_str();
                 let tx = db.transaction(&[STRATEGIES, STRATEGY_CONFIGS], TransactionMode::ReadWrite).map_err(failed)?;
                 let queued = (|| {

@@ -407,11 +407,8 @@ impl EngineWorker {
         let req = Request::BuildMatrix { model, spec, tz, layout, stored };
         self.call(&req, &payload, &Array::new(), fraction(progress), |msg, buffers| match msg {
             Response::Built { summary, preview, feature_names, build_ms } => Some(
-                buffers
-                    .get(0)
-                    .dyn_into::<web_sys::Blob>()
-                    .map(|bytes| Found::Built(Built { summary, preview, feature_names, build_ms, bytes }))
-                    .map_err(|_| ProtocolError::Malformed("the worker sent no matrix".to_string()).into()),
+                matrix_blob(buffers)
+                    .map(|bytes| Found::Built(Built { summary, preview, feature_names, build_ms, bytes })),
             ),
             Response::Sha { matrix_sha } => Some(Ok(Found::Stored(matrix_sha))),
             _ => None,
@@ -437,11 +434,8 @@ impl EngineWorker {
         let req = Request::Rebase { record, to_dataset, tz, layout, old_last };
         self.call(&req, &Array::of1(&bars), &Array::new(), fraction(progress), |msg, buffers| match msg {
             Response::Rebased { record, rebased, summary, preview, feature_names, build_ms } => Some(
-                buffers
-                    .get(0)
-                    .dyn_into::<web_sys::Blob>()
-                    .map(|bytes| (record, rebased, Built { summary, preview, feature_names, build_ms, bytes }))
-                    .map_err(|_| ProtocolError::Malformed("the worker sent no matrix".to_string()).into()),
+                matrix_blob(buffers)
+                    .map(|bytes| (record, rebased, Built { summary, preview, feature_names, build_ms, bytes })),
             ),
             _ => None,
         })
@@ -925,4 +919,12 @@ impl Pool {
         all.sort_by_key(|f| f.meta.fold);
         Ok(all)
     }
+}
+
+/// The matrix a build or a move sends back: the reply's one buffer, a `Blob`.
+fn matrix_blob(buffers: Array) -> Result<web_sys::Blob, AppError> {
+    buffers
+        .get(0)
+        .dyn_into::<web_sys::Blob>()
+        .map_err(|_| ProtocolError::Malformed("the worker sent no matrix".to_string()).into())
 }

@@ -286,8 +286,7 @@ pub async fn rebase_model(
         .get_untracked()
         .into_iter()
         .find(|d| d.id == record.dataset_id)
-        .and_then(|d| d.summary.tickers.into_iter().find(|t| t.ticker == record.model.ticker))
-        .map(|t| t.end);
+        .and_then(|d| d.summary.ticker(&record.model.ticker).map(|t| t.end.clone()));
     let worker = worker(ctx).await?;
     let matrix = MatrixRef { sha: &sha, store: &store };
     let (moved, rebased, built) =

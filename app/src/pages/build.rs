@@ -60,7 +60,7 @@ pub fn BuildPage() -> impl IntoView {
     let ticker_summary = Memo::new(move |_| {
         let r = record.get()?;
         let d = ctx.datasets.get().into_iter().find(|d| d.id == r.dataset_id)?;
-        d.summary.tickers.into_iter().find(|t| t.ticker == r.model.ticker)
+        d.summary.ticker(&r.model.ticker).cloned()
     });
     let start = RwSignal::new(String::new());
     let end = RwSignal::new(String::new());

@@ -53,7 +53,7 @@ pub fn ModelsPage() -> impl IntoView {
         s.risk_profile = risk.get();
         // The model's cadence is the data's, not the pack's default.
         let t = ticker.get();
-        if let Some(c) = dataset.get().and_then(|m| m.summary.tickers.into_iter().find(|x| x.ticker == t)) {
+        if let Some(c) = dataset.get().and_then(|m| m.summary.ticker(&t).cloned()) {
             s.cadence = Some(c.cadence.as_str().to_string());
         }
         let t = template.get();
@@ -220,7 +220,7 @@ fn MoveModel() -> impl IntoView {
             .into_iter()
             .filter(|d| d.id != r.dataset_id)
             .filter_map(|d| {
-                let t = d.summary.tickers.iter().find(|t| t.ticker == r.model.ticker)?;
+                let t = d.summary.ticker(&r.model.ticker)?;
                 Some((d.id.clone(), format!("{} · {} → {} · {} rows", d.name, t.start, t.end, t.rows)))
             })
             .collect();

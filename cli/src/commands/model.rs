@@ -160,11 +160,8 @@ pub fn rebase(store: &Store, args: RebaseArgs) -> Result<String, CliError> {
     let find = |sha: &str| store.matrix(sha).ok();
     // The ticker's last bar in the model's dataset, when it is still stored: a build that ended
     // there is lifted to the new bars, one that ended before keeps its held-out period.
-    let old_last = store
-        .meta(&record.dataset_id)
-        .ok()
-        .and_then(|m| m.summary.tickers.into_iter().find(|t| t.ticker == record.model.ticker))
-        .map(|t| t.end);
+    let old_last =
+        store.meta(&record.dataset_id).ok().and_then(|m| m.summary.ticker(&record.model.ticker).map(|t| t.end.clone()));
     let moved = engine::rebase::onto(&record, &stored, &to, series, &ds.tz, old_last.as_deref(), find, &mut |_| {})?;
     if let Found::Built(m) = &moved.matrix {
         store.put_matrix(m)?;

@@ -67,6 +67,13 @@ pub struct Summary {
     pub issue_counts: Vec<IssueCount>,
 }
 
+impl Summary {
+    /// One ticker's summary (its first and last bar, rows, cadence), if the dataset holds it.
+    pub fn ticker(&self, ticker: &str) -> Option<&TickerSummary> {
+        self.tickers.iter().find(|t| t.ticker == ticker)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TickerSummary {
     pub ticker: String,
