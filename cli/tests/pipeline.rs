@@ -341,7 +341,8 @@ fn sweep_file_round_trip_with_model_variants() {
     assert!(again.contains("exists") && again.contains("--force"), "{again}");
 
     // One model variant, as fast as the other tests' sweeps: the same runs as the same sweep
-    // given as the seed's JSON body with the file's costs, gate and tag left to their defaults.
+    // given as the seed's JSON body with the file's costs and gate left to their defaults (the
+    // gate: the risk profile's, in both).
     let fast = text.replace("trees: [100]", "trees: [40]").replace("leaves: [31]", "leaves: [15]");
     std::fs::write(&file, &fast).unwrap();
     let one = json(&store, &["sweep", "--config", f, "--json"]);
@@ -350,12 +351,16 @@ fn sweep_file_round_trip_with_model_variants() {
     std::fs::write(
         &body,
         r#"{"model_id":"aapl_swing_daily","thresholds_variants":["0.50,0.55,0.60","0.55,0.60,0.65","0.60,0.65,0.70"],
-            "top_pct_variants":[0.10,0.15],"tag":"initial_sweep","min_trades":30,"min_sharpe":0.5,
-            "params":{"num_trees":40,"max_leaves":15}}"#,
+            "top_pct_variants":[0.10,0.15],"tag":"initial_sweep","params":{"num_trees":40,"max_leaves":15}}"#,
     )
     .unwrap();
     let same = json(&store, &["sweep", "--spec", body.to_str().unwrap(), "--json"]);
     assert_eq!(same["runs"], one["runs"], "a file and a body judge alike, defaults included");
+    // The file's gate is the balanced profile's (Sharpe above 0.7), not a looser one of its own.
+    for r in one["runs"].as_array().unwrap() {
+        let poor = r["gate"]["reasons"].as_array().unwrap().iter().any(|x| x == "poor_sharpe");
+        assert_eq!(poor, r["metrics"]["sharpe"].as_f64().unwrap() <= 0.7, "{}", r["gate"]);
+    }
     assert_eq!(same["oof_cached"], true);
 
     // Two calibrations: two model variants, each with its own out-of-fold probabilities, every

@@ -159,8 +159,11 @@ impl Default for Costs {
     }
 }
 
-/// The gate's minimums over the risk profile's (none: the profile's own).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The gate's minimums in place of the risk profile's (none: the profile's own). None by
+/// default: a template's grid that stated the seed's 30 trades / Sharpe 0.5 would set aside the
+/// profile the user chose (a conservative model's Sharpe 1.0), and a sweep body that leaves
+/// them out takes the profile's, so the page, a sweep file and `btb sweep` gate alike.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GateGrid {
     pub min_trades: Option<usize>,
@@ -168,12 +171,6 @@ pub struct GateGrid {
     pub min_sharpe: Option<f64>,
     #[serde(deserialize_with = "finite_opt")]
     pub min_dsr: Option<f64>,
-}
-
-impl Default for GateGrid {
-    fn default() -> GateGrid {
-        GateGrid { min_trades: Some(30), min_sharpe: Some(0.5), min_dsr: None }
-    }
 }
 
 /// One model variant: what its out-of-fold probabilities are made with.
@@ -460,7 +457,9 @@ impl Grid {
         y.push_str(&format!("    commission_bps: {}\n", b.costs.commission_bps));
         y.push_str(&format!("    slippage_bps: {}\n", b.costs.slippage_bps));
         let g = &self.gate;
-        y.push_str("\n# A run passes when it beats these as well as its risk profile; null = the profile's own.\n");
+        y.push_str(
+            "\n# A run passes when it meets these (and the profile's drawdown limit); null = the risk profile's own.\n",
+        );
         y.push_str("gate:\n");
         y.push_str(&format!("  min_trades: {}\n", g.min_trades.map_or("null".to_string(), |v| v.to_string())));
         y.push_str(&format!("  min_sharpe: {}\n", opt(g.min_sharpe)));
@@ -617,7 +616,7 @@ mod tests {
         let e = Grid::from_yaml(&text.replace("cv: walk_forward", "cv: rolling")).unwrap_err().to_string();
         assert!(e.contains("rolling") && e.contains("line"), "{e}");
         assert!(Grid::from_yaml("backtest: [unclosed").is_err());
-        let e = Grid::from_yaml(&text.replace("min_sharpe: 0.5", "min_sharpe: .nan")).unwrap_err().to_string();
+        let e = Grid::from_yaml(&text.replace("min_sharpe: null", "min_sharpe: .nan")).unwrap_err().to_string();
         assert!(e.contains("not a finite number"), "{e}");
         assert!(matches!(Grid::from_yaml(&"#".repeat(MAX_FILE_BYTES + 1)), Err(GridError::TooLarge(_))));
         // A bomb of aliases is refused by the parser's budget, not expanded.
@@ -645,6 +644,9 @@ mod tests {
         assert_eq!(body.research.calibration, Some(CalibrationKind::Isotonic));
         assert_eq!(body.research.splits, Some(5));
         assert_eq!(body.research.policy.commission_bps, Some(1.0));
-        assert_eq!(body.min_trades, Some(30));
+        // The gate is the risk profile's unless the grid names one.
+        assert_eq!((body.min_trades, body.min_sharpe), (None, None));
+        g.gate.min_sharpe = Some(0.5);
+        assert_eq!(g.body(&v[3]).gate_overrides().min_sharpe, Some(0.5));
     }
 }

@@ -45,8 +45,17 @@ export async function launch({ init } = {}) {
   return { context, page, errors, profile };
 }
 
+/** A full-page screenshot for a person to look at. Headless Chromium on two loaded cores has
+ * once missed a frame for 30 s right after an import (the page answered at once afterwards), so
+ * a timed-out capture is taken again, once, before it fails the test. */
 export async function shot(page, name) {
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  const take = () => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  try {
+    await take();
+  } catch (e) {
+    if (e.name !== 'TimeoutError') throw e;
+    await take();
+  }
 }
 
 /** Number of distinct colours drawn on the chart canvas: a blank canvas has one or two. */
