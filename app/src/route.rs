@@ -82,6 +82,33 @@ pub fn param(hash: &str, name: &str) -> Option<String> {
     })
 }
 
+/// `#/<route>?k=v&…` with each value URI-encoded; empty pairs leave no `?`.
+pub fn href_with(route: Route, pairs: &[(&str, String)]) -> String {
+    let query: Vec<String> =
+        pairs.iter().map(|(k, v)| format!("{k}={}", String::from(js_sys::encode_uri_component(v)))).collect();
+    if query.is_empty() {
+        route.href()
+    } else {
+        format!("{}?{}", route.href(), query.join("&"))
+    }
+}
+
+/// Puts what a page shows into its URL (`#/leaderboard?model=…`), so a reload or a shared link
+/// opens the same view. Replaces the history entry (no `hashchange`, no new Back step), and only
+/// while `route` is the page the URL names, so a page being left never writes over the next.
+pub fn set_query(route: Route, pairs: &[(&str, String)]) {
+    let Some(w) = web_sys::window() else { return };
+    if Route::from_hash(&current_hash()) != route {
+        return;
+    }
+    let href = href_with(route, pairs);
+    if current_hash() != href {
+        if let Ok(h) = w.history() {
+            let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&href));
+        }
+    }
+}
+
 /// [`param`] of the page's current fragment.
 pub fn current_param(name: &str) -> Option<String> {
     param(&current_hash(), name)
@@ -119,5 +146,9 @@ mod tests {
         assert_eq!(param("#/signals?strategy=aapl%2Fab12&x=1", "strategy").as_deref(), Some("aapl/ab12"));
         assert_eq!(param("#/signals?x=1", "strategy"), None);
         assert_eq!(param("#/signals", "strategy"), None);
+        let href = href_with(Route::Leaderboard, &[("model", "a b/c".into()), ("pass_gate", "1".into())]);
+        assert_eq!(href, "#/leaderboard?model=a%20b%2Fc&pass_gate=1");
+        assert_eq!(param(&href, "model").as_deref(), Some("a b/c"));
+        assert_eq!(href_with(Route::Backtest, &[]), "#/backtest");
     }
 }

@@ -61,6 +61,10 @@ async fn load_report(ctx: Ctx, run: Run) -> Result<BacktestReport, AppError> {
 #[component]
 pub fn BacktestPage() -> impl IntoView {
     let ctx = use_ctx();
+    // A link (`#/backtest?run=…`) names the run; the run shown is written back to the URL.
+    if let Some(id) = crate::route::current_param("run") {
+        ctx.focus_run.set(Some(id));
+    }
     // Cart first, then every other run, best Sharpe first.
     let choices = Memo::new(move |_| {
         let cart = ctx.cart.get();
@@ -77,6 +81,18 @@ pub fn BacktestPage() -> impl IntoView {
         match asked {
             Some(id) if list.iter().any(|r| r.run_id == id) => Some(id),
             _ => list.first().map(|r| r.run_id.clone()),
+        }
+    });
+    // A run asked for (by a link or the Leaderboard) that is not stored here: said, not hidden
+    // behind another run, and kept in the URL so a reload says it again.
+    let missing = Memo::new(move |_| {
+        let asked = ctx.focus_run.get()?;
+        let list = choices.get();
+        (!list.is_empty() && !list.iter().any(|r| r.run_id == asked)).then_some(asked)
+    });
+    Effect::new(move |_| {
+        if let (Some(id), None) = (focus_id.get(), missing.get()) {
+            crate::route::set_query(Route::Backtest, &[("run", id)]);
         }
     });
     // The focused run's record; a Memo, so runs reloaded unchanged do not judge it again.
@@ -118,6 +134,9 @@ pub fn BacktestPage() -> impl IntoView {
                     </label>
                     <Show when=loading><span class="muted small" data-testid="bt-loading">"running the backtest in a worker…"</span></Show>
                 </div>
+                {move || missing.get().map(|id| view! {
+                    <div class="notice warn small" data-testid="bt-missing">{format!("Run {id} is not stored here (a link from another copy of the page? import its bundle on the Data page); showing the best run instead.")}</div>
+                })}
                 {move || current().and_then(|(_, r)| r.err()).map(|e| view! { <ErrorView error=e testid="bt-error"/> })}
             </div>
             {move || current().and_then(|(_, r)| r.ok()).map(|r| { let run = r.run.clone(); view! { <ShareRun r=r.clone()/> <Report r=r/> <TrainStrategy run=run/> } })}

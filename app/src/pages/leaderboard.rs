@@ -12,19 +12,25 @@ use crate::components::error::outcome;
 use crate::components::runs_table::RunsTable;
 use crate::error::AppError;
 use crate::format;
-use crate::route::Route;
+use crate::route::{self, Route};
 use crate::share;
 use crate::state::use_ctx;
+
+/// How many rows the Leaderboard shows unless asked.
+const DEFAULT_LIMIT: &str = "50";
 
 #[component]
 pub fn LeaderboardPage() -> impl IntoView {
     let ctx = use_ctx();
-    let model = RwSignal::new(String::new());
-    let profile = RwSignal::new(String::new());
-    let tag = RwSignal::new(String::new());
-    let pass_gate = RwSignal::new(false);
-    let rank_by = RwSignal::new(RankBy::Sharpe);
-    let limit = RwSignal::new(String::from("50"));
+    // The filters start from the URL (`#/leaderboard?model=…&pass_gate=1`) and are written back
+    // to it, so a reload or a shared link shows the same rows.
+    let p = |name: &str| route::current_param(name).unwrap_or_default();
+    let model = RwSignal::new(p("model"));
+    let profile = RwSignal::new(p("profile"));
+    let tag = RwSignal::new(p("tag"));
+    let pass_gate = RwSignal::new(p("pass_gate") == "1");
+    let rank_by = RwSignal::new(p("rank_by").parse::<RankBy>().unwrap_or(RankBy::Sharpe));
+    let limit = RwSignal::new(route::current_param("limit").unwrap_or_else(|| DEFAULT_LIMIT.to_string()));
     let models = move || {
         let mut m: Vec<String> = ctx.runs.get().into_iter().map(|r| r.model_id).collect();
         m.sort();
@@ -38,7 +44,7 @@ pub fn LeaderboardPage() -> impl IntoView {
         t
     };
     // Model variants (a sweep file's trainer or horizon dimensions, or imported runs).
-    let variant = RwSignal::new(String::new());
+    let variant = RwSignal::new(p("variant"));
     let variants = move || {
         let mut v: Vec<String> = ctx.runs.get().iter().map(|r| Variant::of_run(r).to_string()).collect();
         v.sort();
@@ -59,6 +65,26 @@ pub fn LeaderboardPage() -> impl IntoView {
         }
     });
     let rows = Memo::new(move |_| rank(&ctx.runs.get(), &query.get()));
+    Effect::new(move |_| {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        for (k, v) in
+            [("model", model.get()), ("profile", profile.get()), ("tag", tag.get()), ("variant", variant.get())]
+        {
+            if !v.is_empty() {
+                pairs.push((k, v));
+            }
+        }
+        if rank_by.get() != RankBy::Sharpe {
+            pairs.push(("rank_by", rank_by.get().as_str().to_string()));
+        }
+        if limit.get() != DEFAULT_LIMIT {
+            pairs.push(("limit", limit.get()));
+        }
+        if pass_gate.get() {
+            pairs.push(("pass_gate", "1".to_string()));
+        }
+        route::set_query(Route::Leaderboard, &pairs);
+    });
     let cart_rows = Memo::new(move |_| {
         let cart = ctx.cart.get();
         rank(&ctx.runs.get(), &Query::default()).into_iter().filter(|r| cart.contains(&r.run_id)).collect::<Vec<_>>()
@@ -107,8 +133,9 @@ pub fn LeaderboardPage() -> impl IntoView {
         }
     });
     let open_backtest = move |id: String| {
+        let href = route::href_with(Route::Backtest, &[("run", id.clone())]);
         ctx.focus_run.set(Some(id));
-        let _ = web_sys::window().map(|w| w.location().set_hash(&Route::Backtest.href()));
+        let _ = web_sys::window().map(|w| w.location().set_hash(&href));
     };
     view! {
         <section class="page leaderboard" data-page="leaderboard">
@@ -119,24 +146,24 @@ pub fn LeaderboardPage() -> impl IntoView {
                 <div class="filters">
                     <label>"Model"<select data-testid="lb-model" on:change=move |ev| model.set(event_target_value(&ev))>
                         <option value="">"all"</option>
-                        {move || models().into_iter().map(|m| view! { <option value=m.clone()>{m.clone()}</option> }).collect_view()}
+                        {move || models().into_iter().map(|m| { let on = model.get() == m; view! { <option value=m.clone() selected=on>{m.clone()}</option> } }).collect_view()}
                     </select></label>
                     <label>"Risk profile"<select data-testid="lb-profile" on:change=move |ev| profile.set(event_target_value(&ev))>
                         <option value="">"any"</option>
-                        {RiskProfile::ALL.iter().map(|p| view! { <option value=p.as_str()>{p.as_str()}</option> }).collect_view()}
+                        {RiskProfile::ALL.iter().map(|p| view! { <option value=p.as_str() selected=move || profile.get() == p.as_str()>{p.as_str()}</option> }).collect_view()}
                     </select></label>
                     <label>"Tag"<select data-testid="lb-tag" on:change=move |ev| tag.set(event_target_value(&ev))>
                         <option value="">"any"</option>
-                        {move || tags().into_iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}
+                        {move || tags().into_iter().map(|t| { let on = tag.get() == t; view! { <option value=t.clone() selected=on>{t.clone()}</option> } }).collect_view()}
                     </select></label>
                     <label>"Model variant"<select data-testid="lb-variant" on:change=move |ev| variant.set(event_target_value(&ev))>
                         <option value="">"any"</option>
-                        {move || variants().into_iter().map(|v| view! { <option value=v.clone()>{v.clone()}</option> }).collect_view()}
+                        {move || variants().into_iter().map(|v| { let on = variant.get() == v; view! { <option value=v.clone() selected=on>{v.clone()}</option> } }).collect_view()}
                     </select></label>
                     <label>"Rank by"<select data-testid="lb-rank-by" on:change=move |ev| {
                         if let Ok(r) = event_target_value(&ev).parse::<RankBy>() { rank_by.set(r) }
                     }>
-                        {RankBy::ALL.iter().map(|r| view! { <option value=r.as_str()>{r.as_str()}</option> }).collect_view()}
+                        {RankBy::ALL.iter().map(|r| { let r = *r; view! { <option value=r.as_str() selected=move || rank_by.get() == r>{r.as_str()}</option> } }).collect_view()}
                     </select></label>
                     <label>"Limit"<input type="text" data-testid="lb-limit" prop:value=move || limit.get()
                         on:input=move |ev| limit.set(event_target_value(&ev))/></label>
