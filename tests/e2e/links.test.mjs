@@ -59,6 +59,17 @@ test('the leaderboard filters and the backtest run survive a reload and open fro
     await tab.reload();
     await tab.waitForSelector('[data-testid=bt-missing]', { timeout: 60_000 });
     await shot(tab, 'backtest-link-missing');
+    // A Leaderboard link filtering on a model this copy has no runs of shows that filter, and
+    // "all" clears it.
+    await tab.goto(`${srv.base}#/leaderboard?model=other_model`);
+    await tab.reload();
+    await tab.waitForSelector('[data-testid=lb-count]');
+    assert.equal(await tab.locator('[data-testid=lb-model]').inputValue(), 'other_model');
+    assert.match(await tab.locator('[data-testid=lb-model] option:checked').innerText(), /other_model \(no runs here\)/);
+    assert.match(await tab.locator('[data-testid=lb-count]').innerText(), /^0 of \d+ runs/);
+    await tab.selectOption('[data-testid=lb-model]', '');
+    assert.equal(await tab.locator('[data-testid=runs] tbody tr').count(), 5);
+    assert.equal(await hashOf(tab), '#/leaderboard');
     await tab.close();
     assert.deepEqual(errors, []);
   } finally {

@@ -135,7 +135,7 @@ pub fn BacktestPage() -> impl IntoView {
                     <Show when=loading><span class="muted small" data-testid="bt-loading">"running the backtest in a worker…"</span></Show>
                 </div>
                 {move || missing.get().map(|id| view! {
-                    <div class="notice warn small" data-testid="bt-missing">{format!("Run {id} is not stored here (a link from another copy of the page? import its bundle on the Data page); showing the best run instead.")}</div>
+                    <div class="notice warn small" data-testid="bt-missing">{format!("Run {id} is not stored here (deleted, or a link from another copy of the page: import its bundle on the Data page); showing another run.")}</div>
                 })}
                 {move || current().and_then(|(_, r)| r.err()).map(|e| view! { <ErrorView error=e testid="bt-error"/> })}
             </div>

@@ -19,6 +19,18 @@ use crate::state::use_ctx;
 /// How many rows the Leaderboard shows unless asked.
 const DEFAULT_LIMIT: &str = "50";
 
+/// A select's options as (value, label): the values runs have, and the one asked for (by a link
+/// from another copy) when no run here has it, so the select shows the filter that is applied
+/// and "all" clears it.
+fn options(have: Vec<String>, asked: String) -> Vec<(String, String)> {
+    let missing = !asked.is_empty() && !have.contains(&asked);
+    let mut out: Vec<(String, String)> = have.into_iter().map(|v| (v.clone(), v)).collect();
+    if missing {
+        out.push((asked.clone(), format!("{asked} (no runs here)")));
+    }
+    out
+}
+
 #[component]
 pub fn LeaderboardPage() -> impl IntoView {
     let ctx = use_ctx();
@@ -146,7 +158,7 @@ pub fn LeaderboardPage() -> impl IntoView {
                 <div class="filters">
                     <label>"Model"<select data-testid="lb-model" on:change=move |ev| model.set(event_target_value(&ev))>
                         <option value="">"all"</option>
-                        {move || models().into_iter().map(|m| { let on = model.get() == m; view! { <option value=m.clone() selected=on>{m.clone()}</option> } }).collect_view()}
+                        {move || options(models(), model.get()).into_iter().map(|(m, label)| { let on = model.get_untracked() == m; view! { <option value=m selected=on>{label}</option> } }).collect_view()}
                     </select></label>
                     <label>"Risk profile"<select data-testid="lb-profile" on:change=move |ev| profile.set(event_target_value(&ev))>
                         <option value="">"any"</option>
@@ -154,11 +166,11 @@ pub fn LeaderboardPage() -> impl IntoView {
                     </select></label>
                     <label>"Tag"<select data-testid="lb-tag" on:change=move |ev| tag.set(event_target_value(&ev))>
                         <option value="">"any"</option>
-                        {move || tags().into_iter().map(|t| { let on = tag.get() == t; view! { <option value=t.clone() selected=on>{t.clone()}</option> } }).collect_view()}
+                        {move || options(tags(), tag.get()).into_iter().map(|(t, label)| { let on = tag.get_untracked() == t; view! { <option value=t selected=on>{label}</option> } }).collect_view()}
                     </select></label>
                     <label>"Model variant"<select data-testid="lb-variant" on:change=move |ev| variant.set(event_target_value(&ev))>
                         <option value="">"any"</option>
-                        {move || variants().into_iter().map(|v| { let on = variant.get() == v; view! { <option value=v.clone() selected=on>{v.clone()}</option> } }).collect_view()}
+                        {move || options(variants(), variant.get()).into_iter().map(|(v, label)| { let on = variant.get_untracked() == v; view! { <option value=v selected=on>{label}</option> } }).collect_view()}
                     </select></label>
                     <label>"Rank by"<select data-testid="lb-rank-by" on:change=move |ev| {
                         if let Ok(r) = event_target_value(&ev).parse::<RankBy>() { rank_by.set(r) }

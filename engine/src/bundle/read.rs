@@ -71,16 +71,19 @@ fn central_names(file: &str, b: &[u8], limits: &Limits) -> Result<Vec<String>, B
     }
     let mut at = u32_at(b, eocd + 16).ok_or_else(|| damaged("short end record"))?;
     let mut names = Vec::with_capacity(count);
+    let short = || damaged("the central directory is cut short");
     for _ in 0..count {
+        // Offsets come from the file: checked, so a crafted one cannot overflow on 32-bit wasm.
+        let header = at.checked_add(46).filter(|&end| end <= b.len()).ok_or_else(short)?;
         if b.get(at..at + 4) != Some(b"PK\x01\x02".as_slice()) {
-            return Err(damaged("the central directory is cut short"));
+            return Err(short());
         }
-        let name_len = u16_at(b, at + 28).ok_or_else(|| damaged("the central directory is cut short"))?;
-        let extra = u16_at(b, at + 30).ok_or_else(|| damaged("the central directory is cut short"))?;
-        let comment = u16_at(b, at + 32).ok_or_else(|| damaged("the central directory is cut short"))?;
-        let name = b.get(at + 46..at + 46 + name_len).ok_or_else(|| damaged("the central directory is cut short"))?;
+        let name_len = u16_at(b, at + 28).ok_or_else(short)?;
+        let extra = u16_at(b, at + 30).ok_or_else(short)?;
+        let comment = u16_at(b, at + 32).ok_or_else(short)?;
+        let name = b.get(header..header + name_len).ok_or_else(short)?;
         names.push(String::from_utf8_lossy(name).into_owned());
-        at += 46 + name_len + extra + comment;
+        at = header + name_len + extra + comment;
     }
     Ok(names)
 }
@@ -384,6 +387,11 @@ pub fn read_with(file: &str, bytes: &[u8], limits: &Limits) -> Result<Bundle, Bu
     for (at, list) in signals {
         // Format 1's signals are its one strategy's; they cannot be placed without it.
         let config_sha = match &at.1 {
+            // Signals say what a strategy gave; without the strategy they are a claim about nothing.
+            Some(c) if !strategies.contains_key(&at) => {
+                let signals = format!("signals/{}/{c}.json", at.0);
+                return Err(incomplete(strategy_entry(&at, "strategy.json"), signals));
+            }
             Some(c) => c.clone(),
             None => match strategies.get(&at).and_then(|p| p.0.as_ref()) {
                 Some(s) => s.config_sha.clone(),

@@ -244,6 +244,18 @@ fn a_strategy_or_signals_under_another_config_or_layout_is_refused() {
         e.ends_with(&format!("{dir}/strategy.json is missing: the bundle holds {dir}/model.json, which needs it")),
         "{e}"
     );
+
+    // Signals of a config whose strategy the bundle does not hold.
+    let mut f = files.clone();
+    let gone = |p: &str| p.starts_with(&format!("strategies/{}/{other}/", t.model_id));
+    f.retain(|(n, _)| !gone(n));
+    let mut man: Manifest = serde_json::from_slice(&f[0].1).unwrap();
+    man.entries.retain(|e| !gone(&e.path));
+    man.holds.strategies = 1;
+    f[0].1 = serde_json::to_vec(&man).unwrap();
+    let e = err(&rehashed(f));
+    let sig = format!("signals/{}/{other}.json", t.model_id);
+    assert!(e.ends_with(&format!("{dir}/strategy.json is missing: the bundle holds {sig}, which needs it")), "{e}");
 }
 
 #[test]
