@@ -94,3 +94,14 @@ export async function sweepIntoCart(page, picks) {
     await page.locator('[data-page=leaderboard] [data-testid=cart-toggle]').nth(i).check();
   }
 }
+
+/** Picks strategy `value` (`model_id/config_sha`) on the Signals page and gives its signals,
+ * up to 1,000, as rows of cell texts (bar, timestamp, ticker, side, confidence, status, …). */
+export async function signalsOf(page, value) {
+  await page.selectOption('[data-testid=sig-model]', value);
+  await page.waitForSelector('[data-testid=sig-loading]', { state: 'detached', timeout: 60_000 });
+  await page.waitForSelector('[data-testid=signals] tbody tr', { timeout: 60_000 });
+  await page.fill('[data-testid=sig-limit]', '1000');
+  return page.locator('[data-testid=signals] tbody tr').evaluateAll((rows) =>
+    rows.map((r) => [...r.cells].map((c) => c.textContent)));
+}

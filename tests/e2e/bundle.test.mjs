@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { unzipSync, zipSync, strFromU8, strToU8 } from 'fflate';
-import { startServer, launch, shot, ROOT } from './browser.mjs';
+import { startServer, launch, shot, signalsOf, ROOT } from './browser.mjs';
 
 const BTB = process.env.BTB_BIN ?? join(ROOT, 'target/debug/btb');
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -83,12 +83,7 @@ async function signalsMatchBtb(page) {
   const values = await page.locator('[data-testid=sig-model] option').evaluateAll((os) => os.map((o) => o.value));
   assert.deepEqual(values.map((v) => v.split('/')[1]).sort(), Object.keys(cliSignals).sort(), values.join(' '));
   for (const v of values) {
-    await page.selectOption('[data-testid=sig-model]', v);
-    await page.waitForSelector('[data-testid=sig-loading]', { state: 'detached', timeout: 60_000 });
-    await page.waitForSelector('[data-testid=signals] tbody tr', { timeout: 60_000 });
-    await page.fill('[data-testid=sig-limit]', '1000');
-    const rows = await page.locator('[data-testid=signals] tbody tr').evaluateAll((rs) =>
-      rs.map((r) => `${r.cells[1].textContent} ${r.cells[3].textContent} ${r.cells[5].textContent}`));
+    const rows = (await signalsOf(page, v)).map((c) => `${c[1]} ${c[3]} ${c[5]}`);
     const want = cliSignals[v.split('/')[1]].map((x) => `${x.timestamp} ${x.side} ${x.status}`);
     assert.deepEqual(rows, want, `signals of ${v}`);
   }

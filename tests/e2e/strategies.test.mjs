@@ -3,23 +3,11 @@
 // its own signals; a training's "Its signals →" opens that very strategy; a reload keeps both.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, shot, buildAaplModel, sweepIntoCart } from './browser.mjs';
+import { startServer, launch, shot, buildAaplModel, sweepIntoCart, signalsOf } from './browser.mjs';
 
 let srv;
 before(async () => { srv = await startServer(); });
 after(() => srv.server.close());
-
-/** The Signals table as text rows. */
-const table = (page) => page.locator('[data-testid=signals] tbody tr').evaluateAll((rows) =>
-  rows.map((r) => [...r.cells].map((c) => c.textContent).join('|')));
-
-async function signalsOf(page, value) {
-  await page.selectOption('[data-testid=sig-model]', value);
-  await page.waitForSelector('[data-testid=sig-loading]', { state: 'detached', timeout: 60_000 });
-  await page.waitForSelector('[data-testid=signals] tbody tr', { timeout: 60_000 });
-  await page.fill('[data-testid=sig-limit]', '1000');
-  return table(page);
-}
 
 test('two strategies from the cart give two sets of signals', async () => {
   const { context, page, errors } = await launch();
