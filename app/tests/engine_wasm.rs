@@ -52,6 +52,6 @@ fn demo_reports_match_native() {
     // The HTML report of the demo's best run and of its leaderboard: every digit printed in wasm
     // is the one printed natively (`engine/tests/sweep.rs` pins the same hashes).
     let (run_sha, board_sha) = engine::determinism::demo_report_hashes(DEMO).unwrap();
-    assert_eq!(run_sha, "e8b1a210b5eda1fa1370459eb0c1df7dd60b9f4434a9c3ae7515dd358e6b7f80");
+    assert_eq!(run_sha, "063a0c762f6cc51c102f5793309375c2a5b723fa0199363dd5649680aba6de9e");
     assert_eq!(board_sha, "06a44dd7536d98d0a5e7f3e774fce0feda00acfc83b9671bbc0749c29e274f3e");
 }

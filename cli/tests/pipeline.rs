@@ -157,7 +157,8 @@ fn sweep_leaderboard_backtest() {
         bt.extend(["--top-pct", &value]);
     }
     let eq_csv = dir.path().join("equity.csv");
-    bt.extend(["--equity-csv", eq_csv.to_str().unwrap()]);
+    let tr_csv = dir.path().join("trades.csv");
+    bt.extend(["--equity-csv", eq_csv.to_str().unwrap(), "--trades-csv", tr_csv.to_str().unwrap()]);
     let r = json(&store, &bt);
     // The same numbers, but judged alone: its DSR is its PSR, where the sweep's run was deflated
     // by the sweep's configs.
@@ -186,6 +187,32 @@ fn sweep_leaderboard_backtest() {
     }
     let csv = std::fs::read_to_string(&eq_csv).unwrap();
     assert_eq!(csv.lines().count(), equity.len() + 1);
+    assert_eq!(csv.lines().next(), Some("time,equity,drawdown,buy_and_hold"));
+    // Buy and hold starts at 1 and its metrics are those of its own curve.
+    assert_eq!(equity[0]["hold"], 1.0);
+    let hold_last = equity.last().unwrap()["hold"].as_f64().unwrap();
+    assert!((r["buy_and_hold"]["return"].as_f64().unwrap() - (hold_last - 1.0)).abs() < 1e-12);
+    assert_eq!(r["buy_and_hold"]["trades"], 0);
+    let last_line = csv.lines().last().unwrap().split(',').collect::<Vec<_>>();
+    assert_eq!(last_line[0], equity.last().unwrap()["time"].as_str().unwrap());
+    assert_eq!(last_line[3].parse::<f64>().unwrap(), hold_last, "the CSV keeps the exact f64");
+    let tcsv = std::fs::read_to_string(&tr_csv).unwrap();
+    assert_eq!(tcsv.lines().count(), trades.len() + 1);
+    assert!(tcsv
+        .starts_with("entry_time,exit_time,side,entry_price,exit_price,size,pnl,return,bars_held,prob,exit_reason\n"));
+    let first_trade = tcsv.lines().nth(1).unwrap().split(',').collect::<Vec<_>>();
+    assert_eq!(first_trade[0], trades[0]["entry_time"].as_str().unwrap());
+    assert_eq!(first_trade[6].parse::<f64>().unwrap(), trades[0]["pnl"].as_f64().unwrap());
+    // The leaderboard as CSV: the rows `--json` gives, in the same order.
+    let lb_csv = dir.path().join("leaderboard.csv");
+    let ranked =
+        json(&store, &["leaderboard", "--model-id", "aapl_swing_daily", "--csv", lb_csv.to_str().unwrap(), "--json"]);
+    let ranked = ranked.as_array().unwrap();
+    let lb = std::fs::read_to_string(&lb_csv).unwrap();
+    assert_eq!(lb.lines().count(), ranked.len() + 1);
+    for (line, row) in lb.lines().skip(1).zip(ranked) {
+        assert!(line.contains(row["run_id"].as_str().unwrap()), "{line}");
+    }
     assert_eq!(bt.iter().filter(|a| **a == "--json").count(), 1);
     assert_eq!(r, json(&store, &bt), "identical JSON twice");
     let human = ok(&store, &["backtest", "--model-id", "aapl_swing_daily", "--thresholds", "0.55,0.60,0.65"]);

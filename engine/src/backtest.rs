@@ -43,6 +43,14 @@ pub enum Side {
 }
 
 impl Side {
+    /// `long` / `short`, as the side serialises.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Long => "long",
+            Side::Short => "short",
+        }
+    }
+
     fn sign(self) -> i32 {
         match self {
             Side::Long => 1,

@@ -19,6 +19,9 @@
 //!   varies), [`sweep`] (a request → the configs to run, within the risk profile's budget).
 //! - [`leaderboard`]: filtering and ranking runs.
 //! - [`report`]: a run or a model's leaderboard as one self-contained HTML file.
+//! - [`heatmap`]: a metric over two of a sweep's dimensions, for a sweep at a glance.
+//! - [`sheet`]: the leaderboard, trades, equity and signals as CSV files.
+//! - [`remedy`]: what to try for each reason a run failed its gate, as steps the page offers.
 //! - [`strategy`]: the final model for a config, and its signals over the newest bars.
 //! - [`bundle`]: results as one verified ZIP file, to move them to another store or page.
 //!
@@ -47,12 +50,15 @@ pub mod backtest;
 pub mod metrics;
 pub mod significance;
 pub mod gate;
+pub mod remedy;
 pub mod run;
 pub mod config;
 pub mod sweep;
 pub mod grid;
 pub mod leaderboard;
+pub mod heatmap;
 pub mod report;
+pub mod sheet;
 pub mod strategy;
 pub mod rebase;
 pub mod scan;

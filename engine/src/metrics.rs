@@ -62,6 +62,17 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
     ("bars", "bars in the equity series (N); r_i = e_i / e_{i−1} − 1 over n = N − 1 intervals, B = bars per year"),
 ];
 
+/// How `B` (bars per year) follows the cadence ([`crate::run::bars_per_year`]), for output that
+/// explains an annualised metric.
+pub const ANNUALISATION: &str =
+    "B = bars per year of the model's cadence: 252 for daily bars, 52 weekly, 12 monthly; intraday 252 × the bars of a session";
+
+/// `name`'s definition from [`DEFINITIONS`], with [`ANNUALISATION`] when it is annualised.
+pub fn definition(name: &str) -> Option<String> {
+    let (_, d) = DEFINITIONS.iter().find(|(n, _)| *n == name)?;
+    Some(if d.contains("√B") || d.contains("/ B") { format!("{d}; {ANNUALISATION}") } else { (*d).to_string() })
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Metrics {
     pub sharpe: f64,
@@ -290,6 +301,15 @@ pub fn compute(equity: &[f64], trades: &[Trade], bars_in_position: usize, bars_p
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn annualised_definitions_say_how() {
+        assert!(definition("sharpe").unwrap().contains("252 for daily bars"));
+        assert!(definition("cagr").unwrap().contains("252 for daily bars"));
+        assert!(!definition("max_dd").unwrap().contains("252"), "a drawdown is not annualised");
+        assert!(!definition("dsr").unwrap().contains("252"));
+        assert_eq!(definition("nope"), None);
+    }
     use crate::backtest::Side;
 
     fn close(a: f64, b: f64) -> bool {

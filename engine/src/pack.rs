@@ -210,6 +210,15 @@ pub fn pack(id: &str) -> Option<Pack> {
     packs().into_iter().find(|p| p.id.eq_ignore_ascii_case(id))
 }
 
+/// The sweep grid of a model's pack and template (what a sweep of it starts from); the daily
+/// template's when none is given or the pair is unknown.
+pub fn template_grid(of: Option<(&str, &str)>) -> crate::grid::Grid {
+    let daily = || packs().into_iter().next().map(|p| p.templates[0].sweep.clone());
+    of.and_then(|(pack_id, template)| pack(pack_id)?.template(template).map(|t| t.sweep.clone()))
+        .or_else(daily)
+        .unwrap_or_default()
+}
+
 /// Ids of the built-in packs.
 pub fn pack_ids() -> Vec<String> {
     packs().into_iter().map(|p| p.id).collect()

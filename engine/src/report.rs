@@ -766,13 +766,15 @@ fn equity_svg(equity: &[EquityPoint]) -> String {
     let columns = plot_w as usize;
     let eq: Vec<f64> = equity.iter().map(|p| p.equity).collect();
     let dd: Vec<f64> = equity.iter().map(|p| p.drawdown).collect();
+    let hold: Vec<f64> = equity.iter().map(|p| p.hold).collect();
     let finite = |v: &[f64]| {
         v.iter()
             .copied()
             .filter(|x| x.is_finite())
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), x| (a.min(x), b.max(x)))
     };
-    let (mut lo, mut hi) = finite(&eq);
+    let ((elo, ehi), (hlo, hhi)) = (finite(&eq), finite(&hold));
+    let (mut lo, mut hi) = (elo.min(hlo), ehi.max(hhi));
     if !(lo.is_finite() && hi.is_finite()) {
         lo = 1.0;
         hi = 1.0;
@@ -834,6 +836,19 @@ fn equity_svg(equity: &[EquityPoint]) -> String {
         s,
         "<polygon points=\"{LEFT:.1},{dd_top:.1} {pts} {:.1},{dd_top:.1}\" fill=\"#f3c4c0\" stroke=\"#b3261e\" stroke-width=\"1\"/>",
         CHART_W - RIGHT
+    );
+    // buy and hold, under the equity line
+    let hi_idx = decimate(&hold, columns);
+    let pts = polyline_points(&hi_idx, n, |i| ey(if hold[i].is_finite() { hold[i] } else { 1.0 }));
+    let _ = write!(
+        s,
+        "<polyline points=\"{pts}\" fill=\"none\" stroke=\"#9aa3b2\" stroke-width=\"1.2\" stroke-dasharray=\"5 3\"/>"
+    );
+    let _ = write!(
+        s,
+        "<text x=\"{:.1}\" y=\"{:.1}\"><tspan fill=\"#2456a6\">— strategy</tspan>  <tspan fill=\"#7a8394\">- - buy and hold</tspan></text>",
+        LEFT + 8.0,
+        eq_top + 16.0
     );
     // equity line
     let ei = decimate(&eq, columns);
@@ -1286,6 +1301,7 @@ mod tests {
                 time: format!("{year}-{month:02}-{day:02}"),
                 equity: e,
                 drawdown: e / peak - 1.0,
+                hold: 1.0 + 0.0005 * i as f64,
             });
         }
         let trades = (0..12)
@@ -1313,7 +1329,7 @@ mod tests {
         // as metrics::from_equity defines it: last over first equity
         r.metrics.total_return = e / equity[0].equity - 1.0;
         r.metrics.bars = equity.len();
-        BacktestReport { run: r, equity, trades }
+        BacktestReport { run: r, equity, trades, buy_and_hold: Metrics::default() }
     }
 
     fn prov() -> Provenance {

@@ -405,6 +405,9 @@ pub struct EquityPoint {
     pub time: String,
     pub equity: f64,
     pub drawdown: f64,
+    /// Buying the ticker at the first tested bar's close and holding it (`close / first
+    /// close`), the curve a strategy has to beat.
+    pub hold: f64,
 }
 
 /// A trade with its decision bars' times written out.
@@ -424,6 +427,8 @@ pub struct BacktestReport {
     pub run: Run,
     pub equity: Vec<EquityPoint>,
     pub trades: Vec<TradeRow>,
+    /// The metrics of [`EquityPoint::hold`] over the same bars (fully invested, no costs).
+    pub buy_and_hold: Metrics,
 }
 
 impl Evaluation {
@@ -432,14 +437,19 @@ impl Evaluation {
         let (zone, date_only) = bar_format(m, cadence);
         let fmt = |t: i64| crate::data::time::format_ms(t, zone, date_only);
         let dd = crate::metrics::drawdown_series(&self.result.equity);
+        let close = &m.close[self.rows.clone()];
+        let first = close.first().copied().unwrap_or(f64::NAN);
+        let hold: Vec<f64> = close.iter().map(|c| c / first).collect();
         BacktestReport {
             run: self.run.clone(),
             equity: m.ts[self.rows.clone()]
                 .iter()
                 .zip(&self.result.equity)
                 .zip(dd)
-                .map(|((&t, &equity), drawdown)| EquityPoint { time: fmt(t), equity, drawdown })
+                .zip(&hold)
+                .map(|(((&t, &equity), drawdown), &hold)| EquityPoint { time: fmt(t), equity, drawdown, hold })
                 .collect(),
+            buy_and_hold: crate::metrics::from_equity(&hold, bars_per_year(cadence, m)),
             trades: self
                 .result
                 .trades

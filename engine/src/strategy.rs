@@ -369,26 +369,3 @@ pub fn latest(mut signals: Vec<Signal>, limit: usize) -> Vec<Signal> {
     signals.truncate(limit);
     signals
 }
-
-/// Signals as CSV (the `alerts` file): a header, then one line per signal.
-pub fn to_csv(signals: &[Signal]) -> String {
-    let mut out = String::from("timestamp,bar,model_id,ticker,side,confidence,status,close,from,to,exit_reason\n");
-    for s in signals {
-        let reason = s.exit_reason.map_or("", ExitReason::as_str);
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{}\n",
-            s.timestamp,
-            s.bar,
-            s.model_id,
-            s.ticker,
-            s.side.as_str(),
-            s.confidence,
-            s.status.as_str(),
-            s.close,
-            s.from,
-            s.to,
-            reason
-        ));
-    }
-    out
-}

@@ -417,7 +417,7 @@ fn demo_sweep_is_pinned() {
 #[test]
 fn demo_reports_are_pinned() {
     let (run_sha, board_sha) = engine::determinism::demo_report_hashes(&demo()).unwrap();
-    assert_eq!(run_sha, "e8b1a210b5eda1fa1370459eb0c1df7dd60b9f4434a9c3ae7515dd358e6b7f80");
+    assert_eq!(run_sha, "063a0c762f6cc51c102f5793309375c2a5b723fa0199363dd5649680aba6de9e");
     assert_eq!(board_sha, "06a44dd7536d98d0a5e7f3e774fce0feda00acfc83b9671bbc0749c29e274f3e");
 }
 
@@ -486,7 +486,7 @@ fn final_strategy_and_signals_on_the_newest_bars() {
     let newest = strategy::latest(sig.clone(), 3);
     assert_eq!(newest.len(), 3);
     assert_eq!(newest[0], *sig.last().unwrap());
-    let csv = strategy::to_csv(&newest);
+    let csv = engine::sheet::signals(&newest);
     assert_eq!(csv.lines().count(), 4);
     // a model trained on other features cannot score these rows
     let mut other = s.clone();

@@ -5,7 +5,8 @@
 
 use leptos::prelude::*;
 
-use engine::strategy::{latest, to_csv, Signal};
+use engine::sheet;
+use engine::strategy::{latest, Signal};
 
 use crate::components::ErrorView;
 use crate::db::StrategyRecord;
@@ -88,7 +89,7 @@ pub fn SignalsPage() -> impl IntoView {
     let export = move |_| {
         let Some(s) = selected.get_untracked() else { return };
         let all = latest(untrack(signals), usize::MAX);
-        if let Err(e) = download::text(&format!("alerts_{}.csv", s.model_id), "text/csv", &to_csv(&all)) {
+        if let Err(e) = download::text(&format!("alerts_{}.csv", s.model_id), "text/csv", &sheet::signals(&all)) {
             error.set(Some(e));
         }
     };

@@ -216,10 +216,7 @@ impl Form {
 
 /// The sweep grid of a model's (pack, template); the daily template's when none.
 fn template_grid(of: Option<(String, String)>) -> Grid {
-    let daily = || engine::pack::packs().into_iter().next().map(|p| p.templates[0].sweep.clone());
-    of.and_then(|(pack, template)| engine::pack::pack(&pack)?.template(&template).map(|t| t.sweep.clone()))
-        .or_else(daily)
-        .unwrap_or_default()
+    engine::pack::template_grid(of.as_ref().map(|(p, t)| (p.as_str(), t.as_str())))
 }
 
 /// Per fold: trees built of trees planned.

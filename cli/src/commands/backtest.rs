@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! btb backtest (--spec backtest.json | --model-id ID (--thresholds L | --top-pct F))
-//!              [--allowed-hours H] [--splits N] … [--equity-csv FILE] [--json]
+//!              [--allowed-hours H] [--splits N] … [--equity-csv FILE] [--trades-csv FILE] [--json]
 //! ```
 
 use std::path::PathBuf;
@@ -46,9 +46,12 @@ pub struct BacktestArgs {
     pub min_dsr: Option<f64>,
     #[command(flatten)]
     pub research: ResearchArgs,
-    /// Also write the equity and drawdown curves as CSV.
+    /// Also write the equity and drawdown curves (beside buy and hold) as CSV.
     #[arg(long, value_name = "FILE")]
     pub equity_csv: Option<PathBuf>,
+    /// Also write the trades as CSV.
+    #[arg(long, value_name = "FILE")]
+    pub trades_csv: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
 }
@@ -80,16 +83,22 @@ pub fn backtest(store: &Store, args: BacktestArgs) -> Result<String, CliError> {
     let body = backtest_body(&args)?;
     let (report, _) = run_backtest(store, &body)?;
     if let Some(path) = &args.equity_csv {
-        let mut csv = String::from("time,equity,drawdown\n");
-        for p in &report.equity {
-            csv.push_str(&format!("{},{},{}\n", p.time, p.equity, p.drawdown));
-        }
-        std::fs::write(path, csv).map_err(write_err(path))?;
+        std::fs::write(path, engine::sheet::equity(&report)).map_err(write_err(path))?;
+    }
+    if let Some(path) = &args.trades_csv {
+        std::fs::write(path, engine::sheet::trades(&report)).map_err(write_err(path))?;
     }
     if args.json {
         return Ok(to_json(&report));
     }
     let mut out = metrics_text(&report.run);
+    let h = &report.buy_and_hold;
+    out.push_str(&format!(
+        "buy and hold: return {}, Sharpe {:.2}, max drawdown {}\n",
+        pct(h.total_return),
+        h.sharpe,
+        pct(h.max_dd)
+    ));
     let last: Vec<_> = report.trades.iter().rev().take(5).collect();
     if !last.is_empty() {
         let mut t =

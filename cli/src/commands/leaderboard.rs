@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! btb leaderboard [--model-id ID] [--pack-id P] [--risk-profile R] [--tag T] [--pass-gate]
-//!                 [--variant TEXT] [--rank-by METRIC] [--limit N] [--json]
+//!                 [--variant TEXT] [--rank-by METRIC] [--limit N] [--csv FILE] [--json]
 //! ```
 
 use clap::Args;
@@ -10,7 +10,7 @@ use clap::Args;
 use engine::leaderboard::{self, Query, RankBy};
 use engine::risk::RiskProfile;
 
-use crate::error::CliError;
+use crate::error::{write_err, CliError};
 use crate::print::{leaderboard_table_marked, to_json};
 use crate::store::Store;
 
@@ -35,6 +35,10 @@ pub struct LeaderboardArgs {
     pub rank_by: String,
     #[arg(long)]
     pub limit: Option<usize>,
+    /// Also write the rows as CSV (every metric, the gate and the lineage), as the page's
+    /// Leaderboard downloads them.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<std::path::PathBuf>,
     #[arg(long)]
     pub json: bool,
 }
@@ -51,6 +55,9 @@ pub fn leaderboard(store: &Store, args: LeaderboardArgs) -> Result<String, CliEr
         limit: args.limit,
     };
     let rows = leaderboard::rank(&store.runs()?, &q);
+    if let Some(path) = &args.csv {
+        std::fs::write(path, engine::sheet::leaderboard(&rows)).map_err(write_err(path))?;
+    }
     // Imported runs that could not be verified say so, in the JSON and the table alike.
     let marks = store.verifications("run");
     if args.json {

@@ -117,7 +117,7 @@ pub fn alerts(store: &Store, args: AlertsArgs) -> Result<String, CliError> {
     let head = picked.which();
     let n = picked.signals.len();
     let v = strategy::latest(picked.signals, args.limit.unwrap_or(n));
-    std::fs::write(&args.out, strategy::to_csv(&v)).map_err(write_err(&args.out))?;
+    std::fs::write(&args.out, engine::sheet::signals(&v)).map_err(write_err(&args.out))?;
     Ok(format!("{head}wrote {} signals to {}\n", v.len(), args.out.display()))
 }
 
