@@ -101,6 +101,12 @@ pub fn short(s: &str) -> String {
     s.chars().take(7).collect()
 }
 
+/// A metric's definition for a hover title (`engine::metrics::DEFINITIONS`, with how it is
+/// annualised); empty for a name it does not define.
+pub fn definition(name: &str) -> String {
+    engine::metrics::definition(name).map(|d| format!("{name}: {d}")).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use wasm_bindgen_test::wasm_bindgen_test;

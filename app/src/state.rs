@@ -51,6 +51,11 @@ pub struct Ctx {
     /// Bumped when a training is stored: a training can end after the user left the Train page,
     /// and the page opened again must list it.
     pub trained: RwSignal<u32>,
+    /// A sweep another page prepared (a gate remedy): the Sweeps page fills its form with it
+    /// once, and says why.
+    pub sweep_draft: RwSignal<Option<(engine::grid::Grid, String)>>,
+    /// A build range another page prepared (a gate remedy): start, end and why.
+    pub build_draft: RwSignal<Option<(String, String, String)>>,
 }
 
 impl Ctx {
@@ -73,6 +78,8 @@ impl Ctx {
             focus_run: RwSignal::new(None),
             marks: RwSignal::new(Vec::new()),
             trained: RwSignal::new(0),
+            sweep_draft: RwSignal::new(None),
+            build_draft: RwSignal::new(None),
         }
     }
 }

@@ -60,7 +60,7 @@ async function equity(page, run) {
   await page.waitForSelector('[data-testid=bt-run]');
   await page.selectOption('[data-testid=bt-run]', run);
   await page.waitForSelector(`[data-testid=bt-report][data-run="${run}"] `, { timeout: 60_000 });
-  return page.locator('[data-testid=bt-equity] polyline').getAttribute('points');
+  return page.locator('[data-testid=bt-equity-line]').getAttribute('points');
 }
 
 /** Picks `file` on the Data page and waits for the import's report (or its error). */

@@ -153,9 +153,9 @@ test('sweep aapl_swing_daily, rank it, pick into the cart', async () => {
     assert.equal(await page.locator('[data-testid=bt-trade-count]').innerText(), bestTrades);
     assert.match(await page.locator('[data-testid=bt-dsr]').innerText(), /^[01]\.\d{3}$/);
     assert.match(await page.locator('[data-testid=bt-dsr] + span').innerText(), /DSR, 5 configs/);
-    const pts = (await page.locator('[data-testid=bt-equity] polyline').getAttribute('points')).trim().split(' ');
+    const pts = (await page.locator('[data-testid=bt-equity-line]').getAttribute('points')).trim().split(' ');
     assert.ok(pts.length > 100, `equity points ${pts.length}`);
-    assert.equal(await page.locator('[data-testid=bt-drawdown] polyline').count(), 1);
+    assert.equal(await page.locator('[data-testid=bt-drawdown]').count(), 1);
     assert.equal(await page.locator('table[data-testid=bt-trades] tbody tr').count(), Math.min(Number(bestTrades), 250));
     assert.match(await page.locator('[data-testid=bt-lineage]').innerText(), new RegExp(`run ${bestId}`));
     await shot(page, 'backtest-run');

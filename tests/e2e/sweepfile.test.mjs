@@ -93,6 +93,19 @@ test('a sweep file of four model variants: written by btb, loaded and run by the
     assert.equal(new Set(variants).size, 4);
     assert.ok(variants.includes('horizon 5 · isotonic · 40 trees · 15 leaves · lr 0.1 · ff 1 · 5 splits'), variants.join('\n'));
     await shot(page, 'sweeps-file-result');
+    // At a glance: the five configs by the four model variants, one run a cell.
+    const map = page.locator('[data-testid=sweep-result] [data-testid=sweep-map]');
+    await map.locator('[data-testid=map-y]').selectOption('variant');
+    assert.equal(await map.locator('[data-testid=map-x]').inputValue(), 'policy');
+    assert.equal(await map.locator('[data-testid=heatmap] tbody tr').count(), 4);
+    assert.equal(await map.locator('[data-testid=map-cell]').count(), 20);
+    assert.deepEqual((await map.locator('[data-testid=map-cell]').evaluateAll((cs) => cs.map((c) => c.dataset.run))).sort(), [...ids].sort());
+    // Two dimensions the file varies on their own: horizon × calibration, each cell the best of five.
+    await map.locator('[data-testid=map-x]').selectOption('horizon');
+    await map.locator('[data-testid=map-y]').selectOption('calibration');
+    const sups = await map.locator('[data-testid=map-cell] sup').allInnerTexts();
+    assert.ok(sups.length > 0 && sups.every((t) => Number(t) > 1), sups.join(','));
+    await shot(page, 'sweeps-file-map');
 
     // The Leaderboard ranks all twenty together and filters one variant's five.
     await page.click('nav a[data-route=leaderboard]');

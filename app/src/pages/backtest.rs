@@ -8,13 +8,19 @@ use leptos::prelude::*;
 use engine::bundle::Kind;
 use engine::config::SweepConfig;
 use engine::leaderboard::{rank, Query};
-use engine::run::{BacktestReport, Run, RunSettings};
+use engine::run::{BacktestReport, Run, RunSettings, TradeRow};
 
+use engine::remedy::{remedies, Span, Step};
+use engine::sheet;
+
+use crate::components::equity_chart::EquityChart;
 use crate::components::error::outcome;
+use crate::components::table::{row_keys, sorted, Key, Order, SortTh};
 use crate::components::train_strategy::TrainStrategy;
 use crate::components::ErrorView;
+use crate::download;
 use crate::error::AppError;
-use crate::format::{self, pct};
+use crate::format::{self, definition, pct, short};
 use crate::pool::{MatrixRef, TrainedFold};
 use crate::route::Route;
 use crate::share::{self, status_of};
@@ -184,14 +190,55 @@ fn ShareRun(r: BacktestReport) -> impl IntoView {
     }
 }
 
+/// What a trade is sorted by in the column named `column`.
+fn trade_key(t: &(usize, TradeRow), column: &str) -> Key {
+    let x = &t.1.trade;
+    match column {
+        "exit" => Key::Text(t.1.exit_time.clone()),
+        "side" => Key::Text(x.side.as_str().to_string()),
+        "entry_price" => Key::Num(x.entry_price),
+        "exit_price" => Key::Num(x.exit_price),
+        "size" => Key::Num(x.size),
+        "return" => Key::Num(x.ret),
+        "bars" => Key::Num(x.bars_held as f64),
+        "prob" => Key::Num(x.prob),
+        "exit_on" => Key::Text(x.exit_reason.as_str().to_string()),
+        // "entry", and the default: newest first, as the table opens
+        _ => Key::Num(t.0 as f64),
+    }
+}
+
+/// How many trade rows are drawn at once (a sort chooses which: the worst, the longest…).
+const TRADES_SHOWN: usize = 250;
+
 #[component]
 fn Report(r: BacktestReport) -> impl IntoView {
     let m = r.run.metrics;
+    let hold = r.buy_and_hold;
     let pass = r.run.gate.pass();
-    let reasons = r.run.gate.reasons_text();
-    let kpi = |value: String, label: &'static str, testid: &'static str| view! { <div><b data-testid=testid>{value}</b><span>{label}</span></div> };
-    let shown = r.trades.len().min(250);
+    let kpi = |value: String, label: &'static str, testid: &'static str, metric: &'static str| {
+        view! { <div title=definition(metric)><b data-testid=testid>{value}</b><span>{label}</span></div> }
+    };
     let l = &r.run.lineage;
+    let selected = RwSignal::new(None::<usize>);
+    let order = RwSignal::new(None::<Order>);
+    let total = r.trades.len();
+    let trades: Vec<(usize, TradeRow)> = r.trades.iter().cloned().enumerate().collect();
+    let shown = move || {
+        let rows = sorted(trades.clone(), order.get(), trade_key);
+        // The engine's order is oldest first; the table opens newest first.
+        let rows: Vec<_> = if order.get().is_none() { rows.into_iter().rev().collect() } else { rows };
+        rows.into_iter().take(TRADES_SHOWN).collect::<Vec<_>>()
+    };
+    let pick = move |key: String| selected.set(key.parse().ok());
+    let csv_error = RwSignal::new(None::<AppError>);
+    let name = format!("{}_{}", r.run.model_id, short(&r.run.run_id));
+    let report = StoredValue::new(r.clone());
+    let download = move |what: &'static str| {
+        let text = report.with_value(|r| if what == "trades" { sheet::trades(r) } else { sheet::equity(r) });
+        csv_error.set(download::text(&format!("{what}_{name}.csv"), "text/csv", &text).err());
+    };
+    let download2 = download.clone();
     view! {
         <div class="panel" data-testid="bt-report" data-run=r.run.run_id.clone()>
             <div class="panel-head">
@@ -201,27 +248,28 @@ fn Report(r: BacktestReport) -> impl IntoView {
                 {if pass {
                     view! { <span class="chip ok" data-testid="bt-gate">"pass"</span> }.into_any()
                 } else {
-                    view! { <span class="chip bad" data-testid="bt-gate">"fail"</span> " " <span class="small muted">{reasons}</span> }.into_any()
+                    view! { <span class="chip bad" data-testid="bt-gate">"fail"</span> " " <span class="small muted">{r.run.gate.reasons_text()}</span> }.into_any()
                 }}
             </div>
+            {(!pass).then(|| view! { <Remedies run=r.run.clone()/> })}
             <div class="kpis">
-                {kpi(format!("{:.2}", m.sharpe), "Sharpe", "bt-sharpe")}
-                {kpi(format!("{:.2}", m.sortino), "Sortino", "bt-sortino")}
-                {kpi(format!("{:.2}", m.calmar), "Calmar", "bt-calmar")}
-                {kpi(pct(m.total_return), "total return", "bt-return")}
-                {kpi(pct(m.cagr), "CAGR", "bt-cagr")}
-                {kpi(pct(m.volatility), "volatility (annual)", "bt-vol")}
-                {kpi(pct(m.max_dd), "max drawdown", "bt-maxdd")}
-                {kpi(format!("{}", m.max_dd_bars), "longest drawdown (bars)", "bt-ddbars")}
-                {kpi(format!("{}", m.trades), "trades", "bt-trade-count")}
-                {kpi(format!("{:.0}%", 100.0 * m.win_rate), "win rate", "bt-win")}
-                {kpi(m.profit_factor.map(|p| format!("{p:.2}")).unwrap_or_else(|| "∞".into()), "profit factor", "bt-pf")}
-                {kpi(pct(m.avg_trade), "average trade", "bt-avg")}
-                {kpi(format!("{} / {}", pct(m.best_trade), pct(m.worst_trade)), "best / worst trade", "bt-bestworst")}
-                {kpi(format!("{:.1}", m.avg_bars_held), "bars held (mean)", "bt-held")}
-                {kpi(format!("{:.0}%", 100.0 * m.exposure), "exposure", "bt-exposure")}
-                {kpi(format!("{:.3}", m.psr), "PSR: P(Sharpe > 0)", "bt-psr")}
-                <div title="the PSR against the Sharpe the best of the sweep's configs reaches by luck">
+                {kpi(format!("{:.2}", m.sharpe), "Sharpe", "bt-sharpe", "sharpe")}
+                {kpi(format!("{:.2}", m.sortino), "Sortino", "bt-sortino", "sortino")}
+                {kpi(format!("{:.2}", m.calmar), "Calmar", "bt-calmar", "calmar")}
+                {kpi(pct(m.total_return), "total return", "bt-return", "return")}
+                {kpi(pct(m.cagr), "CAGR", "bt-cagr", "cagr")}
+                {kpi(pct(m.volatility), "volatility (annual)", "bt-vol", "volatility")}
+                {kpi(pct(m.max_dd), "max drawdown", "bt-maxdd", "max_dd")}
+                {kpi(format!("{}", m.max_dd_bars), "longest drawdown (bars)", "bt-ddbars", "max_dd_bars")}
+                {kpi(format!("{}", m.trades), "trades", "bt-trade-count", "trades")}
+                {kpi(format!("{:.0}%", 100.0 * m.win_rate), "win rate", "bt-win", "win_rate")}
+                {kpi(m.profit_factor.map(|p| format!("{p:.2}")).unwrap_or_else(|| "∞".into()), "profit factor", "bt-pf", "profit_factor")}
+                {kpi(pct(m.avg_trade), "average trade", "bt-avg", "avg_trade")}
+                {kpi(format!("{} / {}", pct(m.best_trade), pct(m.worst_trade)), "best / worst trade", "bt-bestworst", "best_trade")}
+                {kpi(format!("{:.1}", m.avg_bars_held), "bars held (mean)", "bt-held", "avg_bars_held")}
+                {kpi(format!("{:.0}%", 100.0 * m.exposure), "exposure", "bt-exposure", "exposure")}
+                {kpi(format!("{:.3}", m.psr), "PSR: P(Sharpe > 0)", "bt-psr", "psr")}
+                <div title=definition("dsr")>
                     <b data-testid="bt-dsr">{format!("{:.3}", m.dsr)}</b>
                     <span>{r.run.trials.map_or("DSR (judged alone)".to_string(), |t| format!("DSR, {} configs", t.count))}</span>
                 </div>
@@ -232,28 +280,49 @@ fn Report(r: BacktestReport) -> impl IntoView {
                     </div>
                 })}
             </div>
+            <p class="small muted" data-testid="bt-hold-kpis" title="the ticker bought at the first tested bar's close and held to the last, fully invested, without costs">{format!(
+                "Buy and hold over the same bars: return {} · Sharpe {:.2} · max drawdown {} · CAGR {}",
+                pct(hold.total_return), hold.sharpe, pct(hold.max_dd), pct(hold.cagr)
+            )}</p>
             <p class="small muted" data-testid="bt-lineage">{format!(
                 "run {} · matrix {} · config {} · policy {} · risk {} ({}) · out-of-fold {}",
                 r.run.run_id, l.matrix_sha, l.config_sha, l.policy_sha, l.risk_sha, l.risk_profile.as_str(), l.oof_key
             )}</p>
         </div>
         <div class="panel">
-            <h2>"Equity " <span class="muted small">"starting at 1.0; positions are the risk profile's fraction of equity, filled at the next open"</span></h2>
-            {curve(&r, false)}
-            <h2>"Drawdown"</h2>
-            {curve(&r, true)}
+            <div class="panel-head">
+                <h2>"Equity and drawdown " <span class="muted small">"starting at 1.0; positions are the risk profile's fraction of equity, filled at the next open"</span></h2>
+                <button data-testid="bt-equity-csv" on:click=move |_| download("equity")>"Download equity CSV"</button>
+            </div>
+            <EquityChart equity=r.equity.clone() trades=r.trades.clone() selected/>
         </div>
         <div class="panel">
-            <h2>{format!("Trades ({})", r.trades.len())} {(r.trades.len() > shown).then(|| view! { <span class="muted small">{format!(" the last {shown} shown")}</span> })}</h2>
+            <div class="panel-head">
+                <h2>{format!("Trades ({total})")} {(total > TRADES_SHOWN).then(|| view! { <span class="muted small">{format!(" {TRADES_SHOWN} shown: sort to choose which")}</span> })}</h2>
+                <span class="muted small">"click a row (or Enter) to mark it on the chart"</span>
+                <button data-testid="bt-trades-csv" disabled=total == 0 on:click=move |_| download2("trades")>"Download trades CSV"</button>
+            </div>
+            {move || csv_error.get().map(|e| view! { <ErrorView error=e testid="bt-csv-error"/> })}
             <div class="scroll-x tradescroll">
             <table class="grid" data-testid="bt-trades">
-                <thead><tr><th>"entry"</th><th>"exit"</th><th>"side"</th><th class="num">"entry price"</th><th class="num">"exit price"</th>
-                    <th class="num">"size"</th><th class="num">"return"</th><th class="num">"bars"</th><th class="num">"p at entry"</th><th>"exit on"</th></tr></thead>
-                <tbody>
-                    {r.trades.iter().rev().take(shown).map(|t| view! {
-                        <tr>
+                <thead><tr>
+                    <SortTh order column="entry" label="entry"/>
+                    <SortTh order column="exit" label="exit"/>
+                    <SortTh order column="side" label="side"/>
+                    <SortTh order column="entry_price" label="entry price" numeric=true/>
+                    <SortTh order column="exit_price" label="exit price" numeric=true/>
+                    <SortTh order column="size" label="size" numeric=true title="fraction of equity"/>
+                    <SortTh order column="return" label="return" numeric=true/>
+                    <SortTh order column="bars" label="bars" numeric=true/>
+                    <SortTh order column="prob" label="p at entry" numeric=true/>
+                    <SortTh order column="exit_on" label="exit on"/>
+                </tr></thead>
+                <tbody on:keydown=move |ev| row_keys(ev, pick)>
+                    {move || shown().into_iter().map(|(k, t)| view! {
+                        <tr tabindex="0" data-key=k.to_string() aria-selected=move || (selected.get() == Some(k)).to_string()
+                            class:selected=move || selected.get() == Some(k) on:click=move |_| selected.set(Some(k))>
                             <td>{t.entry_time.clone()}</td><td>{t.exit_time.clone()}</td>
-                            <td>{format!("{:?}", t.trade.side).to_lowercase()}</td>
+                            <td>{t.trade.side.as_str()}</td>
                             <td class="num">{format!("{:.2}", t.trade.entry_price)}</td>
                             <td class="num">{format!("{:.2}", t.trade.exit_price)}</td>
                             <td class="num">{pct(t.trade.size).trim_start_matches('+').to_string()}</td>
@@ -270,43 +339,62 @@ fn Report(r: BacktestReport) -> impl IntoView {
     }
 }
 
-const W: f64 = 900.0;
-const PAD: f64 = 36.0;
-
-/// The equity (or drawdown) curve as an SVG polyline, at most one point per pixel column.
-fn curve(r: &BacktestReport, drawdown: bool) -> impl IntoView {
-    let h = if drawdown { 110.0 } else { 220.0 };
-    let values: Vec<f64> = r.equity.iter().map(|p| if drawdown { p.drawdown } else { p.equity }).collect();
-    let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| (a.min(x), b.max(x)));
-    let (lo, hi) = if drawdown {
-        (lo.min(-1e-9), 0.0)
-    } else if hi > lo {
-        (lo, hi)
-    } else {
-        (lo - 0.01, hi + 0.01)
+/// Each failed check with what to try, in the seed's words, and the steps that do it
+/// (`engine::remedy`): a sweep filled in on the Sweeps page, a wider build on the Build page.
+#[component]
+fn Remedies(run: Run) -> impl IntoView {
+    let ctx = use_ctx();
+    let model = ctx.models.get_untracked().into_iter().find(|m| m.model_id == run.model_id);
+    let base =
+        engine::pack::template_grid(model.as_ref().map(|m| (m.model.pack_id.as_str(), m.model.template.as_str())));
+    let data = model.as_ref().and_then(|m| {
+        let d = ctx.datasets.get_untracked().into_iter().find(|d| d.id == m.dataset_id)?;
+        let t = d.summary.ticker(&m.model.ticker)?;
+        Some((t.start.chars().take(10).collect::<String>(), t.end.chars().take(10).collect::<String>()))
+    });
+    let spec = model.as_ref().and_then(|m| m.build_spec.clone()).unwrap_or_default();
+    let built =
+        data.as_ref().map(|(s, e)| (spec.start.clone().unwrap_or(s.clone()), spec.end.clone().unwrap_or(e.clone())));
+    let span = match (&data, &built) {
+        (Some(d), Some(b)) => Some(Span { built: (&b.0, &b.1), data: (&d.0, &d.1) }),
+        _ => None,
     };
-    let n = values.len().max(2);
-    let step = (n as f64 / (W - 2.0 * PAD)).ceil().max(1.0) as usize;
-    let px = |i: usize| PAD + i as f64 / (n - 1) as f64 * (W - 2.0 * PAD);
-    let py = |v: f64| h - 18.0 - (v - lo) / (hi - lo) * (h - 30.0);
-    let pts = values
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| i % step == 0 || *i + 1 == values.len())
-        .map(|(i, &v)| format!("{:.1},{:.1}", px(i), py(v)))
-        .collect::<Vec<_>>()
-        .join(" ");
-    let first = r.equity.first().map(|p| p.time.clone()).unwrap_or_default();
-    let last = r.equity.last().map(|p| p.time.clone()).unwrap_or_default();
-    let (top, bottom) = if drawdown { (pct(hi), pct(lo)) } else { (format!("{hi:.4}"), format!("{lo:.4}")) };
+    let list = remedies(&run, &base, span);
+    let model_id = run.model_id.clone();
+    let go = move |step: Step| {
+        ctx.current_model.set(Some(model_id.clone()));
+        let route = match step {
+            Step::Sweep { label, grid } => {
+                ctx.sweep_draft.set(Some((*grid, label)));
+                Route::Sweeps
+            }
+            Step::Build { label, start, end } => {
+                ctx.build_draft.set(Some((start, end, label)));
+                Route::Build
+            }
+            Step::Import { .. } => Route::Data,
+        };
+        let _ = web_sys::window().map(|w| w.location().set_hash(&route.href()));
+    };
     view! {
-        <svg class=if drawdown { "chart-svg dd" } else { "chart-svg" } data-testid=if drawdown { "bt-drawdown" } else { "bt-equity" } viewBox=format!("0 0 {W} {h}") preserveAspectRatio="none">
-            <line class="axis" x1=PAD y1=h - 18.0 x2=W - PAD y2=h - 18.0/>
-            <text class="tick" x=2 y=16>{top}</text>
-            <text class="tick" x=2 y=h - 20.0>{bottom}</text>
-            <text class="tick" x=PAD y=h - 4.0>{first}</text>
-            <text class="tick" x=W - PAD - 70.0 y=h - 4.0>{last}</text>
-            <polyline class=if drawdown { "drawdown" } else { "train" } points=pts/>
-        </svg>
+        <ul class="remedies" data-testid="bt-remedies">
+            {list.into_iter().map(|r| {
+                let go = go.clone();
+                view! {
+                    <li data-reason=r.reason.as_str()>
+                        <code>{r.reason.as_str()}</code>" — "{r.advice}
+                        {r.steps.into_iter().map(|step| {
+                            let go = go.clone();
+                            let (label, kind) = match &step {
+                                Step::Sweep { label, .. } => (label.clone(), "sweep"),
+                                Step::Build { label, .. } => (label.clone(), "build"),
+                                Step::Import { label } => (label.clone(), "import"),
+                            };
+                            view! { " " <button class="link" data-testid="bt-remedy" data-step=kind on:click=move |_| go(step.clone())>{label}" →"</button> }
+                        }).collect_view()}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
     }
 }

@@ -63,6 +63,7 @@ pub fn BuildPage() -> impl IntoView {
         d.summary.ticker(&r.model.ticker).cloned()
     });
     let start = RwSignal::new(String::new());
+    let draft_note = RwSignal::new(None::<String>);
     let end = RwSignal::new(String::new());
     let distance = RwSignal::new(String::new());
     let custom = RwSignal::new(String::new());
@@ -96,6 +97,13 @@ pub fn BuildPage() -> impl IntoView {
         start.set(t.as_ref().map(|t| t.start.chars().take(10).collect()).unwrap_or_default());
         end.set(t.as_ref().map(|t| t.end.chars().take(10).collect()).unwrap_or_default());
         distance.set(r.model.label.distance_max().to_string());
+        // A range another page prepared (a gate remedy), for this model: used once.
+        if let Some((s, e, why)) = ctx.build_draft.get_untracked() {
+            ctx.build_draft.set(None);
+            start.set(s);
+            end.set(e);
+            draft_note.set(Some(why));
+        }
         error.set(None);
         result.set(None);
         build_matrix.value().set(None);
@@ -210,6 +218,9 @@ pub fn BuildPage() -> impl IntoView {
                         </label>
                         <p class="muted small">{move || record.get().map(|r| format!("{} · {} · {} · {} risk",
                             r.model.ticker, r.model.pack_id, r.model.cadence, r.model.risk_profile.as_str()))}</p>
+                        {move || draft_note.get().map(|why| view! {
+                            <div class="notice small" data-testid="build-draft">{format!("From the Backtest page's remedy — {why}. Build Matrix, then sweep again.")}</div>
+                        })}
                         <label>"Start" <input type="date" data-testid="start" prop:value=move || start.get() on:input=move |ev| start.set(event_target_value(&ev))/></label>
                         <label>"End" <input type="date" data-testid="end" prop:value=move || end.get() on:input=move |ev| end.set(event_target_value(&ev))/></label>
                         <label>"Label horizon (bars, distance_max)"

@@ -9,7 +9,10 @@ use engine::leaderboard::{rank, Query, RankBy};
 use engine::risk::RiskProfile;
 
 use crate::components::error::outcome;
-use crate::components::runs_table::RunsTable;
+use crate::components::runs_table::{sort_runs, RunsTable, RUN_COLUMNS};
+use crate::components::sweep_map::SweepMap;
+use crate::components::table::Order;
+use crate::download;
 use crate::error::AppError;
 use crate::format;
 use crate::route::{self, Route};
@@ -43,6 +46,8 @@ pub fn LeaderboardPage() -> impl IntoView {
     let pass_gate = RwSignal::new(p("pass_gate") == "1");
     let rank_by = RwSignal::new(p("rank_by").parse::<RankBy>().unwrap_or(RankBy::Sharpe));
     let limit = RwSignal::new(route::current_param("limit").unwrap_or_else(|| DEFAULT_LIMIT.to_string()));
+    // A header clicked: the rows in that column's order (`sort=-dsr`), else the engine's ranking.
+    let order = RwSignal::new(Order::parse(&p("sort"), RUN_COLUMNS));
     let models = move || {
         let mut m: Vec<String> = ctx.runs.get().into_iter().map(|r| r.model_id).collect();
         m.sort();
@@ -94,6 +99,9 @@ pub fn LeaderboardPage() -> impl IntoView {
         }
         if pass_gate.get() {
             pairs.push(("pass_gate", "1".to_string()));
+        }
+        if let Some(o) = order.get() {
+            pairs.push(("sort", o.to_param()));
         }
         route::set_query(Route::Leaderboard, &pairs);
     });
@@ -149,6 +157,13 @@ pub fn LeaderboardPage() -> impl IntoView {
         ctx.focus_run.set(Some(id));
         let _ = web_sys::window().map(|w| w.location().set_hash(&href));
     };
+    // The rows shown, in the order shown, with every metric and the lineage.
+    let csv_error = RwSignal::new(None::<AppError>);
+    let download_csv = move |_| {
+        let shown = sort_runs(rows.get_untracked(), order.get_untracked());
+        let name = format!("leaderboard_{}.csv", download::today());
+        csv_error.set(download::text(&name, "text/csv", &engine::sheet::leaderboard(&shown)).err());
+    };
     view! {
         <section class="page leaderboard" data-page="leaderboard">
             <Show when=move || !ctx.runs.get().is_empty()
@@ -182,8 +197,21 @@ pub fn LeaderboardPage() -> impl IntoView {
                     <label class="check"><input type="checkbox" data-testid="lb-pass-gate" prop:checked=move || pass_gate.get()
                         on:change=move |ev| pass_gate.set(event_target_checked(&ev))/>" pass gate only"</label>
                 </div>
-                <p class="small muted" data-testid="lb-count">{move || format!("{} of {} runs", rows.get().len(), ctx.runs.get().len())}</p>
-                {move || view! { <RunsTable rows=rows.get() cart=true/> }}
+                <div class="filters">
+                    <p class="small muted" data-testid="lb-count">{move || format!("{} of {} runs", rows.get().len(), ctx.runs.get().len())}
+                        <span class="muted">" · click a header to sort, ↑ ↓ to move between rows, Enter to open its backtest"</span></p>
+                    <button data-testid="lb-csv" disabled=move || rows.get().is_empty() on:click=download_csv>"Download CSV"</button>
+                </div>
+                {move || csv_error.get().map(|e| view! { <crate::components::ErrorView error=e testid="lb-csv-error"/> })}
+                {move || view! { <RunsTable rows=rows.get() cart=true order on_open=Callback::new(open_backtest)/> }}
+            </div>
+            <div class="panel">
+                <h2>"At a glance " <span class="muted small">"the rows shown: a metric over two sweep dimensions (a cell opens its best run) and how Sharpe spreads"</span></h2>
+                {move || {
+                    let shown: std::collections::BTreeSet<String> = rows.get().into_iter().map(|r| r.run_id).collect();
+                    let runs: Vec<_> = ctx.runs.get().into_iter().filter(|r| shown.contains(&r.run_id)).collect();
+                    (runs.len() > 1).then(|| view! { <SweepMap runs=runs/> })
+                }}
             </div>
             <div class="panel" data-testid="share">
                 <h2>"Share " <span class="muted small">"a bundle another copy of the page or btb imports and verifies; a report anyone opens"</span></h2>

@@ -6,6 +6,8 @@
 use leptos::prelude::*;
 
 use engine::sheet;
+
+use crate::components::table::{row_keys, sorted, Key, Order, SortTh};
 use engine::strategy::{latest, Signal};
 
 use crate::components::ErrorView;
@@ -40,6 +42,19 @@ async fn load_signals(ctx: Ctx, s: StrategyRecord) -> Result<Vec<Signal>, AppErr
     .await?;
     let worker = worker(ctx).await?;
     worker.signals(record.model, spec, s.strategy, s.model_json, bars.tz, bars.layout, bars.blob).await
+}
+
+/// What a signal is sorted by in the column named `column`.
+fn signal_key(s: &Signal, column: &str) -> Key {
+    match column {
+        "timestamp" => Key::Text(s.timestamp.clone()),
+        "ticker" => Key::Text(s.ticker.clone()),
+        "side" => Key::Text(s.side.as_str().to_string()),
+        "confidence" => Key::Num(s.confidence),
+        "status" => Key::Text(s.status.as_str().to_string()),
+        "close" => Key::Num(s.close),
+        _ => Key::Text(s.bar.clone()),
+    }
 }
 
 #[component]
@@ -85,7 +100,12 @@ pub fn SignalsPage() -> impl IntoView {
         let e = strategies.get().and_then(Result::err);
         e.or_else(|| fresh().and_then(|(_, r)| r.err()))
     };
-    let shown = move || latest(signals(), limit.get().trim().parse().unwrap_or(10));
+    // The newest N, then in a clicked column's order.
+    let order = RwSignal::new(None::<Order>);
+    let shown = move || {
+        let newest = latest(signals(), limit.get().trim().parse().unwrap_or(10));
+        sorted(newest, order.get(), signal_key)
+    };
     let export = move |_| {
         let Some(s) = selected.get_untracked() else { return };
         let all = latest(untrack(signals), usize::MAX);
@@ -130,13 +150,20 @@ pub fn SignalsPage() -> impl IntoView {
             </div>
             <div class="panel">
                 <table class="grid" data-testid="signals">
-                    <thead><tr><th>"bar"</th><th>"timestamp"</th><th>"ticker"</th><th>"side"</th><th class="num">"confidence"</th>
-                        <th>"status"</th><th class="num">"close"</th><th>"position"</th><th>"exit on"</th></tr></thead>
-                    <tbody>
+                    <thead><tr>
+                        <SortTh order column="bar" label="bar"/>
+                        <SortTh order column="timestamp" label="timestamp"/>
+                        <SortTh order column="ticker" label="ticker"/>
+                        <SortTh order column="side" label="side"/>
+                        <SortTh order column="confidence" label="confidence" numeric=true title="the calibrated probability on the decision bar"/>
+                        <SortTh order column="status" label="status"/>
+                        <SortTh order column="close" label="close" numeric=true/>
+                        <th>"position"</th><th>"exit on"</th></tr></thead>
+                    <tbody on:keydown=move |ev| row_keys(ev, |_| {})>
                         {move || shown().into_iter().map(|s| {
                             let (side, status) = (s.side.as_str(), s.status.as_str());
                             view! {
-                                <tr data-side=side data-status=status>
+                                <tr data-side=side data-status=status tabindex="0">
                                     <td>{s.bar.clone()}</td><td class="muted small">{s.timestamp.clone()}</td><td>{s.ticker.clone()}</td>
                                     <td><span class=if side == "BUY" { "chip ok" } else { "chip bad" }>{side}</span></td>
                                     <td class="num">{format!("{:.3}", s.confidence)}</td>

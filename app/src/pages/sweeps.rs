@@ -22,6 +22,7 @@ use engine::sweep::SweepBody;
 
 use crate::components::picker;
 use crate::components::runs_table::RunsTable;
+use crate::components::sweep_map::SweepMap;
 use crate::components::ErrorView;
 use crate::db::Store;
 use crate::download;
@@ -431,6 +432,15 @@ pub fn SweepsPage() -> impl IntoView {
             filled_from.set_value(grid);
         }
     });
+    // A sweep another page prepared (a gate remedy on the Backtest page): filled in once, with
+    // the template marked as filled so the effect above keeps it.
+    let draft_note = RwSignal::new(None::<String>);
+    if let Some((grid, why)) = ctx.sweep_draft.get_untracked() {
+        ctx.sweep_draft.set(None);
+        form.fill(&grid);
+        filled_from.set_value(template_grid(untrack(|| template.get())));
+        draft_note.set(Some(why));
+    }
     let buildable = move || picker::built(ctx);
     // A form the page could not read; the sweep's own failures are its action's value.
     let form_error = RwSignal::new(None::<AppError>);
@@ -568,6 +578,9 @@ pub fn SweepsPage() -> impl IntoView {
                     <div class="panel form">
                         <h2>"Sweep"</h2>
                         <picker::ModelSelect ctx=ctx testid="sweep-model"/>
+                        {move || draft_note.get().map(|why| view! {
+                            <div class="notice small" data-testid="sweep-draft">{format!("Filled in from the Backtest page's remedy — {why}. Check the fields and run it.")}</div>
+                        })}
                         <p class="muted small" data-testid="sweep-profile">{move || record.get().map(|r| {
                             let p = r.model.risk_profile.params();
                             format!("{} risk: {:.0}% a position, budget {} configs; gate: drawdown under {:.0}%, Sharpe above {} and {} trades unless set below",
@@ -692,6 +705,7 @@ pub fn SweepsPage() -> impl IntoView {
                                 })}
                                 {o.warnings.iter().map(|w| view! { <div class="notice warn small" data-testid="sweep-warning">{w.clone()}</div> }).collect_view()}
                                 <RunsTable rows=rows/>
+                                {(o.runs.len() > 1).then(|| view! { <h3>"At a glance"</h3> <SweepMap runs=o.runs.clone()/> })}
                                 <p class="small"><a href=Route::Leaderboard.href()>"All runs on the Leaderboard →"</a></p>
                             </div>
                         }
