@@ -107,9 +107,40 @@ pub fn definition(name: &str) -> String {
     engine::metrics::definition(name).map(|d| format!("{name}: {d}")).unwrap_or_default()
 }
 
+/// The time left of a step `fraction` done after `elapsed_s` seconds, at the pace so far:
+/// `about 40 s left`, `about 3 min left`, `about 1 h 5 min left`; `estimating the time left`
+/// until a second has passed and a percent is done (an estimate from less is noise).
+pub fn time_left(elapsed_s: f64, fraction: f64) -> String {
+    if !(elapsed_s.is_finite() && fraction.is_finite()) || elapsed_s < 1.0 || fraction < 0.01 {
+        return "estimating the time left".into();
+    }
+    if fraction >= 1.0 {
+        return "finishing".into();
+    }
+    let left = (elapsed_s * (1.0 - fraction) / fraction).round() as u64;
+    match left {
+        0..=59 => format!("about {} s left", left.max(1)),
+        60..=3599 => format!("about {} min left", (left + 30) / 60),
+        _ => format!("about {} h {} min left", left / 3600, (left % 3600 + 30) / 60),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::time_left;
     use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn time_left_at_the_pace_so_far() {
+        assert_eq!(time_left(10.0, 0.5), "about 10 s left");
+        assert_eq!(time_left(60.0, 0.25), "about 3 min left");
+        assert_eq!(time_left(3600.0, 0.4), "about 1 h 30 min left");
+        assert_eq!(time_left(0.5, 0.5), "estimating the time left");
+        assert_eq!(time_left(30.0, 0.0), "estimating the time left", "nothing done: no estimate, no division by 0");
+        assert_eq!(time_left(30.0, f64::NAN), "estimating the time left");
+        assert_eq!(time_left(30.0, 1.0), "finishing");
+    }
+
     #[wasm_bindgen_test]
     fn clock_uses_the_dataset_zone() {
         let ny = super::Clock::new("America/New_York", engine::data::Cadence::FiveMinute);

@@ -494,21 +494,16 @@ impl EngineWorker {
         configs: Vec<SweepConfig>,
         matrix: MatrixRef<'_>,
         oof: &Uint8Array,
+        progress: impl Fn(f64),
     ) -> Result<Swept, AppError> {
         self.hold(matrix).await?;
         let req = Request::SweepCached { matrix_sha: matrix.sha.to_string(), settings, configs };
-        self.call(
-            &req,
-            &Array::of1(oof),
-            &Array::new(),
-            |_| {},
-            |msg, _| match msg {
-                Response::Swept { judged, oof_key, oof_sha } => {
-                    Some(Ok(Swept { judged, oof_key, oof_sha, oof_bytes: None }))
-                }
-                _ => None,
-            },
-        )
+        self.call(&req, &Array::of1(oof), &Array::new(), fraction(progress), |msg, _| match msg {
+            Response::Swept { judged, oof_key, oof_sha } => {
+                Some(Ok(Swept { judged, oof_key, oof_sha, oof_bytes: None }))
+            }
+            _ => None,
+        })
         .await
     }
 
@@ -542,6 +537,7 @@ impl EngineWorker {
         configs: Vec<SweepConfig>,
         matrix: MatrixRef<'_>,
         folds: &[TrainedFold],
+        progress: impl Fn(f64),
     ) -> Result<Swept, AppError> {
         self.hold(matrix).await?;
         let payload = Array::new();
@@ -551,24 +547,16 @@ impl EngineWorker {
         }
         let metas = folds.iter().map(|f| f.meta.clone()).collect();
         let req = Request::Sweep { matrix_sha: matrix.sha.to_string(), settings, configs, folds: metas };
-        self.call(
-            &req,
-            &payload,
-            &Array::new(),
-            |_| {},
-            |msg, buffers| match msg {
-                Response::Swept { judged, oof_key, oof_sha } => Some(
-                    buffers
-                        .get(0)
-                        .dyn_into::<Uint8Array>()
-                        .map(|b| Swept { judged, oof_key, oof_sha, oof_bytes: Some(b) })
-                        .map_err(|_| {
-                            ProtocolError::Malformed("the worker sent no out-of-fold file".to_string()).into()
-                        }),
-                ),
-                _ => None,
-            },
-        )
+        self.call(&req, &payload, &Array::new(), fraction(progress), |msg, buffers| match msg {
+            Response::Swept { judged, oof_key, oof_sha } => Some(
+                buffers
+                    .get(0)
+                    .dyn_into::<Uint8Array>()
+                    .map(|b| Swept { judged, oof_key, oof_sha, oof_bytes: Some(b) })
+                    .map_err(|_| ProtocolError::Malformed("the worker sent no out-of-fold file".to_string()).into()),
+            ),
+            _ => None,
+        })
         .await
     }
 
@@ -607,19 +595,14 @@ impl EngineWorker {
         tz: String,
         layout: SeriesLayout,
         bars: web_sys::Blob,
+        progress: impl Fn(f64),
     ) -> Result<Vec<Signal>, AppError> {
         let payload = Array::of1(&bars);
         let req = Request::Signals { model, spec, strategy, model_json, tz, layout };
-        self.call(
-            &req,
-            &payload,
-            &Array::new(),
-            |_| {},
-            |msg, _| match msg {
-                Response::SignalsDone { signals } => Some(Ok(signals)),
-                _ => None,
-            },
-        )
+        self.call(&req, &payload, &Array::new(), fraction(progress), |msg, _| match msg {
+            Response::SignalsDone { signals } => Some(Ok(signals)),
+            _ => None,
+        })
         .await
     }
 

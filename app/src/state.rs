@@ -54,8 +54,19 @@ pub struct Ctx {
     /// A sweep another page prepared (a gate remedy): the Sweeps page fills its form with it
     /// once, and says why.
     pub sweep_draft: RwSignal<Option<(engine::grid::Grid, String)>>,
-    /// A build range another page prepared (a gate remedy): start, end and why.
-    pub build_draft: RwSignal<Option<(String, String, String)>>,
+    /// A build another page prepared (a gate remedy).
+    pub build_draft: RwSignal<Option<BuildDraft>>,
+}
+
+/// A build another page prepared for the Build page to fill in once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildDraft {
+    pub model_id: String,
+    pub start: String,
+    pub end: String,
+    /// The label horizon the run was judged with.
+    pub horizon: usize,
+    pub why: String,
 }
 
 impl Ctx {

@@ -359,7 +359,18 @@ fn f64_array(v: &[f64]) -> (Float64Array, JsValue) {
     (a, b)
 }
 
+/// Judges `configs`, posting how many are done as `Progress`.
+fn judge(
+    to: &To,
+    ctx: &engine::run::RunContext<'_>,
+    configs: &[SweepConfig],
+) -> Result<engine::sweep::Judged, Failure> {
+    let mut post = progress_every(to, 0.01);
+    Ok(engine::sweep::judge_with_progress(ctx, configs, &mut |done, total| post(done as f64 / total.max(1) as f64))?)
+}
+
 fn sweep(
+    to: &To,
     m: &Matrix,
     buffers: &Array,
     settings: &RunSettings,
@@ -378,7 +389,7 @@ fn sweep(
         });
     }
     let oof = engine::oof::assemble(m, &settings.oof_spec, results)?;
-    let judged = engine::sweep::judge(&settings.context(m, &oof), configs)?;
+    let judged = judge(to, &settings.context(m, &oof), configs)?;
     Ok((judged, oof))
 }
 
@@ -392,7 +403,7 @@ fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
         Request::SweepCached { matrix_sha, settings, configs } => {
             let m = held(&matrix_sha)?;
             let oof = oof_at(&buffers, 0)?;
-            let judged = engine::sweep::judge(&settings.context(&m, &oof), &configs)?;
+            let judged = judge(to, &settings.context(&m, &oof), &configs)?;
             let oof_sha = engine::lineage::sha256_hex(&oof.to_bytes());
             Ok(Reply::plain(Response::Swept { judged, oof_key: oof.key, oof_sha }))
         }
@@ -413,7 +424,7 @@ fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
         }
         Request::Sweep { matrix_sha, settings, configs, folds } => {
             let m = held(&matrix_sha)?;
-            let (judged, oof) = sweep(&m, &buffers, &settings, &configs, &folds)?;
+            let (judged, oof) = sweep(to, &m, &buffers, &settings, &configs, &folds)?;
             let raw = oof.to_bytes();
             let oof_sha = engine::lineage::sha256_hex(&raw);
             let bytes = Uint8Array::from(raw.as_slice());
@@ -436,7 +447,10 @@ fn handle(to: &To, req: Request, buffers: Array) -> Result<Reply, Failure> {
         Request::Signals { model, spec, strategy, model_json, tz, layout } => {
             let series = columns::from_blob(&layout, &buffers.get(0))?;
             let booster = engine::gbt::Booster::from_model_json(&model_json)?;
-            let signals = engine::strategy::latest_signals(&model, &series, &tz, &spec, &booster, &strategy)?;
+            let mut post = progress_every(to, 0.02);
+            let signals = engine::strategy::latest_signals_with_progress(
+                &model, &series, &tz, &spec, &booster, &strategy, &mut post,
+            )?;
             Ok(Reply::plain(Response::SignalsDone { signals }))
         }
         Request::Scan { name, tz, layout, spec } => {

@@ -145,12 +145,13 @@ fn ordered(values: impl Iterator<Item = String>) -> Vec<String> {
 /// `metric` over `x` × `y` for `runs`. Ties for a cell's best go to the smaller run id, so the
 /// map does not depend on the order the runs come in.
 pub fn heatmap(runs: &[Run], x: Dim, y: Dim, metric: RankBy) -> Heatmap {
-    let xs = ordered(runs.iter().map(|r| x.value(r)));
-    let ys = ordered(runs.iter().map(|r| y.value(r)));
+    // Each run's pair once (a variant's wording is not free to make).
+    let pairs: Vec<(String, String)> = runs.iter().map(|r| (x.value(r), y.value(r))).collect();
+    let xs = ordered(pairs.iter().map(|p| p.0.clone()));
+    let ys = ordered(pairs.iter().map(|p| p.1.clone()));
     let mut best: BTreeMap<(usize, usize), Cell> = BTreeMap::new();
-    for r in runs {
-        let (Some(i), Some(j)) = (xs.iter().position(|v| *v == x.value(r)), ys.iter().position(|v| *v == y.value(r)))
-        else {
+    for (r, (vx, vy)) in runs.iter().zip(&pairs) {
+        let (Some(i), Some(j)) = (xs.iter().position(|v| v == vx), ys.iter().position(|v| v == vy)) else {
             continue;
         };
         let value = metric.value(&r.metrics);
@@ -215,5 +216,18 @@ mod tests {
         rev.reverse();
         assert_eq!(heatmap(&rev, Dim::Policy, Dim::Hours, RankBy::Sharpe), h);
         assert_eq!(Dim::parse("learning_rate"), Some(Dim::LearningRate));
+        // A tie goes to the smaller id whatever the order; a NaN never beats a number.
+        let tied = vec![
+            run("z", "0.6", None, 100, 0.9),
+            run("y", "0.6", None, 100, 0.9),
+            run("x", "0.6", None, 100, f64::NAN),
+        ];
+        for order in [tied.clone(), tied.iter().rev().cloned().collect()] {
+            let h = heatmap(&order, Dim::Policy, Dim::Hours, RankBy::Sharpe);
+            assert_eq!(h.cells[0][0].as_ref().map(|c| (c.run_id.as_str(), c.runs)), Some(("y", 3)));
+        }
+        let lone = heatmap(&[run("x", "0.6", None, 100, f64::NAN)], Dim::Policy, Dim::Hours, RankBy::Sharpe);
+        assert!(lone.cells[0][0].as_ref().unwrap().value.is_nan());
+        assert_eq!(lone.range, None, "no finite value: no colour scale");
     }
 }

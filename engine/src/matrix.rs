@@ -436,7 +436,18 @@ pub fn find_or_build<T>(
 /// Signals are read from the newest of these rows. Its `matrix_sha` is the training matrix's
 /// with a `scoring:` prefix hashed in, so the two are never confused in a cache.
 pub fn build_scoring(model: &Model, series: &Series, tz: &str, spec: &BuildSpec) -> Result<Matrix, BuildError> {
-    let mut m = build(prepare(model, series, tz, spec)?, true, &mut |_| {})?;
+    build_scoring_with_progress(model, series, tz, spec, &mut |_| {})
+}
+
+/// [`build_scoring`], calling `progress(fraction)` as the features are computed.
+pub fn build_scoring_with_progress(
+    model: &Model,
+    series: &Series,
+    tz: &str,
+    spec: &BuildSpec,
+    progress: &mut dyn FnMut(f64),
+) -> Result<Matrix, BuildError> {
+    let mut m = build(prepare(model, series, tz, spec)?, true, progress)?;
     m.matrix_sha = crate::lineage::sha_of(&format!("scoring:{}", m.matrix_sha));
     Ok(m)
 }

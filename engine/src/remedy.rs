@@ -26,8 +26,9 @@ const MAX_TOP_PCT: f64 = 0.5;
 pub enum Step {
     /// Sweep the run's model with `grid` (the Sweeps form filled in with it).
     Sweep { label: String, grid: Box<Grid> },
-    /// Build the run's model again from `start` to `end` (local dates, inclusive).
-    Build { label: String, start: String, end: String },
+    /// Build the run's model again from `start` to `end` (local dates, inclusive), with the
+    /// run's label horizon.
+    Build { label: String, start: String, end: String, horizon: usize },
     /// The data holds no more bars than the model was built on: a longer history is needed.
     Import { label: String },
 }
@@ -48,18 +49,33 @@ pub struct Span<'a> {
     pub data: (&'a str, &'a str),
 }
 
-/// The remedies for each reason `run` failed, in the gate's order. `base` is the model's
-/// template grid (what a sweep of it starts from); `span` is where its matrix stands in its
-/// data, when known.
-pub fn remedies(run: &Run, base: &Grid, span: Option<Span<'_>>) -> Vec<Remedy> {
+/// What the remedies of a run are worked out from besides the run.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting<'a> {
+    /// The model's template grid (what a sweep of it starts from).
+    pub base: &'a Grid,
+    /// Where its matrix stands in its data, when known.
+    pub span: Option<Span<'a>>,
+    /// Whether its features include an ATR (a stop needs one).
+    pub has_atr: bool,
+}
+
+/// The remedies for each reason `run` failed, in the gate's order.
+pub fn remedies(run: &Run, at: Setting<'_>) -> Vec<Remedy> {
+    let Setting { base, span, has_atr } = at;
+    let horizon = run.oof_spec.purge;
     run.gate
         .reasons()
         .iter()
         .map(|&reason| {
             let steps = match reason {
-                GateReason::MinTradesNotMet => lower_threshold(run, base).into_iter().chain(extend(span)).collect(),
-                GateReason::ExcessiveDrawdown => vec![tighten_risk(run, base)],
-                GateReason::InsufficientData | GateReason::PoorDsr => extend(span).into_iter().collect(),
+                GateReason::MinTradesNotMet => {
+                    lower_threshold(run, base).into_iter().chain(extend(span, horizon)).collect()
+                }
+                GateReason::ExcessiveDrawdown if has_atr => tighten_risk(run, base).into_iter().collect(),
+                // A stop needs an ATR feature: the advice stands, without a click that would fail.
+                GateReason::ExcessiveDrawdown => Vec::new(),
+                GateReason::InsufficientData | GateReason::PoorDsr => extend(span, horizon).into_iter().collect(),
                 GateReason::PoorSharpe | GateReason::NegativeReturn => Vec::new(),
             };
             Remedy { reason, advice: reason.remedy(), steps }
@@ -75,6 +91,8 @@ fn same_as(run: &Run, base: &Grid) -> Grid {
     g.model_id = Some(run.model_id.clone());
     g.pack_id = None;
     g.tag = None;
+    // The run's label horizon (its matrix's): the model's own matrix when it is the model's.
+    g.build.distance_max = vec![s.purge];
     g.train = TrainGrid {
         calibration: vec![s.calibration],
         trees: vec![s.params.num_trees],
@@ -153,26 +171,39 @@ fn lower_threshold(run: &Run, base: &Grid) -> Option<Step> {
     Some(Step::Sweep { label, grid: Box::new(g) })
 }
 
-/// The same config with an ATR stop (or a tighter one).
-fn tighten_risk(run: &Run, base: &Grid) -> Step {
+/// Three significant digits, so a tightened stop stays a readable number.
+fn significant(x: f64) -> f64 {
+    if !(x.is_finite() && x > 0.0) {
+        return x;
+    }
+    let scale = 10f64.powi(2 - x.log10().floor() as i32);
+    (x * scale).round() / scale
+}
+
+/// The same config with an ATR stop (or a tighter one, while one can be).
+fn tighten_risk(run: &Run, base: &Grid) -> Option<Step> {
     let mut g = same_as(run, base);
-    let stop = run.policy.atr_stop.map_or(FIRST_ATR_STOP, |s| ((s * 0.75) * 100.0).round() / 100.0);
+    let stop = run.policy.atr_stop.map_or(FIRST_ATR_STOP, |s| significant(s * 0.75));
+    if !(stop > 0.0 && run.policy.atr_stop.is_none_or(|old| stop < old)) {
+        return None;
+    }
     g.backtest.exits.atr_stop = Some(stop);
     let label = match run.policy.atr_stop {
         Some(old) => format!("Sweep it with a tighter stop: {stop} × ATR (was {old})"),
         None => format!("Sweep it with a stop at {stop} × ATR"),
     };
-    Step::Sweep { label, grid: Box::new(g) }
+    Some(Step::Sweep { label, grid: Box::new(g) })
 }
 
 /// Build over the data's whole range when the matrix covers less of it, else ask for more data.
-fn extend(span: Option<Span<'_>>) -> Option<Step> {
+fn extend(span: Option<Span<'_>>, horizon: usize) -> Option<Step> {
     let Span { built, data } = span?;
     if data.0 < built.0 || data.1 > built.1 {
         Some(Step::Build {
             label: format!("Build over all the data: {} .. {} (now {} .. {})", data.0, data.1, built.0, built.1),
             start: data.0.to_string(),
             end: data.1.to_string(),
+            horizon,
         })
     } else {
         Some(Step::Import {
@@ -206,7 +237,9 @@ mod tests {
     fn too_few_trades_lowers_the_ladder_and_widens_the_build() {
         let run = failing(vec![GateReason::MinTradesNotMet], ConfigKind::Thr, "0.60,0.65,0.70");
         let span = Span { built: ("2010-01-04", "2012-12-31"), data: ("2000-01-03", "2013-02-20") };
-        let r = remedies(&run, &Grid::default(), Some(span));
+        let mut base = Grid::default();
+        base.build.distance_max = vec![5, 7];
+        let r = remedies(&run, Setting { base: &base, span: Some(span), has_atr: true });
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].advice, "Lower threshold or extend period");
         let g = sweep_grid(&r[0].steps[0]);
@@ -215,12 +248,14 @@ mod tests {
         assert_eq!(g.backtest.allowed_hours, vec!["13,14"], "the run's hours kept");
         assert_eq!(g.model_id.as_deref(), Some("m"));
         assert_eq!(g.train.trees, vec![run.oof_spec.params.num_trees], "the run's variant: cached folds");
+        assert_eq!(g.build.distance_max, vec![run.oof_spec.purge], "the run's horizon, not the template's two");
         assert_eq!(
             r[0].steps[1],
             Step::Build {
                 label: "Build over all the data: 2000-01-03 .. 2013-02-20 (now 2010-01-04 .. 2012-12-31)".into(),
                 start: "2000-01-03".into(),
-                end: "2013-02-20".into()
+                end: "2013-02-20".into(),
+                horizon: run.oof_spec.purge,
             }
         );
         // The grid is one a sweep file could hold: it round-trips through the file's checks.
@@ -230,13 +265,16 @@ mod tests {
     #[test]
     fn a_ladder_near_zero_and_top_fractions_near_half_stop_where_they_must() {
         let run = failing(vec![GateReason::MinTradesNotMet], ConfigKind::Thr, "0.08,0.12");
-        let r = remedies(&run, &Grid::default(), None);
+        let r = remedies(&run, Setting { base: &Grid::default(), span: None, has_atr: true });
         assert_eq!(sweep_grid(&r[0].steps[0]).backtest.thresholds, vec!["0.03,0.07"], "0.10 lower would cross 0");
         let run = failing(vec![GateReason::MinTradesNotMet], ConfigKind::TopPct, "0.3");
-        let r = remedies(&run, &Grid::default(), None);
+        let r = remedies(&run, Setting { base: &Grid::default(), span: None, has_atr: true });
         assert_eq!(sweep_grid(&r[0].steps[0]).backtest.top_pct, vec![0.45, 0.5]);
         let run = failing(vec![GateReason::MinTradesNotMet], ConfigKind::TopPct, "0.5");
-        assert!(remedies(&run, &Grid::default(), None)[0].steps.is_empty(), "nothing larger to ask");
+        assert!(
+            remedies(&run, Setting { base: &Grid::default(), span: None, has_atr: true })[0].steps.is_empty(),
+            "nothing larger to ask"
+        );
     }
 
     #[test]
@@ -247,7 +285,7 @@ mod tests {
             "0.6",
         );
         let span = Span { built: ("2000-01-03", "2013-02-20"), data: ("2000-01-03", "2013-02-20") };
-        let r = remedies(&run, &Grid::default(), Some(span));
+        let r = remedies(&run, Setting { base: &Grid::default(), span: Some(span), has_atr: true });
         let reasons: Vec<GateReason> = r.iter().map(|x| x.reason).collect();
         assert_eq!(reasons, vec![GateReason::PoorSharpe, GateReason::ExcessiveDrawdown, GateReason::InsufficientData]);
         assert!(r[0].steps.is_empty());
@@ -255,7 +293,14 @@ mod tests {
         assert_eq!(sweep_grid(&r[1].steps[0]).backtest.thresholds, vec!["0.6"], "the same config");
         assert!(matches!(&r[2].steps[0], Step::Import { .. }), "every bar is used: more data");
         run.policy.atr_stop = Some(2.0);
-        let r = remedies(&run, &Grid::default(), None);
+        let r = remedies(&run, Setting { base: &Grid::default(), span: None, has_atr: true });
         assert_eq!(sweep_grid(&r[1].steps[0]).backtest.exits.atr_stop, Some(1.5));
+        run.policy.atr_stop = Some(0.013);
+        let r = remedies(&run, Setting { base: &Grid::default(), span: None, has_atr: true });
+        assert_eq!(sweep_grid(&r[1].steps[0]).backtest.exits.atr_stop, Some(0.00975), "three digits, still tighter");
+        // Without an ATR feature a stop cannot run: the advice, and no step that would fail.
+        let r = remedies(&run, Setting { base: &Grid::default(), span: None, has_atr: false });
+        assert_eq!(r[1].advice, "Tighten risk controls");
+        assert!(r[1].steps.is_empty());
     }
 }

@@ -228,7 +228,9 @@ fn nice_step(raw: f64) -> f64 {
 }
 
 /// Tick values at multiples of a nice step covering `[lo, hi]`, about `n` of them.
-fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
+/// About `n` round tick values from `lo` to `hi` (1, 2 or 5 × a power of ten apart, by exact
+/// operations), for every chart of the report and the page.
+pub fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     let step = nice_step((hi - lo) / n.max(1) as f64);
     let mut v = (lo / step).ceil() * step;
     let mut out = Vec::new();
@@ -237,6 +239,17 @@ fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
         v += step;
     }
     out
+}
+
+/// Decimals a tick label needs to tell ticks `step` apart (0.001 → 3, 0.5 → 1, 20 → 0).
+pub fn tick_decimals(step: f64) -> usize {
+    let mut d = 0;
+    let mut s = step.abs();
+    while d < 8 && s.is_finite() && s > 0.0 && (s - s.round()).abs() > s * 1e-9 {
+        s *= 10.0;
+        d += 1;
+    }
+    d
 }
 
 // Formatting.
@@ -1381,6 +1394,14 @@ mod tests {
         assert!(lower.contains(
             "<meta http-equiv=\"content-security-policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
         ));
+    }
+
+    #[test]
+    fn tick_labels_tell_ticks_apart() {
+        assert_eq!(tick_decimals(0.001), 3);
+        assert_eq!(tick_decimals(0.5), 1);
+        assert_eq!(tick_decimals(20.0), 0);
+        assert_eq!(tick_decimals(0.25), 2);
     }
 
     #[test]

@@ -27,7 +27,7 @@ use crate::data::Cadence;
 use crate::data::Series;
 use crate::gbt::fit::{fit, CalibrationKind, FitOptions, FitReport};
 use crate::gbt::{Booster, ColumnMatrix, GbtError, TrainParams, TreeProgress};
-use crate::matrix::{build_scoring, BuildSpec, Matrix};
+use crate::matrix::{build_scoring_with_progress, BuildSpec, Matrix};
 use crate::model::Model;
 use crate::oof::trailing_quantiles;
 use crate::policy::{top_pct_window, Policy, PolicyError, PolicyKind};
@@ -298,9 +298,25 @@ pub fn latest_signals(
     booster: &Booster,
     s: &Strategy,
 ) -> Result<Vec<Signal>, crate::Error> {
+    latest_signals_with_progress(model, series, tz, spec, booster, s, &mut |_| {})
+}
+
+/// [`latest_signals`], calling `progress(fraction)`: the features (most of the time on a long
+/// history) up to 0.9, then the scoring and the replay.
+pub fn latest_signals_with_progress(
+    model: &Model,
+    series: &Series,
+    tz: &str,
+    spec: &BuildSpec,
+    booster: &Booster,
+    s: &Strategy,
+    progress: &mut dyn FnMut(f64),
+) -> Result<Vec<Signal>, crate::Error> {
     let spec = BuildSpec { end: None, ..spec.clone() };
-    let scoring = build_scoring(model, series, tz, &spec)?;
-    Ok(signals(booster, s, &scoring)?)
+    let scoring = build_scoring_with_progress(model, series, tz, &spec, &mut |f| progress(0.9 * f))?;
+    let out = signals(booster, s, &scoring)?;
+    progress(1.0);
+    Ok(out)
 }
 
 /// Signals over the scoring rows `m`, oldest first (see the module docs).

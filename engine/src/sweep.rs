@@ -311,10 +311,23 @@ pub struct Judged {
 }
 
 pub fn judge(ctx: &RunContext<'_>, configs: &[SweepConfig]) -> Result<Judged, RunError> {
+    judge_with_progress(ctx, configs, &mut |_, _| {})
+}
+
+/// [`judge`], calling `progress(done, total)` after each config: a thousand configs on a million
+/// bars take minutes, and the shells show how far they got.
+pub fn judge_with_progress(
+    ctx: &RunContext<'_>,
+    configs: &[SweepConfig],
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Judged, RunError> {
     let facts = MatrixFacts::of(ctx);
     let alone = RunContext { trials: None, ..*ctx };
-    let runs =
-        configs.iter().map(|c| evaluate_with(&alone, c, &facts).map(|e| e.run)).collect::<Result<Vec<_>, _>>()?;
+    let mut runs = Vec::with_capacity(configs.len());
+    for (k, c) in configs.iter().enumerate() {
+        runs.push(evaluate_with(&alone, c, &facts)?.run);
+        progress(k + 1, configs.len());
+    }
     Ok(Judged { runs, bars_per_year: facts.bars_per_year })
 }
 

@@ -134,6 +134,11 @@ fn demo_sweep_end_to_end_and_identical_twice() {
     let (tallied, warnings) = tally.finish();
     assert_eq!(tallied, runs);
     assert_eq!(warnings, ["w1", "w2", "w3"]);
+    // Judging reports each config done, and judges the same as without a callback.
+    let mut seen = Vec::new();
+    let watched = sweep::judge_with_progress(&ctx, &configs, &mut |done, total| seen.push((done, total))).unwrap();
+    assert_eq!(seen, (1..=6).map(|k| (k, 6)).collect::<Vec<_>>());
+    assert_eq!(watched, sweep::judge(&ctx, &configs).unwrap());
     // identical JSON twice, from the training up (bit-identical probabilities and metrics)
     let oof2 = oof::compute(&m, &spec, &mut |_| {}).unwrap();
     assert_eq!(oof2.to_bytes(), oof.to_bytes());
@@ -467,6 +472,13 @@ fn final_strategy_and_signals_on_the_newest_bars() {
     assert!(unseen > 0.2 / 1.5 && unseen < 0.2 * 1.5, "top 20% of unseen bars: {unseen}");
     let sig = strategy::signals(&booster, &st, &s).unwrap();
     assert!(sig.len() > 10);
+    // The replay the page runs reports its progress, rising to 1, and gives the same signals.
+    let mut seen: Vec<f64> = Vec::new();
+    let replayed =
+        strategy::latest_signals_with_progress(&model, series, &ds.tz, &spec, &booster, &st, &mut |f| seen.push(f))
+            .unwrap();
+    assert_eq!(replayed, strategy::latest_signals(&model, series, &ds.tz, &spec, &booster, &st).unwrap());
+    assert!(seen.len() > 3 && seen.windows(2).all(|w| w[0] <= w[1]) && seen.last() == Some(&1.0), "{seen:?}");
     assert!(sig.windows(2).all(|w| w[0].timestamp <= w[1].timestamp), "oldest first");
     let live = sig.iter().filter(|x| x.status != SignalStatus::Closed).count();
     assert!(live <= 2, "at most the open position and today's order are live");

@@ -39,6 +39,8 @@ test('reload mid-sweep, then Resume: the same bytes as an uninterrupted sweep', 
       assert.ok(Date.now() < deadline, 'a fold was stored while the sweep ran');
       await page.waitForTimeout(250);
     }
+    // The folds say how much is left at the pace so far.
+    assert.match(await page.locator('[data-testid=fold-eta]').innerText(), /^\d+% of the trees · about \d+ (s|min|h \d+ min) left$/);
     await page.reload();
     const notice = page.locator('[data-testid=sweep-interrupted]');
     await notice.waitFor({ timeout: 30_000 });

@@ -119,6 +119,7 @@ test('sort, keyboard, CSV downloads, the equity chart and a remedy in one click'
     assert.ok(dates.every((d) => /^\d{4}-\d{2}-\d{2}$/.test(d)), dates.join(' '));
     assert.deepEqual([...dates].sort(), dates, 'dates in order');
     assert.ok(await page.locator('[data-testid=bt-equity] .mark.entry').count() > 0, 'entries marked');
+    assert.equal(await page.locator('[data-testid=bt-legend]').textContent(), '— strategy');
     assert.match(await page.locator('[data-testid=bt-hold-kpis]').innerText(), /^Buy and hold over the same bars: return [+-]?\d/);
     assert.match(await page.locator('[data-testid=bt-sharpe]').locator('..').getAttribute('title'), /√B.*252 for daily bars/);
     const box = await page.locator('[data-testid=bt-equity]').boundingBox();
@@ -142,7 +143,7 @@ test('sort, keyboard, CSV downloads, the equity chart and a remedy in one click'
     assert.equal(await page.locator('[data-testid=bt-selected-trade]').count(), 0);
     await page.locator('[data-testid=bt-trades] tbody tr').first().click();
     await page.waitForSelector('[data-testid=bt-selected-trade]', { state: 'attached' });
-    assert.equal(await page.locator('[data-testid=bt-trades] tbody tr[aria-selected=true]').count(), 1);
+    assert.equal(await page.locator('[data-testid=bt-trades] tbody tr[aria-current=true]').count(), 1);
     const x1 = await page.locator('[data-testid=bt-selected-trade]').getAttribute('x');
     await page.locator('[data-testid=bt-trades] tbody tr').nth(1).focus();
     await page.keyboard.press('Enter');

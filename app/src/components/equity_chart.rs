@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use engine::report::decimate;
+use engine::report::{decimate, tick_decimals, ticks};
 use engine::run::{EquityPoint, TradeRow};
 
 use crate::format::pct;
@@ -29,24 +29,6 @@ const DD_TOP: f64 = 252.0;
 const DD_BOT: f64 = 340.0;
 const H: f64 = 362.0;
 const PLOT_W: f64 = W - LEFT - RIGHT;
-
-/// Round tick values between `lo` and `hi`, about `target` of them.
-fn ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
-    if hi.is_nan() || lo.is_nan() || hi <= lo {
-        return vec![lo];
-    }
-    let raw = (hi - lo) / target.max(1) as f64;
-    let mag = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0].into_iter().map(|k| k * mag).find(|s| *s >= raw).unwrap_or(10.0 * mag);
-    let mut t = (lo / step).ceil() * step;
-    let mut out = Vec::new();
-    while t <= hi + step * 1e-9 && out.len() < 50 {
-        // 0.1 + 0.2 − 0.3 is not 0: a tick a rounding error from zero is zero (no "-0.00").
-        out.push(if t.abs() < step * 1e-9 { 0.0 } else { t });
-        t += step;
-    }
-    out
-}
 
 /// Ticks for a log axis from `lo` to `hi` (equity values): 1, 2 and 5 × powers of ten inside
 /// the range, or linear ticks when the range is narrower than one of those steps.
@@ -95,6 +77,8 @@ struct Geometry {
     hold: String,
     drawdown: String,
     y_ticks: Vec<f64>,
+    /// Decimals the equity labels need to differ (a low-exposure curve spans 0.998–1.004).
+    y_decimals: usize,
     dd_ticks: Vec<f64>,
     dates: Vec<(f64, String)>,
     /// Entry and exit positions per trade (in the trades' order), as bar indices.
@@ -166,10 +150,15 @@ fn geometry(equity: &[EquityPoint], trades: &[TradeRow], scale: Scale) -> Geomet
         hold: String::new(),
         drawdown: String::new(),
         y_ticks: if log { log_ticks(lo.exp(), hi.exp()) } else { ticks(lo, hi, 5) },
+        y_decimals: 2,
         dd_ticks: ticks(dd_lo, 0.0, 2),
         dates: Vec::new(),
         spans: Vec::new(),
     };
+    // The smallest gap between ticks decides the decimals (log ticks are uneven).
+    let gap = g.y_ticks.windows(2).map(|w| w[1] - w[0]).fold(f64::INFINITY, f64::min);
+    g.y_decimals =
+        if gap.is_finite() { tick_decimals(ticks(0.0, gap * 5.0, 5).get(1).copied().unwrap_or(gap)).max(2) } else { 2 };
     let columns = PLOT_W as usize;
     let line = |g: &Geometry, v: &[f64], y: &dyn Fn(&Geometry, f64) -> f64, fallback: f64| {
         decimate(v, columns)
@@ -295,7 +284,7 @@ pub fn EquityChart(
                 {move || g.with(|g| view! {
                     {g.y_ticks.iter().map(|&t| { let y = g.ey(t); view! {
                         <line class="gridline" x1=LEFT x2=W - RIGHT y1=y y2=y/>
-                        <text class="tick" x=LEFT - 6.0 y=y + 3.0 text-anchor="end">{format!("{t:.2}")}</text>
+                        <text class="tick" x=LEFT - 6.0 y=y + 3.0 text-anchor="end">{format!("{t:.prec$}", prec = g.y_decimals)}</text>
                     } }).collect_view()}
                     {g.dd_ticks.iter().map(|&t| { let y = g.dy(t); view! {
                         <line class="gridline" x1=LEFT x2=W - RIGHT y1=y y2=y/>
@@ -315,10 +304,10 @@ pub fn EquityChart(
                     <polyline class="train" data-testid="bt-equity-line" points=g.equity.clone()/>
                     <rect class="frame" x=LEFT y=EQ_TOP width=PLOT_W height=EQ_BOT - EQ_TOP/>
                     <rect class="frame" x=LEFT y=DD_TOP width=PLOT_W height=DD_BOT - DD_TOP/>
-                    <text class="legend" x=LEFT + 8.0 y=EQ_TOP + 14.0>
-                        <tspan class="l-strategy">"— strategy"</tspan><tspan class="l-hold" dx="12">"- - buy and hold"</tspan>
-                        <tspan class="l-marks" dx="12">"▲ entry ● exit"</tspan>
-                    </text>
+                    // Separate texts, not tspans: each is an element the view knows as SVG.
+                    <text class="legend l-strategy" data-testid="bt-legend" x=LEFT + 8.0 y=EQ_TOP + 14.0>"— strategy"</text>
+                    {(!g.hold.is_empty()).then(|| view! { <text class="legend l-hold" x=LEFT + 80.0 y=EQ_TOP + 14.0>"- - buy and hold"</text> })}
+                    <text class="legend l-marks" x=LEFT + 190.0 y=EQ_TOP + 14.0>"▲ entry ● exit"</text>
                 })}
                 {move || markers().into_iter().map(|(x, y, entry)| if entry {
                     view! { <path class="mark entry" d=format!("M{:.1},{:.1} l-3.5,6 h7 z", x, y + 2.0)/> }.into_any()

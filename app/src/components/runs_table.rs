@@ -65,7 +65,7 @@ pub fn RunsTable(
         <table class="grid runs" data-testid="runs">
             <thead><tr>
                 {cart.then(|| view! { <th title="add to the cart">"cart"</th> })}
-                <SortTh order column="rank" label="#" numeric=true title="the engine's rank; click again to go back to it"/>
+                <SortTh order column="rank" label="#" title="the engine's rank"/>
                 <SortTh order column="model" label="model"/>
                 <SortTh order column="config" label="config"/>
                 <SortTh order column="sharpe" label="Sharpe" numeric=true title=definition("sharpe")/>
@@ -79,7 +79,7 @@ pub fn RunsTable(
                 <th>"lineage"</th>
             </tr></thead>
             <tbody on:keydown=keys>
-                {move || shown().into_iter().map(|r| {
+                {move || shown().into_iter().enumerate().map(|(i, r)| {
                     let id = r.run_id.clone();
                     let id2 = id.clone();
                     let row_id = id.clone();
@@ -89,7 +89,7 @@ pub fn RunsTable(
                     let lineage = format!("matrix {} · config {} · policy {} · risk {}",
                         short(&r.lineage.matrix_sha), short(&r.lineage.config_sha), short(&r.lineage.policy_sha), short(&r.lineage.risk_sha));
                     view! {
-                        <tr data-run=row_id.clone() data-key=row_id data-pass=pass.to_string() tabindex="0">
+                        <tr data-run=row_id.clone() data-key=row_id data-pass=pass.to_string() tabindex=if i == 0 { "0" } else { "-1" }>
                             {cart.then(|| view! { <td><input type="checkbox" data-testid="cart-toggle"
                                 prop:checked=move || ctx.cart.get().contains(&id2)
                                 on:change=move |ev| toggle(id.clone(), event_target_checked(&ev))/></td> })}

@@ -107,7 +107,8 @@ pub fn SortTh(
     }
 }
 
-/// Arrow keys, Home and End move the focus between a table body's rows (each `tabindex`ed);
+/// Arrow keys, Home and End move the focus between a table body's rows (the first has
+/// `tabindex=0`, the others `-1`, so Tab enters the table once and leaves it);
 /// Enter calls `on_enter` with the row's `data-key`. Put on the `<tbody>`.
 pub fn row_keys(ev: web_sys::KeyboardEvent, on_enter: impl Fn(String)) {
     let Some(row) =
@@ -115,8 +116,11 @@ pub fn row_keys(ev: web_sys::KeyboardEvent, on_enter: impl Fn(String)) {
     else {
         return;
     };
+    // One row of the table is a Tab stop (a roving tabindex): the one last moved to.
     let focus = |el: Option<web_sys::Element>| {
         if let Some(h) = el.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = row.set_attribute("tabindex", "-1");
+            let _ = h.set_attribute("tabindex", "0");
             let _ = h.focus();
         }
     };

@@ -10,7 +10,7 @@ use engine::config::SweepConfig;
 use engine::leaderboard::{rank, Query};
 use engine::run::{BacktestReport, Run, RunSettings, TradeRow};
 
-use engine::remedy::{remedies, Span, Step};
+use engine::remedy::{remedies, Setting, Span, Step};
 use engine::sheet;
 
 use crate::components::equity_chart::EquityChart;
@@ -24,9 +24,22 @@ use crate::format::{self, definition, pct, short};
 use crate::pool::{MatrixRef, TrainedFold};
 use crate::route::Route;
 use crate::share::{self, status_of};
-use crate::state::{pool, run_inputs, use_ctx, worker, Ctx};
+use crate::state::{pool, run_inputs, use_ctx, worker, BuildDraft, Ctx};
 
-async fn load_report(ctx: Ctx, run: Run) -> Result<BacktestReport, AppError> {
+/// What a backtest being loaded is doing: the step, its fraction done and when it began.
+type Loading = RwSignal<Option<(&'static str, f64, f64)>>;
+
+async fn load_report(ctx: Ctx, run: Run, loading: Loading) -> Result<BacktestReport, AppError> {
+    let step = move |what: &'static str| {
+        loading.try_set(Some((what, 0.0, js_sys::Date::now())));
+        move |f: f64| {
+            loading.try_update(|l| {
+                if let Some(l) = l {
+                    l.1 = f
+                }
+            });
+        }
+    };
     let (store, cadence, sha) = match run_inputs(ctx, &run).await {
         Err(AppError::Missing(why)) => {
             // An imported run without its bars: say so, rather than "build the model again".
@@ -54,13 +67,27 @@ async fn load_report(ctx: Ctx, run: Run) -> Result<BacktestReport, AppError> {
                 let (store, key) = (store.clone(), key.clone());
                 async move { Ok(store.put_fold(&key, &f).await?) }
             };
-            let folds = pool.oof(matrix, &spec, (0..spec.splits).collect(), keep, |_, _, _| {}).await?;
-            let swept = worker.sweep(settings.clone(), vec![config.clone()], matrix, &folds).await?;
+            // Every fold's trees count alike: the fraction is trees built of all the folds' trees.
+            let trees = spec.params.num_trees.max(1);
+            let per_fold = std::rc::Rc::new(std::cell::RefCell::new(vec![0usize; spec.splits]));
+            let train = step("training the out-of-fold models again (their probabilities were not cached)");
+            let folds = pool
+                .oof(matrix, &spec, (0..spec.splits).collect(), keep, move |fold, tree, _| {
+                    let mut p = per_fold.borrow_mut();
+                    if let Some(slot) = p.get_mut(fold) {
+                        *slot = tree;
+                    }
+                    train(p.iter().sum::<usize>() as f64 / (trees * p.len().max(1)) as f64);
+                })
+                .await?;
+            let judge = step("judging the config on them");
+            let swept = worker.sweep(settings.clone(), vec![config.clone()], matrix, &folds, judge).await?;
             let bytes = swept.oof_bytes.ok_or_else(|| AppError::missing("the worker sent no out-of-fold file"))?;
             store.put_oof(&swept.oof_key, &bytes).await?;
             bytes
         }
     };
+    let _ = step("running the backtest");
     worker.backtest(settings, config, matrix, &oof).await
 }
 
@@ -107,12 +134,15 @@ pub fn BacktestPage() -> impl IntoView {
         ctx.runs.get().into_iter().find(|r| r.run_id == id)
     });
     // Keyed by run id: a slower earlier load never replaces the run now selected.
+    let progress: Loading = RwSignal::new(None);
     let report = LocalResource::new(move || {
         let run = focused.get();
         async move {
             let run = run?;
             let id = run.run_id.clone();
-            Some((id, load_report(ctx, run).await))
+            let out = load_report(ctx, run, progress).await;
+            progress.try_set(None);
+            Some((id, out))
         }
     });
     let current = move || report.get().flatten().filter(|(id, _)| Some(id) == focus_id.get().as_ref());
@@ -138,7 +168,12 @@ pub fn BacktestPage() -> impl IntoView {
                             }}
                         </select>
                     </label>
-                    <Show when=loading><span class="muted small" data-testid="bt-loading">"running the backtest in a worker…"</span></Show>
+                    <Show when=loading><span class="muted small" data-testid="bt-loading">{move || match progress.get() {
+                        Some((what, f, started)) if f > 0.0 => format!("{what}: {:.0}% · {}", 100.0 * f,
+                            format::time_left((js_sys::Date::now() - started) / 1000.0, f)),
+                        Some((what, _, _)) => format!("{what}…"),
+                        None => "running the backtest in a worker…".into(),
+                    }}</span></Show>
                 </div>
                 {move || missing.get().map(|id| view! {
                     <div class="notice warn small" data-testid="bt-missing">{format!("Run {id} is not stored here (deleted, or a link from another copy of the page: import its bundle on the Data page); showing another run.")}</div>
@@ -263,7 +298,7 @@ fn Report(r: BacktestReport) -> impl IntoView {
                 {kpi(format!("{}", m.max_dd_bars), "longest drawdown (bars)", "bt-ddbars", "max_dd_bars")}
                 {kpi(format!("{}", m.trades), "trades", "bt-trade-count", "trades")}
                 {kpi(format!("{:.0}%", 100.0 * m.win_rate), "win rate", "bt-win", "win_rate")}
-                {kpi(m.profit_factor.map(|p| format!("{p:.2}")).unwrap_or_else(|| "∞".into()), "profit factor", "bt-pf", "profit_factor")}
+                {kpi(if m.trades == 0 { "—".into() } else { m.profit_factor.map(|p| format!("{p:.2}")).unwrap_or_else(|| "∞".into()) }, "profit factor", "bt-pf", "profit_factor")}
                 {kpi(pct(m.avg_trade), "average trade", "bt-avg", "avg_trade")}
                 {kpi(format!("{} / {}", pct(m.best_trade), pct(m.worst_trade)), "best / worst trade", "bt-bestworst", "best_trade")}
                 {kpi(format!("{:.1}", m.avg_bars_held), "bars held (mean)", "bt-held", "avg_bars_held")}
@@ -318,8 +353,8 @@ fn Report(r: BacktestReport) -> impl IntoView {
                     <SortTh order column="exit_on" label="exit on"/>
                 </tr></thead>
                 <tbody on:keydown=move |ev| row_keys(ev, pick)>
-                    {move || shown().into_iter().map(|(k, t)| view! {
-                        <tr tabindex="0" data-key=k.to_string() aria-selected=move || (selected.get() == Some(k)).to_string()
+                    {move || shown().into_iter().enumerate().map(|(i, (k, t))| view! {
+                        <tr tabindex=if i == 0 { "0" } else { "-1" } data-key=k.to_string() aria-current=move || (selected.get() == Some(k)).to_string()
                             class:selected=move || selected.get() == Some(k) on:click=move |_| selected.set(Some(k))>
                             <td>{t.entry_time.clone()}</td><td>{t.exit_time.clone()}</td>
                             <td>{t.trade.side.as_str()}</td>
@@ -359,7 +394,9 @@ fn Remedies(run: Run) -> impl IntoView {
         (Some(d), Some(b)) => Some(Span { built: (&b.0, &b.1), data: (&d.0, &d.1) }),
         _ => None,
     };
-    let list = remedies(&run, &base, span);
+    // A stop needs an ATR column (`run::atr_column`: a feature named atr).
+    let has_atr = model.as_ref().is_some_and(|m| m.model.features.iter().any(|f| f.name == "atr"));
+    let list = remedies(&run, Setting { base: &base, span, has_atr });
     let model_id = run.model_id.clone();
     let go = move |step: Step| {
         ctx.current_model.set(Some(model_id.clone()));
@@ -368,8 +405,8 @@ fn Remedies(run: Run) -> impl IntoView {
                 ctx.sweep_draft.set(Some((*grid, label)));
                 Route::Sweeps
             }
-            Step::Build { label, start, end } => {
-                ctx.build_draft.set(Some((start, end, label)));
+            Step::Build { label, start, end, horizon } => {
+                ctx.build_draft.set(Some(BuildDraft { model_id: model_id.clone(), start, end, horizon, why: label }));
                 Route::Build
             }
             Step::Import { .. } => Route::Data,

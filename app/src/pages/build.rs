@@ -97,12 +97,14 @@ pub fn BuildPage() -> impl IntoView {
         start.set(t.as_ref().map(|t| t.start.chars().take(10).collect()).unwrap_or_default());
         end.set(t.as_ref().map(|t| t.end.chars().take(10).collect()).unwrap_or_default());
         distance.set(r.model.label.distance_max().to_string());
-        // A range another page prepared (a gate remedy), for this model: used once.
-        if let Some((s, e, why)) = ctx.build_draft.get_untracked() {
+        // A build another page prepared (a gate remedy) for this model: used once.
+        draft_note.set(None);
+        if let Some(d) = ctx.build_draft.get_untracked().filter(|d| d.model_id == r.model_id) {
             ctx.build_draft.set(None);
-            start.set(s);
-            end.set(e);
-            draft_note.set(Some(why));
+            start.set(d.start);
+            end.set(d.end);
+            distance.set(d.horizon.to_string());
+            draft_note.set(Some(d.why));
         }
         error.set(None);
         result.set(None);

@@ -23,7 +23,10 @@ fn pick_key(s: &StrategyRecord) -> String {
     format!("{}/{}", s.model_id, s.strategy.config_sha)
 }
 
-async fn load_signals(ctx: Ctx, s: StrategyRecord) -> Result<Vec<Signal>, AppError> {
+/// A replay's fraction done and when it began.
+type Replay = RwSignal<Option<(f64, f64)>>;
+
+async fn load_signals(ctx: Ctx, s: StrategyRecord, replay: Replay) -> Result<Vec<Signal>, AppError> {
     let store = store(ctx)?;
     let record = ctx
         .models
@@ -41,7 +44,17 @@ async fn load_signals(ctx: Ctx, s: StrategyRecord) -> Result<Vec<Signal>, AppErr
     })
     .await?;
     let worker = worker(ctx).await?;
-    worker.signals(record.model, spec, s.strategy, s.model_json, bars.tz, bars.layout, bars.blob).await
+    replay.try_set(Some((0.0, js_sys::Date::now())));
+    let at = move |f: f64| {
+        replay.try_update(|r| {
+            if let Some(r) = r {
+                r.0 = f
+            }
+        });
+    };
+    let out = worker.signals(record.model, spec, s.strategy, s.model_json, bars.tz, bars.layout, bars.blob, at).await;
+    replay.try_set(None);
+    out
 }
 
 /// What a signal is sorted by in the column named `column`.
@@ -82,12 +95,13 @@ pub fn SignalsPage() -> impl IntoView {
         list.iter().find(|s| Some(pick_key(s)) == id).or(list.first()).cloned()
     });
     // Keyed by strategy: a slower earlier replay never replaces the strategy now selected.
+    let progress: Replay = RwSignal::new(None);
     let replay = LocalResource::new(move || {
         let s = selected.get();
         async move {
             let s = s?;
             let id = pick_key(&s);
-            Some((id, load_signals(ctx, s).await))
+            Some((id, load_signals(ctx, s, progress).await))
         }
     });
     let fresh = move || {
@@ -134,7 +148,11 @@ pub fn SignalsPage() -> impl IntoView {
                     <label>"Newest"<input type="text" data-testid="sig-limit" prop:value=move || limit.get()
                         on:input=move |ev| limit.set(event_target_value(&ev))/></label>
                     <button data-testid="export-alerts" on:click=export disabled=move || signals().is_empty()>"Export alerts CSV"</button>
-                    <Show when=loading><span class="muted small" data-testid="sig-loading">"replaying the strategy in a worker…"</span></Show>
+                    <Show when=loading><span class="muted small" data-testid="sig-loading">{move || match progress.get() {
+                        Some((f, started)) if f > 0.0 => format!("replaying the strategy: features and scores over its bars, {:.0}% · {}",
+                            100.0 * f, crate::format::time_left((js_sys::Date::now() - started) / 1000.0, f)),
+                        _ => "replaying the strategy in a worker…".into(),
+                    }}</span></Show>
                 </div>
                 {move || selected.get().map(|s| view! {
                     <p class="small muted" data-testid="sig-about">{format!(
@@ -160,10 +178,10 @@ pub fn SignalsPage() -> impl IntoView {
                         <SortTh order column="close" label="close" numeric=true/>
                         <th>"position"</th><th>"exit on"</th></tr></thead>
                     <tbody on:keydown=move |ev| row_keys(ev, |_| {})>
-                        {move || shown().into_iter().map(|s| {
+                        {move || shown().into_iter().enumerate().map(|(i, s)| {
                             let (side, status) = (s.side.as_str(), s.status.as_str());
                             view! {
-                                <tr data-side=side data-status=status tabindex="0">
+                                <tr data-side=side data-status=status tabindex=if i == 0 { "0" } else { "-1" }>
                                     <td>{s.bar.clone()}</td><td class="muted small">{s.timestamp.clone()}</td><td>{s.ticker.clone()}</td>
                                     <td><span class=if side == "BUY" { "chip ok" } else { "chip bad" }>{side}</span></td>
                                     <td class="num">{format!("{:.3}", s.confidence)}</td>

@@ -27,6 +27,7 @@ use crate::components::ErrorView;
 use crate::db::Store;
 use crate::download;
 use crate::error::AppError;
+use crate::format;
 use crate::pool::{MatrixRef, TrainedFold};
 use crate::route::Route;
 use crate::state::{build_matrix, pool, refresh_runs, release_idle_workers, release_pool, store, use_ctx, Ctx};
@@ -226,6 +227,17 @@ type FoldBars = RwSignal<Vec<(usize, usize)>>;
 /// Which model variant is training: (1-based index, count, its wording).
 type Stage = RwSignal<Option<(usize, usize, String)>>;
 
+/// What a running sweep shows: the model variant it is on, each fold's trees and when the
+/// folds began, the configs being judged (how many, the fraction done, when it began), so each
+/// bar can say how long is left.
+#[derive(Clone, Copy)]
+struct Watch {
+    folds: FoldBars,
+    folds_started: RwSignal<f64>,
+    stage: Stage,
+    judging: RwSignal<Option<(usize, f64, f64)>>,
+}
+
 /// One model variant's part of a sweep, for the summary.
 #[derive(Clone)]
 struct VariantOutcome {
@@ -329,9 +341,20 @@ async fn run_sweep(
     workers: usize,
     retrain: bool,
     created: String,
-    folds: FoldBars,
-    stage: Stage,
+    watch: Watch,
 ) -> Result<Outcome, AppError> {
+    let Watch { folds, stage, .. } = watch;
+    // Judging reports its fraction; the bar starts when the first config does.
+    let judging = move |n: usize| {
+        watch.judging.set(Some((n, 0.0, js_sys::Date::now())));
+        move |f: f64| {
+            watch.judging.try_update(|j| {
+                if let Some(j) = j {
+                    j.1 = f
+                }
+            });
+        }
+    };
     let started = js_sys::Date::now();
     let store = store(ctx)?;
     let record = Interrupted {
@@ -366,7 +389,10 @@ async fn run_sweep(
         }
         let cached = if retrain { None } else { store.oof(&plan.oof_key).await? };
         let (swept, was_cached) = match cached {
-            Some(oof) => (lead.sweep_cached(settings, plan.configs, matrix, &oof).await?, true),
+            Some(oof) => {
+                let n = plan.configs.len();
+                (lead.sweep_cached(settings, plan.configs, matrix, &oof, judging(n)).await?, true)
+            }
             None => {
                 let n = oof_spec.splits;
                 let trees = oof_spec.params.num_trees;
@@ -376,6 +402,7 @@ async fn run_sweep(
                     store.folds(&plan.oof_key).await?.into_iter().filter(|f| f.meta.fold < n).collect();
                 let todo: Vec<usize> = (0..n).filter(|k| !have.iter().any(|f| f.meta.fold == *k)).collect();
                 folds.set((0..n).map(|k| if todo.contains(&k) { (0, trees) } else { (trees, trees) }).collect());
+                watch.folds_started.set(js_sys::Date::now());
                 let key = plan.oof_key.clone();
                 let keep = |f: TrainedFold| {
                     let (store, key) = (store.clone(), key.clone());
@@ -392,7 +419,9 @@ async fn run_sweep(
                     .await?;
                 have.extend(trained);
                 have.sort_by_key(|f| f.meta.fold);
-                let swept = lead.sweep(settings, plan.configs, matrix, &have).await?;
+                folds.set(Vec::new());
+                let n = plan.configs.len();
+                let swept = lead.sweep(settings, plan.configs, matrix, &have, judging(n)).await?;
                 let bytes =
                     swept.oof_bytes.clone().ok_or_else(|| AppError::missing("the worker sent no out-of-fold file"))?;
                 store.put_oof(&swept.oof_key, &bytes).await?;
@@ -407,6 +436,7 @@ async fn run_sweep(
             oof_sha: swept.oof_sha.clone(),
         });
         tally.add(swept.judged, plan.warnings);
+        watch.judging.set(None);
     }
     // Every config of every variant was a try: the runs are deflated by all of them.
     let (runs, warnings) = tally.finish();
@@ -446,13 +476,14 @@ pub fn SweepsPage() -> impl IntoView {
     let form_error = RwSignal::new(None::<AppError>);
     let folds: FoldBars = RwSignal::new(Vec::new());
     let stage: Stage = RwSignal::new(None);
+    let watch = Watch { folds, stage, folds_started: RwSignal::new(0.0), judging: RwSignal::new(None) };
     type Args = (ModelRecord, Option<Grid>, Option<SweepBody>, usize, bool, String);
     let sweep = Action::new_local(move |(r, grid, body, workers, retrain, created): &Args| {
         let (r, grid, body, workers, retrain, created) =
             (r.clone(), grid.clone(), body.clone(), *workers, *retrain, created.clone());
         async move {
             release_idle_workers(ctx);
-            let outcome = run_sweep(ctx, r, grid, body, workers, retrain, created, folds, stage).await;
+            let outcome = run_sweep(ctx, r, grid, body, workers, retrain, created, watch).await;
             // Its workers hold the matrix and the training's memory (a wasm instance never
             // gives memory back): let them go, the next sweep starts fresh ones.
             release_pool(ctx);
@@ -669,6 +700,13 @@ pub fn SweepsPage() -> impl IntoView {
                             {move || stage.get().filter(|(_, n, _)| *n > 1).map(|(i, n, w)| view! {
                                 <p class="small" data-testid="sweep-stage">{format!("model variant {i} of {n}: {w}")}</p>
                             })}
+                            <p class="small" data-testid="fold-eta">{move || {
+                                let f = folds.get();
+                                let (done, all) = f.iter().fold((0usize, 0usize), |(d, a), (t, n)| (d + t, a + n));
+                                let fraction = done as f64 / all.max(1) as f64;
+                                let elapsed = (js_sys::Date::now() - watch.folds_started.get_untracked()) / 1000.0;
+                                format!("{:.0}% of the trees · {}", 100.0 * fraction, format::time_left(elapsed, fraction))
+                            }}</p>
                             {move || folds.get().into_iter().enumerate().map(|(k, (tree, trees))| view! {
                                 <div class="progress">
                                     <div class="small">{format!("fold {} of {}: tree {tree} of {trees}", k + 1, folds.get_untracked().len())}</div>
@@ -677,6 +715,19 @@ pub fn SweepsPage() -> impl IntoView {
                             }).collect_view()}
                         </div>
                     </Show>
+                    {move || watch.judging.get().filter(|_| running.get()).map(|(n, fraction, started)| {
+                        let elapsed = (js_sys::Date::now() - started) / 1000.0;
+                        view! {
+                            <div class="panel" data-testid="judge-progress">
+                                <h2>{format!("Judging {n} config{} ", if n == 1 { "" } else { "s" })}
+                                    <span class="muted small">"each config's backtest on the out-of-fold probabilities, then its gate"</span></h2>
+                                <div class="progress">
+                                    <div class="small" data-testid="judge-eta">{format!("{:.0}% · {}", 100.0 * fraction, format::time_left(elapsed, fraction))}</div>
+                                    <div class="bar"><div style:width=format!("{:.1}%", 100.0 * fraction)></div></div>
+                                </div>
+                            </div>
+                        }
+                    })}
                     {move || outcome().map(|o| {
                         let passed = o.runs.iter().filter(|r| r.gate.pass()).count();
                         let rows = rank(&o.runs, &Query::default());
