@@ -81,7 +81,7 @@ fn theme() -> Theme {
         up: css_var("--up", "#1a9b6c"),
         down: css_var("--down", "#d0453a"),
         volume: css_var("--volume", "#9aa7b8"),
-        focus: css_var("--accent", "#2f6fdf"),
+        focus: css_var("--accent", "#2a62c8"),
     }
 }
 

@@ -90,7 +90,7 @@ pub fn RunsTable(
                         short(&r.lineage.matrix_sha), short(&r.lineage.config_sha), short(&r.lineage.policy_sha), short(&r.lineage.risk_sha));
                     view! {
                         <tr data-run=row_id.clone() data-key=row_id data-pass=pass.to_string() tabindex=if i == 0 { "0" } else { "-1" }>
-                            {cart.then(|| view! { <td><input type="checkbox" data-testid="cart-toggle"
+                            {cart.then(|| view! { <td><input type="checkbox" data-testid="cart-toggle" aria-label=format!("add run {} to the cart", r.run_id)
                                 prop:checked=move || ctx.cart.get().contains(&id2)
                                 on:change=move |ev| toggle(id.clone(), event_target_checked(&ev))/></td> })}
                             <td class="num">{r.rank}</td>
