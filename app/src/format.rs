@@ -44,6 +44,15 @@ impl Clock {
     }
 }
 
+/// `x` with `decimals` decimals, never "-0.00": a Sharpe of −0.001 reads as 0.00, as it is.
+pub fn fixed(x: f64, decimals: usize) -> String {
+    let text = format!("{x:.decimals$}");
+    match text.strip_prefix('-') {
+        Some(rest) if rest.bytes().all(|b| b == b'0' || b == b'.') => rest.to_string(),
+        _ => text,
+    }
+}
+
 pub fn price(x: f64) -> String {
     // Adding 0.0 turns -0.0 into 0.0, so an axis never reads "-0.00".
     let x = x + 0.0;
@@ -127,8 +136,16 @@ pub fn time_left(elapsed_s: f64, fraction: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::time_left;
+    use super::{fixed, time_left};
     use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn no_negative_zero() {
+        assert_eq!(fixed(-0.001, 2), "0.00");
+        assert_eq!(fixed(-0.0, 3), "0.000");
+        assert_eq!(fixed(-0.006, 2), "-0.01");
+        assert_eq!(fixed(1.234, 2), "1.23");
+    }
 
     #[wasm_bindgen_test]
     fn time_left_at_the_pace_so_far() {

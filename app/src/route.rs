@@ -83,6 +83,13 @@ pub fn param(hash: &str, name: &str) -> Option<String> {
 }
 
 /// `#/<route>?k=v&…` with each value URI-encoded; empty pairs leave no `?`.
+/// Opens run `id` on the Backtest page, by a link another copy of the page could follow too.
+pub fn open_run(ctx: crate::state::Ctx, id: String) {
+    let href = href_with(Route::Backtest, &[("run", id.clone())]);
+    ctx.focus_run.set(Some(id));
+    let _ = web_sys::window().map(|w| w.location().set_hash(&href));
+}
+
 pub fn href_with(route: Route, pairs: &[(&str, String)]) -> String {
     let query: Vec<String> =
         pairs.iter().map(|(k, v)| format!("{k}={}", String::from(js_sys::encode_uri_component(v)))).collect();

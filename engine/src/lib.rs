@@ -57,6 +57,7 @@ pub mod sweep;
 pub mod grid;
 pub mod leaderboard;
 pub mod heatmap;
+pub mod study;
 pub mod report;
 pub mod sheet;
 pub mod strategy;

@@ -236,20 +236,7 @@ pub fn bars_from_start(series: &Series, tz: &str, spec: &BuildSpec) -> Series {
         Ok(Some((_, d))) => series.ts.partition_point(|&t| local_day(t, zone) < d),
         _ => 0,
     };
-    slice(series, a, series.len())
-}
-
-pub(crate) fn slice(s: &Series, a: usize, b: usize) -> Series {
-    Series {
-        ticker: s.ticker.clone(),
-        ts: s.ts[a..b].to_vec(),
-        open: s.open[a..b].to_vec(),
-        high: s.high[a..b].to_vec(),
-        low: s.low[a..b].to_vec(),
-        close: s.close[a..b].to_vec(),
-        volume: s.volume[a..b].to_vec(),
-        adj_close: s.adj_close.as_ref().map(|c| c[a..b].to_vec()),
-    }
+    series.slice(a, series.len())
 }
 
 /// SHA-256 of the slice's ts/open/high/low/close/volume columns as little-endian bytes.
@@ -376,8 +363,7 @@ fn prepare(model: &Model, series: &Series, tz: &str, spec: &BuildSpec) -> Result
     }
     // Split- and dividend-adjusted prices when the file has an adjusted close: a 2:1 split is
     // not a 50% crash, neither for the features nor for the backtest's equity.
-    let sl = slice(series, a, b);
-    let sl = if spec.raw_prices { Series { adj_close: None, ..sl } } else { sl.adjusted().unwrap_or(sl) };
+    let sl = series.slice(a, b).as_built(spec.raw_prices);
     let n = sl.len();
     let sha_input = ShaInput {
         code_version: FEATURE_CODE_VERSION,

@@ -195,7 +195,7 @@ pub fn rebase(
 mod tests {
     use super::*;
     use crate::data::Series;
-    use crate::matrix::{build_matrix, slice, BuildSpec};
+    use crate::matrix::{build_matrix, BuildSpec};
     use crate::model::{Model, ModelSpec};
     use crate::synth::lcg_bars;
 
@@ -222,7 +222,7 @@ mod tests {
     }
 
     fn head(s: &Series, n: usize) -> Series {
-        slice(s, 0, n)
+        s.slice(0, n)
     }
 
     fn built(s: &Series, tz: &str) -> Matrix {
@@ -258,7 +258,7 @@ mod tests {
         let e = rebase(&record(&old), &old, "new", &built(&head(&series, n - 120), &tz)).unwrap_err();
         assert!(matches!(e, RebaseError::Older { .. }), "{e}");
         // A dataset starting later misses the model's first rows.
-        let late = slice(&series, 300, n);
+        let late = series.slice(300, n);
         let e = rebase(&record(&old), &old, "new", &built(&late, &tz)).unwrap_err();
         assert!(matches!(e, RebaseError::MissingRow { .. } | RebaseError::Differs { .. }), "{e}");
         let e = rebase(&record(&old), &old, "old", &old).unwrap_err();

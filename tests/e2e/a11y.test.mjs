@@ -63,6 +63,9 @@ test('no serious accessibility violation on any page, and no sideways scrolling'
       await visit(page, route);
       assert.ok(await sideways(page) <= 0, `${route} scrolls sideways at 1024 wide`);
     }
+    // Every step of the navigation in view at 1024 (none scrolled out of the bar).
+    const nav = await page.evaluate(() => { const n = document.querySelector('nav.steps'); return [n.scrollWidth, n.clientWidth]; });
+    assert.ok(nav[0] <= nav[1], `the navigation scrolls at 1024 wide: ${nav[0]} > ${nav[1]}`);
     await shot(page, 'signals-1024');
     assert.deepEqual(errors, []);
   } finally {

@@ -122,6 +122,8 @@ test('sort, keyboard, CSV downloads, the equity chart and a remedy in one click'
     assert.equal(await page.locator('[data-testid=bt-legend]').textContent(), '— strategy');
     assert.match(await page.locator('[data-testid=bt-hold-kpis]').innerText(), /^Buy and hold over the same bars: return [+-]?\d/);
     assert.match(await page.locator('[data-testid=bt-sharpe]').locator('..').getAttribute('title'), /√B.*252 for daily bars/);
+    // Below the price chart: brought into view before the pointer goes to it.
+    await page.locator('[data-testid=bt-equity]').scrollIntoViewIfNeeded();
     const box = await page.locator('[data-testid=bt-equity]').boundingBox();
     await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.3);
     await page.waitForSelector('[data-testid=bt-crosshair]', { state: 'attached' });

@@ -208,6 +208,9 @@ pub fn EquityChart(
         equity.with_value(|e| trades.with_value(|t| geometry(e, t, scale)))
     });
     let hover = RwSignal::new(None::<usize>);
+    // The readout is announced only when the keyboard moved it: a pointer sweeping over the
+    // chart would otherwise make a screen reader read out every bar it crossed.
+    let keyed = RwSignal::new(false);
     let n = equity.with_value(Vec::len);
     // The pointer's x in viewBox units, however wide the SVG is drawn.
     let pick = move |ev: &web_sys::PointerEvent| {
@@ -215,6 +218,7 @@ pub fn EquityChart(
         let r = el.get_bounding_client_rect();
         if r.width() > 0.0 {
             let x = (ev.client_x() as f64 - r.left()) * W / r.width();
+            keyed.set(false);
             hover.set(Some(g.with(|g| g.index_at(x))));
         }
     };
@@ -233,6 +237,7 @@ pub fn EquityChart(
             _ => return,
         };
         ev.prevent_default();
+        keyed.set(true);
         hover.set(Some(next));
     };
     let readout = move || {
@@ -268,7 +273,7 @@ pub fn EquityChart(
     view! {
         <div class="equity-chart">
             <div class="filters small">
-                <p class="muted readout" data-testid="bt-readout" aria-live="polite">
+                <p class="muted readout" data-testid="bt-readout" aria-live=move || if keyed.get() { "polite" } else { "off" }>
                     {move || readout().unwrap_or_else(|| "point at the chart (or focus it and use ← →) to read a bar".into())}
                 </p>
                 <label class="check"><input type="checkbox" data-testid="bt-show-hold" prop:checked=move || show_hold.get()
@@ -277,8 +282,9 @@ pub fn EquityChart(
                     <input type="checkbox" data-testid="bt-log" prop:checked=move || log.get()
                     on:change=move |ev| log.set(event_target_checked(&ev))/>" log scale"</label>
             </div>
-            <svg class="chart-svg equity" data-testid="bt-equity" viewBox=format!("0 0 {W} {H}") role="img" tabindex="0"
-                aria-label="Equity and drawdown of the strategy beside buy and hold"
+            <svg class="chart-svg equity" data-testid="bt-equity" viewBox=format!("0 0 {W} {H}") role="application" tabindex="0"
+                aria-roledescription="equity chart"
+                aria-label="Equity and drawdown of the strategy beside buy and hold. Left and right arrows read one bar (Shift: a twentieth of the bars), Home and End the ends, Escape clears."
                 on:pointermove=move |ev| pick(&ev) on:pointerdown=move |ev| pick(&ev)
                 on:pointerleave=move |_| hover.set(None) on:keydown=keys>
                 {move || g.with(|g| view! {

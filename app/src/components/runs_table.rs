@@ -8,7 +8,7 @@ use engine::bundle::Kind;
 use engine::leaderboard::Row;
 
 use crate::components::table::{row_keys, sorted, Key, Order, SortTh};
-use crate::format::{definition, pct, short};
+use crate::format::{self, definition, pct, short};
 use crate::share::status_of;
 use crate::state::{set_in_cart, use_ctx};
 
@@ -100,8 +100,8 @@ pub fn RunsTable(
                                 })}</td>
                             <td><code>{r.config.to_string()}</code>
                                 <div class="small muted" data-testid="variant" title="the model variant whose out-of-fold probabilities this run was judged on">{r.variant.clone()}</div></td>
-                            <td class="num" data-testid="sharpe">{format!("{:.2}", r.metrics.sharpe)}</td>
-                            <td class="num" data-testid="dsr" title=r.trials.map_or("judged alone: not deflated".to_string(), |t| format!("deflated by {} configs; PSR {:.3}", t.count, r.metrics.psr))>{format!("{:.2}", r.metrics.dsr)}</td>
+                            <td class="num" data-testid="sharpe">{format::fixed(r.metrics.sharpe, 2)}</td>
+                            <td class="num" data-testid="dsr" title=r.trials.map_or("judged alone: not deflated".to_string(), |t| format!("deflated by {} configs; PSR {:.3}", t.count, r.metrics.psr))>{format::fixed(r.metrics.dsr, 2)}</td>
                             <td class="num">{pct(r.metrics.total_return)}</td>
                             <td class="num">{pct(r.metrics.max_dd)}</td>
                             <td class="num">{r.metrics.trades}</td>

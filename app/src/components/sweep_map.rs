@@ -10,7 +10,7 @@ use engine::report::histogram;
 use engine::run::Run;
 
 use crate::format::definition;
-use crate::route::{self, Route};
+use crate::route;
 use crate::state::use_ctx;
 
 /// The cell's background: green above zero and red below for a metric that straddles it,
@@ -64,11 +64,7 @@ pub fn SweepMap(runs: Vec<Run>) -> impl IntoView {
     let metric = RwSignal::new(RankBy::Sharpe);
     let runs = StoredValue::new(runs);
     let map = Memo::new(move |_| runs.with_value(|r| heatmap(r, x.get(), y.get(), metric.get())));
-    let open = move |id: String| {
-        let href = route::href_with(Route::Backtest, &[("run", id.clone())]);
-        ctx.focus_run.set(Some(id));
-        let _ = web_sys::window().map(|w| w.location().set_hash(&href));
-    };
+    let open = move |id: String| route::open_run(ctx, id);
     let dim_select = move |sig: RwSignal<Dim>, testid: &'static str, label: &'static str| {
         view! {
             <label>{label}<select data-testid=testid on:change=move |ev| { if let Some(d) = Dim::parse(&event_target_value(&ev)) { sig.set(d) } }>

@@ -7,12 +7,17 @@ use leptos::prelude::*;
 
 use engine::bundle::Kind;
 use engine::config::SweepConfig;
+use engine::data::Series;
 use engine::leaderboard::{rank, Query};
 use engine::run::{BacktestReport, Run, RunSettings, TradeRow};
 
 use engine::remedy::{remedies, Setting, Span, Step};
 use engine::sheet;
+use engine::study::{self, Place, Study};
 
+use std::sync::Arc;
+
+use crate::chart::CandleChart;
 use crate::components::equity_chart::EquityChart;
 use crate::components::error::outcome;
 use crate::components::table::{row_keys, sorted, Key, Order, SortTh};
@@ -20,11 +25,11 @@ use crate::components::train_strategy::TrainStrategy;
 use crate::components::ErrorView;
 use crate::download;
 use crate::error::AppError;
-use crate::format::{self, definition, pct, short};
+use crate::format::{self, definition, pct, short, Clock};
 use crate::pool::{MatrixRef, TrainedFold};
 use crate::route::Route;
 use crate::share::{self, status_of};
-use crate::state::{pool, run_inputs, use_ctx, worker, BuildDraft, Ctx};
+use crate::state::{pool, run_inputs, store, use_ctx, worker, BuildDraft, Ctx};
 
 /// What a backtest being loaded is doing: the step, its fraction done and when it began.
 type Loading = RwSignal<Option<(&'static str, f64, f64)>>;
@@ -288,9 +293,9 @@ fn Report(r: BacktestReport) -> impl IntoView {
             </div>
             {(!pass).then(|| view! { <Remedies run=r.run.clone()/> })}
             <div class="kpis">
-                {kpi(format!("{:.2}", m.sharpe), "Sharpe", "bt-sharpe", "sharpe")}
-                {kpi(format!("{:.2}", m.sortino), "Sortino", "bt-sortino", "sortino")}
-                {kpi(format!("{:.2}", m.calmar), "Calmar", "bt-calmar", "calmar")}
+                {kpi(format::fixed(m.sharpe, 2), "Sharpe", "bt-sharpe", "sharpe")}
+                {kpi(format::fixed(m.sortino, 2), "Sortino", "bt-sortino", "sortino")}
+                {kpi(format::fixed(m.calmar, 2), "Calmar", "bt-calmar", "calmar")}
                 {kpi(pct(m.total_return), "total return", "bt-return", "return")}
                 {kpi(pct(m.cagr), "CAGR", "bt-cagr", "cagr")}
                 {kpi(pct(m.volatility), "volatility (annual)", "bt-vol", "volatility")}
@@ -303,9 +308,9 @@ fn Report(r: BacktestReport) -> impl IntoView {
                 {kpi(format!("{} / {}", pct(m.best_trade), pct(m.worst_trade)), "best / worst trade", "bt-bestworst", "best_trade")}
                 {kpi(format!("{:.1}", m.avg_bars_held), "bars held (mean)", "bt-held", "avg_bars_held")}
                 {kpi(format!("{:.0}%", 100.0 * m.exposure), "exposure", "bt-exposure", "exposure")}
-                {kpi(format!("{:.3}", m.psr), "PSR: P(Sharpe > 0)", "bt-psr", "psr")}
+                {kpi(format::fixed(m.psr, 3), "PSR: P(Sharpe > 0)", "bt-psr", "psr")}
                 <div title=definition("dsr")>
-                    <b data-testid="bt-dsr">{format!("{:.3}", m.dsr)}</b>
+                    <b data-testid="bt-dsr">{format::fixed(m.dsr, 3)}</b>
                     <span>{r.run.trials.map_or("DSR (judged alone)".to_string(), |t| format!("DSR, {} configs", t.count))}</span>
                 </div>
                 {r.run.top_pct_share.map(|s| view! {
@@ -324,6 +329,7 @@ fn Report(r: BacktestReport) -> impl IntoView {
                 r.run.run_id, l.matrix_sha, l.config_sha, l.policy_sha, l.risk_sha, l.risk_profile.as_str(), l.oof_key
             )}</p>
         </div>
+        <Prices r=report.get_value() selected/>
         <div class="panel">
             <div class="panel-head">
                 <h2>"Equity and drawdown " <span class="muted small">"starting at 1.0; positions are the risk profile's fraction of equity, filled at the next open"</span></h2>
@@ -370,6 +376,124 @@ fn Report(r: BacktestReport) -> impl IntoView {
                 </tbody>
             </table>
             </div>
+        </div>
+    }
+}
+
+/// The tested bars as the model's build priced them, with its fills.
+#[derive(Clone)]
+struct Picture {
+    /// Every bar of the ticker: studies are computed over these, so their warm-up is behind.
+    full: Arc<Series>,
+    bars: std::ops::Range<usize>,
+    shown: Arc<Series>,
+    marks: Arc<Vec<study::Mark>>,
+    clock: Clock,
+    tz: String,
+}
+
+async fn load_picture(ctx: Ctx, r: &BacktestReport) -> Result<Picture, AppError> {
+    let gone = || {
+        AppError::missing("the bars of this run are not stored here (imported without data?): import a bundle exported with data to chart them")
+    };
+    let model = ctx.models.get_untracked().into_iter().find(|m| m.model_id == r.run.model_id).ok_or_else(gone)?;
+    let meta = ctx.datasets.get_untracked().into_iter().find(|d| d.id == model.dataset_id).ok_or_else(gone)?;
+    let idx = meta.summary.tickers.iter().position(|t| t.ticker == model.model.ticker).ok_or_else(gone)?;
+    let raw = model.build_spec.as_ref().is_some_and(|b| b.raw_prices);
+    let full = store(ctx)?.series(&meta, idx).await?.as_built(raw);
+    let (first, last) = match (r.equity.first(), r.equity.last()) {
+        (Some(a), Some(b)) => (a.time.as_str(), b.time.as_str()),
+        _ => return Err(AppError::missing("this run has no tested bars")),
+    };
+    let bars = study::tested(&full, &meta.summary.tz, first, last);
+    let shown = Arc::new(full.slice(bars.start, bars.end));
+    let trades: Vec<_> = r.trades.iter().map(|t| t.trade.clone()).collect();
+    let marks = Arc::new(study::marks(&shown.ts, &trades));
+    let clock = Clock::new(&meta.summary.tz, meta.summary.tickers[idx].cadence);
+    Ok(Picture { full: Arc::new(full), bars, shown, marks, clock, tz: meta.summary.tz.clone() })
+}
+
+/// The tested bars with the run's fills and the model's own features drawn as studies (over
+/// the prices, or in panes), linked to the trades table both ways.
+#[component]
+fn Prices(r: BacktestReport, selected: RwSignal<Option<usize>>) -> impl IntoView {
+    let ctx = use_ctx();
+    let features = ctx
+        .models
+        .get_untracked()
+        .into_iter()
+        .find(|m| m.model_id == r.run.model_id)
+        .map(|m| m.model.features)
+        .unwrap_or_default();
+    let choices = StoredValue::new(study::choices(&features));
+    let chosen = RwSignal::new(study::defaults(&choices.get_value()));
+    let log = RwSignal::new(false);
+    let report = StoredValue::new(r);
+    let picture = LocalResource::new(move || async move { load_picture(ctx, &report.get_value()).await });
+    let ready = move || picture.get().and_then(|p| p.ok());
+    // Each chosen study over every bar, then cut to the tested ones.
+    let studies = Memo::new(move |_| -> Result<Vec<Arc<Study>>, AppError> {
+        let Some(p) = ready() else { return Ok(Vec::new()) };
+        let ids = chosen.get();
+        choices.with_value(|all| {
+            ids.iter()
+                .filter_map(|id| all.iter().find(|c| &c.id == id))
+                .map(|c| Ok(Arc::new(study::compute(c, &p.full, &p.tz)?.slice(p.bars.clone()))))
+                .collect()
+        })
+    });
+    let series = Signal::derive(move || ready().map(|p| p.shown));
+    let marks = Signal::derive(move || ready().map(|p| p.marks).unwrap_or_default());
+    let clock = Signal::derive(move || ready().map(|p| p.clock).unwrap_or_default());
+    let focus = Signal::derive(move || {
+        let k = selected.get()?;
+        ready()?.marks.iter().find(|m| m.trade == k && m.entry).map(|m| m.bar)
+    });
+    let on_trade = Callback::new(move |k: usize| selected.set(Some(k)));
+    let place = |p: Place| if p == Place::Price { "over the prices" } else { "in a pane" };
+    view! {
+        <div class="panel" data-testid="bt-prices">
+            <div class="panel-head">
+                <h2>"Prices and trades " <span class="muted small">"the tested bars as the build priced them; ▲ buy, ▼ sell, filled: entry, hollow: exit"</span></h2>
+                <label class="check small"><input type="checkbox" data-testid="price-log" prop:checked=move || log.get()
+                    on:change=move |ev| log.set(event_target_checked(&ev))/>" log scale"</label>
+            </div>
+            <div class="studies" data-testid="studies">
+                {move || chosen.get().into_iter().map(|id| {
+                    let label = id.clone();
+                    view! {
+                        <span class="chip study" data-testid="study-chip" data-study=id.clone()>{label}
+                            <button class="link" aria-label=format!("remove {id}") title="remove"
+                                on:click={ let id = id.clone(); move |_| chosen.update(|c| c.retain(|x| *x != id)) }>"×"</button>
+                        </span>
+                    }
+                }).collect_view()}
+                <label class="small">"Add a study "
+                    <select data-testid="study-add" on:change=move |ev| {
+                        let id = event_target_value(&ev);
+                        if !id.is_empty() {
+                            chosen.update(|c| if !c.contains(&id) { c.push(id) });
+                        }
+                    }>
+                        <option value="" selected=true>{move || if choices.with_value(|c| c.is_empty()) { "the model has no feature to draw" } else { "one of the model's features…" }}</option>
+                        {move || {
+                            let taken = chosen.get();
+                            choices.with_value(|all| all.iter().filter(|c| !taken.contains(&c.id)).map(|c| {
+                                view! { <option value=c.id.clone()>{format!("{} ({})", c.id, place(c.place))}</option> }
+                            }).collect_view())
+                        }}
+                    </select>
+                </label>
+                <span class="muted small">"drag or ←/→ to move · wheel, pinch or +/− to zoom · double-click or Esc: all · click a fill to pick its trade"</span>
+            </div>
+            {move || match picture.get() {
+                None => view! { <p class="muted small" data-testid="prices-loading">"reading the bars…"</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="notice warn small" data-testid="prices-missing">{e.to_string()}</p> }.into_any(),
+                Some(Ok(_)) => ().into_any(),
+            }}
+            {move || studies.get().err().map(|e| view! { <ErrorView error=e testid="studies-error"/> })}
+            <CandleChart series focus clock marks selected log on_trade
+                studies=Signal::derive(move || studies.get().unwrap_or_default())/>
         </div>
     }
 }

@@ -307,6 +307,7 @@ fn DatasetView() -> impl IntoView {
     });
     let ticker_idx = RwSignal::new(0usize);
     let adjusted = RwSignal::new(false);
+    let log = RwSignal::new(false);
     let focus = RwSignal::new(None::<usize>);
     Effect::new(move |_| {
         let _ = meta.get();
@@ -394,14 +395,17 @@ fn DatasetView() -> impl IntoView {
                         </tbody>
                     </table>
                     <div class="chart-bar">
-                        <span class="muted small">"Drag to pan · wheel to zoom · double-click to reset"</span>
+                        <span class="muted small">"Drag or ←/→ to move · wheel, pinch or +/− to zoom · double-click or Esc to reset"</span>
+                        <label class="small"><input type="checkbox" data-testid="price-log"
+                            prop:checked=move || log.get()
+                            on:change=move |ev| log.set(event_target_checked(&ev))/>" Log scale"</label>
                         <Show when=has_adj>
                             <label class="small"><input type="checkbox" data-testid="adjusted"
                                 prop:checked=move || adjusted.get()
                                 on:change=move |ev| adjusted.set(event_target_checked(&ev))/>" Adjusted prices (Adj Close)"</label>
                         </Show>
                     </div>
-                    <CandleChart series=series focus=focus clock=clock/>
+                    <CandleChart series=series focus=focus clock=clock log/>
                 </div>
                 <QualityReport meta=m ticker_idx=ticker_idx focus=focus clock=clock/>
             }

@@ -152,11 +152,7 @@ pub fn LeaderboardPage() -> impl IntoView {
             share::leaderboard_report(ctx, model_id, q, rows).await.map(|f| format!("Wrote {f}."))
         }
     });
-    let open_backtest = move |id: String| {
-        let href = route::href_with(Route::Backtest, &[("run", id.clone())]);
-        ctx.focus_run.set(Some(id));
-        let _ = web_sys::window().map(|w| w.location().set_hash(&href));
-    };
+    let open_backtest = move |id: String| route::open_run(ctx, id);
     // The rows shown, in the order shown, with every metric and the lineage.
     let csv_error = RwSignal::new(None::<AppError>);
     let download_csv = move |_| {
@@ -240,7 +236,7 @@ pub fn LeaderboardPage() -> impl IntoView {
                     {move || cart_rows.get().into_iter().map(|r| {
                         let id = r.run_id.clone();
                         view! { <li>
-                            <code>{r.config.to_string()}</code> " · " {r.model_id.clone()} " · Sharpe " {format!("{:.2}", r.metrics.sharpe)} " "
+                            <code>{r.config.to_string()}</code> " · " {r.model_id.clone()} " · Sharpe " {format::fixed(r.metrics.sharpe, 2)} " "
                             <button class="link" data-testid="open-backtest" on:click=move |_| open_backtest(id.clone())>"Backtest →"</button>
                         </li> }
                     }).collect_view()}

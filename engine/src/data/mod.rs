@@ -361,6 +361,32 @@ impl Series {
         Cadence::detect(&self.ts)
     }
 
+    /// Bars `[a, b)` as a series of their own (clamped to the bars there are).
+    pub fn slice(&self, a: usize, b: usize) -> Series {
+        let b = b.min(self.len());
+        let a = a.min(b);
+        Series {
+            ticker: self.ticker.clone(),
+            ts: self.ts[a..b].to_vec(),
+            open: self.open[a..b].to_vec(),
+            high: self.high[a..b].to_vec(),
+            low: self.low[a..b].to_vec(),
+            close: self.close[a..b].to_vec(),
+            volume: self.volume[a..b].to_vec(),
+            adj_close: self.adj_close.as_ref().map(|c| c[a..b].to_vec()),
+        }
+    }
+
+    /// The prices a build gives the features and the backtest: split- and dividend-adjusted
+    /// when the file has an adjusted close, unless the build asked for the raw ones.
+    pub fn as_built(self, raw_prices: bool) -> Series {
+        if raw_prices {
+            Series { adj_close: None, ..self }
+        } else {
+            self.adjusted().unwrap_or(self)
+        }
+    }
+
     /// This series with prices scaled by `adj_close / close` per bar and volume scaled
     /// inversely, so splits and dividends no longer show as jumps; `None` without an adjusted
     /// close. Bars whose factor is not finite and positive keep raw values.
