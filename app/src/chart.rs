@@ -189,6 +189,10 @@ fn columns(win: Window, n: usize, plot_w: f64) -> Vec<(f64, usize, usize)> {
         out.push((col as f64 + 0.5, i, stop));
         i = stop;
     }
+    // Rounding can leave the newest bar past the last column's edge: it belongs to that column.
+    if let Some(c) = out.last_mut() {
+        c.2 = last;
+    }
     out
 }
 
@@ -568,7 +572,8 @@ fn draw(ctx: &CanvasRenderingContext2d, w: f64, h: f64, f: &Frame<'_>) -> bool {
         let x = lay.x(m.bar);
         let y = price.y(m.price);
         let picked = f.selected == Some(m.trade);
-        let size = if picked { 8.0 } else { 6.0 };
+        // Smaller as bars narrow, so a decade of trades stays a row of ticks, not a wall.
+        let size = if picked { 8.0 } else { (lay.bar_w * 0.8).clamp(2.5, 6.0) };
         let dir = if buy { 1.0 } else { -1.0 };
         ctx.begin_path();
         ctx.move_to(x, y + dir * 2.0);
@@ -685,7 +690,9 @@ fn nearest_mark(lay: &Layout, marks: &[Mark], x: f64, y: f64) -> Option<usize> {
         .iter()
         .map(|m| (m, (lay.x(m.bar) - x).hypot(lay.price.y(m.price) - y)))
         .filter(|(_, d)| *d <= 12.0)
-        .min_by(|a, b| a.1.total_cmp(&b.1))
+        // An exit and the next entry filled on one bar at one price: the entry, the trade
+        // that begins there.
+        .min_by(|a, b| a.1.total_cmp(&b.1).then(b.0.entry.cmp(&a.0.entry)))
         .map(|(m, _)| m.trade)
 }
 
@@ -826,8 +833,12 @@ pub fn CandleChart(
                 let n = st.n();
                 match f {
                     Some(f) if f < n && moved => {
-                        let half = (st.win().width() / 2.0).clamp(30.0, 60.0);
-                        st.win = Some(Window { start: f as f64 - half, end: f as f64 + half }.clamp(n));
+                        // A bar already in a close view stays where it is; else it is centred.
+                        let w = st.win();
+                        if !(w.width() <= 130.0 && (f as f64) >= w.start && (f as f64) < w.end) {
+                            let half = (w.width() / 2.0).clamp(30.0, 60.0);
+                            st.win = Some(Window { start: f as f64 - half, end: f as f64 + half }.clamp(n));
+                        }
                         st.cursor = Some(Cursor { bar: f, y: None });
                     }
                     _ if !same => {
@@ -910,6 +921,10 @@ pub fn CandleChart(
     let on_down = {
         let state = state.clone();
         move |ev: web_sys::PointerEvent| {
+            // The main button (or a touch, or a pen's tip) drags; the others are the browser's.
+            if ev.button() != 0 {
+                return;
+            }
             if let Some(el) = canvas.get_untracked() {
                 let _ = el.set_pointer_capture(ev.pointer_id());
             }
@@ -959,10 +974,12 @@ pub fn CandleChart(
         move |ev: web_sys::PointerEvent| {
             let click = {
                 let mut st = state.borrow_mut();
+                // Only a press that began on the chart can end in a click.
+                let ours = st.pointers.iter().any(|p| p.0 == ev.pointer_id());
                 st.pointers.retain(|p| p.0 != ev.pointer_id());
                 let w = st.win();
                 st.grab = st.pointers.first().map(|p| (p.1, w));
-                !st.moved && st.pointers.is_empty()
+                ours && !st.moved && st.pointers.is_empty()
             };
             if click {
                 if let (Some(k), Some(cb)) = (mark_at(ev.offset_x() as f64, ev.offset_y() as f64), on_trade) {
@@ -1001,6 +1018,10 @@ pub fn CandleChart(
     let on_key = {
         let (state, redraw) = (state.clone(), redraw.clone());
         move |ev: web_sys::KeyboardEvent| {
+            // Ctrl/Cmd + and − zoom the page, Alt+← goes back: the browser's, not the chart's.
+            if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+                return;
+            }
             let mut trade = None;
             {
                 let mut st = state.borrow_mut();
@@ -1017,8 +1038,13 @@ pub fn CandleChart(
                     "ArrowRight" => st.cursor = go((at + step).min(n - 1)),
                     "Home" => st.cursor = go(0),
                     "End" => st.cursor = go(n - 1),
-                    "PageUp" => st.win = Some(w.pan(-w.width(), n)),
-                    "PageDown" => st.win = Some(w.pan(w.width(), n)),
+                    // A page of bars, the cursor with it (so revealing it keeps the new view).
+                    "PageUp" | "PageDown" => {
+                        let page = w.width().round().max(1.0) as usize;
+                        let bar = if ev.key() == "PageUp" { at.saturating_sub(page) } else { (at + page).min(n - 1) };
+                        st.win = Some(if ev.key() == "PageUp" { w.pan(-w.width(), n) } else { w.pan(w.width(), n) });
+                        st.cursor = go(bar);
+                    }
                     "+" | "=" => st.win = Some(w.zoom(1.0 / 1.25, at as f64 + 0.5, n)),
                     "-" | "_" => st.win = Some(w.zoom(1.25, at as f64 + 0.5, n)),
                     "Escape" | "0" => {
@@ -1100,9 +1126,14 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn every_bar_is_in_one_column_and_no_extreme_is_lost() {
-        for (n, win) in [(1_000_000, Window::full(1_000_000)), (500, Window { start: 10.5, end: 300.0 })] {
-            let cols = columns(win, n, 900.0);
-            assert!(cols.len() <= 901);
+        for (n, win, w) in [
+            (1_000_000, Window::full(1_000_000), 900.0),
+            (500, Window { start: 10.5, end: 300.0 }, 900.0),
+            (1000, Window::full(1000), 334.0),
+            (2000, Window::full(2000), 1201.0),
+        ] {
+            let cols = columns(win, n, w);
+            assert!(cols.len() as f64 <= w + 1.0);
             let first = win.start.floor() as usize;
             assert_eq!(cols[0].1, first);
             assert!(cols.windows(2).all(|p| p[0].2 == p[1].1), "columns tile the bars");
@@ -1129,6 +1160,8 @@ mod tests {
         assert_eq!(nearest_mark(&lay, &marks, 27.0, 52.0), Some(0));
         assert_eq!(nearest_mark(&lay, &marks, 33.0, 50.0), Some(1));
         assert_eq!(nearest_mark(&lay, &marks, 60.0, 50.0), None);
+        let exit_then_entry = [Mark { entry: false, ..mark(2, 50.0, 0) }, mark(2, 50.0, 1)];
+        assert_eq!(nearest_mark(&lay, &exit_then_entry, 25.0, 50.0), Some(1));
     }
 
     #[wasm_bindgen_test]

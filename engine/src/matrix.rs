@@ -304,6 +304,38 @@ struct Prepared {
     matrix_sha: String,
 }
 
+/// The bars a build gives its features, `[a, b)` of the series: from the spec's start date to
+/// its end date in the dataset's zone, each bound the whole range when unset. The page draws a
+/// model's features over the same bars, so their warm-up is the one the trees saw.
+pub fn build_range(series: &Series, spec: &BuildSpec, zone: chrono_tz::Tz) -> Result<(usize, usize), BuildError> {
+    let start = parse_date("start", &spec.start)?;
+    let end = parse_date("end", &spec.end)?;
+    if let (Some((s, a)), Some((e, b))) = (&start, &end) {
+        if a > b {
+            return Err(BuildError::StartAfterEnd { start: s.clone(), end: e.clone() });
+        }
+    }
+    let fmt = |t: i64| format_ms(t, zone, date_only(&series.ts, zone));
+    let a = match &start {
+        Some((_, d)) => series.ts.partition_point(|&t| local_day(t, zone) < *d),
+        None => 0,
+    };
+    let b = match &end {
+        Some((_, d)) => series.ts.partition_point(|&t| local_day(t, zone) <= *d),
+        None => series.len(),
+    };
+    if a >= b {
+        return Err(BuildError::EmptyRange {
+            ticker: series.ticker.clone(),
+            start: start.as_ref().map_or("the first bar".into(), |s| s.0.clone()),
+            end: end.as_ref().map_or("the last bar".into(), |e| e.0.clone()),
+            first: series.ts.first().map(|&t| fmt(t)).unwrap_or_else(|| "-".into()),
+            last: series.ts.last().map(|&t| fmt(t)).unwrap_or_else(|| "-".into()),
+        });
+    }
+    Ok((a, b))
+}
+
 fn prepare(model: &Model, series: &Series, tz: &str, spec: &BuildSpec) -> Result<Prepared, BuildError> {
     let zone = tz_of(tz)?;
     let tz_name = zone.name();
@@ -334,33 +366,10 @@ fn prepare(model: &Model, series: &Series, tz: &str, spec: &BuildSpec) -> Result
     // Canonical features (a model from `resolve` already has them; a hand-built one may not).
     let feats: Vec<FeatureSpec> = model.features.iter().map(FeatureSpec::canonical).collect::<Result<_, _>>()?;
 
-    // Slice.
-    let start = parse_date("start", &spec.start)?;
-    let end = parse_date("end", &spec.end)?;
-    if let (Some((s, a)), Some((e, b))) = (&start, &end) {
-        if a > b {
-            return Err(BuildError::StartAfterEnd { start: s.clone(), end: e.clone() });
-        }
-    }
+    let (a, b) = build_range(series, spec, zone)?;
+    // Checked by `build_range`; their wording goes into the sha.
+    let (start, end) = (parse_date("start", &spec.start)?, parse_date("end", &spec.end)?);
     let fmt_all = date_only(&series.ts, zone);
-    let fmt = |t: i64| format_ms(t, zone, fmt_all);
-    let a = match &start {
-        Some((_, d)) => series.ts.partition_point(|&t| local_day(t, zone) < *d),
-        None => 0,
-    };
-    let b = match &end {
-        Some((_, d)) => series.ts.partition_point(|&t| local_day(t, zone) <= *d),
-        None => series.len(),
-    };
-    if a >= b {
-        return Err(BuildError::EmptyRange {
-            ticker: series.ticker.clone(),
-            start: start.as_ref().map_or("the first bar".into(), |s| s.0.clone()),
-            end: end.as_ref().map_or("the last bar".into(), |e| e.0.clone()),
-            first: series.ts.first().map(|&t| fmt(t)).unwrap_or_else(|| "-".into()),
-            last: series.ts.last().map(|&t| fmt(t)).unwrap_or_else(|| "-".into()),
-        });
-    }
     // Split- and dividend-adjusted prices when the file has an adjusted close: a 2:1 split is
     // not a 50% crash, neither for the features nor for the backtest's equity.
     let sl = series.slice(a, b).as_built(spec.raw_prices);

@@ -6,7 +6,10 @@
 //! give the same bytes. Fields go through the `csv` crate's writer: a model id or ticker with a
 //! comma or a quote in it is quoted, not split into two columns. Numbers are Rust's shortest
 //! round-trip form (`0.1`, `1e-7`), so a reader gets back the exact f64 the engine computed;
-//! an undefined value (a profit factor without a losing trade) is an empty field.
+//! an undefined value (a profit factor without a losing trade) is an empty field. Free text a
+//! user or a file chose (model ids, tags, tickers) that a spreadsheet would run as a formula
+//! (`=`, `+`, `-`, `@`, a tab or a carriage return first) is written after a `'`, as OWASP
+//! advises for CSV injection: a bundle from someone else can name a model `=HYPERLINK(…)`.
 
 use crate::leaderboard::Row;
 use crate::run::BacktestReport;
@@ -29,6 +32,15 @@ fn num(x: f64) -> String {
         x.to_string()
     } else {
         String::new()
+    }
+}
+
+/// Free text, never read by a spreadsheet as a formula.
+fn text(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
     }
 }
 
@@ -85,8 +97,8 @@ pub fn leaderboard(rows: &[Row]) -> String {
             vec![
                 r.rank.to_string(),
                 r.run_id.clone(),
-                r.model_id.clone(),
-                r.tag.clone().unwrap_or_default(),
+                text(&r.model_id),
+                text(r.tag.as_deref().unwrap_or_default()),
                 r.variant.clone(),
                 match r.config.kind {
                     crate::config::ConfigKind::Thr => "thr".into(),
@@ -192,8 +204,8 @@ pub fn signals(signals: &[Signal]) -> String {
             vec![
                 s.timestamp.clone(),
                 s.bar.clone(),
-                s.model_id.clone(),
-                s.ticker.clone(),
+                text(&s.model_id),
+                text(&s.ticker),
                 s.side.as_str().to_string(),
                 num(s.confidence),
                 s.status.as_str().to_string(),
@@ -238,6 +250,19 @@ mod tests {
         assert_eq!(got[2][col("sharpe")].parse::<f64>().unwrap(), 0.1 + 0.2, "the exact f64");
         assert_eq!(got[2][col("profit_factor")], "", "no losing trade: empty, not inf");
         assert_eq!(got[1][col("pass")], rows[0].gate.pass().to_string());
+    }
+
+    #[test]
+    fn a_name_a_spreadsheet_would_run_is_written_as_text() {
+        let mut a = sample_run("r1", "=HYPERLINK(\"http://x\")");
+        a.tag = Some("@SUM(A1)".into());
+        a.metrics.sharpe = -0.5;
+        let got = read(&leaderboard(&rank(&[a], &Query::default())));
+        let col = |name: &str| got[0].iter().position(|h| h == name).unwrap();
+        assert_eq!(got[1][col("model_id")], "'=HYPERLINK(\"http://x\")");
+        assert_eq!(got[1][col("tag")], "'@SUM(A1)");
+        assert_eq!(got[1][col("sharpe")], "-0.5", "numbers stay numbers");
+        assert_eq!(text("aapl_swing"), "aapl_swing");
     }
 
     #[test]

@@ -10,9 +10,10 @@
 use std::ops::Range;
 
 use crate::backtest::{Side, Trade};
-use crate::data::time::{format_ms, parse_tz};
+use crate::data::time::{format_ms, parse_timestamp, parse_tz};
 use crate::data::Series;
 use crate::features::{FeatureError, FeatureSpec};
+use crate::matrix::{build_range, BuildError, BuildSpec};
 
 /// Where a study is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,16 +148,33 @@ impl Study {
     }
 }
 
+/// The bars a model's build gave its features (its start to its end date, priced as it priced
+/// them): studies drawn over these warm up as the trees' columns did.
+pub fn built(series: &Series, spec: &BuildSpec, tz: &str) -> Result<Series, BuildError> {
+    let zone = parse_tz(tz).ok_or_else(|| FeatureError::UnknownTimeZone(tz.to_string()))?;
+    let (a, b) = build_range(series, spec, zone)?;
+    Ok(series.slice(a, b).as_built(spec.raw_prices))
+}
+
 /// The bars of `series` a backtest was judged on, from the bar of its first equity point
 /// (`first`, as the report writes times: in the dataset's zone `tz`) to that of its last.
-/// Those times sort as the bars do, so a bisection finds them.
+/// Dates sort as the bars do, so they are bisected as written; a time of day is read back to
+/// its instant first, since local times with offsets go backwards in the autumn's repeated hour.
 pub fn tested(series: &Series, tz: &str, first: &str, last: &str) -> Range<usize> {
     let zone = parse_tz(tz).unwrap_or(chrono_tz::UTC);
-    let date_only = first.len() == 10;
-    let at = |t: i64| format_ms(t, zone, date_only);
-    let start = series.ts.partition_point(|&t| at(t).as_str() < first);
-    let end = series.ts.partition_point(|&t| at(t).as_str() <= last).max(start);
-    start..end
+    if first.len() == 10 {
+        let at = |t: i64| format_ms(t, zone, true);
+        let start = series.ts.partition_point(|&t| at(t).as_str() < first);
+        let end = series.ts.partition_point(|&t| at(t).as_str() <= last).max(start);
+        return start..end;
+    }
+    match (parse_timestamp(first, zone), parse_timestamp(last, zone)) {
+        (Ok(a), Ok(b)) => {
+            let start = series.ts.partition_point(|&t| t < a);
+            start..series.ts.partition_point(|&t| t <= b).max(start)
+        }
+        _ => 0..0,
+    }
 }
 
 /// A fill of a trade on the chart.
@@ -263,6 +281,15 @@ mod tests {
         assert_eq!(study.lines[0].values.len(), 15);
         assert!(study.lines[0].values.iter().all(|v| v.is_finite()), "warm-up stays before the slice");
         assert_eq!(tested(&s, "UTC", "2100-01-01", "2100-02-01"), 50..50);
+        // Times of day, across New York's repeated autumn hour (01:00-01:59 twice, 2024-11-03).
+        let zone: chrono_tz::Tz = "America/New_York".parse().unwrap();
+        let hourly = Series {
+            ts: (0..8).map(|h| 1_730_606_400_000 + h * 1_800_000).collect(), // 2024-11-03 04:00Z on, every 30 min
+            ..walk(8)
+        };
+        let fmt = |i: usize| format_ms(hourly.ts[i], zone, false);
+        assert!(fmt(3) > fmt(4), "the strings go backwards: {} then {}", fmt(3), fmt(4));
+        assert_eq!(tested(&hourly, "America/New_York", &fmt(1), &fmt(6)), 1..7);
     }
 
     #[test]

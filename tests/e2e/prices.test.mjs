@@ -4,7 +4,7 @@
 // trade row that brings its fills into view. The canvas says what it shows in data attributes.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, shot, buildAaplModel, sweepIntoCart } from './browser.mjs';
+import { startServer, launch, shot, buildAaplModel, sweepIntoCart, chartColours } from './browser.mjs';
 
 let srv;
 before(async () => { srv = await startServer(); });
@@ -48,8 +48,10 @@ test('the price chart: fills, studies, log axis, keyboard, pointer, a trade row'
     await waitAttr(page, 'data-studies', chips.join(' '));
     assert.equal(await height(), h0);
 
-    // Log axis.
-    assert.equal(await attr(page, 'data-log'), 'false');
+    // Log axis: on to begin with, since AAPL's tested prices grew more than tenfold; off and on.
+    await waitAttr(page, 'data-log', 'true');
+    await page.uncheck('[data-testid=bt-prices] [data-testid=price-log]');
+    await waitAttr(page, 'data-log', 'false');
     await page.check('[data-testid=bt-prices] [data-testid=price-log]');
     await waitAttr(page, 'data-log', 'true');
 
@@ -68,6 +70,16 @@ test('the price chart: fills, studies, log axis, keyboard, pointer, a trade row'
     const [s1, e1] = await windowOf(page);
     assert.ok(e1 - s1 < e0 - s0, 'zoomed in');
     assert.ok(s1 <= bars - 2 && bars - 2 < e1, 'around the cursor');
+    // Page Up shows the page of bars before, Page Down comes back.
+    // (A page, or to the end there is.)
+    const width = e1 - s1;
+    await page.keyboard.press('PageUp');
+    const [sp, ep] = await windowOf(page);
+    assert.ok(Math.abs(sp - Math.max(0, s1 - width)) <= 1 && Math.abs((ep - sp) - width) <= 1, `a page back: ${s1}-${e1} → ${sp}-${ep}`);
+    await page.keyboard.press('PageDown');
+    const [sn, en] = await windowOf(page);
+    assert.ok((en === bars || Math.abs(sn - (sp + width)) <= 1) && Math.abs((en - sn) - width) <= 1, `a page on: ${sp}-${ep} → ${sn}-${en}`);
+    assert.ok(await chartColours(page) > 10, 'candles, volume, studies and fills drawn');
 
     // Pointer: a drag pans, the wheel zooms out.
     await page.locator(chart).scrollIntoViewIfNeeded();
@@ -85,6 +97,22 @@ test('the price chart: fills, studies, log axis, keyboard, pointer, a trade row'
     await page.keyboard.press('Escape');
     await waitAttr(page, 'data-window', `0-${bars}`);
 
+    // Touch: two fingers spread apart zoom in about four times, as a pinch does.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: true, maxTouchPoints: 2 });
+    const [cx, cy] = [box.x + box.width / 2, box.y + 200];
+    const touch = (type, spread) => cdp.send('Input.dispatchTouchEvent', {
+      type, touchPoints: type === 'touchEnd' ? [] : [{ x: cx - spread, y: cy, id: 1 }, { x: cx + spread, y: cy, id: 2 }],
+    });
+    await touch('touchStart', 50);
+    for (const spread of [80, 120, 160, 200]) await touch('touchMove', spread);
+    await touch('touchEnd', 0);
+    const [s5, e5] = await windowOf(page);
+    assert.ok(Math.abs((e5 - s5) - bars / 4) <= bars / 20, `a pinch zooms in four times: ${s5}-${e5} of ${bars}`);
+    await page.focus(chart);
+    await page.keyboard.press('Escape');
+    await waitAttr(page, 'data-window', `0-${bars}`);
+
     // A trade row centres the chart on its entry; Enter on that bar picks the trade again.
     const rows = page.locator('[data-testid=bt-trades] tbody tr');
     await rows.nth(0).click();
@@ -97,12 +125,30 @@ test('the price chart: fills, studies, log axis, keyboard, pointer, a trade row'
     await rows.nth(1).click();
     await page.waitForFunction(([sel, e]) => document.querySelector(sel)?.dataset.focus !== String(e), [chart, entry]);
     assert.equal(await page.locator('[data-testid=bt-trades] tbody tr[aria-current=true]').getAttribute('data-key'), await rows.nth(1).getAttribute('data-key'));
+    // The cursor bar is the fill: its open is the trade's entry price.
+    const entryPrice = await rows.nth(0).locator('td').nth(3).innerText();
+    // A click on the first trade's entry arrow picks it: down the entry bar's column until it does.
+    await page.locator(chart).scrollIntoViewIfNeeded();
+    const cbox = await page.locator(chart).boundingBox();
+    const [sw, ew] = await windowOf(page);
+    assert.ok(sw <= entry && entry < ew, `the first trade's entry still in view: ${entry} in ${sw}-${ew}`);
+    const barW = (cbox.width - 64) / (ew - sw);
+    const x = cbox.x + (entry - Number((await attr(page, 'data-window')).split('-')[0]) + 0.5) * barW;
+    let picked = false;
+    for (let y = cbox.y + 30; y < cbox.y + 330 && !picked; y += 8) {
+      await page.mouse.click(x, y);
+      picked = (await page.locator('[data-testid=bt-trades] tbody tr[aria-current=true]').getAttribute('data-key')) === first;
+    }
+    assert.ok(picked, 'a click on the fill picks its trade');
+    await rows.nth(1).click();
+    await page.waitForFunction(([sel, e]) => document.querySelector(sel)?.dataset.focus !== String(e), [chart, entry]);
     // Back to the first trade's entry bar with the keyboard, and Enter picks it.
     await page.focus(chart);
     const now = Number(await attr(page, 'data-cursor'));
     const key = entry < now ? 'ArrowLeft' : 'ArrowRight';
     for (let i = 0; i < Math.abs(now - entry); i++) await page.keyboard.press(key);
     await waitAttr(page, 'data-cursor', entry);
+    assert.match(await page.locator('[data-testid=chart-readout]').innerText(), new RegExp(`: open ${entryPrice.replace('.', '\\.')},`));
     await page.keyboard.press('Enter');
     await page.waitForFunction((k) => document.querySelector('[data-testid=bt-trades] tbody tr[aria-current=true]')?.dataset.key === k, first);
     await shot(page, 'backtest-prices');

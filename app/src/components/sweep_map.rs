@@ -154,7 +154,7 @@ fn Distribution(values: Vec<f64>) -> impl IntoView {
                 <line class="axis" x1=pad x2=w - pad y1=ht - pad y2=ht - pad/>
                 <text class="tick" x=pad y=ht - 8.0>{format!("{:.2}", h.lo)}</text>
                 <text class="tick" x=w - pad y=ht - 8.0 text-anchor="end">{format!("{hi:.2}")}</text>
-                <text class="tick" x=pad y=pad / 2.0 + 4.0>{format!("{max} runs")}</text>
+                <text class="tick" x=pad y=pad / 2.0 + 4.0>{format!("{max} run{}", if max == 1.0 { "" } else { "s" })}</text>
             </svg>
         </figure>
     }

@@ -383,7 +383,8 @@ fn Report(r: BacktestReport) -> impl IntoView {
 /// The tested bars as the model's build priced them, with its fills.
 #[derive(Clone)]
 struct Picture {
-    /// Every bar of the ticker: studies are computed over these, so their warm-up is behind.
+    /// The bars the build gave the features: studies are computed over these, so their warm-up
+    /// is the one the trees saw.
     full: Arc<Series>,
     bars: std::ops::Range<usize>,
     shown: Arc<Series>,
@@ -393,14 +394,32 @@ struct Picture {
 }
 
 async fn load_picture(ctx: Ctx, r: &BacktestReport) -> Result<Picture, AppError> {
-    let gone = || {
-        AppError::missing("the bars of this run are not stored here (imported without data?): import a bundle exported with data to chart them")
+    let without = |what: String| {
+        AppError::missing(format!(
+            "{what}, so the bars of this run cannot be drawn (imported without data? import a bundle exported with data)"
+        ))
     };
-    let model = ctx.models.get_untracked().into_iter().find(|m| m.model_id == r.run.model_id).ok_or_else(gone)?;
-    let meta = ctx.datasets.get_untracked().into_iter().find(|d| d.id == model.dataset_id).ok_or_else(gone)?;
-    let idx = meta.summary.tickers.iter().position(|t| t.ticker == model.model.ticker).ok_or_else(gone)?;
-    let raw = model.build_spec.as_ref().is_some_and(|b| b.raw_prices);
-    let full = store(ctx)?.series(&meta, idx).await?.as_built(raw);
+    let model = ctx
+        .models
+        .get_untracked()
+        .into_iter()
+        .find(|m| m.model_id == r.run.model_id)
+        .ok_or_else(|| without(format!("model {} is not stored here", r.run.model_id)))?;
+    let meta = ctx
+        .datasets
+        .get_untracked()
+        .into_iter()
+        .find(|d| d.id == model.dataset_id)
+        .ok_or_else(|| without(format!("the dataset model {} was built on is not stored here", model.model_id)))?;
+    let idx = meta
+        .summary
+        .tickers
+        .iter()
+        .position(|t| t.ticker == model.model.ticker)
+        .ok_or_else(|| without(format!("dataset {} has no ticker {}", meta.name, model.model.ticker)))?;
+    // The bars the build gave the features, priced as it priced them.
+    let spec = model.build_spec.clone().unwrap_or_default();
+    let full = study::built(&store(ctx)?.series(&meta, idx).await?, &spec, &meta.summary.tz)?;
     let (first, last) = match (r.equity.first(), r.equity.last()) {
         (Some(a), Some(b)) => (a.time.as_str(), b.time.as_str()),
         _ => return Err(AppError::missing("this run has no tested bars")),
@@ -431,6 +450,18 @@ fn Prices(r: BacktestReport, selected: RwSignal<Option<usize>>) -> impl IntoView
     let report = StoredValue::new(r);
     let picture = LocalResource::new(move || async move { load_picture(ctx, &report.get_value()).await });
     let ready = move || picture.get().and_then(|p| p.ok());
+    // A log axis to begin with when the tested prices grew (or fell) more than tenfold, as the
+    // equity chart does: a decade of a stock that grew many times over is readable at both ends.
+    Effect::new(move |done: Option<bool>| {
+        if done == Some(true) {
+            return true;
+        }
+        let Some(p) = ready() else { return false };
+        let lo = p.shown.low.iter().copied().filter(|x| *x > 0.0).fold(f64::INFINITY, f64::min);
+        let hi = p.shown.high.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        log.set(hi / lo > 10.0);
+        true
+    });
     // Each chosen study over every bar, then cut to the tested ones.
     let studies = Memo::new(move |_| -> Result<Vec<Arc<Study>>, AppError> {
         let Some(p) = ready() else { return Ok(Vec::new()) };
