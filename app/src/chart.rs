@@ -714,6 +714,8 @@ struct State {
     /// The pointer moved since it went down (then it is a drag, not a click).
     moved: bool,
     ext: Extents,
+    /// The page's pick count when the focus was last brought into view.
+    pick: u64,
 }
 
 impl State {
@@ -753,6 +755,10 @@ pub fn CandleChart(
     #[prop(optional, into)] selected: Signal<Option<usize>>,
     #[prop(optional, into)] log: Signal<bool>,
     #[prop(optional)] on_trade: Option<Callback<usize>>,
+    /// Counts the page's picks of the focus: a new count brings the focus back into view even
+    /// when it is the bar already focused (the user panned away and picked the same trade).
+    #[prop(optional, into)]
+    pick: Signal<u64>,
 ) -> impl IntoView {
     let canvas = NodeRef::<Canvas>::new();
     let state = Rc::new(RefCell::new(State::default()));
@@ -826,8 +832,11 @@ pub fn CandleChart(
                 st.selected = selected.get();
                 st.log = log.get();
                 st.series = s;
-                // A new focus recentres; a study added or the log axis switched keeps the view.
-                let moved = st.focus != f || !same;
+                // A new focus (or a new pick of it) recentres; a study added or the log axis
+                // switched keeps the view.
+                let picked = pick.get();
+                let moved = st.focus != f || !same || st.pick != picked;
+                st.pick = picked;
                 st.focus = f;
                 st.ext.clear();
                 let n = st.n();

@@ -151,6 +151,15 @@ test('the price chart: fills, studies, log axis, keyboard, pointer, a trade row'
     assert.match(await page.locator('[data-testid=chart-readout]').innerText(), new RegExp(`: open ${entryPrice.replace('.', '\\.')},`));
     await page.keyboard.press('Enter');
     await page.waitForFunction((k) => document.querySelector('[data-testid=bt-trades] tbody tr[aria-current=true]')?.dataset.key === k, first);
+    // Panned away, the same trade picked again from the table comes back into view.
+    await page.focus(chart);
+    await page.keyboard.press('Home');
+    assert.ok(entry >= (await windowOf(page))[1], 'panned away from the entry');
+    await rows.nth(0).click();
+    await page.waitForFunction(([sel, e]) => {
+      const [a, b] = document.querySelector(sel).dataset.window.split('-').map(Number);
+      return a <= e && e < b;
+    }, [chart, entry]);
     await shot(page, 'backtest-prices');
     assert.deepEqual(errors, []);
   } finally {

@@ -270,7 +270,12 @@ fn Report(r: BacktestReport) -> impl IntoView {
         let rows: Vec<_> = if order.get().is_none() { rows.into_iter().rev().collect() } else { rows };
         rows.into_iter().take(TRADES_SHOWN).collect::<Vec<_>>()
     };
-    let pick = move |key: String| selected.set(key.parse().ok());
+    // Each pick from the table, counted: picking the trade shown again brings it back into view.
+    let picks = RwSignal::new(0u64);
+    let pick = move |key: String| {
+        selected.set(key.parse().ok());
+        picks.update(|n| *n += 1);
+    };
     let csv_error = RwSignal::new(None::<AppError>);
     let name = format!("{}_{}", r.run.model_id, short(&r.run.run_id));
     let report = StoredValue::new(r.clone());
@@ -329,7 +334,7 @@ fn Report(r: BacktestReport) -> impl IntoView {
                 r.run.run_id, l.matrix_sha, l.config_sha, l.policy_sha, l.risk_sha, l.risk_profile.as_str(), l.oof_key
             )}</p>
         </div>
-        <Prices r=report.get_value() selected/>
+        <Prices r=report.get_value() selected picks/>
         <div class="panel">
             <div class="panel-head">
                 <h2>"Equity and drawdown " <span class="muted small">"starting at 1.0; positions are the risk profile's fraction of equity, filled at the next open"</span></h2>
@@ -361,7 +366,7 @@ fn Report(r: BacktestReport) -> impl IntoView {
                 <tbody on:keydown=move |ev| row_keys(ev, pick)>
                     {move || shown().into_iter().enumerate().map(|(i, (k, t))| view! {
                         <tr tabindex=if i == 0 { "0" } else { "-1" } data-key=k.to_string() aria-current=move || (selected.get() == Some(k)).to_string()
-                            class:selected=move || selected.get() == Some(k) on:click=move |_| selected.set(Some(k))>
+                            class:selected=move || selected.get() == Some(k) on:click=move |_| { selected.set(Some(k)); picks.update(|n| *n += 1); }>
                             <td>{t.entry_time.clone()}</td><td>{t.exit_time.clone()}</td>
                             <td>{t.trade.side.as_str()}</td>
                             <td class="num">{format!("{:.2}", t.trade.entry_price)}</td>
@@ -435,7 +440,7 @@ async fn load_picture(ctx: Ctx, r: &BacktestReport) -> Result<Picture, AppError>
 /// The tested bars with the run's fills and the model's own features drawn as studies (over
 /// the prices, or in panes), linked to the trades table both ways.
 #[component]
-fn Prices(r: BacktestReport, selected: RwSignal<Option<usize>>) -> impl IntoView {
+fn Prices(r: BacktestReport, selected: RwSignal<Option<usize>>, picks: RwSignal<u64>) -> impl IntoView {
     let ctx = use_ctx();
     let features = ctx
         .models
@@ -523,7 +528,7 @@ fn Prices(r: BacktestReport, selected: RwSignal<Option<usize>>) -> impl IntoView
                 Some(Ok(_)) => ().into_any(),
             }}
             {move || studies.get().err().map(|e| view! { <ErrorView error=e testid="studies-error"/> })}
-            <CandleChart series focus clock marks selected log on_trade
+            <CandleChart series focus clock marks selected log on_trade pick=picks
                 studies=Signal::derive(move || studies.get().unwrap_or_default())/>
         </div>
     }
