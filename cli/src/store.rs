@@ -111,10 +111,10 @@ impl Store {
         if target.join("meta.json").is_file() {
             return Ok(Added::Existing(self.meta(&id)?));
         }
-        let stamp = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
+        // The staging name uses the wall clock (it must not collide); the record's stamp is
+        // `created()`, so `SOURCE_DATE_EPOCH` makes `data add --json` print the same bytes.
+        let stamp =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
         let tmp = dir.join(format!(".tmp-{id}-{}-{stamp}", std::process::id()));
         let result = (|| {
             let cols_dir = tmp.join("columns");
@@ -140,7 +140,7 @@ impl Store {
                 source: source.to_string(),
                 tz: ds.tz.clone(),
                 sha: sha.clone(),
-                created: engine::data::time::format_utc(stamp),
+                created: created(),
                 rows: ds.rows(),
                 tickers: ds.series.iter().map(|s| s.ticker.clone()).collect(),
                 layout: cols.layout.clone(),
@@ -274,7 +274,7 @@ impl Store {
     }
 }
 
-/// The time stamped on a new model, run or strategy: now, or `SOURCE_DATE_EPOCH` (seconds) when
+/// The time stamped on a new dataset, model, run or strategy: now, or `SOURCE_DATE_EPOCH` (seconds) when
 /// set, so that two runs can print identical JSON.
 pub(crate) fn created() -> String {
     engine::data::time::format_utc(now_ms())

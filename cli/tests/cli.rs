@@ -109,6 +109,21 @@ fn rust_backtrace_shows_a_caught_panic() {
 }
 
 #[test]
+fn data_add_stamps_the_fixed_clock() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = tmp.path().join("store");
+    let f = fixture("long_multi.csv");
+    let out = Command::new(env!("CARGO_BIN_EXE_btb"))
+        .env("SOURCE_DATE_EPOCH", "1764028800")
+        .args(["--store", s.to_str().unwrap(), "data", "add", f.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let added: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(added["created"], engine::data::time::format_utc(1_764_028_800_000));
+}
+
+#[test]
 fn data_add_list_show_rm() {
     let tmp = tempfile::tempdir().unwrap();
     let store = tmp.path().join("store");
