@@ -147,20 +147,10 @@ fn nice_step(span: f64, target: f64) -> f64 {
 /// Price ticks between `lo` and `hi`: round steps, or on a log axis spanning more than 3×
 /// the 1-2-5 of each decade (evenly spaced on that axis).
 fn price_ticks(lo: f64, hi: f64, log: bool) -> Vec<f64> {
-    let mut out = Vec::new();
     if log && lo > 0.0 && hi / lo > 3.0 {
-        let mut decade = 10f64.powf(lo.log10().floor());
-        while decade <= hi {
-            for m in [1.0, 2.0, 5.0] {
-                let p = m * decade;
-                if p >= lo && p <= hi {
-                    out.push(p);
-                }
-            }
-            decade *= 10.0;
-        }
-        return out;
+        return engine::report::log_ticks(lo, hi);
     }
+    let mut out = Vec::new();
     let step = nice_step(hi - lo, 6.0);
     let mut p = (lo / step).ceil() * step;
     while p <= hi && out.len() < 50 {

@@ -241,6 +241,29 @@ pub fn ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     out
 }
 
+/// Ticks for a log axis from `lo` to `hi` (the page's equity and price charts): 1, 2 and 5 ×
+/// powers of ten inside the range, or linear ticks when fewer than two of those fall in it.
+pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let mut out = Vec::new();
+    if lo > 0.0 && hi > lo {
+        let mut mag = 10f64.powf(lo.log10().floor());
+        while mag <= hi && out.len() < 30 {
+            for k in [1.0, 2.0, 5.0] {
+                let t = k * mag;
+                if t >= lo && t <= hi {
+                    out.push(t);
+                }
+            }
+            mag *= 10.0;
+        }
+    }
+    if out.len() < 2 {
+        ticks(lo, hi, 5)
+    } else {
+        out
+    }
+}
+
 /// Decimals a tick label needs to tell ticks `step` apart (0.001 → 3, 0.5 → 1, 20 → 0).
 pub fn tick_decimals(step: f64) -> usize {
     let mut d = 0;

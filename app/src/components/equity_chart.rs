@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use engine::report::{decimate, tick_decimals, ticks};
+use engine::report::{decimate, log_ticks, tick_decimals, ticks};
 use engine::run::{EquityPoint, TradeRow};
 
 use crate::format::pct;
@@ -29,29 +29,6 @@ const DD_TOP: f64 = 252.0;
 const DD_BOT: f64 = 340.0;
 const H: f64 = 362.0;
 const PLOT_W: f64 = W - LEFT - RIGHT;
-
-/// Ticks for a log axis from `lo` to `hi` (equity values): 1, 2 and 5 × powers of ten inside
-/// the range, or linear ticks when the range is narrower than one of those steps.
-fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
-    let mut out = Vec::new();
-    if lo > 0.0 && hi > lo {
-        let mut mag = 10f64.powf(lo.log10().floor());
-        while mag <= hi && out.len() < 30 {
-            for k in [1.0, 2.0, 5.0] {
-                let t = k * mag;
-                if t >= lo && t <= hi {
-                    out.push(t);
-                }
-            }
-            mag *= 10.0;
-        }
-    }
-    if out.len() < 2 {
-        ticks(lo, hi, 5)
-    } else {
-        out
-    }
-}
 
 fn finite_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     values.filter(|v| v.is_finite()).fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(v), b.max(v)))
